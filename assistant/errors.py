@@ -1,0 +1,52 @@
+"""Our own error types. Each message says what happened and what to do about it.
+
+Provider and database exceptions are translated into these in one place each
+(`store.translate_chroma_error`, `llm.translate_provider_error`); the CLI and the web chat
+show `str(error)` of these and nothing else.
+"""
+
+from __future__ import annotations
+
+
+class AssistantError(Exception):
+    """Base class: every error the public API raises on purpose."""
+
+
+class ConfigError(AssistantError):
+    """A setting is missing or malformed."""
+
+
+class InputError(AssistantError):
+    """A question, path or file the caller gave cannot be used."""
+
+
+class IndexMismatchError(AssistantError):
+    """The index was built with another embedding model or dimension."""
+
+
+class IndexUnavailableError(AssistantError):
+    """The Chroma store cannot be reached, opened or written."""
+
+
+class IndexBusyError(AssistantError):
+    """Another process holds the index's write lock."""
+
+
+class ModelError(AssistantError):
+    """The language model (OpenAI or compatible server) failed."""
+
+
+class ModelAuthError(ModelError):
+    """The model server refused the credentials."""
+
+
+class ModelRateLimitError(ModelError):
+    """The model server asked us to slow down and retries ran out."""
+
+
+class ModelTimeoutError(ModelError):
+    """The model server did not answer in time."""
+
+
+class ModelUnavailableError(ModelError):
+    """The model server could not be reached or failed (5xx)."""

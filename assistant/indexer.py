@@ -1,0 +1,256 @@
+"""The indexing side: load → split → chunk → embed → store. Incremental, idempotent, crash-safe.
+
+Order of writes for one article: its new sentence and chunk records (ids carry the content
+hash), then its article record (which makes the new version current), then the records of
+older versions are deleted. A process killed anywhere in between leaves at worst records that
+no article record points to; readers ignore them and the next write sweeps them away.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .chunking import make_chunks
+from .errors import InputError
+from .loaders import content_hash, iter_files, load_file
+from .locking import write_lock
+from .records import Article, ArticleInfo, Chunk, IngestReport, Rejection, Sentence
+from .sentences import split_sentences
+from .store import Store, chroma_errors, record_prefix
+
+BATCH_SENTENCES = 512  # sentences embedded and written together
+Progress = Callable[[int, int], None]  # (done, total) in sentences
+
+
+@dataclass(frozen=True)
+class Prepared:
+    article: Article
+    content_hash: str
+    sentences: list[Sentence]
+    chunks: list[Chunk]
+
+
+@dataclass(frozen=True)
+class Plan:
+    load: list[Article]
+    rejected: list[Rejection]
+    rejected_sources: set[str]
+
+
+class Indexer:
+    def __init__(self, store: Store):
+        self.store = store
+        self.embedder = store.embedder
+        self.settings = store.settings
+
+    # ---- public
+    def ingest(self, paths: Iterable[str | Path], progress: Progress | None = None) -> IngestReport:
+        return self._run(list(paths), mirror=False, progress=progress)
+
+    def rebuild(self, folder: str | Path, progress: Progress | None = None) -> IngestReport:
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise InputError(f"'{folder}' is not a folder; rebuild mirrors a folder of articles")
+        return self._run([folder], mirror=True, progress=progress)
+
+    def remove(self, article_ids: Sequence[str]) -> IngestReport:
+        report = IngestReport()
+        started = time.perf_counter()
+        with write_lock(self.settings):
+            existing = self.store.article_infos()
+            missing = [i for i in article_ids if i not in existing]
+            if missing:
+                raise InputError(f"no article with id {', '.join(missing)} in the index")
+            generation = self._begin()
+            for art_id in article_ids:
+                self._delete_article(art_id)
+                report.removed += 1
+            self.store.set_state(generation + 1, dirty=False)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    # ---- the run
+    def _run(self, paths: list, mirror: bool, progress: Progress | None) -> IngestReport:
+        started = time.perf_counter()
+        report = IngestReport()
+        plan = self._load(paths)
+        report.rejected.extend(plan.rejected)
+        with write_lock(self.settings):
+            existing = self.store.article_infos()
+            todo: list[Article] = []
+            for article in self._check_ids(plan, existing, report):
+                info = existing.get(article.id)
+                if info is not None and info.content_hash == content_hash(article):
+                    report.unchanged += 1
+                else:
+                    todo.append(article)
+            stale: list[str] = []
+            if mirror:
+                kept = {a.id for a in plan.load}
+                stale = [i for i, info in existing.items()
+                         if i not in kept and info.source not in plan.rejected_sources]
+            state = self.store.state()
+            if not todo and not stale and not state["dirty"]:
+                report.seconds = time.perf_counter() - started
+                return report
+            generation = self._begin(state)
+            for art_id in stale:
+                self._delete_article(art_id)
+                report.removed += 1
+            self._index(todo, existing, report, progress)
+            self.store.set_state(generation + 1, dirty=False)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _load(self, paths: list) -> Plan:
+        articles: list[Article] = []
+        rejected: list[Rejection] = []
+        rejected_sources: set[str] = set()
+        max_bytes = int(self.settings.max_file_mb * 1_000_000)
+        for item in iter_files(paths):
+            if isinstance(item, Rejection):
+                rejected.append(item)
+                continue
+            try:
+                articles.extend(load_file(item, max_bytes))
+            except InputError as exc:
+                rejected.append(Rejection(str(item), str(exc)))
+                rejected_sources.add(str(item.resolve()))
+            except OSError as exc:
+                rejected.append(Rejection(str(item), f"cannot be read ({exc.strerror or exc})"))
+                rejected_sources.add(str(item.resolve()))
+        return Plan(articles, rejected, rejected_sources)
+
+    def _check_ids(self, plan: Plan, existing: dict[str, ArticleInfo], report: IngestReport) -> list[Article]:
+        """Article ids must be unique: a second file with the same id is rejected, not merged."""
+        seen: dict[str, str] = {}
+        ok: list[Article] = []
+        for article in plan.load:
+            other = seen.get(article.id)
+            if other is None:
+                info = existing.get(article.id)
+                if info and info.source and info.source != article.source and Path(info.source).exists():
+                    other = info.source
+            if other is not None and other != article.source:
+                report.rejected.append(Rejection(
+                    article.source,
+                    f"article id '{article.id}' is already used by {other}; rename one of the files "
+                    "(or give the JSON record its own 'id')",
+                ))
+                continue
+            if other == article.source and article.id in seen:
+                report.rejected.append(Rejection(article.source, f"article id '{article.id}' appears twice"))
+                continue
+            seen[article.id] = article.source
+            ok.append(article)
+        return ok
+
+    def _begin(self, state: dict | None = None) -> int:
+        state = state or self.store.state()
+        if state["dirty"]:
+            self._sweep()
+        self.store.set_state(state["generation"], dirty=True)
+        return state["generation"]
+
+    # ---- embedding and writing
+    def _index(self, todo: list[Article], existing: dict[str, ArticleInfo], report: IngestReport,
+               progress: Progress | None) -> None:
+        prepared = []
+        for article in todo:
+            sentences = split_sentences(article)
+            if not sentences:
+                report.rejected.append(Rejection(article.source, "no sentences found in the text"))
+                continue
+            prepared.append(Prepared(article, content_hash(article), sentences, make_chunks(article, sentences)))
+        total = sum(len(p.sentences) for p in prepared)
+        done = 0
+        for batch in _batches(prepared, BATCH_SENTENCES):
+            texts = [s.text for p in batch for s in p.sentences]
+            vectors = self.embedder.embed(texts)
+            report.sentences_embedded += len(texts)
+            row = 0
+            for item in batch:
+                n = len(item.sentences)
+                self._write_article(item, vectors[row:row + n])
+                row += n
+                if item.article.id in existing:
+                    report.updated += 1
+                else:
+                    report.added += 1
+            done += len(texts)
+            if progress:
+                progress(done, total)
+
+    def _write_article(self, item: Prepared, sentence_vectors: np.ndarray) -> None:
+        article, digest = item.article, item.content_hash
+        prefix = record_prefix(article.id, digest)
+        base = {"article_id": article.id, "content_hash": digest}
+        chunk_vectors = np.stack([
+            _unit(sentence_vectors[c.first_sentence:c.last_sentence + 1].mean(axis=0)) for c in item.chunks
+        ])
+        with chroma_errors(self.settings):
+            self.store.sentences.upsert(
+                ids=[f"{prefix}s{s.index}" for s in item.sentences],
+                embeddings=sentence_vectors,
+                documents=[s.text for s in item.sentences],
+                metadatas=[{**base, "sentence_index": s.index, "start": s.start, "end": s.end}
+                           for s in item.sentences],
+            )
+            self.store.chunks.upsert(
+                ids=[f"{prefix}c{c.index}" for c in item.chunks],
+                embeddings=chunk_vectors,
+                documents=[c.text for c in item.chunks],
+                metadatas=[{**base, "chunk_index": c.index, "first_sentence": c.first_sentence,
+                            "last_sentence": c.last_sentence, "title": article.title} for c in item.chunks],
+            )
+            self.store.articles.upsert(
+                ids=[article.id],
+                embeddings=_unit(sentence_vectors.mean(axis=0))[None, :],
+                documents=[article.text],
+                metadatas=[{"title": article.title, "source": article.source, "url": article.url,
+                            "published": article.published, "content_hash": digest,
+                            "sentences": len(item.sentences), "chunks": len(item.chunks)}],
+            )
+            stale = {"$and": [{"article_id": article.id}, {"content_hash": {"$ne": digest}}]}
+            self.store.chunks.delete(where=stale)
+            self.store.sentences.delete(where=stale)
+
+    def _delete_article(self, article_id: str) -> None:
+        with chroma_errors(self.settings):
+            self.store.articles.delete(ids=[article_id])
+            self.store.chunks.delete(where={"article_id": article_id})
+            self.store.sentences.delete(where={"article_id": article_id})
+
+    def _sweep(self) -> None:
+        """Delete records that no current article points to (left by an interrupted write)."""
+        current = {i: info.content_hash for i, info in self.store.article_infos().items()}
+        for collection in (self.store.chunks, self.store.sentences):
+            orphans = []
+            for ids, metas, _ in self.store._scan(collection, include=["metadatas"]):
+                orphans.extend(i for i, m in zip(ids, metas, strict=True)
+                               if current.get(m.get("article_id")) != m.get("content_hash"))
+            with chroma_errors(self.settings):
+                for start in range(0, len(orphans), 5000):
+                    collection.delete(ids=orphans[start:start + 5000])
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    return (vector / max(float(np.linalg.norm(vector)), 1e-12)).astype(np.float32)
+
+
+def _batches(items: list[Prepared], size: int):
+    batch: list[Prepared] = []
+    count = 0
+    for item in items:
+        batch.append(item)
+        count += len(item.sentences)
+        if count >= size:
+            yield batch
+            batch, count = [], 0
+    if batch:
+        yield batch

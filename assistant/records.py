@@ -1,0 +1,137 @@
+"""Typed records passed between the pipeline stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article, its text normalised once; every offset refers to `text`."""
+
+    id: str
+    title: str
+    text: str
+    source: str  # the file it came from
+    url: str = ""
+    published: str = ""
+
+    @property
+    def content_hash(self) -> str:
+        from .loaders import content_hash
+
+        return content_hash(self)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    article_id: str
+    index: int  # 0-based position in the article
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A window of consecutive sentences; the unit that is embedded and retrieved."""
+
+    article_id: str
+    index: int
+    first_sentence: int
+    last_sentence: int  # inclusive
+    text: str
+
+
+@dataclass(frozen=True)
+class Rejection:
+    path: str
+    reason: str
+
+
+@dataclass
+class IngestReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+    sentences_embedded: int = 0
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def summary(self) -> str:
+        text = (
+            f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{self.removed} removed, {len(self.rejected)} rejected"
+        )
+        return text
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "removed": self.removed,
+            "rejected": [{"path": r.path, "reason": r.reason} for r in self.rejected],
+            "sentences_embedded": self.sentences_embedded,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass(frozen=True)
+class ArticleInfo:
+    """What the index knows about a stored article."""
+
+    id: str
+    title: str
+    source: str
+    content_hash: str
+    sentences: int
+    chunks: int
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with its fused score and the scores that made it."""
+
+    chunk_id: str
+    article_id: str
+    title: str
+    first_sentence: int
+    last_sentence: int
+    text: str
+    score: float
+    dense_score: float | None = None
+    lexical_score: float | None = None
+
+
+@dataclass(frozen=True)
+class ScoredSentence:
+    sentence: Sentence
+    title: str
+    score: float
+    similarity: float
+    coverage: float
+
+
+@dataclass(frozen=True)
+class Citation:
+    article_id: str
+    title: str
+    sentence_index: int
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    citations: list[Citation]
+    answered: bool
+    trace: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,221 @@
+"""The answering side's reader: hybrid retrieval (dense chunks + dense sentences + BM25, fused by
+reciprocal rank), then the sentences of what was found, ranked for the question."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from langchain_chroma import Chroma
+
+from .chunking import STRIDE
+from .lexical import LexicalIndex
+from .records import Passage, ScoredSentence, Sentence
+from .settings import Settings
+from .store import Store, chroma_errors, record_prefix
+from .terms import terms
+
+RRF_K = 60
+CANDIDATES = 24  # hits taken from each channel before fusion
+CONTEXT_WEIGHT = 0.5  # weight of the conversation context in the query vector
+W_COVERAGE = 0.35
+W_CONTEXT_COVERAGE = 0.1
+W_PASSAGE = 3.0
+
+
+
+@dataclass(frozen=True)
+class Query:
+    question: str  # what the person asked
+    standalone: str  # the question retrieval uses (condensed, or the question itself)
+    context: str = ""  # earlier turns, for follow-ups answered without a model
+
+
+@dataclass
+class Retrieval:
+    query: Query
+    passages: list[Passage]
+    sentences: list[ScoredSentence]
+    titles: dict[str, str]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def trace(self, limit: int = 8) -> dict[str, Any]:
+        return {
+            "passages": [
+                {"article_id": p.article_id, "title": p.title, "sentences": [p.first_sentence, p.last_sentence],
+                 "score": round(p.score, 4), "dense": _r(p.dense_score), "bm25": _r(p.lexical_score),
+                 "text": p.text}
+                for p in self.passages[:limit]
+            ],
+            "sentences": [
+                {"article_id": s.sentence.article_id, "sentence_index": s.sentence.index,
+                 "score": round(s.score, 4), "similarity": round(s.similarity, 4),
+                 "coverage": round(s.coverage, 4), "text": s.sentence.text}
+                for s in self.sentences[:limit]
+            ],
+            "timings_ms": {k: round(v * 1000, 1) for k, v in self.timings.items()},
+        }
+
+
+def _r(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / max(float(np.linalg.norm(v)), 1e-12)
+
+
+class Retriever:
+    def __init__(self, store: Store, settings: Settings):
+        self.store = store
+        self.settings = settings
+        self.embedder = store.embedder
+        self.lexical = LexicalIndex(store)
+        self.vectors = Chroma(client=store.client, collection_name=store.chunks.name,
+                              embedding_function=store.embedder, create_collection_if_not_exists=False)
+
+    def retrieve(self, query: Query, article_ids: Sequence[str] | None = None) -> Retrieval:
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        self.lexical.refresh(self.store.state()["generation"])
+        timings["lexical_refresh"] = time.perf_counter() - t0
+
+        t = time.perf_counter()
+        texts = [query.standalone] + ([query.context] if query.context else [])
+        vecs = self.embedder.embed(texts)
+        q_vec = vecs[0]
+        r_vec = _unit(q_vec + CONTEXT_WEIGHT * vecs[1]) if query.context else q_vec
+        timings["embed"] = time.perf_counter() - t
+
+        wanted = set(article_ids) if article_ids else None
+        where = {"article_id": {"$in": sorted(wanted)}} if wanted else None
+        t = time.perf_counter()
+        with chroma_errors(self.settings):
+            dense = self.vectors.similarity_search_by_vector_with_relevance_scores(
+                r_vec.tolist(), k=CANDIDATES, filter=where)
+            sent_hits = self.store.sentences.query(
+                query_embeddings=[r_vec.tolist()], n_results=CANDIDATES, where=where,
+                include=["metadatas", "distances"])
+        timings["dense"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        q_terms = terms(query.standalone)
+        c_terms = [x for x in terms(query.context) if x not in set(q_terms)] if query.context else []
+        lexical = self.lexical.search(q_terms + c_terms, CANDIDATES, wanted)
+        timings["bm25"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        result = self._fuse_and_rank(query, q_vec, r_vec, q_terms, c_terms, dense, sent_hits, lexical)
+        timings["rank"] = time.perf_counter() - t
+        timings["total"] = time.perf_counter() - t0
+        result.timings = timings
+        return result
+
+    # ---- fusion
+    def _fuse_and_rank(self, query, q_vec, r_vec, q_terms, c_terms, dense, sent_hits, lexical) -> Retrieval:
+        chunks: dict[str, dict[str, Any]] = {}
+
+        def add(chunk_id: str, meta: dict[str, Any], text: str | None, rank: int, channel: str, score: float):
+            entry = chunks.setdefault(chunk_id, {"meta": meta, "text": text, "rrf": 0.0})
+            entry["rrf"] += 1.0 / (RRF_K + rank)
+            entry[channel] = max(entry.get(channel, -1e9), score)
+            if entry["text"] is None and text is not None:
+                entry["text"] = text
+
+        for rank, (doc, distance) in enumerate(dense, 1):
+            add(doc.id, doc.metadata, doc.page_content, rank, "dense", 1.0 - distance)
+        for rank, (ref, score) in enumerate(lexical, 1):
+            meta = {"article_id": ref.article_id, "content_hash": ref.content_hash,
+                    "first_sentence": ref.first_sentence, "last_sentence": ref.last_sentence, "title": ref.title}
+            add(ref.chunk_id, meta, ref.text, rank, "bm25", score)
+
+        sentence_rank: dict[tuple[str, int], float] = {}
+        hit_meta = sent_hits["metadatas"][0] if sent_hits["ids"] else []
+        hit_dist = sent_hits["distances"][0] if sent_hits["ids"] else []
+        for rank, (meta, distance) in enumerate(zip(hit_meta, hit_dist, strict=True), 1):
+            sentence_rank[(meta["article_id"], int(meta["sentence_index"]))] = 1.0 / (RRF_K + rank)
+
+        records = self.store.article_records([e["meta"]["article_id"] for e in chunks.values()]
+                                             + [a for a, _ in sentence_rank], with_text=False)
+        live = {cid: e for cid, e in chunks.items()
+                if records.get(e["meta"]["article_id"], {}).get("content_hash") == e["meta"]["content_hash"]}
+        for (art_id, index), rrf in sentence_rank.items():  # a sentence hit also votes for its chunks
+            rec = records.get(art_id)
+            if rec is None:
+                continue
+            n_chunks = int(rec.get("chunks", 1))
+            prefix = record_prefix(art_id, rec["content_hash"])
+            for c in range(max(0, (index - 1) // STRIDE), min(index // STRIDE, n_chunks - 1) + 1):
+                cid = f"{prefix}c{c}"
+                first = c * STRIDE
+                entry = live.setdefault(cid, {"meta": {"article_id": art_id, "content_hash": rec["content_hash"],
+                                                       "first_sentence": first,
+                                                       "last_sentence": min(first + 2, int(rec["sentences"]) - 1),
+                                                       "title": rec.get("title", "")},
+                                              "text": None, "rrf": 0.0})
+                entry["rrf"] += rrf
+
+        ordered = sorted(live.items(), key=lambda kv: -kv[1]["rrf"])[: self.settings.top_k]
+        passages = [
+            Passage(cid, e["meta"]["article_id"], str(records[e["meta"]["article_id"]].get("title", "")),
+                    int(e["meta"]["first_sentence"]), int(e["meta"]["last_sentence"]), e["text"] or "",
+                    e["rrf"], e.get("dense"), e.get("bm25"))
+            for cid, e in ordered
+        ]
+        titles = {a: str(r.get("title", a)) for a, r in records.items()}
+        sentences = self._rank_sentences(passages, sentence_rank, records, q_vec, r_vec, q_terms, c_terms, titles)
+        passages = [p if p.text else _with_text(p, sentences) for p in passages]
+        return Retrieval(query, passages, sentences, titles)
+
+    # ---- sentence ranking
+    def _rank_sentences(self, passages, sentence_rank, records, q_vec, r_vec, q_terms, c_terms, titles):
+        support: dict[tuple[str, int], float] = {}
+        top = passages[0].score if passages else 1.0
+        for p in passages:
+            for i in range(p.first_sentence, p.last_sentence + 1):
+                key = (p.article_id, i)
+                support[key] = max(support.get(key, 0.0), p.score / top)
+        for key in sentence_rank:
+            if key[0] in records:
+                support.setdefault(key, 0.0)
+        by_article: dict[str, list[int]] = {}
+        for art_id, index in support:
+            by_article.setdefault(art_id, []).append(index)
+        stored = []
+        for art_id, indices in by_article.items():
+            stored += self.store.sentences_of(art_id, records[art_id]["content_hash"], indices, with_vectors=True)
+        if not stored:
+            return []
+        matrix = np.asarray([s.vector for s in stored], dtype=np.float32)
+        sim_q = matrix @ q_vec
+        sim_r = matrix @ r_vec
+        idf = self.lexical.idf
+        q_set, c_set = set(q_terms), set(c_terms)
+        q_weight = sum(idf(t) for t in q_set) or 1.0
+        c_weight = sum(idf(t) for t in c_set) or 1.0
+        scored = []
+        for row, item in enumerate(stored):
+            s: Sentence = item.sentence
+            s_terms = set(terms(s.text)) | set(terms(titles.get(s.article_id, "")))
+            coverage = sum(idf(t) for t in q_set & s_terms) / q_weight
+            c_cov = sum(idf(t) for t in c_set & s_terms) / c_weight if c_set else 0.0
+            key = (s.article_id, s.index)
+            passage = support.get(key, 0.0) * (1.0 / (RRF_K + 1)) + sentence_rank.get(key, 0.0)
+            score = (float(sim_r[row]) + W_COVERAGE * coverage + W_CONTEXT_COVERAGE * c_cov
+                     + W_PASSAGE * passage)
+            scored.append(ScoredSentence(s, titles.get(s.article_id, s.article_id), score,
+                                         float(sim_q[row]), coverage))
+        scored.sort(key=lambda x: -x.score)
+        return scored
+
+
+def _with_text(passage: Passage, sentences: list[ScoredSentence]) -> Passage:
+    parts = sorted((s.sentence for s in sentences if s.sentence.article_id == passage.article_id
+                    and passage.first_sentence <= s.sentence.index <= passage.last_sentence),
+                   key=lambda s: s.index)
+    return Passage(passage.chunk_id, passage.article_id, passage.title, passage.first_sentence,
+                   passage.last_sentence, " ".join(s.text for s in parts), passage.score,
+                   passage.dense_score, passage.lexical_score)

@@ -1,0 +1,186 @@
+"""The Chroma store: client, the three collections, the model stamp, reads and writes of records.
+
+Collections (prefix from `Settings.collection`):
+- `<p>-chunks`: chunk vectors (retrieval unit); metadata names the article and sentence range;
+- `<p>-sentences`: one vector per sentence with its offsets (ranking and citations);
+- `<p>-articles`: one record per article: full text, title, source, content hash, counts.
+All carry `content_hash`, so records of an older version of an article are recognisable.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import chromadb
+from chromadb.config import Settings as ChromaSettings
+
+from .embeddings import Embedder
+from .errors import IndexMismatchError, IndexUnavailableError
+from .records import ArticleInfo, Sentence
+from .settings import Settings
+
+SCHEMA = 1
+_PAGE = 5000
+
+
+def translate_chroma_error(exc: Exception, settings: Settings) -> IndexUnavailableError:
+    """One place where database exceptions become messages a person can act on."""
+    if settings.chroma_url:
+        return IndexUnavailableError(
+            f"the index is unavailable: the Chroma server at {settings.chroma_url} did not answer "
+            f"({type(exc).__name__}). Check that it is running (chroma run --path ... --port ...) "
+            "and try again."
+        )
+    return IndexUnavailableError(
+        f"the index at '{settings.index_dir}' cannot be used ({type(exc).__name__}: {str(exc)[:200]}). "
+        "Check that the folder exists and is writable, or rebuild it with: assistant rebuild --reset"
+    )
+
+
+@contextlib.contextmanager
+def chroma_errors(settings: Settings) -> Iterator[None]:
+    try:
+        yield
+    except (IndexMismatchError, IndexUnavailableError):
+        raise
+    except Exception as exc:  # chromadb raises many types (HTTP, sqlite, rust bindings)
+        raise translate_chroma_error(exc, settings) from exc
+
+
+def make_client(settings: Settings, read_only: bool = False) -> chromadb.ClientAPI:
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    with chroma_errors(settings):
+        if settings.chroma_url:
+            host, port, ssl = settings.chroma_host_port()
+            return chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=chroma_settings)
+        path = Path(settings.index_dir)
+        if read_only and not (path / "chroma.sqlite3").exists():
+            path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+@dataclass(frozen=True)
+class StoredSentence:
+    sentence: Sentence
+    vector: Any  # numpy row or None
+
+
+class Store:
+    """The three collections over one client, stamped with the embedder that built them."""
+
+    def __init__(self, client: chromadb.ClientAPI, embedder: Embedder, settings: Settings):
+        self.client = client
+        self.embedder = embedder
+        self.settings = settings
+        self.stamp = {"embedding_model": embedder.model_name, "embedding_dim": embedder.dimension,
+                      "schema": SCHEMA}
+        prefix = settings.collection
+        with chroma_errors(settings):
+            self.articles = self._collection(f"{prefix}-articles")
+            self.chunks = self._collection(f"{prefix}-chunks")
+            self.sentences = self._collection(f"{prefix}-sentences")
+
+    def _collection(self, name: str):
+        col = self.client.get_or_create_collection(
+            name, embedding_function=self.embedder, metadata=dict(self.stamp),
+            configuration={"hnsw": {"space": "cosine"}},
+        )
+        meta = col.metadata or {}
+        found = (meta.get("embedding_model"), meta.get("embedding_dim"))
+        wanted = (self.stamp["embedding_model"], self.stamp["embedding_dim"])
+        if found != wanted:
+            raise IndexMismatchError(
+                f"the index in '{self._where()}' was built with {found[0]} (dimension {found[1]}), "
+                f"but the embedder now is {wanted[0]} (dimension {wanted[1]}); vectors of two models "
+                "cannot be mixed. Rebuild it with the current model: assistant rebuild --reset "
+                "(or set ASSISTANT_EMBEDDINGS back to the model that built it)."
+            )
+        return col
+
+    def _where(self) -> str:
+        return self.settings.chroma_url or self.settings.index_dir
+
+    # ---- state: generation counter and the dirty flag of an interrupted write
+    def state(self) -> dict[str, Any]:
+        with chroma_errors(self.settings):
+            meta = self.client.get_collection(self.articles.name).metadata or {}
+        return {"generation": int(meta.get("generation", 0)), "dirty": bool(meta.get("dirty", False))}
+
+    def set_state(self, generation: int, dirty: bool) -> None:
+        with chroma_errors(self.settings):
+            self.articles.modify(metadata={**self.stamp, "generation": generation, "dirty": dirty})
+
+    # ---- reads
+    def article_infos(self) -> dict[str, ArticleInfo]:
+        out: dict[str, ArticleInfo] = {}
+        for ids, metas, _ in self._scan(self.articles, include=["metadatas"]):
+            for art_id, meta in zip(ids, metas, strict=True):
+                out[art_id] = ArticleInfo(
+                    id=art_id, title=str(meta.get("title", art_id)), source=str(meta.get("source", "")),
+                    content_hash=str(meta.get("content_hash", "")), sentences=int(meta.get("sentences", 0)),
+                    chunks=int(meta.get("chunks", 0)),
+                )
+        return out
+
+    def article_records(self, ids: Sequence[str], with_text: bool = True) -> dict[str, dict[str, Any]]:
+        """Metadata (and the full text under 'text') of those of the given articles that exist."""
+        if not ids:
+            return {}
+        include = ["metadatas", "documents"] if with_text else ["metadatas"]
+        with chroma_errors(self.settings):
+            got = self.articles.get(ids=list(dict.fromkeys(ids)), include=include)
+        docs = got["documents"] if with_text else [None] * len(got["ids"])
+        return {i: {**m, "text": d} if with_text else dict(m)
+                for i, m, d in zip(got["ids"], got["metadatas"], docs, strict=True)}
+
+    def sentences_of(self, article_id: str, content_hash: str, indices: Sequence[int] | None = None,
+                     with_vectors: bool = False) -> list[StoredSentence]:
+        prefix = record_prefix(article_id, content_hash)
+        if indices is None:
+            where = {"$and": [{"article_id": article_id}, {"content_hash": content_hash}]}
+            kwargs: dict[str, Any] = {"where": where}
+        else:
+            kwargs = {"ids": [f"{prefix}s{i}" for i in dict.fromkeys(indices)]}
+        include = ["metadatas", "documents"] + (["embeddings"] if with_vectors else [])
+        with chroma_errors(self.settings):
+            got = self.sentences.get(include=include, **kwargs)
+        vectors = got.get("embeddings") if with_vectors else None
+        out = []
+        for n, (meta, doc) in enumerate(zip(got["metadatas"], got["documents"], strict=True)):
+            sentence = Sentence(article_id, int(meta["sentence_index"]), int(meta["start"]), int(meta["end"]), doc)
+            out.append(StoredSentence(sentence, vectors[n] if vectors is not None else None))
+        return sorted(out, key=lambda s: s.sentence.index)
+
+    def counts(self) -> dict[str, int]:
+        with chroma_errors(self.settings):
+            return {"articles": self.articles.count(), "chunks": self.chunks.count(),
+                    "sentences": self.sentences.count()}
+
+    def _scan(self, collection, include: list[str], where: dict | None = None):
+        offset = 0
+        with chroma_errors(self.settings):
+            while True:
+                got = collection.get(include=include, where=where, limit=_PAGE, offset=offset)
+                if not got["ids"]:
+                    return
+                yield got["ids"], got.get("metadatas"), got.get("documents")
+                if len(got["ids"]) < _PAGE:
+                    return
+                offset += _PAGE
+
+    def scan_chunks(self):
+        """(ids, metadatas, documents) pages of every chunk: the lexical index is built from them."""
+        return self._scan(self.chunks, include=["metadatas", "documents"])
+
+
+def record_prefix(article_id: str, content_hash: str) -> str:
+    return f"{article_id}::{content_hash[:16]}::"
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))

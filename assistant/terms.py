@@ -1,0 +1,45 @@
+"""Word terms for lexical matching: lower case, stop words out, English stems."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_WORD = re.compile(r"\w+(?:[.'’]\w+)*", re.UNICODE)
+
+STOPWORDS = frozenset("""
+a about above after again against all also am an and any are aren as at be because been before being
+below between both but by can could did didn do does doesn doing don down during each few for from
+further had has have having he her here hers herself him himself his how i if in into is isn it its
+itself just let me more most my myself no nor not now of off on once only or other our ours ourselves
+out over own same she should so some such than that the their theirs them themselves then there these
+they this those through to too under until up very was wasn we were weren what when where which while
+who whom whose why will with would you your yours yourself yourselves s t ll re ve d m
+""".split())
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=100_000)
+def _stem(word: str) -> str:
+    return _stemmer().stemWord(word)
+
+
+def terms(text: str) -> list[str]:
+    """Content terms of a text, stemmed, in order (repeats kept)."""
+    out = []
+    for match in _WORD.finditer(text.lower()):
+        word = match.group(0).replace("’", "'")
+        if word.endswith("'s"):
+            word = word[:-2]
+        if not word.replace(".", "").isdigit():
+            word = word.replace(".", "")  # U.S. -> us (kept: a dotted word is no stop word); 13.5 stays
+        if not word or (word in STOPWORDS and match.group(0).count(".") == 0):
+            continue
+        out.append(_stem(word))
+    return out
