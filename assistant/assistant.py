@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .condense import check_question, normalise_history, offline_query
-from .embeddings import build_embedder
+from .embeddings import Embedder, build_embedder
 from .errors import InputError
 from .extractive import DEFAULT_THRESHOLD, ExtractiveAnswerer
 from .indexer import Indexer, Progress
@@ -22,12 +22,14 @@ from .store import Store, make_client
 class Assistant:
     """Ingest articles and answer questions about them with verbatim sentence citations."""
 
-    def __init__(self, index_dir: str | None = None, *, settings: Settings | None = None):
+    def __init__(self, index_dir: str | None = None, *, settings: Settings | None = None,
+                 embedder: Embedder | None = None):
+        """`embedder` lets several Assistants share one loaded model (tests, benchmarks)."""
         settings = settings or Settings.from_env()
         if index_dir is not None:
             settings = replace(settings, index_dir=str(index_dir))
         self.settings = settings
-        self.embedder = build_embedder(settings)
+        self.embedder = embedder or build_embedder(settings)
         self.store = Store(make_client(settings), self.embedder, settings)
         self.indexer = Indexer(self.store)
         self.retriever = Retriever(self.store, settings)

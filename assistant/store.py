@@ -184,3 +184,17 @@ def record_prefix(article_id: str, content_hash: str) -> str:
 
 def dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
+
+
+
+def drop_index(settings: Settings) -> None:
+    """Delete the three collections (`rebuild --reset`, e.g. after a change of embedding model).
+
+    Works without opening them, so an index stamped with another model can be dropped."""
+    client = make_client(settings)
+    with chroma_errors(settings):
+        existing = {c.name if hasattr(c, "name") else str(c) for c in client.list_collections()}
+        for suffix in ("articles", "chunks", "sentences"):
+            name = f"{settings.collection}-{suffix}"
+            if name in existing:
+                client.delete_collection(name)

@@ -1,0 +1,174 @@
+"""The `assistant` command: a thin layer that turns arguments into Assistant calls and errors
+into messages and exit codes.
+
+Exit codes: 0 done; 1 an error (the message says what to do); 2 bad usage; 3 `ask` found no
+answer in the articles; 4 done, but some files were rejected (listed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from .errors import AssistantError
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NO_ANSWER, EXIT_REJECTED = 0, 1, 2, 3, 4
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="assistant", description="Answer questions about news articles, "
+                                "citing the exact source sentences.")
+    p.add_argument("--index", help="index folder (default: ASSISTANT_INDEX_DIR or 'index')")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    s = sub.add_parser("ingest", help="add or update articles from files and folders")
+    s.add_argument("paths", nargs="+")
+    s.add_argument("--json", action="store_true", help="print the report as JSON")
+    s = sub.add_parser("rebuild", help="make the index mirror a folder: add, update, remove")
+    s.add_argument("folder", nargs="?", help="default: ASSISTANT_ARTICLES_DIR or 'articles'")
+    s.add_argument("--reset", action="store_true", help="drop the index first (e.g. after changing the model)")
+    s.add_argument("--json", action="store_true")
+    s = sub.add_parser("remove", help="remove articles by id")
+    s.add_argument("ids", nargs="+")
+    s = sub.add_parser("watch", help="rebuild whenever files in the folder arrive, change or vanish")
+    s.add_argument("folder", nargs="?")
+    s.add_argument("--interval", type=float, default=2.0, help="seconds between checks (default 2)")
+    s = sub.add_parser("ask", help="answer one question")
+    s.add_argument("question")
+    s.add_argument("--json", action="store_true", help="print the answer, citations and trace as JSON")
+    s.add_argument("--article", action="append", dest="articles", help="only this article id (repeatable)")
+    sub.add_parser("chat", help="chat in the terminal (follow-up questions use the history)")
+    s = sub.add_parser("status", help="effective settings (secrets masked), counts, embedding model")
+    s.add_argument("--json", action="store_true")
+    s = sub.add_parser("eval", help="measure retrieval, answers, citations and refusals on a dataset")
+    s.add_argument("dataset", help="questions JSONL; its documents in <name>.docs.jsonl beside it")
+    s.add_argument("--baseline", action="store_true", help="also run the plain LangChain recipe")
+    s.add_argument("--limit", type=int, help="only the first N questions")
+    s.add_argument("--out", default="docs", help="where results go (default docs/)")
+    s = sub.add_parser("serve", help="start the web chat")
+    s.add_argument("--host", default=None, help="default 127.0.0.1")
+    s.add_argument("--port", type=int, default=None, help="default 7860")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except AssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _settings(args):
+    from .settings import Settings
+
+    return Settings.from_env(**({"index_dir": args.index} if args.index else {}))
+
+
+def _assistant(args):
+    from .assistant import Assistant
+
+    return Assistant(settings=_settings(args))
+
+
+def _run(args) -> int:
+    cmd = args.command
+    if cmd == "serve":
+        from .web import serve
+
+        serve(host=args.host, port=args.port, index_dir=args.index)
+        return EXIT_OK
+    if cmd == "eval":
+        from .evaluation import run_eval
+
+        return run_eval(args.dataset, baseline=args.baseline, limit=args.limit, out=args.out,
+                        index_override=args.index)
+    if cmd == "rebuild" and args.reset:
+        from .store import drop_index
+
+        drop_index(_settings(args))
+    bot = _assistant(args)
+    if cmd == "ingest":
+        return _report(bot.ingest(args.paths, progress=_progress()), args.json)
+    if cmd == "rebuild":
+        return _report(bot.rebuild(args.folder, progress=_progress()), args.json)
+    if cmd == "remove":
+        return _report(bot.remove(args.ids), False)
+    if cmd == "watch":
+        from .watch import watch
+
+        watch(bot, args.folder or bot.settings.articles_dir, args.interval, lambda r: _report(r, False))
+        return EXIT_OK
+    if cmd == "ask":
+        ans = bot.answer(args.question, article_ids=args.articles)
+        if args.json:
+            print(json.dumps(answer_json(ans), indent=2, ensure_ascii=False))
+        else:
+            print(format_answer(ans))
+        return EXIT_OK if ans.answered else EXIT_NO_ANSWER
+    if cmd == "chat":
+        from .chat import chat
+
+        chat(bot)
+        return EXIT_OK
+    if cmd == "status":
+        status = bot.status()
+        if args.json:
+            print(json.dumps(status, indent=2, default=str))
+        else:
+            for key, value in status.items():
+                if key != "settings":
+                    print(f"{key:16} {value}")
+            print("settings:")
+            for key, value in status["settings"].items():
+                print(f"  {key:18} {value}")
+        return EXIT_OK
+    raise AssertionError(cmd)
+
+
+def _progress():
+    if not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    bar = tqdm(total=0, unit="sent", desc="embedding", file=sys.stderr, leave=False)
+
+    def update(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+        if done >= total:
+            bar.close()
+
+    return update
+
+
+def _report(report, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps(report.as_dict(), indent=2))
+    else:
+        print(report.summary() + f" ({report.seconds:.1f} s)")
+        for r in report.rejected:
+            print(f"  rejected {r.path}: {r.reason}")
+    return EXIT_REJECTED if report.rejected else EXIT_OK
+
+
+def format_answer(ans) -> str:
+    lines = [ans.text]
+    for n, c in enumerate(ans.citations, 1):
+        lines.append(f"  [{n}] {c.title} (sentence {c.sentence_index + 1}): {c.text}")
+    return "\n".join(lines)
+
+
+def answer_json(ans) -> dict:
+    return {"text": ans.text, "answered": ans.answered,
+            "citations": [c.__dict__ for c in ans.citations], "trace": ans.trace}
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
