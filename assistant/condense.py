@@ -69,7 +69,8 @@ def check_question(question: Any) -> str:
 def offline_query(question: str, history: list[Turn]) -> Query:
     recent = history[-CONTEXT_TURNS:]
     context = " ".join(f"{q} {_strip_markers(a)}" for q, a in recent).strip()
-    return Query(question=question, standalone=question, context=context[:1500])
+    previous = _strip_markers(history[-1][1]) if history else ""
+    return Query(question=question, standalone=question, context=context[:1500], previous_answer=previous[:1000])
 
 
 def _strip_markers(text: str) -> str:

@@ -112,11 +112,20 @@ class Passage:
 
 @dataclass(frozen=True)
 class ScoredSentence:
+    """A candidate sentence with the evidence that it answers the question.
+
+    `similarity`/`coverage` compare it with the question alone; the `context_` pair with the
+    question plus the conversation so far (equal to the former when there is no history).
+    """
+
     sentence: Sentence
     title: str
-    score: float
-    similarity: float
-    coverage: float
+    score: float  # ranking score
+    similarity: float  # cosine with the question
+    coverage: float  # IDF-weighted share of the question's terms it contains
+    context_similarity: float = 0.0
+    context_coverage: float = 0.0
+    missing_numbers: int = 0  # numbers in the question that it does not contain
 
 
 @dataclass(frozen=True)

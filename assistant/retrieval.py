@@ -3,6 +3,7 @@ reciprocal rank), then the sentences of what was found, ranked for the question.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,9 +21,10 @@ from .terms import terms
 
 RRF_K = 60
 CANDIDATES = 24  # hits taken from each channel before fusion
-CONTEXT_WEIGHT = 0.5  # weight of the conversation context in the query vector
+CONTEXT_WEIGHT = 0.3  # weight of the conversation context in the query vector
 W_COVERAGE = 0.35
-W_CONTEXT_COVERAGE = 0.1
+CONTEXT_TERM_WEIGHT = 0.25  # weight of the conversation's terms next to the question's
+W_NEIGHBOURS = 0.3  # a sentence is also read with its neighbours ("He was 60." after "... died Sunday")
 W_PASSAGE = 3.0
 
 
@@ -32,6 +34,7 @@ class Query:
     question: str  # what the person asked
     standalone: str  # the question retrieval uses (condensed, or the question itself)
     context: str = ""  # earlier turns, for follow-ups answered without a model
+    previous_answer: str = ""  # the last answer: a follow-up rarely wants the same sentence again
 
 
 @dataclass
@@ -53,7 +56,8 @@ class Retrieval:
             "sentences": [
                 {"article_id": s.sentence.article_id, "sentence_index": s.sentence.index,
                  "score": round(s.score, 4), "similarity": round(s.similarity, 4),
-                 "coverage": round(s.coverage, 4), "text": s.sentence.text}
+                 "coverage": round(s.coverage, 4), "context_similarity": round(s.context_similarity, 4),
+                 "context_coverage": round(s.context_coverage, 4), "text": s.sentence.text}
                 for s in self.sentences[:limit]
             ],
             "timings_ms": {k: round(v * 1000, 1) for k, v in self.timings.items()},
@@ -166,12 +170,13 @@ class Retriever:
             for cid, e in ordered
         ]
         titles = {a: str(r.get("title", a)) for a, r in records.items()}
-        sentences = self._rank_sentences(passages, sentence_rank, records, q_vec, r_vec, q_terms, c_terms, titles)
+        sentences = self._rank_sentences(query, passages, sentence_rank, records, q_vec, r_vec, q_terms, c_terms,
+                                         titles)
         passages = [p if p.text else _with_text(p, sentences) for p in passages]
         return Retrieval(query, passages, sentences, titles)
 
     # ---- sentence ranking
-    def _rank_sentences(self, passages, sentence_rank, records, q_vec, r_vec, q_terms, c_terms, titles):
+    def _rank_sentences(self, query, passages, sentence_rank, records, q_vec, r_vec, q_terms, c_terms, titles):
         support: dict[tuple[str, int], float] = {}
         top = passages[0].score if passages else 1.0
         for p in passages:
@@ -184,32 +189,48 @@ class Retriever:
         by_article: dict[str, list[int]] = {}
         for art_id, index in support:
             by_article.setdefault(art_id, []).append(index)
-        stored = []
+        stored, neighbours = [], {}
         for art_id, indices in by_article.items():
-            stored += self.store.sentences_of(art_id, records[art_id]["content_hash"], indices, with_vectors=True)
+            wanted = sorted({j for i in indices for j in (i - 1, i, i + 1) if j >= 0})
+            got = self.store.sentences_of(art_id, records[art_id]["content_hash"], wanted, with_vectors=True)
+            vectors = {g.sentence.index: np.asarray(g.vector, dtype=np.float32) for g in got}
+            for g in got:
+                if g.sentence.index in indices:
+                    stored.append(g)
+                    i = g.sentence.index
+                    around = [vectors[j] for j in (i - 1, i + 1) if j in vectors]
+                    neighbours[(art_id, i)] = (vectors[i] + (sum(around) / len(around) if around else 0)) / 2
         if not stored:
             return []
         matrix = np.asarray([s.vector for s in stored], dtype=np.float32)
+        windows = np.asarray([neighbours[(s.sentence.article_id, s.sentence.index)] for s in stored])
+        windows /= np.clip(np.linalg.norm(windows, axis=1, keepdims=True), 1e-12, None)
         sim_q = matrix @ q_vec
         sim_r = matrix @ r_vec
+        sim_w = windows @ r_vec
         idf = self.lexical.idf
         q_set, c_set = set(q_terms), set(c_terms)
+        numbers = {t for t in q_set if any(ch.isdigit() for ch in t)}
         q_weight = sum(idf(t) for t in q_set) or 1.0
-        c_weight = sum(idf(t) for t in c_set) or 1.0
+        qc_weight = q_weight + CONTEXT_TERM_WEIGHT * sum(idf(t) for t in c_set)
         scored = []
         for row, item in enumerate(stored):
             s: Sentence = item.sentence
             s_terms = set(terms(s.text)) | set(terms(titles.get(s.article_id, "")))
-            coverage = sum(idf(t) for t in q_set & s_terms) / q_weight
-            c_cov = sum(idf(t) for t in c_set & s_terms) / c_weight if c_set else 0.0
+            q_hits = sum(idf(t) for t in q_set & s_terms)
+            coverage = q_hits / q_weight
+            c_cov = (q_hits + CONTEXT_TERM_WEIGHT * sum(idf(t) for t in c_set & s_terms)) / qc_weight
             key = (s.article_id, s.index)
             passage = support.get(key, 0.0) * (1.0 / (RRF_K + 1)) + sentence_rank.get(key, 0.0)
-            score = (float(sim_r[row]) + W_COVERAGE * coverage + W_CONTEXT_COVERAGE * c_cov
-                     + W_PASSAGE * passage)
-            scored.append(ScoredSentence(s, titles.get(s.article_id, s.article_id), score,
-                                         float(sim_q[row]), coverage))
+            score = float(sim_r[row]) + W_NEIGHBOURS * float(sim_w[row]) + W_COVERAGE * c_cov + W_PASSAGE * passage
+            scored.append(ScoredSentence(s, titles.get(s.article_id, s.article_id), score, float(sim_q[row]),
+                                         coverage, float(sim_r[row]), c_cov, len(numbers - s_terms)))
         scored.sort(key=lambda x: -x.score)
         return scored
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
 
 
 def _with_text(passage: Passage, sentences: list[ScoredSentence]) -> Passage:

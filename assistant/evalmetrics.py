@@ -1,0 +1,85 @@
+"""Scoring for `assistant eval`: evidence overlap, answer containment and token F1, refusal counts."""
+
+from __future__ import annotations
+
+import re
+import string
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+_PUNCT = str.maketrans("", "", string.punctuation)
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+
+
+def norm_answer(text: str) -> str:
+    """SQuAD's normalisation: lower case, no punctuation, no articles, single spaces."""
+    return " ".join(_ARTICLES.sub(" ", text.lower().translate(_PUNCT)).split())
+
+
+def token_f1(prediction: str, gold: str) -> float:
+    pred, ref = norm_answer(prediction).split(), norm_answer(gold).split()
+    common = sum((Counter(pred) & Counter(ref)).values())
+    if not pred or not ref or not common:
+        return float(pred == ref)
+    precision, recall = common / len(pred), common / len(ref)
+    return 2 * precision * recall / (precision + recall)
+
+
+def contains_answer(prediction: str, golds: Iterable[str]) -> bool:
+    pred = f" {norm_answer(prediction)} "
+    return any(norm_answer(g) and f" {norm_answer(g)} " in pred for g in golds)
+
+
+def _tokens(text: str) -> set[str]:
+    return set(re.findall(r"\w+", text.lower()))
+
+
+def overlaps(sentence: str, evidence: str, min_share: float = 0.6) -> bool:
+    """Gold evidence was cut by another splitter: match by word overlap, not equality."""
+    a, b = _tokens(sentence), _tokens(evidence)
+    if not a or not b:
+        return False
+    return len(a & b) / min(len(a), len(b)) >= min_share
+
+
+def hits_evidence(items: Sequence[tuple[str, str]], evidence: Sequence[tuple[str, str]]) -> list[bool]:
+    """For each (doc_id, text) item: does it overlap some gold (doc_id, text) evidence?"""
+    return [any(doc == gdoc and overlaps(text, gtext) for gdoc, gtext in evidence) for doc, text in items]
+
+
+def evidence_covered(items: Sequence[tuple[str, str]], evidence: Sequence[tuple[str, str]]) -> list[bool]:
+    """For each gold evidence sentence: is it overlapped by some item?"""
+    return [any(doc == gdoc and overlaps(text, gtext) for doc, text in items) for gdoc, gtext in evidence]
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q
+    low = int(pos)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+def mean(values: Sequence[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def tradeoff(confidences: Sequence[tuple[float, bool]], steps: int = 41) -> list[dict[str, float]]:
+    """Refusal threshold sweep: (confidence of the best sentence, answerable?) -> rates per threshold."""
+    if not confidences:
+        return []
+    lo = min(c for c, _ in confidences)
+    hi = max(c for c, _ in confidences)
+    pos = [c for c, a in confidences if a]
+    neg = [c for c, a in confidences if not a]
+    rows = []
+    for i in range(steps):
+        t = lo + (hi - lo) * i / (steps - 1)
+        rows.append({
+            "threshold": round(t, 4),
+            "answered_answerable": round(sum(c >= t for c in pos) / len(pos), 4) if pos else None,
+            "refused_unanswerable": round(sum(c < t for c in neg) / len(neg), 4) if neg else None,
+        })
+    return rows

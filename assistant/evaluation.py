@@ -1,0 +1,161 @@
+"""`assistant eval DATASET`: build a temporary index of the dataset's documents, ask every question
+with its history, and measure retrieval, answers, citations, refusals and latency.
+
+Results go to `<out>/results/<dataset>-<backend>.json`; `<out>/evaluation.md` gets the tables
+(between its results markers, the prose around them is kept).
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from .assistant import Assistant
+from .errors import InputError
+from .evalmetrics import (
+    contains_answer,
+    evidence_covered,
+    hits_evidence,
+    mean,
+    percentile,
+    token_f1,
+    tradeoff,
+)
+from .settings import Settings
+
+K = 5
+
+
+def load_dataset(path: str | Path, limit: int | None = None) -> tuple[list[dict], Path]:
+    path = Path(path)
+    docs = path.with_name(path.name.replace(".jsonl", "") + ".docs.jsonl")
+    if not path.is_file():
+        raise InputError(f"no dataset at '{path}'")
+    if not docs.is_file():
+        raise InputError(f"the documents of {path.name} must be beside it as {docs.name}")
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return rows[:limit] if limit else rows, docs
+
+
+def _articles_file(docs: Path, folder: Path) -> Path:
+    """The dataset's documents as our JSONL article format ({id, title, text})."""
+    target = folder / "docs.jsonl"
+    with target.open("w", encoding="utf-8") as out:
+        for line in docs.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                d = json.loads(line)
+                out.write(json.dumps({"id": d["doc_id"], "title": d.get("title", ""), "text": d["text"]}) + "\n")
+    return target
+
+
+def _evidence(row: dict) -> list[tuple[str, str]]:
+    spans = row.get("evidence_spans") or []
+    if spans and len(spans) == len(row.get("evidence", [])):
+        return [(s["doc_id"], e) for s, e in zip(spans, row["evidence"], strict=True)]
+    return [(row["doc_id"], e) for e in row.get("evidence", [])]
+
+
+def evaluate(bot: Assistant, rows: list[dict]) -> dict[str, Any]:
+    """Ask every question; returns per-question records and the summary metrics."""
+    records = []
+    for row in rows:
+        started = time.perf_counter()
+        ans = bot.answer(row["question"], history=[tuple(t) for t in row.get("history") or []])
+        latency = time.perf_counter() - started
+        evidence = _evidence(row)
+        top = [(s["article_id"], s["text"]) for s in ans.trace.get("sentences", [])[:K]]
+        cited = [(c.article_id, c.text) for c in ans.citations]
+        records.append({
+            "id": row["id"], "answerable": bool(row.get("answerable", True)), "answered": ans.answered,
+            "confidence": ans.trace.get("decision", {}).get("confidence"),
+            "recall_at_k": any(evidence_covered(top, evidence)) if evidence else None,
+            "contains": contains_answer(ans.text, row.get("answers", [])) if ans.answered else False,
+            "f1": max((token_f1(ans.text, g) for g in row.get("answers", [])), default=0.0) if ans.answered else 0.0,
+            "cited_ok": hits_evidence(cited, evidence) if evidence else [],
+            "evidence_cited": evidence_covered(cited, evidence) if evidence else [],
+            "latency_ms": round(latency * 1000, 2),
+        })
+    return {"records": records, "metrics": summarise(records)}
+
+
+def summarise(records: list[dict]) -> dict[str, Any]:
+    pos = [r for r in records if r["answerable"]]
+    neg = [r for r in records if not r["answerable"]]
+    answered_pos = [r for r in pos if r["answered"]]
+    refused = [r for r in records if not r["answered"]]
+    cited = [ok for r in answered_pos for ok in r["cited_ok"]]
+    latencies = [r["latency_ms"] for r in records]
+    return {
+        "questions": len(records), "answerable": len(pos), "unanswerable": len(neg),
+        f"evidence_recall@{K}": mean([float(r["recall_at_k"]) for r in pos if r["recall_at_k"] is not None]),
+        "answered_answerable": mean([float(r["answered"]) for r in pos]),
+        "answer_contains": mean([float(r["contains"]) for r in pos]),
+        "answer_f1": mean([r["f1"] for r in pos]),
+        "citation_precision": mean([float(ok) for ok in cited]),
+        "citation_recall": mean([mean([float(x) for x in r["evidence_cited"]]) or 0.0
+                                 for r in answered_pos if r["evidence_cited"]]),
+        "refusal_precision": (sum(not r["answerable"] for r in refused) / len(refused)) if refused else None,
+        "refusal_recall": mean([float(not r["answered"]) for r in neg]),
+        "latency_p50_ms": round(percentile(latencies, 0.5), 2),
+        "latency_p95_ms": round(percentile(latencies, 0.95), 2),
+    }
+
+
+def run_eval(dataset: str, baseline: bool = False, limit: int | None = None, out: str = "docs",
+             index_override: str | None = None) -> int:
+    rows, docs = load_dataset(dataset, limit)
+    name = Path(dataset).name.replace(".jsonl", "")
+    settings = Settings.from_env()
+    with tempfile.TemporaryDirectory(prefix="assistant-eval-") as tmp:
+        index_dir = index_override or str(Path(tmp) / "index")
+        settings = replace(settings, index_dir=index_dir, collection="eval")
+        bot = Assistant(settings=settings)
+        t = time.perf_counter()
+        docs_dir = Path(index_dir) if index_override else Path(tmp)  # a kept index keeps its source
+        report = bot.ingest([_articles_file(docs, docs_dir)])
+        ingest_s = time.perf_counter() - t
+        if report.rejected:
+            raise InputError(f"documents rejected: {report.rejected[:3]}")
+        result = evaluate(bot, rows)
+        backend = "llm" if settings.uses_llm else "extractive"
+        payload: dict[str, Any] = {
+            "dataset": name, "backend": settings.backend_name, "k": K,
+            "threshold": bot.extractive.threshold, "ingest_seconds": round(ingest_s, 2),
+            "machine": _machine(), "date": time.strftime("%Y-%m-%d"), "metrics": result["metrics"],
+            "tradeoff": tradeoff([(r["confidence"], r["answerable"]) for r in result["records"]
+                                  if r["confidence"] is not None]),
+        }
+        if baseline:
+            from .baseline import run_baseline
+
+            payload["baseline"] = run_baseline(bot.embedder, docs, rows, Path(tmp))
+        payload["records"] = result["records"]
+    results_dir = Path(out) / "results"
+    results_dir.mkdir(parents=True, exist_ok=True)
+    target = results_dir / f"{name}-{backend}.json"
+    target.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+    from .evalreport import write_report
+
+    write_report(Path(out))
+    _print(payload)
+    print(f"results: {target}")
+    return 0
+
+
+def _machine() -> str:
+    import os
+
+    return f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, no GPU"
+
+
+def _print(payload: dict) -> None:
+    print(f"{payload['dataset']} ({payload['backend']})")
+    for key, value in payload["metrics"].items():
+        base = payload.get("baseline", {}).get("metrics", {}).get(key)
+        shown = f"{value:.3f}" if isinstance(value, float) else str(value)
+        print(f"  {key:24} {shown}" + (f"   baseline {base:.3f}" if isinstance(base, float) else ""))

@@ -1,0 +1,107 @@
+"""The `assistant` command, run in-process with a temporary index."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from assistant import Assistant
+from assistant.cli import main
+from assistant.settings import Settings
+from assistant.watch import watch
+from tests.conftest import SAMPLE_ID
+from tests.helpers import write_articles
+
+
+@pytest.fixture
+def env(monkeypatch, tmp_path, articles_dir):
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ASSISTANT_CHROMA_URL", "ASSISTANT_EMBEDDINGS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("ASSISTANT_ARTICLES_DIR", str(articles_dir))
+    return tmp_path
+
+
+def test_rebuild_ask_and_status(env, capsys):
+    assert main(["rebuild", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["added"] == 1
+    assert main(["ask", "--json", "Which gangs will the U.S. designate as terrorist organizations?"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["answered"] and "Los Lobos" in out["citations"][0]["text"]
+    assert "[1]" in out["text"] and out["trace"]["standalone_question"]
+    assert main(["ask", "What is the boiling point of mercury in kelvin?"]) == 3
+    assert "don't say" in capsys.readouterr().out
+    assert main(["status", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["articles"] == 1 and status["embedding_model"] == "all-MiniLM-L6-v2-onnx-int8"
+    assert status["backend"] == "offline extractive"
+
+
+def test_ingest_reports_rejections_with_exit_code_4(env, capsys):
+    bad = env / "bad.json"
+    bad.write_text("{oops", "utf-8")
+    assert main(["ingest", str(bad), str(env / "nope.md")]) == 4
+    out = capsys.readouterr().out
+    assert "malformed JSON" in out and "no such file" in out
+
+
+def test_empty_question_is_a_clear_error(env, capsys):
+    assert main(["ask", "   "]) == 1
+    assert "question is empty" in capsys.readouterr().err
+
+
+def test_unreachable_chroma_server_is_a_clear_error(env, monkeypatch, capsys):
+    monkeypatch.setenv("ASSISTANT_CHROMA_URL", "http://127.0.0.1:9")
+    assert main(["status"]) == 1
+    err = capsys.readouterr().err
+    assert "Chroma server at http://127.0.0.1:9" in err and "Traceback" not in err
+
+
+def test_bad_setting_is_a_clear_error(env, monkeypatch, capsys):
+    monkeypatch.setenv("ASSISTANT_TOP_K", "many")
+    assert main(["status"]) == 1
+    assert "ASSISTANT_TOP_K" in capsys.readouterr().err
+
+
+def test_secrets_are_masked():
+    masked = Settings.from_env(env={"OPENAI_API_KEY": "sk-verysecretvalue1234", "ASSISTANT_AUTH": "ann:pw"}).masked()
+    assert masked["openai_api_key"] == "****1234" and "secret" not in json.dumps(masked)
+    assert masked["auth"] == "****"
+
+
+def test_module_entry_point_runs():
+    done = subprocess.run([sys.executable, "-m", "assistant", "--help"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "rebuild" in done.stdout
+
+
+def test_watch_rebuilds_as_files_arrive_change_and_vanish(make_bot, tmp_path):
+    folder = tmp_path / "inbox"
+    paths = write_articles(folder, 2)
+    bot = make_bot()
+    reports = []
+    steps = [
+        lambda: write_articles(folder, 1, start=7),
+        lambda: paths[0].write_text("Council news\nThe mayor resigned on Friday.", "utf-8"),
+        lambda: paths[1].unlink(),
+        lambda: None,
+    ]
+
+    def sleep(_):
+        if steps:
+            steps.pop(0)()
+
+    watch(bot, folder, 0, reports.append, max_rounds=5, sleep=sleep)
+    summary = [(r.added, r.updated, r.removed) for r in reports]
+    assert summary == [(2, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1)]
+    assert {a.id for a in bot.articles()} == {"town-0000", "town-0007"}
+
+
+def test_module_level_answer_uses_the_environment(env):
+    from assistant import answer
+
+    Assistant().rebuild()
+    ans = answer("How much money was allocated for drone technology?")
+    assert ans.answered and ans.citations[0].article_id == SAMPLE_ID

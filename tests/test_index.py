@@ -1,0 +1,208 @@
+"""The index on a real embedded Chroma in tmp_path with the real ONNX embedder."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from dataclasses import replace
+
+import pytest
+
+from assistant import Assistant
+from assistant.embeddings import Embedder
+from assistant.errors import IndexBusyError, IndexMismatchError, IndexUnavailableError
+from assistant.locking import write_lock
+from assistant.store import drop_index
+from tests.conftest import SAMPLE_ID
+from tests.helpers import assert_consistent, record_hashes, write_articles
+
+
+def test_ingest_then_reingest_costs_no_embedding(bot, articles_dir, embedder):
+    counts = bot.store.counts()
+    assert counts == {"articles": 1, "chunks": 8, "sentences": 17}
+    calls = embedder.calls
+    report = bot.ingest([articles_dir])
+    assert (report.added, report.updated, report.unchanged, report.removed) == (0, 0, 1, 0)
+    assert embedder.calls == calls and report.sentences_embedded == 0
+    assert bot.store.counts() == counts
+    assert_consistent(bot.store)
+
+
+def test_stored_sentences_are_verbatim(bot):
+    art = bot.article(SAMPLE_ID)
+    assert len(art["sentences"]) == 17
+    for s in art["sentences"]:
+        assert art["text"][s.start:s.end] == s.text
+
+
+def test_edit_one_article_replaces_its_records(make_bot, tmp_path, embedder):
+    folder = tmp_path / "news"
+    write_articles(folder, 3)
+    bot = make_bot()
+    assert bot.ingest([folder]).added == 3
+    old = {h for h in record_hashes(bot.store, bot.store.chunks) if h[0] == "town-0001"}
+    (folder / "town-0001.txt").write_text("Council of Arden votes\nThe vote was close. It passed by one.", "utf-8")
+    calls = embedder.texts_embedded
+    report = bot.ingest([folder])
+    assert (report.added, report.updated, report.unchanged) == (0, 1, 2)
+    assert embedder.texts_embedded - calls == 3  # only the edited article's sentences
+    new = {h for h in record_hashes(bot.store, bot.store.chunks) if h[0] == "town-0001"}
+    assert new and not (new & old)
+    assert_consistent(bot.store)
+    ans = bot.answer("How close was the Arden vote?")
+    assert ans.answered
+    assert {(c.article_id, c.text) for c in ans.citations} <= {("town-0001", "The vote was close."),
+                                                               ("town-0001", "It passed by one.")}
+
+
+def test_rebuild_removes_articles_whose_files_are_gone(make_bot, tmp_path):
+    folder = tmp_path / "news"
+    paths = write_articles(folder, 4)
+    bot = make_bot()
+    bot.rebuild(folder)
+    paths[2].unlink()
+    report = bot.rebuild(folder)
+    assert (report.removed, report.unchanged, report.added) == (1, 3, 0)
+    assert "town-0002" not in {a.id for a in bot.articles()}
+    assert not bot.store.chunks.get(where={"article_id": "town-0002"})["ids"]
+    assert_consistent(bot.store)
+
+
+def test_rebuild_keeps_an_article_whose_file_became_unreadable(make_bot, tmp_path):
+    folder = tmp_path / "news"
+    paths = write_articles(folder, 2)
+    bot = make_bot()
+    bot.rebuild(folder)
+    paths[0].write_bytes(b"\xff\xfe\x00garbage")
+    report = bot.rebuild(folder)
+    assert report.removed == 0 and len(report.rejected) == 1
+    assert {a.id for a in bot.articles()} == {"town-0000", "town-0001"}
+
+
+def test_bad_inputs_are_rejected_and_nothing_is_lost(bot, tmp_path, settings):
+    bad = tmp_path / "incoming"
+    bad.mkdir()
+    (bad / "empty.txt").write_bytes(b"")
+    (bad / "binary.md").write_bytes(bytes(range(256)) * 4)
+    (bad / "latin1.txt").write_bytes("Caf\u00e9".encode("latin-1"))
+    (bad / "huge.txt").write_text("word " * 300_000, "utf-8")
+    (bad / "slides.pptx").write_bytes(b"PK\x03\x04")
+    (bad / "broken.json").write_text("{\"text\": ", "utf-8")
+    (bad / "good.txt").write_text("Harbour reopens\nThe harbour of Port Lyle reopened on Monday.", "utf-8")
+    small = replace(settings, max_file_mb=1.0)
+    bot2 = Assistant(settings=small, embedder=bot.embedder)
+    report = bot2.ingest([bad, tmp_path / "missing.txt"])
+    reasons = {os.path.basename(r.path): r.reason for r in report.rejected}
+    assert report.added == 1
+    assert set(reasons) == {"empty.txt", "binary.md", "latin1.txt", "huge.txt", "slides.pptx", "broken.json",
+                            "missing.txt"}
+    assert "empty" in reasons["empty.txt"] and "binary" in reasons["binary.md"]
+    assert "UTF-8" in reasons["latin1.txt"] and "limit" in reasons["huge.txt"]
+    assert "unsupported" in reasons["slides.pptx"] and "malformed JSON" in reasons["broken.json"]
+    assert "no such file" in reasons["missing.txt"]
+    assert {a.id for a in bot2.articles()} == {SAMPLE_ID, "good"}
+    assert_consistent(bot2.store)
+
+
+def test_same_id_from_two_files_is_rejected(make_bot, tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "story.txt").write_text("One story. It is short.", "utf-8")
+    (tmp_path / "b" / "story.txt").write_text("Another story. Also short.", "utf-8")
+    bot = make_bot()
+    report = bot.ingest([tmp_path / "a", tmp_path / "b"])
+    assert report.added == 1 and len(report.rejected) == 1
+    assert "already used" in report.rejected[0].reason
+
+
+class OtherModel(Embedder):
+    """Stands for a different embedding model: same vectors, another name and dimension stamp."""
+
+    def __init__(self, inner, name, dim):
+        self.inner, self.model_name, self.dimension = inner, name, dim
+
+    def embed(self, texts):
+        return self.inner.embed(texts)
+
+
+def test_model_stamp_mismatch_is_refused_with_a_rebuild_hint(bot, settings):
+    other = OtherModel(bot.embedder, "openai:text-embedding-3-small", 1536)
+    with pytest.raises(IndexMismatchError, match="rebuild --reset"):
+        Assistant(settings=settings, embedder=other)
+    drop_index(settings)  # what `assistant rebuild --reset` does first
+    fresh = Assistant(settings=settings, embedder=bot.embedder)
+    assert fresh.store.counts()["articles"] == 0
+
+
+def test_a_second_writer_gets_a_clear_busy_error(make_bot, settings, articles_dir):
+    bot = make_bot(lock_timeout=0.2)
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import sys, time
+        from assistant.settings import Settings
+        from assistant.locking import write_lock
+        with write_lock(Settings(index_dir={settings.index_dir!r})):
+            print("locked", flush=True)
+            time.sleep(30)
+    """)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(IndexBusyError, match="another process"):
+            bot.ingest([articles_dir])
+    finally:
+        holder.kill()
+        holder.wait(10)
+    with write_lock(bot.settings, timeout=5):
+        pass  # free again once the holder is gone
+
+
+def test_rebuild_killed_halfway_still_answers_and_next_rebuild_completes(make_bot, tmp_path, settings):
+    folder = tmp_path / "news"
+    write_articles(folder, 120, sentences=10)
+    script = textwrap.dedent(f"""
+        from assistant import Assistant
+        from assistant.settings import Settings
+        bot = Assistant(settings=Settings.from_env(env={{}}, index_dir={settings.index_dir!r}))
+        bot.rebuild({str(folder)!r}, progress=lambda done, total: print(done, total, flush=True))
+    """)
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+    try:
+        first = child.stdout.readline()  # one batch is stored, more to come
+        assert first, f"the rebuild printed no progress: {child.stderr.read() if child.poll() is not None else ''}"
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.wait(30)
+    assert child.returncode == -signal.SIGKILL
+    bot = make_bot()
+    stored = len(bot.articles())
+    assert 0 < stored < 120
+    assert bot.store.state()["dirty"] is True
+    ans = bot.answer("What budget would fund project 3-4 in district 3?")
+    assert ans.answered and ans.citations
+    report = bot.rebuild(folder)
+    assert report.added == 120 - stored and report.unchanged == stored
+    assert len(bot.articles()) == 120 and bot.store.state()["dirty"] is False
+    assert_consistent(bot.store)
+
+
+def test_remove_by_id(bot):
+    report = bot.remove([SAMPLE_ID])
+    assert report.removed == 1 and bot.store.counts() == {"articles": 0, "chunks": 0, "sentences": 0}
+
+
+def test_unusable_index_folder_gives_a_clear_error(make_bot, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the index folder should be", "utf-8")
+    with pytest.raises(IndexUnavailableError, match="index"):
+        make_bot(index_dir=str(blocker))
+
+
+def test_progress_is_reported(make_bot, tmp_path):
+    folder = tmp_path / "news"
+    write_articles(folder, 5)
+    seen = []
+    make_bot().ingest([folder], progress=lambda done, total: seen.append((done, total)))
+    assert seen and seen[-1][0] == seen[-1][1] == 5 * 9
