@@ -98,8 +98,7 @@ class Assistant:
                  "backend": "offline extractive", **retrieval.trace(), **result.trace,
                  "prompt": None, "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
         final = replace(result, trace=trace)
-        for piece in _pieces(final.text):
-            yield piece
+        yield from _pieces(final.text)
         yield final
 
 

@@ -138,8 +138,7 @@ class Retriever:
 
         sentence_rank: dict[tuple[str, int], float] = {}
         hit_meta = sent_hits["metadatas"][0] if sent_hits["ids"] else []
-        hit_dist = sent_hits["distances"][0] if sent_hits["ids"] else []
-        for rank, (meta, distance) in enumerate(zip(hit_meta, hit_dist, strict=True), 1):
+        for rank, meta in enumerate(hit_meta, 1):
             sentence_rank[(meta["article_id"], int(meta["sentence_index"]))] = 1.0 / (RRF_K + rank)
 
         records = self.store.article_records([e["meta"]["article_id"] for e in chunks.values()]
