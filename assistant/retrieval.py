@@ -24,6 +24,7 @@ CANDIDATES = 24  # hits taken from each channel before fusion
 CONTEXT_WEIGHT = 0.3  # weight of the conversation context in the query vector
 W_COVERAGE = 0.35
 CONTEXT_TERM_WEIGHT = 0.25  # weight of the conversation's terms next to the question's
+REPEAT_PENALTY = 0.2  # a follow-up rarely wants the very sentence that answered the last question
 W_NEIGHBOURS = 0.3  # a sentence is also read with its neighbours ("He was 60." after "... died Sunday")
 W_PASSAGE = 3.0
 
@@ -88,7 +89,8 @@ class Retriever:
         timings["lexical_refresh"] = time.perf_counter() - t0
 
         t = time.perf_counter()
-        texts = [query.standalone] + ([query.context] if query.context else [])
+        # the context is read together with the question: "Daniel Noboa ... What does he want to change?"
+        texts = [query.standalone] + ([f"{query.context} {query.standalone}"] if query.context else [])
         vecs = self.embedder.embed(texts)
         q_vec = vecs[0]
         r_vec = _unit(q_vec + CONTEXT_WEIGHT * vecs[1]) if query.context else q_vec
@@ -212,6 +214,7 @@ class Retriever:
         numbers = {t for t in q_set if any(ch.isdigit() for ch in t)}
         q_weight = sum(idf(t) for t in q_set) or 1.0
         qc_weight = q_weight + CONTEXT_TERM_WEIGHT * sum(idf(t) for t in c_set)
+        previous = set(_norm(query.previous_answer).split())
         scored = []
         for row, item in enumerate(stored):
             s: Sentence = item.sentence
@@ -222,6 +225,9 @@ class Retriever:
             key = (s.article_id, s.index)
             passage = support.get(key, 0.0) * (1.0 / (RRF_K + 1)) + sentence_rank.get(key, 0.0)
             score = float(sim_r[row]) + W_NEIGHBOURS * float(sim_w[row]) + W_COVERAGE * c_cov + W_PASSAGE * passage
+            words = _norm(s.text).split()
+            if previous and words and sum(w in previous for w in words) >= 0.8 * len(words):
+                score -= REPEAT_PENALTY
             scored.append(ScoredSentence(s, titles.get(s.article_id, s.article_id), score, float(sim_q[row]),
                                          coverage, float(sim_r[row]), c_cov, len(numbers - s_terms)))
         scored.sort(key=lambda x: -x.score)

@@ -1,0 +1,134 @@
+"""Offline answers about the sample article: known answers with their cited sentences, follow-ups,
+refusals, and the contract's invariants on every answer."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from assistant import Answer
+from assistant.errors import InputError
+from tests.conftest import SAMPLE_DIR, SAMPLE_ID
+
+TEXT = (SAMPLE_DIR / f"{SAMPLE_ID}.txt").read_text(encoding="utf-8")
+
+# question -> a phrase that the cited sentence must contain
+KNOWN = {
+    "What did Rubio say the U.S. would do to foreign crime groups?": "'blow up' foreign crime groups",
+    "Which two gangs will the U.S. designate as foreign terrorist organizations?": "Los Lobos and Los Choneros, as",
+    "How many drug traffickers were killed in the Caribbean strike?": "killed 11 drug-traffickers",
+    "What has the U.S. accused Venezuelan military aircraft of?": "provocative operations",
+    "Have Ecuador and Mexico committed to support U.S. military strikes?": "have not committed",
+    "Which Venezuelan gang was targeted by a military operation?": "Tren de Aragua",
+    "What do experts say about the military engagement and international law?": "international human rights laws",
+    "How much security assistance did the U.S. announce for Ecuador?": "$13.5 million in security assistance",
+    "How much money was allocated for drone technology?": "$6 million allocated for drone technology",
+    "What share of the world's cocaine passes through Ecuador?": "Approximately 70%",
+    "What does the new classification allow the U.S. to do?": "freeze the assets",
+    "Where was Rubio when he said they would help find these people?": "during a visit to Ecuador",
+    "Who is the president of Ecuador?": "President Daniel Noboa",
+}
+
+UNANSWERABLE = [
+    "What is the boiling point of mercury in kelvin?",
+    "Who won the 2018 FIFA World Cup?",
+    "What is the population of Quito?",
+]
+
+
+def check_invariants(ans: Answer) -> None:
+    """The contract: markers match citations, citations verbatim with right offsets, refusals cite nothing."""
+    marks = sorted({int(m) for m in re.findall(r"\[(\d+)\]", ans.text)})
+    assert marks == list(range(1, len(ans.citations) + 1))
+    for c in ans.citations:
+        assert c.article_id == SAMPLE_ID and c.title
+        assert TEXT[c.start:c.end] == c.text
+    if not ans.answered:
+        assert ans.citations == [] and "don't say" in ans.text
+    else:
+        assert ans.citations
+    for key in ("standalone_question", "passages", "sentences", "decision"):
+        assert key in ans.trace
+
+
+@pytest.mark.parametrize("question,phrase", KNOWN.items())
+def test_known_answers_cite_the_right_sentence(bot, question, phrase):
+    ans = bot.answer(question)
+    check_invariants(ans)
+    assert ans.answered, ans.trace["decision"]
+    assert phrase in ans.citations[0].text
+    assert ans.citations[0].text in ans.text  # extractive: the answer is the sentence itself
+
+
+@pytest.mark.parametrize("question", UNANSWERABLE)
+def test_questions_the_article_cannot_answer_are_refused(bot, question):
+    ans = bot.answer(question)
+    check_invariants(ans)
+    assert not ans.answered
+
+
+def test_follow_up_about_the_president_retrieves_his_plans(bot):
+    history = [("Who is the president of Ecuador?", "Daniel Noboa")]
+    ans = bot.answer("What does he want to change?", history=history)
+    check_invariants(ans)
+    assert "modify the constitution" in ans.trace["sentences"][0]["text"]
+
+
+def test_follow_up_with_gradio_message_history(bot):
+    history = [{"role": "user", "content": [{"type": "text", "text": "How much security assistance did the U.S. "
+                                                                     "announce?"}]},
+               {"role": "assistant", "content": "$13.5 million [1]"}]
+    ans = bot.answer("And how much for drones?", history=history)
+    check_invariants(ans)
+    assert ans.answered and "$6 million allocated for drone technology" in ans.citations[0].text
+
+
+def test_follow_up_does_not_repeat_the_last_cited_sentence(bot):
+    first = bot.answer("Which gangs will the U.S. designate?")
+    ans = bot.answer("What will this classification let the U.S. do?", history=[(first.trace["standalone_question"],
+                                                                                first.text)])
+    check_invariants(ans)
+    assert ans.answered and "freeze the assets" in ans.citations[0].text
+
+
+def test_off_topic_follow_up_is_refused(bot):
+    ans = bot.answer("What is his favourite football team?", history=[("Who is the president of Ecuador?",
+                                                                        "Daniel Noboa")])
+    check_invariants(ans)
+    assert not ans.answered
+
+
+def test_stream_yields_text_then_the_final_answer(bot):
+    events = list(bot.stream("How much security assistance did the U.S. announce for Ecuador?"))
+    final = events[-1]
+    assert isinstance(final, Answer) and all(isinstance(e, str) for e in events[:-1])
+    assert "".join(events[:-1]) == final.text
+    check_invariants(final)
+
+
+@pytest.mark.parametrize("question", ["", "   ", "x" * 100_000, None])
+def test_empty_or_huge_questions_are_clear_errors(bot, question):
+    with pytest.raises(InputError):
+        bot.answer(question)
+
+
+def test_one_character_question_is_answered_or_refused_cleanly(bot):
+    check_invariants(bot.answer("?"))
+
+
+def test_filter_to_article_ids(bot, tmp_path):
+    other = tmp_path / "other.txt"
+    other.write_text("Harbour news\nThe harbour of Port Lyle reopened on Monday after the storm.", "utf-8")
+    bot.ingest([other])
+    ans = bot.answer("When did the harbour reopen?", article_ids=[SAMPLE_ID])
+    assert all(c.article_id == SAMPLE_ID for c in ans.citations)
+    ans = bot.answer("When did the harbour reopen?", article_ids=["other"])
+    assert ans.answered and ans.citations[0].article_id == "other"
+
+
+def test_trace_has_scores_and_timings(bot):
+    ans = bot.answer("Which Venezuelan gang was targeted by a military operation?")
+    passage = ans.trace["passages"][0]
+    assert passage["score"] > 0 and passage["article_id"] == SAMPLE_ID and passage["text"]
+    assert ans.trace["timings_ms"]["total"] >= 0 and ans.trace["backend"] == "offline extractive"
