@@ -136,7 +136,7 @@ def _progress():
         return None
     from tqdm import tqdm
 
-    bar = tqdm(total=0, unit="sent", desc="embedding", file=sys.stderr, leave=False)
+    bar = tqdm(total=0, unit="article", desc="indexing", file=sys.stderr, leave=False)
 
     def update(done: int, total: int) -> None:
         bar.total = total

@@ -8,10 +8,13 @@ no article record points to; readers ignore them and the next write sweeps them 
 
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from queue import Full, Queue
 
 import numpy as np
 
@@ -23,8 +26,9 @@ from .records import Article, ArticleInfo, Chunk, IngestReport, Rejection, Sente
 from .sentences import split_sentences
 from .store import Store, chroma_errors, record_prefix
 
-BATCH_SENTENCES = 512  # sentences embedded and written together
-Progress = Callable[[int, int], None]  # (done, total) in sentences
+BATCH_SENTENCES = 256  # sentences embedded and written together
+Progress = Callable[[int, int], None]  # (done, total) in articles
+_DONE = object()
 
 
 @dataclass(frozen=True)
@@ -157,68 +161,102 @@ class Indexer:
         self.store.set_state(state["generation"], dirty=True)
         return state["generation"]
 
-    # ---- embedding and writing
+    # ---- embedding and writing: split in one thread, embed here, write in another, batches in order
     def _index(self, todo: list[Article], existing: dict[str, ArticleInfo], report: IngestReport,
                progress: Progress | None) -> None:
-        prepared = []
+        batches: Queue = Queue(maxsize=2)
+        stop = threading.Event()
+        failures: list[BaseException] = []
+
+        def produce() -> None:
+            try:
+                for batch in _batches(self._prepare(todo, report), BATCH_SENTENCES):
+                    while not stop.is_set():
+                        try:
+                            batches.put(batch, timeout=0.1)
+                            break
+                        except Full:
+                            continue
+            except BaseException as exc:  # handed to the caller below
+                failures.append(exc)
+            finally:
+                batches.put(_DONE)
+
+        producer = threading.Thread(target=produce, name="assistant-split", daemon=True)
+        producer.start()
+        done = 0
+        try:
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="assistant-write") as writer:
+                pending: tuple[Future, list[Prepared]] | None = None
+                while (batch := batches.get()) is not _DONE:
+                    texts = [s.text for p in batch for s in p.sentences]
+                    vectors = self.embedder.embed(texts)
+                    report.sentences_embedded += len(texts)
+                    if pending is not None:
+                        done += self._finish(pending, existing, report, progress, done, len(todo))
+                    replaced = {p.article.id for p in batch if p.article.id in existing}
+                    pending = (writer.submit(self._write_batch, batch, vectors, replaced), batch)
+                if pending is not None:
+                    self._finish(pending, existing, report, progress, done, len(todo))
+        finally:
+            stop.set()
+            producer.join(timeout=5)
+        if failures:
+            raise failures[0]
+
+    def _prepare(self, todo: list[Article], report: IngestReport):
         for article in todo:
             sentences = split_sentences(article)
             if not sentences:
                 report.rejected.append(Rejection(article.source, "no sentences found in the text"))
                 continue
-            prepared.append(Prepared(article, content_hash(article), sentences, make_chunks(article, sentences)))
-        total = sum(len(p.sentences) for p in prepared)
-        done = 0
-        for batch in _batches(prepared, BATCH_SENTENCES):
-            texts = [s.text for p in batch for s in p.sentences]
-            vectors = self.embedder.embed(texts)
-            report.sentences_embedded += len(texts)
-            row = 0
-            for item in batch:
-                n = len(item.sentences)
-                self._write_article(item, vectors[row:row + n])
-                row += n
-                if item.article.id in existing:
-                    report.updated += 1
-                else:
-                    report.added += 1
-            done += len(texts)
-            if progress:
-                progress(done, total)
+            yield Prepared(article, content_hash(article), sentences, make_chunks(article, sentences))
 
-    def _write_article(self, item: Prepared, sentence_vectors: np.ndarray) -> None:
-        article, digest = item.article, item.content_hash
-        prefix = record_prefix(article.id, digest)
-        base = {"article_id": article.id, "content_hash": digest}
-        chunk_vectors = np.stack([
-            _unit(sentence_vectors[c.first_sentence:c.last_sentence + 1].mean(axis=0)) for c in item.chunks
-        ])
+    @staticmethod
+    def _finish(pending, existing, report: IngestReport, progress: Progress | None, done: int, total: int) -> int:
+        future, batch = pending
+        future.result()  # the batch is stored (or its error is raised here)
+        for item in batch:
+            if item.article.id in existing:
+                report.updated += 1
+            else:
+                report.added += 1
+        if progress:
+            progress(done + len(batch), total)
+        return len(batch)
+
+    def _write_batch(self, batch: list[Prepared], vectors: np.ndarray, replaced: set[str]) -> None:
+        """One write per collection for the whole batch, in the crash-safe order of the module doc."""
+        sentence_rows: dict[str, list] = {"ids": [], "embeddings": [], "documents": [], "metadatas": []}
+        chunk_rows: dict[str, list] = {"ids": [], "embeddings": [], "documents": [], "metadatas": []}
+        article_rows: dict[str, list] = {"ids": [], "embeddings": [], "documents": [], "metadatas": []}
+        row = 0
+        for item in batch:
+            article, digest = item.article, item.content_hash
+            own = vectors[row:row + len(item.sentences)]
+            row += len(item.sentences)
+            prefix = record_prefix(article.id, digest)
+            base = {"article_id": article.id, "content_hash": digest}
+            for s, vec in zip(item.sentences, own, strict=True):
+                _append(sentence_rows, f"{prefix}s{s.index}", vec, s.text,
+                        {**base, "sentence_index": s.index, "start": s.start, "end": s.end})
+            for c in item.chunks:
+                _append(chunk_rows, f"{prefix}c{c.index}", _unit(own[c.first_sentence:c.last_sentence + 1].mean(axis=0)),
+                        c.text, {**base, "chunk_index": c.index, "first_sentence": c.first_sentence,
+                                 "last_sentence": c.last_sentence, "title": article.title})
+            _append(article_rows, article.id, _unit(own.mean(axis=0)), article.text,
+                    {"title": article.title, "source": article.source, "url": article.url,
+                     "published": article.published, "content_hash": digest,
+                     "sentences": len(item.sentences), "chunks": len(item.chunks)})
         with chroma_errors(self.settings):
-            self.store.sentences.upsert(
-                ids=[f"{prefix}s{s.index}" for s in item.sentences],
-                embeddings=sentence_vectors,
-                documents=[s.text for s in item.sentences],
-                metadatas=[{**base, "sentence_index": s.index, "start": s.start, "end": s.end}
-                           for s in item.sentences],
-            )
-            self.store.chunks.upsert(
-                ids=[f"{prefix}c{c.index}" for c in item.chunks],
-                embeddings=chunk_vectors,
-                documents=[c.text for c in item.chunks],
-                metadatas=[{**base, "chunk_index": c.index, "first_sentence": c.first_sentence,
-                            "last_sentence": c.last_sentence, "title": article.title} for c in item.chunks],
-            )
-            self.store.articles.upsert(
-                ids=[article.id],
-                embeddings=_unit(sentence_vectors.mean(axis=0))[None, :],
-                documents=[article.text],
-                metadatas=[{"title": article.title, "source": article.source, "url": article.url,
-                            "published": article.published, "content_hash": digest,
-                            "sentences": len(item.sentences), "chunks": len(item.chunks)}],
-            )
-            stale = {"$and": [{"article_id": article.id}, {"content_hash": {"$ne": digest}}]}
-            self.store.chunks.delete(where=stale)
-            self.store.sentences.delete(where=stale)
+            self.store.sentences.upsert(**sentence_rows)
+            self.store.chunks.upsert(**chunk_rows)
+            self.store.articles.upsert(**article_rows)  # from here on the new versions are current
+            for item in batch:
+                if item.article.id in replaced:
+                    stale = {"$and": [{"article_id": item.article.id}, {"content_hash": {"$ne": item.content_hash}}]}
+                    self.store.chunks.delete(where=stale)
+                    self.store.sentences.delete(where=stale)
 
     def _delete_article(self, article_id: str) -> None:
         with chroma_errors(self.settings):
@@ -237,6 +275,13 @@ class Indexer:
             with chroma_errors(self.settings):
                 for start in range(0, len(orphans), 5000):
                     collection.delete(ids=orphans[start:start + 5000])
+
+
+def _append(rows: dict[str, list], id_: str, vector, document: str, metadata: dict) -> None:
+    rows["ids"].append(id_)
+    rows["embeddings"].append(vector)
+    rows["documents"].append(document)
+    rows["metadatas"].append(metadata)
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:
