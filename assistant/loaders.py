@@ -77,8 +77,12 @@ def read_text(path: Path, max_bytes: int) -> str:
 
 
 def _title_and_body(text: str, fallback: str) -> tuple[str, str]:
+    """The first line when it reads like a headline (short, no full stop); else the file name."""
     first = text.split("\n", 1)[0].strip()
-    return (first[:200] if first else fallback), text
+    if first and len(first) <= 120 and first[-1] not in ".!?\"'":
+        return first, text
+    name = re.sub(r"[-_]+", " ", fallback).strip()
+    return (name[:1].upper() + name[1:]) if name else "Untitled", text
 
 
 _MD_RULES = [

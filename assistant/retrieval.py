@@ -24,7 +24,8 @@ CANDIDATES = 24  # hits taken from each channel before fusion
 CONTEXT_WEIGHT = 0.3  # weight of the conversation context in the query vector
 W_COVERAGE = 0.35
 CONTEXT_TERM_WEIGHT = 0.25  # weight of the conversation's terms next to the question's
-REPEAT_PENALTY = 0.2  # a follow-up rarely wants the very sentence that answered the last question
+TITLE_WEIGHT = 0.5  # a question term found only in the article's title
+REPEAT_PENALTY = 0.4  # a follow-up rarely wants the very sentence that answered the last question
 W_NEIGHBOURS = 0.3  # a sentence is also read with its neighbours ("He was 60." after "... died Sunday")
 W_PASSAGE = 3.0
 
@@ -218,10 +219,11 @@ class Retriever:
         scored = []
         for row, item in enumerate(stored):
             s: Sentence = item.sentence
-            s_terms = set(terms(s.text)) | set(terms(titles.get(s.article_id, "")))
-            q_hits = sum(idf(t) for t in q_set & s_terms)
+            s_terms = set(terms(s.text))
+            t_terms = set(terms(titles.get(s.article_id, ""))) - s_terms  # the title counts, but less
+            q_hits = sum(idf(t) for t in q_set & s_terms) + TITLE_WEIGHT * sum(idf(t) for t in q_set & t_terms)
             coverage = q_hits / q_weight
-            c_cov = (q_hits + CONTEXT_TERM_WEIGHT * sum(idf(t) for t in c_set & s_terms)) / qc_weight
+            c_cov = (q_hits + CONTEXT_TERM_WEIGHT * sum(idf(t) for t in c_set & (s_terms | t_terms))) / qc_weight
             key = (s.article_id, s.index)
             passage = support.get(key, 0.0) * (1.0 / (RRF_K + 1)) + sentence_rank.get(key, 0.0)
             score = float(sim_r[row]) + W_NEIGHBOURS * float(sim_w[row]) + W_COVERAGE * c_cov + W_PASSAGE * passage
@@ -229,7 +231,7 @@ class Retriever:
             if previous and words and sum(w in previous for w in words) >= 0.8 * len(words):
                 score -= REPEAT_PENALTY
             scored.append(ScoredSentence(s, titles.get(s.article_id, s.article_id), score, float(sim_q[row]),
-                                         coverage, float(sim_r[row]), c_cov, len(numbers - s_terms)))
+                                         coverage, float(sim_r[row]), c_cov, len(numbers - s_terms - t_terms)))
         scored.sort(key=lambda x: -x.score)
         return scored
 

@@ -105,3 +105,14 @@ def test_module_level_answer_uses_the_environment(env):
     Assistant().rebuild()
     ans = answer("How much money was allocated for drone technology?")
     assert ans.answered and ans.citations[0].article_id == SAMPLE_ID
+
+
+def test_terminal_chat_keeps_the_history(bot, capsys):
+    from assistant.chat import chat
+
+    questions = iter(["Which gangs will the U.S. designate?", "And what will that let the U.S. do?", ""])
+    lines: list[str] = []
+    chat(bot, read=lambda prompt: next(questions), write=lines.append)
+    out = capsys.readouterr().out
+    assert "Los Lobos and Los Choneros" in out and "freeze the assets" in out
+    assert any(line.startswith("  [1] Ecuador gangs terrorist designation, sentence") for line in lines)
