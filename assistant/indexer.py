@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from queue import Full, Queue
@@ -241,9 +241,10 @@ class Indexer:
                 _append(sentence_rows, f"{prefix}s{s.index}", vec, s.text,
                         {**base, "sentence_index": s.index, "start": s.start, "end": s.end})
             for c in item.chunks:
-                _append(chunk_rows, f"{prefix}c{c.index}", _unit(own[c.first_sentence:c.last_sentence + 1].mean(axis=0)),
-                        c.text, {**base, "chunk_index": c.index, "first_sentence": c.first_sentence,
-                                 "last_sentence": c.last_sentence, "title": article.title})
+                vector = _unit(own[c.first_sentence:c.last_sentence + 1].mean(axis=0))
+                meta = {**base, "chunk_index": c.index, "first_sentence": c.first_sentence,
+                        "last_sentence": c.last_sentence, "title": article.title}
+                _append(chunk_rows, f"{prefix}c{c.index}", vector, c.text, meta)
             _append(article_rows, article.id, _unit(own.mean(axis=0)), article.text,
                     {"title": article.title, "source": article.source, "url": article.url,
                      "published": article.published, "content_hash": digest,
