@@ -52,10 +52,10 @@ def test_edit_one_article_replaces_its_records(make_bot, tmp_path, embedder):
     new = {h for h in record_hashes(bot.store, bot.store.chunks) if h[0] == "town-0001"}
     assert new and not (new & old)
     assert_consistent(bot.store)
-    ans = bot.answer("How close was the Arden vote?")
+    ans = bot.answer("By how many votes did the Arden vote pass?")
     assert ans.answered
-    assert {(c.article_id, c.text) for c in ans.citations} <= {("town-0001", "The vote was close."),
-                                                               ("town-0001", "It passed by one.")}
+    new_text = (folder / "town-0001.txt").read_text("utf-8")
+    assert all(c.article_id == "town-0001" and c.text in new_text for c in ans.citations)
 
 
 def test_rebuild_removes_articles_whose_files_are_gone(make_bot, tmp_path):
