@@ -28,6 +28,10 @@ class IndexUnavailableError(AssistantError):
     """The Chroma store cannot be reached, opened or written."""
 
 
+class IndexEmptyError(AssistantError):
+    """No article is indexed yet, so there is nothing to answer from."""
+
+
 class IndexBusyError(AssistantError):
     """Another process holds the index's write lock."""
 

@@ -13,6 +13,7 @@ import numpy as np
 from langchain_chroma import Chroma
 
 from .chunking import STRIDE
+from .errors import IndexEmptyError
 from .lexical import LexicalIndex
 from .records import Passage, ScoredSentence, Sentence
 from .settings import Settings
@@ -88,6 +89,11 @@ class Retriever:
         t0 = time.perf_counter()
         self.lexical.refresh(self.store.state()["generation"])
         timings["lexical_refresh"] = time.perf_counter() - t0
+        if self.lexical.size == 0:
+            raise IndexEmptyError(
+                "no articles are indexed yet: add some with `assistant ingest PATH` or `assistant rebuild`, "
+                "or upload them in the web chat"
+            )
 
         t = time.perf_counter()
         # the context is read together with the question: "Daniel Noboa ... What does he want to change?"

@@ -57,11 +57,22 @@ def make_client(settings: Settings, read_only: bool = False) -> chromadb.ClientA
     with chroma_errors(settings):
         if settings.chroma_url:
             host, port, ssl = settings.chroma_host_port()
-            return chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=chroma_settings)
+            client = chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=chroma_settings)
+            _bound_http_timeout(client, settings.request_timeout)
+            return client
         path = Path(settings.index_dir)
         if read_only and not (path / "chroma.sqlite3").exists():
             path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+def _bound_http_timeout(client, seconds: float) -> None:
+    """chromadb's HTTP client waits forever by default; a hung server must not hang us."""
+    import httpx
+
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(seconds, connect=min(seconds, 5.0))
 
 
 @dataclass(frozen=True)

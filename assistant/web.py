@@ -1,0 +1,254 @@
+"""The web chat (Gradio 6): a thin adapter that turns clicks into `Assistant` calls.
+
+Concurrency, chosen for a small machine (2 cores) where one Assistant is shared by everyone:
+answering shares the concurrency group "answer" (the UI's chat and the `/chat` endpoint): 2 at
+a time offline, where answering is CPU-bound (embedding the question, scoring sentences), 4 with
+a chat model, where an answer mostly waits on the model server. Indexing (upload, remove) is
+group "index", 1 at a time: it embeds on every core and writes under the index's write lock
+anyway. The queue holds at most `QUEUE_SIZE` waiting events; beyond that a person is told the
+app is busy instead of waiting without end.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from .assistant import Assistant
+from .errors import AssistantError
+from .records import Answer
+from .settings import Settings
+from . import web_render as render
+
+log = logging.getLogger(__name__)
+
+QUEUE_SIZE = 32
+SAMPLE_ID = "ecuador-gangs-terrorist-designation"
+EXAMPLES = [
+    "How much security assistance did the U.S. announce?",
+    "Which gangs will be designated as terrorist organizations?",
+    "How much of the world's cocaine passes through Ecuador?",
+]
+GENERIC = "Something went wrong on the server; try again, and if it keeps happening see the server log."
+
+
+def _say(exc: AssistantError) -> str:
+    text = str(exc)
+    return text[:1].upper() + text[1:]
+
+
+def safe_name(name: str) -> str:
+    """A file name that stays inside the articles folder: no folders, no `..`, not hidden."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = re.sub(r"[^\w.\- ]+", "-", base, flags=re.ASCII).strip(" .-")
+    base = re.sub(r"\.{2,}", ".", base)
+    return base[:120] or "upload.txt"
+
+
+def build_app(bot: Assistant):
+    import gradio as gr
+
+    settings = bot.settings
+    answer_limit = 4 if settings.uses_llm else 2
+
+    def history(turns: list[dict]) -> list[tuple[str, str]]:
+        return [(t["question"], t["answer"].text) for t in turns]
+
+    def chat_messages(turns: list[dict]) -> list[dict[str, str]]:
+        out = []
+        for t in turns:
+            out += [{"role": "user", "content": render.user_message(t["question"])},
+                    {"role": "assistant", "content": render.answer_message(t["answer"])}]
+        return out
+
+    def respond(question: str, turns: list[dict]):
+        question, turns = question or "", list(turns or [])
+        shown = chat_messages(turns)
+        user = {"role": "user", "content": render.user_message(question)}
+        text, final = "", None
+        try:
+            for event in bot.stream(question, history=history(turns)):
+                if isinstance(event, Answer):
+                    final = event
+                    break
+                text += event
+                yield "", shown + [user, {"role": "assistant", "content": render.partial_answer(text)}], \
+                    gr.skip(), gr.skip()
+        except AssistantError as exc:
+            if text:  # the question was shown: say there, too, that the answer failed
+                yield gr.skip(), shown + [user, {"role": "assistant", "content": render.error_message(_say(exc))}], \
+                    gr.skip(), gr.skip()
+            raise gr.Error(_say(exc)) from None
+        except Exception:
+            log.exception("answering failed")
+            raise gr.Error(GENERIC) from None
+        turns.append({"question": question, "answer": final})
+        yield "", chat_messages(turns), render.trace_view(final.trace), turns
+
+    def picked_example(evt: gr.SelectData) -> str:
+        return evt.value["text"]
+
+    def chat_api(message: str) -> Iterator[str]:
+        """Answer one question about the indexed articles: the text with markers [n], then 'Sources:'."""
+        try:
+            text = ""
+            for event in bot.stream(message):
+                if isinstance(event, Answer):
+                    yield render.api_text(event)
+                    return
+                text += event
+                yield text
+        except AssistantError as exc:
+            raise gr.Error(_say(exc)) from None
+        except Exception:
+            log.exception("answering failed (/chat)")
+            raise gr.Error(GENERIC) from None
+
+    def show_source(target: list) -> str:
+        try:
+            article_id, index = str(target[0]), int(target[1])
+            return render.source_view(bot.article(article_id), index)
+        except AssistantError as exc:
+            return render.source_error(_say(exc))
+        except Exception:
+            log.exception("showing a source failed")
+            return render.source_error(GENERIC)
+
+    def articles_outputs():
+        infos = bot.articles()
+        choices = [(f"{a.title} ({a.id})", a.id) for a in infos]
+        return render.articles_table(infos), gr.update(choices=choices, value=[])
+
+    def refresh():
+        try:
+            return articles_outputs()
+        except AssistantError as exc:
+            gr.Warning(_say(exc))
+            return gr.skip(), gr.skip()
+
+    def upload(files: list[str] | None, progress=gr.Progress()):
+        if not files:
+            return gr.skip(), gr.skip(), gr.skip(), None
+        folder = Path(settings.articles_dir).resolve()
+        folder.mkdir(parents=True, exist_ok=True)
+        limit = settings.max_file_mb * 1024 * 1024
+        copied: dict[str, str] = {}
+        refused: list[tuple[str, str]] = []
+        for tmp in files:
+            name = safe_name(getattr(tmp, "orig_name", None) or Path(tmp).name)
+            dest = (folder / name).resolve()
+            if dest.parent != folder:
+                refused.append((name, "that file name is not allowed; rename the file and upload it again"))
+            elif Path(tmp).stat().st_size > limit:
+                refused.append((name, f"larger than {settings.max_file_mb:g} MB; split it or raise "
+                                      "ASSISTANT_MAX_FILE_MB"))
+            else:
+                shutil.copyfile(tmp, dest)
+                copied[str(dest)] = name
+        try:
+            report = bot.ingest(list(copied), progress=lambda done, total: progress(
+                done / max(total, 1), desc=f"Embedding {done}/{total} sentences"))
+        except AssistantError as exc:
+            raise gr.Error(_say(exc)) from None
+        except Exception:
+            log.exception("indexing an upload failed")
+            raise gr.Error(GENERIC) from None
+        for r in report.rejected:
+            refused.append((copied.get(str(Path(r.path).resolve()), Path(r.path).name), r.reason))
+            if str(Path(r.path).resolve()) in copied:
+                Path(r.path).unlink(missing_ok=True)  # an unreadable file would be refused on every rebuild
+        for name, reason in refused:
+            gr.Warning(f"{name} was not added: {reason}")
+        if report.changed:
+            gr.Info(f"Indexed: {report.summary()}. You can ask about it now.")
+        table, choices = articles_outputs()
+        return table, choices, render.ingest_result(report, refused), None
+
+    def remove(ids: list[str] | None):
+        if not ids:
+            raise gr.Error("Choose the articles to remove first.")
+        try:
+            report = bot.remove(ids)
+        except AssistantError as exc:
+            raise gr.Error(_say(exc)) from None
+        gr.Info(f"Removed {report.removed} article(s) from the index; their files stay in {settings.articles_dir}.")
+        return articles_outputs()
+
+    infos = bot.articles()
+    index = settings.chroma_url or str(Path(settings.index_dir).resolve())
+    examples = [{"text": q} for q in EXAMPLES] if any(a.id == SAMPLE_ID for a in infos) else None
+    private: dict[str, Any] = {"api_visibility": "private"}
+    answering = {"concurrency_id": "answer", "concurrency_limit": answer_limit}
+    indexing = {"concurrency_id": "index", "concurrency_limit": 1}
+
+    with gr.Blocks(title="Article Assistant") as demo:
+        turns = gr.State([])
+        with gr.Sidebar(open=True, width=360, label="Articles"):
+            gr.Markdown("### Articles")
+            articles_html = gr.HTML(render.articles_table(infos), elem_id="aa-articles")
+            files = gr.File(label="Add articles (.txt .md .html .json .jsonl)", file_count="multiple",
+                            file_types=[".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl"],
+                            elem_id="aa-upload")
+            ingest_html = gr.HTML("", elem_id="aa-ingest")
+            to_remove = gr.Dropdown(choices=[(f"{a.title} ({a.id})", a.id) for a in infos], multiselect=True,
+                                    label="Remove from the index", elem_id="aa-remove")
+            remove_btn = gr.Button("Remove selected", variant="stop", size="sm")
+            gr.HTML(render.backend_info(settings.backend_name, index, bot.embedder.model_name))
+        gr.Markdown("## Article Assistant\nAsk about the indexed articles; every answer cites the exact "
+                    "sentences it comes from. Click a citation to read it in place.")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(elem_id="aa-chat", height=520, label="Chat", examples=examples,
+                                     allow_tags=False, latex_delimiters=[], buttons=["copy"],
+                                     feedback_options=None, placeholder="Ask a question about the articles.")
+                with gr.Row():
+                    question = gr.Textbox(show_label=False, placeholder="Type a question and press Enter",
+                                          scale=5, elem_id="aa-question", max_lines=4)
+                    send = gr.Button("Ask", variant="primary", scale=1, elem_id="aa-send")
+                with gr.Accordion("How this answer was found (trace)", open=False, elem_id="aa-trace"):
+                    trace_html = gr.HTML(render.trace_view({}))
+            with gr.Column(scale=2):
+                source = gr.HTML(render.SOURCE_EMPTY, elem_id="aa-source", js_on_load=render.SOURCE_JS,
+                                 server_functions=[show_source], max_height=640)
+
+        chat_io = {"fn": respond, "inputs": [question, turns], "outputs": [question, chatbot, trace_html, turns]}
+        question.submit(**chat_io, **private, **answering)
+        send.click(**chat_io, **private, **answering)
+        chatbot.example_select(picked_example, None, question, **private, queue=False) \
+            .then(**chat_io, **private, **answering)
+        chatbot.clear(lambda: ([], render.trace_view({}), render.SOURCE_EMPTY), None,
+                      [turns, trace_html, source], **private, queue=False)
+        files.upload(upload, files, [articles_html, to_remove, ingest_html, files], **private, **indexing,
+                     show_progress="full")
+        remove_btn.click(remove, to_remove, [articles_html, to_remove], **private, **indexing)
+        demo.load(refresh, None, [articles_html, to_remove], **private)
+        gr.api(chat_api, api_name="chat", **answering)
+    demo.queue(max_size=QUEUE_SIZE)
+    return demo
+
+
+def serve(host: str | None = None, port: int | None = None, index_dir: str | None = None) -> None:
+    """Start the web chat; with an empty index, index the articles folder first."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    settings = Settings.from_env(**({"index_dir": index_dir} if index_dir else {}))
+    bot = Assistant(settings=settings)
+    if not bot.articles() and Path(settings.articles_dir).is_dir():
+        report = bot.ingest([settings.articles_dir])
+        log.info("empty index: indexed %s: %s", settings.articles_dir, report.summary())
+    demo = build_app(bot)
+    auth = tuple(settings.auth.split(":", 1)) if settings.auth else None
+    import gradio as gr
+
+    demo.launch(
+        server_name=host or "127.0.0.1",
+        server_port=port or int(os.getenv("ASSISTANT_PORT") or os.getenv("GRADIO_SERVER_PORT") or 7860),
+        auth=auth, auth_message="Sign in with the user and password from ASSISTANT_AUTH.",
+        max_file_size=f"{settings.max_file_mb:g}mb", css=render.CSS, theme=gr.themes.Soft(),
+        ssr_mode=False, mcp_server=False, show_error=False, footer_links=["api"], run_history=False,
+    )
