@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -206,3 +207,21 @@ def test_progress_is_reported(make_bot, tmp_path):
     seen = []
     make_bot().ingest([folder], progress=lambda done, total: seen.append((done, total)))
     assert seen and seen[-1][0] == seen[-1][1] == 5
+
+
+def test_two_processes_rebuilding_at_once_take_turns(make_bot, tmp_path, settings):
+    folder = tmp_path / "news"
+    write_articles(folder, 40, sentences=6)
+    env = {**os.environ, "ASSISTANT_INDEX_DIR": settings.index_dir, "ASSISTANT_LOCK_TIMEOUT": "300"}
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ASSISTANT_CHROMA_URL"):
+        env.pop(name, None)
+    procs = [subprocess.Popen([sys.executable, "-m", "assistant", "rebuild", "--json", str(folder)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    reports = sorted((json.loads(out) for out, _ in outs), key=lambda r: r["added"])
+    assert (reports[0]["added"], reports[0]["unchanged"]) == (0, 40)  # the second found the work done
+    assert (reports[1]["added"], reports[1]["unchanged"]) == (40, 0)
+    bot = make_bot()
+    assert len(bot.articles()) == 40
+    assert_consistent(bot.store)

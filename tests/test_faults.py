@@ -1,0 +1,112 @@
+"""Faults: a Chroma server killed while serving and while a rebuild runs; recovery without restart."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+import uuid
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant
+from assistant.errors import IndexUnavailableError
+from tests.helpers import assert_consistent, write_articles
+
+pytestmark = pytest.mark.server
+CHROMA = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ChromaServer:
+    """A real `chroma run` on 127.0.0.1 that a test can kill -9 and start again on the same data."""
+
+    def __init__(self, path: Path):
+        self.path, self.port, self.proc = path, _free_port(), None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen([CHROMA, "run", "--host", "127.0.0.1", "--port", str(self.port), "--path",
+                                      str(self.path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"{self.url}/api/v2/heartbeat", timeout=2)
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("chroma server did not start within 60 s")
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+
+@pytest.fixture
+def server(tmp_path):
+    if not os.path.exists(CHROMA):
+        pytest.skip("the chroma command is not installed")
+    srv = ChromaServer(tmp_path / "chroma-data")
+    srv.start()
+    yield srv
+    srv.kill()
+
+
+def test_killed_server_gives_a_clear_error_and_the_app_recovers(server, settings, embedder, articles_dir):
+    bot = Assistant(settings=replace(settings, chroma_url=server.url, collection=f"f{uuid.uuid4().hex[:8]}",
+                                     request_timeout=5), embedder=embedder)
+    bot.ingest([articles_dir])
+    assert bot.answer("Which gangs will the U.S. designate?").answered
+    server.kill()
+    with pytest.raises(IndexUnavailableError, match="unavailable.*Chroma server"):
+        bot.answer("Which gangs will the U.S. designate?")
+    with pytest.raises(IndexUnavailableError):
+        bot.ingest([articles_dir])
+    server.start()  # same port, same data: the same Assistant object carries on
+    ans = bot.answer("Which gangs will the U.S. designate?")
+    assert ans.answered and "Los Lobos" in ans.citations[0].text
+
+
+def test_server_killed_during_rebuild_then_next_rebuild_completes(server, settings, embedder, tmp_path):
+    folder = tmp_path / "news"
+    write_articles(folder, 80, sentences=10)
+    bot = Assistant(settings=replace(settings, chroma_url=server.url, collection=f"f{uuid.uuid4().hex[:8]}",
+                                     request_timeout=5), embedder=embedder)
+    errors: list[BaseException] = []
+    started = threading.Event()
+
+    def rebuild():
+        try:
+            bot.rebuild(folder, progress=lambda done, total: started.set())
+        except BaseException as exc:  # noqa: BLE001 - inspected below
+            errors.append(exc)
+
+    worker = threading.Thread(target=rebuild)
+    worker.start()
+    assert started.wait(120), "the rebuild made no progress"
+    server.kill()
+    worker.join(120)
+    assert not worker.is_alive()
+    assert errors and isinstance(errors[0], IndexUnavailableError)
+    server.start()
+    report = bot.rebuild(folder)
+    assert report.added + report.unchanged == 80 and not report.rejected
+    assert len(bot.articles()) == 80
+    assert_consistent(bot.store)
