@@ -194,20 +194,20 @@ class Retriever:
         for key in sentence_rank:
             if key[0] in records:
                 support.setdefault(key, 0.0)
-        by_article: dict[str, list[int]] = {}
+        by_article: dict[str, set[int]] = {}
         for art_id, index in support:
-            by_article.setdefault(art_id, []).append(index)
+            by_article.setdefault(art_id, set()).add(index)
+        wanted = {a: (records[a]["content_hash"], sorted({j for i in idx for j in (i - 1, i, i + 1) if j >= 0}))
+                  for a, idx in by_article.items()}
+        got = self.store.sentences_by_index(wanted, with_vectors=True)
+        vectors = {(g.sentence.article_id, g.sentence.index): np.asarray(g.vector, dtype=np.float32) for g in got}
         stored, neighbours = [], {}
-        for art_id, indices in by_article.items():
-            wanted = sorted({j for i in indices for j in (i - 1, i, i + 1) if j >= 0})
-            got = self.store.sentences_of(art_id, records[art_id]["content_hash"], wanted, with_vectors=True)
-            vectors = {g.sentence.index: np.asarray(g.vector, dtype=np.float32) for g in got}
-            for g in got:
-                if g.sentence.index in indices:
-                    stored.append(g)
-                    i = g.sentence.index
-                    around = [vectors[j] for j in (i - 1, i + 1) if j in vectors]
-                    neighbours[(art_id, i)] = (vectors[i] + (sum(around) / len(around) if around else 0)) / 2
+        for g in got:
+            art_id, i = g.sentence.article_id, g.sentence.index
+            if i in by_article[art_id]:
+                stored.append(g)
+                around = [vectors[(art_id, j)] for j in (i - 1, i + 1) if (art_id, j) in vectors]
+                neighbours[(art_id, i)] = (vectors[(art_id, i)] + (sum(around) / len(around) if around else 0)) / 2
         if not stored:
             return []
         matrix = np.asarray([s.vector for s in stored], dtype=np.float32)

@@ -151,21 +151,29 @@ class Store:
 
     def sentences_of(self, article_id: str, content_hash: str, indices: Sequence[int] | None = None,
                      with_vectors: bool = False) -> list[StoredSentence]:
-        prefix = record_prefix(article_id, content_hash)
         if indices is None:
             where = {"$and": [{"article_id": article_id}, {"content_hash": content_hash}]}
-            kwargs: dict[str, Any] = {"where": where}
-        else:
-            kwargs = {"ids": [f"{prefix}s{i}" for i in dict.fromkeys(indices)]}
+            return self._sentences({"where": where}, with_vectors)
+        return self.sentences_by_index({article_id: (content_hash, indices)}, with_vectors)
+
+    def sentences_by_index(self, wanted: dict[str, tuple[str, Sequence[int]]],
+                           with_vectors: bool = False) -> list[StoredSentence]:
+        """Sentences of several articles in one round trip: {article_id: (content_hash, indices)}."""
+        ids = [f"{record_prefix(a, digest)}s{i}" for a, (digest, indices) in wanted.items()
+               for i in dict.fromkeys(indices)]
+        return self._sentences({"ids": ids}, with_vectors) if ids else []
+
+    def _sentences(self, kwargs: dict[str, Any], with_vectors: bool) -> list[StoredSentence]:
         include = ["metadatas", "documents"] + (["embeddings"] if with_vectors else [])
         with chroma_errors(self.settings):
             got = self.sentences.get(include=include, **kwargs)
         vectors = got.get("embeddings") if with_vectors else None
         out = []
         for n, (meta, doc) in enumerate(zip(got["metadatas"], got["documents"], strict=True)):
-            sentence = Sentence(article_id, int(meta["sentence_index"]), int(meta["start"]), int(meta["end"]), doc)
+            sentence = Sentence(meta["article_id"], int(meta["sentence_index"]), int(meta["start"]), int(meta["end"]),
+                                doc)
             out.append(StoredSentence(sentence, vectors[n] if vectors is not None else None))
-        return sorted(out, key=lambda s: s.sentence.index)
+        return sorted(out, key=lambda s: (s.sentence.article_id, s.sentence.index))
 
     def counts(self) -> dict[str, int]:
         with chroma_errors(self.settings):
