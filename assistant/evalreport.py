@@ -20,6 +20,8 @@ def tables(results_dir: Path) -> str:
     out = []
     for path in sorted(results_dir.glob("*.json")):
         data = json.loads(path.read_text(encoding="utf-8"))
+        if "dataset" not in data or "metrics" not in data:
+            continue  # benchmark results live beside the evaluation results
         m, b = data["metrics"], data.get("baseline", {}).get("metrics", {})
         out.append(f"### {data['dataset']} — {data['backend']}\n")
         out.append(f"{m['questions']} questions ({m['answerable']} answerable, {m['unanswerable']} not); "
