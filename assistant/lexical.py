@@ -6,6 +6,7 @@ another process (the CLI, `assistant watch`) has changed the index.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 from collections.abc import Sequence
@@ -50,6 +51,8 @@ class LexicalIndex:
 
     def _build(self) -> None:
         import bm25s
+
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
 
         current = {i: info.content_hash for i, info in self.store.article_infos().items()}
         refs: list[ChunkRef] = []

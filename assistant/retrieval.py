@@ -26,6 +26,7 @@ CONTEXT_WEIGHT = 0.3  # weight of the conversation context in the query vector
 W_COVERAGE = 0.35
 CONTEXT_TERM_WEIGHT = 0.25  # weight of the conversation's terms next to the question's
 TITLE_WEIGHT = 0.5  # a question term found only in the article's title
+HEADLINE_PENALTY = 0.15
 REPEAT_PENALTY = 0.4  # a follow-up rarely wants the very sentence that answered the last question
 W_NEIGHBOURS = 0.3  # a sentence is also read with its neighbours ("He was 60." after "... died Sunday")
 W_PASSAGE = 3.0
@@ -233,6 +234,8 @@ class Retriever:
             key = (s.article_id, s.index)
             passage = support.get(key, 0.0) * (1.0 / (RRF_K + 1)) + sentence_rank.get(key, 0.0)
             score = float(sim_r[row]) + W_NEIGHBOURS * float(sim_w[row]) + W_COVERAGE * c_cov + W_PASSAGE * passage
+            if s.text == titles.get(s.article_id):
+                score -= HEADLINE_PENALTY  # the headline names the topic; a body sentence answers
             words = _norm(s.text).split()
             if previous and words and sum(w in previous for w in words) >= 0.8 * len(words):
                 score -= REPEAT_PENALTY

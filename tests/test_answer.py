@@ -132,3 +132,15 @@ def test_trace_has_scores_and_timings(bot):
     passage = ans.trace["passages"][0]
     assert passage["score"] > 0 and passage["article_id"] == SAMPLE_ID and passage["text"]
     assert ans.trace["timings_ms"]["total"] >= 0 and ans.trace["backend"] == "offline extractive"
+
+
+
+def test_the_headline_is_not_the_answer_when_the_body_speaks(bot, tmp_path):
+    story = tmp_path / "lighthouse.txt"
+    story.write_text("Port Elin lighthouse reopens after restoration\n"
+                     "The lighthouse of Port Elin reopened on Saturday. The restoration cost 2.4 million euros "
+                     "and took three years.", "utf-8")
+    bot.ingest([story])
+    ans = bot.answer("How much did the restoration of the Port Elin lighthouse cost?")
+    assert ans.answered and ans.citations[0].article_id == "lighthouse"
+    assert ans.citations[0].sentence_index != 0  # sentence 0 is the headline
