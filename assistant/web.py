@@ -19,11 +19,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import gradio as gr
+
+from . import web_render as render
 from .assistant import Assistant
+from .condense import check_question
 from .errors import AssistantError
 from .records import Answer
 from .settings import Settings
-from . import web_render as render
 
 log = logging.getLogger(__name__)
 
@@ -45,14 +48,12 @@ def _say(exc: AssistantError) -> str:
 def safe_name(name: str) -> str:
     """A file name that stays inside the articles folder: no folders, no `..`, not hidden."""
     base = re.split(r"[\\/]", name or "")[-1]
-    base = re.sub(r"[^\w.\- ]+", "-", base, flags=re.ASCII).strip(" .-")
+    base = re.sub(r"[^\w.\- ]+", "-", base).strip(" .-")
     base = re.sub(r"\.{2,}", ".", base)
     return base[:120] or "upload.txt"
 
 
-def build_app(bot: Assistant):
-    import gradio as gr
-
+def build_app(bot: Assistant) -> gr.Blocks:
     settings = bot.settings
     answer_limit = 4 if settings.uses_llm else 2
 
@@ -66,32 +67,41 @@ def build_app(bot: Assistant):
                     {"role": "assistant", "content": render.answer_message(t["answer"])}]
         return out
 
+    def take_question(question: str) -> tuple[str, str]:
+        """Step 1, instant: check the question and clear the box (a gr.Error here only shows a toast)."""
+        try:
+            return "", check_question(question)
+        except AssistantError as exc:
+            raise gr.Error(_say(exc)) from None
+
     def respond(question: str, turns: list[dict]):
-        question, turns = question or "", list(turns or [])
-        shown = chat_messages(turns)
-        user = {"role": "user", "content": render.user_message(question)}
+        """Step 2: stream the answer. Failures become a message in the chat and a warning, never a
+        gr.Error, which would cover the whole conversation with an error overlay."""
+        turns = list(turns or [])
+        shown = chat_messages(turns) + [{"role": "user", "content": render.user_message(question)}]
         text, final = "", None
+        yield shown + [{"role": "assistant", "content": render.partial_answer("")}], gr.skip(), gr.skip()
         try:
             for event in bot.stream(question, history=history(turns)):
                 if isinstance(event, Answer):
                     final = event
                     break
                 text += event
-                yield "", shown + [user, {"role": "assistant", "content": render.partial_answer(text)}], \
-                    gr.skip(), gr.skip()
+                yield shown + [{"role": "assistant", "content": render.partial_answer(text)}], gr.skip(), gr.skip()
         except AssistantError as exc:
-            if text:  # the question was shown: say there, too, that the answer failed
-                yield gr.skip(), shown + [user, {"role": "assistant", "content": render.error_message(_say(exc))}], \
-                    gr.skip(), gr.skip()
-            raise gr.Error(_say(exc)) from None
+            problem = _say(exc)
         except Exception:
             log.exception("answering failed")
-            raise gr.Error(GENERIC) from None
-        turns.append({"question": question, "answer": final})
-        yield "", chat_messages(turns), render.trace_view(final.trace), turns
+            problem = GENERIC
+        else:
+            turns.append({"question": question, "answer": final})
+            yield chat_messages(turns), render.trace_view(final.trace), turns
+            return
+        gr.Warning(problem)
+        yield shown + [{"role": "assistant", "content": render.error_message(problem)}], gr.skip(), gr.skip()
 
-    def picked_example(evt: gr.SelectData) -> str:
-        return evt.value["text"]
+    def picked_example(evt: gr.SelectData) -> tuple[str, str]:
+        return "", evt.value["text"]
 
     def chat_api(message: str) -> Iterator[str]:
         """Answer one question about the indexed articles: the text with markers [n], then 'Sources:'."""
@@ -131,7 +141,7 @@ def build_app(bot: Assistant):
             gr.Warning(_say(exc))
             return gr.skip(), gr.skip()
 
-    def upload(files: list[str] | None, progress=gr.Progress()):
+    def upload(files: list[str] | None, progress=gr.Progress()):  # noqa: B008 (Gradio's way to ask for a progress bar)
         if not files:
             return gr.skip(), gr.skip(), gr.skip(), None
         folder = Path(settings.articles_dir).resolve()
@@ -153,11 +163,13 @@ def build_app(bot: Assistant):
         try:
             report = bot.ingest(list(copied), progress=lambda done, total: progress(
                 done / max(total, 1), desc=f"Embedding {done}/{total} sentences"))
-        except AssistantError as exc:
-            raise gr.Error(_say(exc)) from None
-        except Exception:
-            log.exception("indexing an upload failed")
-            raise gr.Error(GENERIC) from None
+        except Exception as exc:  # a warning, not gr.Error: that would cover the panel with an overlay
+            problem = _say(exc) if isinstance(exc, AssistantError) else GENERIC
+            if not isinstance(exc, AssistantError):
+                log.exception("indexing an upload failed")
+            gr.Warning(f"The upload was not indexed: {problem}")
+            return gr.skip(), gr.skip(), gr.update(value=render.source_error(f"Not indexed: {problem}"),
+                                                   visible=True), None
         for r in report.rejected:
             refused.append((copied.get(str(Path(r.path).resolve()), Path(r.path).name), r.reason))
             if str(Path(r.path).resolve()) in copied:
@@ -165,17 +177,19 @@ def build_app(bot: Assistant):
         for name, reason in refused:
             gr.Warning(f"{name} was not added: {reason}")
         if report.changed:
-            gr.Info(f"Indexed: {report.summary()}. You can ask about it now.")
+            gr.Info(f"Indexed: {report.summary()}. You can ask about it now.", duration=5)
         table, choices = articles_outputs()
-        return table, choices, render.ingest_result(report, refused), None
+        return table, choices, gr.update(value=render.ingest_result(report, refused), visible=True), None
 
     def remove(ids: list[str] | None):
         if not ids:
-            raise gr.Error("Choose the articles to remove first.")
+            gr.Warning("Choose the articles to remove first.")
+            return gr.skip(), gr.skip()
         try:
             report = bot.remove(ids)
         except AssistantError as exc:
-            raise gr.Error(_say(exc)) from None
+            gr.Warning(_say(exc))
+            return gr.skip(), gr.skip()
         gr.Info(f"Removed {report.removed} article(s) from the index; their files stay in {settings.articles_dir}.")
         return articles_outputs()
 
@@ -186,25 +200,26 @@ def build_app(bot: Assistant):
     answering = {"concurrency_id": "answer", "concurrency_limit": answer_limit}
     indexing = {"concurrency_id": "index", "concurrency_limit": 1}
 
-    with gr.Blocks(title="Article Assistant") as demo:
-        turns = gr.State([])
+    with gr.Blocks(title="Article Assistant", analytics_enabled=False) as demo:
+        turns = gr.State([])  # [{"question": str, "answer": Answer}], this browser tab's conversation
+        pending = gr.State("")  # the checked question on its way from the box to the answerer
         with gr.Sidebar(open=True, width=360, label="Articles"):
             gr.Markdown("### Articles")
             articles_html = gr.HTML(render.articles_table(infos), elem_id="aa-articles")
             files = gr.File(label="Add articles (.txt .md .html .json .jsonl)", file_count="multiple",
                             file_types=[".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl"],
-                            elem_id="aa-upload")
-            ingest_html = gr.HTML("", elem_id="aa-ingest")
+                            elem_id="aa-upload", height=150)
+            ingest_html = gr.HTML("", elem_id="aa-ingest", visible=False)
             to_remove = gr.Dropdown(choices=[(f"{a.title} ({a.id})", a.id) for a in infos], multiselect=True,
                                     label="Remove from the index", elem_id="aa-remove")
-            remove_btn = gr.Button("Remove selected", variant="stop", size="sm")
+            remove_btn = gr.Button("Remove selected", variant="stop", size="sm", elem_id="aa-remove-btn")
             gr.HTML(render.backend_info(settings.backend_name, index, bot.embedder.model_name))
         gr.Markdown("## Article Assistant\nAsk about the indexed articles; every answer cites the exact "
                     "sentences it comes from. Click a citation to read it in place.")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(elem_id="aa-chat", height=520, label="Chat", examples=examples,
-                                     allow_tags=False, latex_delimiters=[], buttons=["copy"],
+                                     allow_tags=False, latex_delimiters=[], buttons=[],
                                      feedback_options=None, placeholder="Ask a question about the articles.")
                 with gr.Row():
                     question = gr.Textbox(show_label=False, placeholder="Type a question and press Enter",
@@ -216,11 +231,12 @@ def build_app(bot: Assistant):
                 source = gr.HTML(render.SOURCE_EMPTY, elem_id="aa-source", js_on_load=render.SOURCE_JS,
                                  server_functions=[show_source], max_height=640)
 
-        chat_io = {"fn": respond, "inputs": [question, turns], "outputs": [question, chatbot, trace_html, turns]}
-        question.submit(**chat_io, **private, **answering)
-        send.click(**chat_io, **private, **answering)
-        chatbot.example_select(picked_example, None, question, **private, queue=False) \
-            .then(**chat_io, **private, **answering)
+        checked = {"outputs": [question, pending], **private, "concurrency_limit": None, "show_progress": "hidden"}
+        answer = {"fn": respond, "inputs": [pending, turns], "outputs": [chatbot, trace_html, turns], **private,
+                  **answering, "show_progress": "minimal"}
+        question.submit(take_question, question, **checked).success(**answer)
+        send.click(take_question, question, **checked).success(**answer)
+        chatbot.example_select(picked_example, None, **checked).success(**answer)
         chatbot.clear(lambda: ([], render.trace_view({}), render.SOURCE_EMPTY), None,
                       [turns, trace_html, source], **private, queue=False)
         files.upload(upload, files, [articles_html, to_remove, ingest_html, files], **private, **indexing,
@@ -232,23 +248,29 @@ def build_app(bot: Assistant):
     return demo
 
 
+def launch_options(settings: Settings, host: str | None = None, port: int | None = None) -> dict[str, Any]:
+    """`Blocks.launch` arguments: 127.0.0.1 unless told otherwise, login from ASSISTANT_AUTH, upload limit."""
+    auth = tuple(settings.auth.split(":", 1)) if settings.auth else None
+    return {
+        "server_name": host or "127.0.0.1",
+        "server_port": port or int(os.getenv("ASSISTANT_PORT") or os.getenv("GRADIO_SERVER_PORT") or 7860),
+        "auth": auth, "auth_message": "Sign in with the user and password set in ASSISTANT_AUTH.",
+        "max_file_size": f"{settings.max_file_mb:g}mb", "css": render.CSS, "theme": gr.themes.Soft(),
+        "ssr_mode": False, "mcp_server": False, "show_error": False, "footer_links": ["api"], "run_history": False,
+    }
+
+
 def serve(host: str | None = None, port: int | None = None, index_dir: str | None = None) -> None:
     """Start the web chat; with an empty index, index the articles folder first."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    for name in ("NO_PROXY", "no_proxy"):  # launch() calls its own URL; through a proxy that can hang
+        hosts = [h.strip() for h in os.environ.get(name, "").split(",") if h.strip()]
+        os.environ[name] = ",".join(hosts + [h for h in ("127.0.0.1", "localhost") if h not in hosts])
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = Settings.from_env(**({"index_dir": index_dir} if index_dir else {}))
     bot = Assistant(settings=settings)
     if not bot.articles() and Path(settings.articles_dir).is_dir():
         report = bot.ingest([settings.articles_dir])
         log.info("empty index: indexed %s: %s", settings.articles_dir, report.summary())
-    demo = build_app(bot)
-    auth = tuple(settings.auth.split(":", 1)) if settings.auth else None
-    import gradio as gr
-
-    demo.launch(
-        server_name=host or "127.0.0.1",
-        server_port=port or int(os.getenv("ASSISTANT_PORT") or os.getenv("GRADIO_SERVER_PORT") or 7860),
-        auth=auth, auth_message="Sign in with the user and password from ASSISTANT_AUTH.",
-        max_file_size=f"{settings.max_file_mb:g}mb", css=render.CSS, theme=gr.themes.Soft(),
-        ssr_mode=False, mcp_server=False, show_error=False, footer_links=["api"], run_history=False,
-    )
+    build_app(bot).launch(**launch_options(settings, host, port))

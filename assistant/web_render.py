@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -47,9 +49,10 @@ def partial_answer(text: str) -> str:
 
 def answer_message(ans: Answer) -> str:
     if not ans.answered:
+        said = re.sub(r"^the articles don't say\W*", "", ans.text.strip(), flags=re.I) or ans.text
         return (
             '<div class="aa-notfound"><div class="aa-notfound-h">The articles don\'t say</div>'
-            f'<div class="aa-notfound-t">{_inline(ans.text)}</div>'
+            f'<div class="aa-notfound-t">{_inline(said[:1].upper() + said[1:])}</div>'
             '<div class="aa-notfound-hint">Try other words, or add an article that covers it.</div></div>'
         )
     body = _with_markers(ans.text, ans.citations)
@@ -113,9 +116,9 @@ def source_view(article: dict[str, Any], sentence_index: int) -> str:
     found = any(s.index == sentence_index for s in article["sentences"])
     note = "" if found else f'<p class="aa-error">Sentence {sentence_index + 1} is no longer in this article.</p>'
     return (
-        f'<article class="aa-doc"><h3 class="aa-doc-title">{esc(article["title"])}</h3>'
-        f'<div class="aa-doc-meta">{esc(article.get("source") or article["id"])} · '
-        f'{len(article["sentences"])} sentences · showing sentence {sentence_index + 1}</div>{note}'
+        f'<article class="aa-doc"><div class="aa-doc-head"><h3 class="aa-doc-title">{esc(article["title"])}</h3>'
+        f'<div class="aa-doc-meta">{esc(Path(article.get("source") or article["id"]).name)} · '
+        f'{len(article["sentences"])} sentences · showing sentence {sentence_index + 1}</div></div>{note}'
         f'<div class="aa-doc-body">{"".join(parts)}</div></article>'
     )
 
@@ -220,14 +223,17 @@ document.addEventListener('click', handler, true);
 CSS = """
 #aa-source { border: 1px solid var(--border-color-primary); border-radius: var(--radius-lg);
   padding: 12px 16px; background: var(--background-fill-primary); }
+.aa-doc-head { position: sticky; top: -12px; background: var(--background-fill-primary); padding: 4px 0 6px 0;
+  border-bottom: 1px solid var(--border-color-primary); z-index: 1; }
 .aa-doc-title { margin: 0 0 4px 0; }
 .aa-doc-meta, .aa-art-id { color: var(--body-text-color-subdued); font-size: 0.85em; }
 .aa-doc-body { white-space: pre-wrap; line-height: 1.6; margin-top: 8px; }
 mark.aa-hl { background: #fde68a; color: #111; border-radius: 3px; padding: 1px 2px;
   box-shadow: 0 0 0 2px #f59e0b; }
 .aa-source-empty { color: var(--body-text-color-subdued); font-style: italic; padding: 8px 0; }
-.aa-marker { text-decoration: none; font-weight: 600; font-size: 0.85em; padding: 0 2px;
-  border-radius: 4px; background: var(--color-accent-soft); }
+.gradio-container a.aa-marker { text-decoration: none; font-weight: 600; font-size: 0.8em; padding: 0 3px;
+  border-radius: 4px; background: var(--color-accent-soft); color: var(--color-accent) !important;
+  vertical-align: super; line-height: 1; }
 .aa-sources { margin-top: 10px; border-top: 1px solid var(--border-color-primary); padding-top: 6px; }
 .aa-sources-h { font-weight: 600; font-size: 0.85em; text-transform: uppercase; letter-spacing: 0.04em;
   color: var(--body-text-color-subdued); }
@@ -245,8 +251,11 @@ a.aa-cite:hover, a.aa-cite:focus { background: var(--color-accent-soft); }
 .aa-notfound-hint { font-size: 0.85em; margin-top: 4px; }
 .aa-error { color: #b91c1c; }
 .aa-cursor { opacity: 0.6; }
-table.aa-articles { width: 100%; font-size: 0.9em; border-collapse: collapse; }
-table.aa-articles th, table.aa-articles td { border-bottom: 1px solid var(--border-color-primary);
+.gradio-container table.aa-articles { width: 100%; font-size: 0.9em; border-collapse: collapse;
+  border: none !important; }
+.gradio-container table.aa-articles tr { border: none !important; background: none; }
+.gradio-container table.aa-articles th, .gradio-container table.aa-articles td { border: none !important;
+  border-bottom: 1px solid var(--border-color-primary) !important;
   padding: 4px; text-align: left; vertical-align: top; }
 td.aa-num { text-align: right; font-variant-numeric: tabular-nums; }
 .aa-passage { font-size: 0.85em; color: var(--body-text-color-subdued); max-height: 6em; overflow: auto; }

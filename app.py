@@ -1,0 +1,27 @@
+"""The web chat: `python app.py [--host HOST] [--port PORT]` (the same as `assistant serve`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from assistant.errors import AssistantError
+from assistant.web import serve
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Article Assistant web chat")
+    parser.add_argument("--host", default=None, help="default 127.0.0.1")
+    parser.add_argument("--port", type=int, default=None, help="default 7860 (or ASSISTANT_PORT)")
+    parser.add_argument("--index", default=None, help="index folder (default: ASSISTANT_INDEX_DIR or 'index')")
+    args = parser.parse_args()
+    try:
+        serve(host=args.host, port=args.port, index_dir=args.index)
+    except AssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
