@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from fake_openai import FakeOpenAI, closed_port_url, fail, hang_up, number_of, prompt_text, reply, slow
 
 from assistant import Answer
 from assistant.citing import NOT_FOUND
@@ -24,10 +23,20 @@ from assistant.errors import (
 from assistant.llm import BEGIN, END, format_sources, translate_provider_error
 from assistant.prompts import Prompts
 from assistant.records import ScoredSentence, Sentence
+from tests.fake_openai import (
+    FakeOpenAI,
+    closed_port_url,
+    fail,
+    hang_up,
+    number_of,
+    prompt_text,
+    reply,
+    shown_sentences,
+    slow,
+)
 
 LOBOS = "Los Lobos and Los Choneros, as foreign terrorist organizations"
 MONEY = "$13.5 million in security assistance"
-EXPERTS = "Experts caution"
 COCAINE = "Approximately 70% of the world's cocaine"
 
 
@@ -52,6 +61,14 @@ def llm_bot(make_bot, articles_dir, server):
 def cite(template: str, **fragments: str):
     """A reply that fills `{name}` with the number the prompt gave the sentence containing the fragment."""
     return reply(lambda body: template.format(**{k: number_of(body, v) for k, v in fragments.items()}))
+
+
+def other_than(body: dict, *fragments: str) -> int:
+    """The number of a shown sentence that contains none of the fragments (an irrelevant citation)."""
+    for n, text in shown_sentences(body).items():
+        if not any(f.lower() in text.lower() for f in fragments):
+            return n
+    raise AssertionError("every shown sentence contains one of the fragments")
 
 
 def check_contract(bot, ans: Answer) -> None:
@@ -156,9 +173,9 @@ def test_invented_quote_is_flagged_and_not_cited(llm_bot, server):
 
 def test_unsupported_sentence_loses_its_marker(llm_bot, server):
     bot = llm_bot()
-    server.script(cite("The U.S. will designate Los Lobos and Los Choneros as foreign terrorist "
-                            "organizations [{a}]. Approximately 70% of the world's cocaine passes through "
-                            "Ecuador [{b}].", a=LOBOS, b=EXPERTS))
+    server.script(reply(lambda body: "The U.S. will designate Los Lobos and Los Choneros as foreign terrorist "
+                        f"organizations [{number_of(body, LOBOS)}]. Approximately 70% of the world's cocaine passes "
+                        f"through Ecuador [{other_than(body, 'cocaine', 'Los Lobos')}]."))
     ans = bot.answer("Which gangs will be designated, and how much cocaine passes through Ecuador?")
     check_contract(bot, ans)
     verdicts = [s["verdict"] for s in ans.trace["support"]]
@@ -169,8 +186,8 @@ def test_unsupported_sentence_loses_its_marker(llm_bot, server):
 
 def test_wrong_extra_marker_on_a_supported_sentence_is_removed(llm_bot, server):
     bot = llm_bot()
-    server.script(cite("The U.S. announced $13.5 million in security assistance [{m}][{e}].",
-                            m=MONEY, e=EXPERTS))
+    server.script(reply(lambda body: "The U.S. announced $13.5 million in security assistance "
+                        f"[{number_of(body, MONEY)}][{other_than(body, 'million', 'assistance')}]."))
     ans = bot.answer("How much security assistance did the U.S. announce?")
     check_contract(bot, ans)
     assert len(ans.citations) == 1 and MONEY in ans.citations[0].text
@@ -178,7 +195,7 @@ def test_wrong_extra_marker_on_a_supported_sentence_is_removed(llm_bot, server):
 
 def test_nothing_supported_falls_back(llm_bot, server):
     bot = llm_bot()
-    server.script(cite("The president of France resigned yesterday [{e}].", e=EXPERTS))
+    server.script(reply(lambda body: f"The president of France resigned yesterday [{other_than(body, 'France')}]."))
     ans = bot.answer("Did the president of France resign?")
     check_contract(bot, ans)
     assert ans.trace["fallback"].startswith("no sentence the model cited supports")
