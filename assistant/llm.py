@@ -140,8 +140,10 @@ class LLMAnswerer:
         return [("system", system), ("user", user)]
 
     def _generate(self, messages: list[tuple[str, str]]) -> Iterator[str]:
+        finished = False
         try:
             for chunk in self.chat.stream(messages):
+                finished = finished or bool((getattr(chunk, "response_metadata", None) or {}).get("finish_reason"))
                 text = _content(chunk)
                 if text:
                     yield text
@@ -149,6 +151,11 @@ class LLMAnswerer:
             raise
         except Exception as exc:
             raise translate_provider_error(exc) from exc
+        if not finished:  # the stream stopped without saying it was done: a cut-off answer is not an answer
+            raise ModelUnavailableError(
+                f"the chat model at {self.settings.openai_base_url or 'api.openai.com'} stopped in the middle of "
+                "its answer (the connection closed); try again, and check the model server if it keeps happening"
+            )
 
 
 def arrange(ranked: Sequence[ScoredSentence]) -> list[ScoredSentence]:

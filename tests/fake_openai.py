@@ -39,6 +39,8 @@ class Behaviour:
     status: int = 200
     delay: float = 0.0
     hang_up: bool = False
+    cut_after: int | None = None  # stream this many pieces, then (after `stall` s) drop the connection
+    stall: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
     error_type: str = "server_error"
 
@@ -61,6 +63,11 @@ def slow(seconds: float, content: Content = "too late") -> Behaviour:
 
 def hang_up() -> Behaviour:
     return Behaviour(hang_up=True)
+
+
+def break_stream(content: str, after: int = 2, stall: float = 0.0) -> Behaviour:
+    """A streamed reply that stops mid-way: the connection drops (or first stalls) after `after` pieces."""
+    return Behaviour(content=content, cut_after=after, stall=stall)
 
 
 def prompt_text(body: dict[str, Any]) -> str:
@@ -170,7 +177,7 @@ def _handler(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 self._json(behaviour.status, {"error": {"message": content, "type": behaviour.error_type,
                                                         "code": behaviour.error_type}}, behaviour.headers)
             elif body.get("stream"):
-                self._stream(body, content)
+                self._stream(body, content, behaviour)
             else:
                 self._json(200, _completion(body, content))
 
@@ -187,14 +194,18 @@ def _handler(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
-        def _stream(self, body: dict[str, Any], content: str) -> None:
+        def _stream(self, body: dict[str, Any], content: str, behaviour: Behaviour) -> None:
             self.send_response(200)
             self.send_header("content-type", "text/event-stream")
             self.send_header("cache-control", "no-cache")
             self.end_headers()
             self.close_connection = True
             first = {"role": "assistant", "content": ""}
-            for delta in [first] + [{"content": piece} for piece in _pieces(content)]:
+            for n, delta in enumerate([first] + [{"content": piece} for piece in _pieces(content)]):
+                if behaviour.cut_after is not None and n > behaviour.cut_after:
+                    if behaviour.stall:
+                        server.stopping.wait(min(behaviour.stall, MAX_DELAY))
+                    return  # the connection closes without the end of the stream
                 self._event(_chunk(body, delta, None))
             self._event(_chunk(body, {}, "stop"))
             if (body.get("stream_options") or {}).get("include_usage"):
