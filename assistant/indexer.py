@@ -1,10 +1,5 @@
-"""The indexing side: load → split → chunk → embed → store. Incremental, idempotent, crash-safe.
-
-Order of writes for one article: its new sentence and chunk records (ids carry the content
-hash), then its article record (which makes the new version current), then the records of
-older versions are deleted. A process killed anywhere in between leaves at worst records that
-no article record points to; readers ignore them and the next write sweeps them away.
-"""
+"""The indexing side: load → split → chunk → embed → store. Incremental, idempotent, crash-safe
+(the order of writes is in `writes.py`). Splitting, embedding and writing overlap in threads."""
 
 from __future__ import annotations
 
@@ -16,27 +11,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from queue import Full, Queue
 
-import numpy as np
-
 from .chunking import make_chunks
 from .errors import InputError
 from .loaders import content_hash, iter_files, load_file
 from .locking import write_lock
-from .records import Article, ArticleInfo, Chunk, IngestReport, Rejection, Sentence
+from .records import Article, ArticleInfo, IngestReport, Rejection
 from .sentences import split_sentences
-from .store import Store, chroma_errors, record_prefix
+from .store import Store
+from .writes import Prepared, delete_article, sweep, write_batch
 
 BATCH_SENTENCES = 256  # sentences embedded and written together
 Progress = Callable[[int, int], None]  # (done, total) in articles
 _DONE = object()
-
-
-@dataclass(frozen=True)
-class Prepared:
-    article: Article
-    content_hash: str
-    sentences: list[Sentence]
-    chunks: list[Chunk]
 
 
 @dataclass(frozen=True)
@@ -72,7 +58,7 @@ class Indexer:
                 raise InputError(f"no article with id {', '.join(missing)} in the index")
             generation = self._begin()
             for art_id in article_ids:
-                self._delete_article(art_id)
+                delete_article(self.store, art_id)
                 report.removed += 1
             self.store.set_state(generation + 1, dirty=False)
         report.seconds = time.perf_counter() - started
@@ -104,7 +90,7 @@ class Indexer:
                 return report
             generation = self._begin(state)
             for art_id in stale:
-                self._delete_article(art_id)
+                delete_article(self.store, art_id)
                 report.removed += 1
             self._index(todo, existing, report, progress)
             self.store.set_state(generation + 1, dirty=False)
@@ -157,7 +143,7 @@ class Indexer:
     def _begin(self, state: dict | None = None) -> int:
         state = state or self.store.state()
         if state["dirty"]:
-            self._sweep()
+            sweep(self.store)
         self.store.set_state(state["generation"], dirty=True)
         return state["generation"]
 
@@ -195,7 +181,7 @@ class Indexer:
                     if pending is not None:
                         done += self._finish(pending, existing, report, progress, done, len(todo))
                     replaced = {p.article.id for p in batch if p.article.id in existing}
-                    pending = (writer.submit(self._write_batch, batch, vectors, replaced), batch)
+                    pending = (writer.submit(write_batch, self.store, batch, vectors, replaced), batch)
                 if pending is not None:
                     self._finish(pending, existing, report, progress, done, len(todo))
         finally:
@@ -224,69 +210,6 @@ class Indexer:
         if progress:
             progress(done + len(batch), total)
         return len(batch)
-
-    def _write_batch(self, batch: list[Prepared], vectors: np.ndarray, replaced: set[str]) -> None:
-        """One write per collection for the whole batch, in the crash-safe order of the module doc."""
-        sentence_rows: dict[str, list] = {"ids": [], "embeddings": [], "documents": [], "metadatas": []}
-        chunk_rows: dict[str, list] = {"ids": [], "embeddings": [], "documents": [], "metadatas": []}
-        article_rows: dict[str, list] = {"ids": [], "embeddings": [], "documents": [], "metadatas": []}
-        row = 0
-        for item in batch:
-            article, digest = item.article, item.content_hash
-            own = vectors[row:row + len(item.sentences)]
-            row += len(item.sentences)
-            prefix = record_prefix(article.id, digest)
-            base = {"article_id": article.id, "content_hash": digest}
-            for s, vec in zip(item.sentences, own, strict=True):
-                _append(sentence_rows, f"{prefix}s{s.index}", vec, s.text,
-                        {**base, "sentence_index": s.index, "start": s.start, "end": s.end})
-            for c in item.chunks:
-                vector = _unit(own[c.first_sentence:c.last_sentence + 1].mean(axis=0))
-                meta = {**base, "chunk_index": c.index, "first_sentence": c.first_sentence,
-                        "last_sentence": c.last_sentence, "title": article.title}
-                _append(chunk_rows, f"{prefix}c{c.index}", vector, c.text, meta)
-            _append(article_rows, article.id, _unit(own.mean(axis=0)), article.text,
-                    {"title": article.title, "source": article.source, "url": article.url,
-                     "published": article.published, "content_hash": digest,
-                     "sentences": len(item.sentences), "chunks": len(item.chunks)})
-        with chroma_errors(self.settings):
-            self.store.sentences.upsert(**sentence_rows)
-            self.store.chunks.upsert(**chunk_rows)
-            self.store.articles.upsert(**article_rows)  # from here on the new versions are current
-            for item in batch:
-                if item.article.id in replaced:
-                    stale = {"$and": [{"article_id": item.article.id}, {"content_hash": {"$ne": item.content_hash}}]}
-                    self.store.chunks.delete(where=stale)
-                    self.store.sentences.delete(where=stale)
-
-    def _delete_article(self, article_id: str) -> None:
-        with chroma_errors(self.settings):
-            self.store.articles.delete(ids=[article_id])
-            self.store.chunks.delete(where={"article_id": article_id})
-            self.store.sentences.delete(where={"article_id": article_id})
-
-    def _sweep(self) -> None:
-        """Delete records that no current article points to (left by an interrupted write)."""
-        current = {i: info.content_hash for i, info in self.store.article_infos().items()}
-        for collection in (self.store.chunks, self.store.sentences):
-            orphans = []
-            for ids, metas, _ in self.store._scan(collection, include=["metadatas"]):
-                orphans.extend(i for i, m in zip(ids, metas, strict=True)
-                               if current.get(m.get("article_id")) != m.get("content_hash"))
-            with chroma_errors(self.settings):
-                for start in range(0, len(orphans), 5000):
-                    collection.delete(ids=orphans[start:start + 5000])
-
-
-def _append(rows: dict[str, list], id_: str, vector, document: str, metadata: dict) -> None:
-    rows["ids"].append(id_)
-    rows["embeddings"].append(vector)
-    rows["documents"].append(document)
-    rows["metadatas"].append(metadata)
-
-
-def _unit(vector: np.ndarray) -> np.ndarray:
-    return (vector / max(float(np.linalg.norm(vector)), 1e-12)).astype(np.float32)
 
 
 def _batches(items: list[Prepared], size: int):

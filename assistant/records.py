@@ -17,12 +17,6 @@ class Article:
     url: str = ""
     published: str = ""
 
-    @property
-    def content_hash(self) -> str:
-        from .loaders import content_hash
-
-        return content_hash(self)
-
 
 @dataclass(frozen=True)
 class Sentence:

@@ -10,7 +10,6 @@ All carry `content_hash`, so records of an older version of an article are recog
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,7 +51,7 @@ def chroma_errors(settings: Settings) -> Iterator[None]:
         raise translate_chroma_error(exc, settings) from exc
 
 
-def make_client(settings: Settings, read_only: bool = False) -> chromadb.ClientAPI:
+def make_client(settings: Settings) -> chromadb.ClientAPI:
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     with chroma_errors(settings):
         if settings.chroma_url:
@@ -60,10 +59,7 @@ def make_client(settings: Settings, read_only: bool = False) -> chromadb.ClientA
             client = chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=chroma_settings)
             _bound_http_timeout(client, settings.request_timeout)
             return client
-        path = Path(settings.index_dir)
-        if read_only and not (path / "chroma.sqlite3").exists():
-            path.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+        return chromadb.PersistentClient(path=str(Path(settings.index_dir)), settings=chroma_settings)
 
 
 def _bound_http_timeout(client, seconds: float) -> None:
@@ -129,7 +125,7 @@ class Store:
     # ---- reads
     def article_infos(self) -> dict[str, ArticleInfo]:
         out: dict[str, ArticleInfo] = {}
-        for ids, metas, _ in self._scan(self.articles, include=["metadatas"]):
+        for ids, metas, _ in self.scan(self.articles, include=["metadatas"]):
             for art_id, meta in zip(ids, metas, strict=True):
                 out[art_id] = ArticleInfo(
                     id=art_id, title=str(meta.get("title", art_id)), source=str(meta.get("source", "")),
@@ -180,7 +176,7 @@ class Store:
             return {"articles": self.articles.count(), "chunks": self.chunks.count(),
                     "sentences": self.sentences.count()}
 
-    def _scan(self, collection, include: list[str], where: dict | None = None):
+    def scan(self, collection, include: list[str], where: dict | None = None):
         offset = 0
         with chroma_errors(self.settings):
             while True:
@@ -194,15 +190,11 @@ class Store:
 
     def scan_chunks(self):
         """(ids, metadatas, documents) pages of every chunk: the lexical index is built from them."""
-        return self._scan(self.chunks, include=["metadatas", "documents"])
+        return self.scan(self.chunks, include=["metadatas", "documents"])
 
 
 def record_prefix(article_id: str, content_hash: str) -> str:
     return f"{article_id}::{content_hash[:16]}::"
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
 
 
 

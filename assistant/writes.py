@@ -1,0 +1,92 @@
+"""Writes to the store, in an order that survives a crash anywhere.
+
+For each article: its new sentence and chunk records (ids carry the content hash), then its
+article record (which makes the new version current), then the records of older versions are
+deleted. A process killed in between leaves at worst records that no article record points to;
+readers ignore them and the next write sweeps them away (`sweep`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .records import Article, Chunk, Sentence
+from .store import Store, chroma_errors, record_prefix
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An article split and chunked, ready to embed and write."""
+
+    article: Article
+    content_hash: str
+    sentences: list[Sentence]
+    chunks: list[Chunk]
+
+
+def write_batch(store: Store, batch: list[Prepared], vectors: np.ndarray, replaced: set[str]) -> None:
+    """One write per collection for the whole batch, in the crash-safe order of the module doc."""
+    sentence_rows: dict[str, list] = {"ids": [], "embeddings": [], "documents": [], "metadatas": []}
+    chunk_rows: dict[str, list] = {"ids": [], "embeddings": [], "documents": [], "metadatas": []}
+    article_rows: dict[str, list] = {"ids": [], "embeddings": [], "documents": [], "metadatas": []}
+    row = 0
+    for item in batch:
+        article, digest = item.article, item.content_hash
+        own = vectors[row:row + len(item.sentences)]
+        row += len(item.sentences)
+        prefix = record_prefix(article.id, digest)
+        base = {"article_id": article.id, "content_hash": digest}
+        for s, vec in zip(item.sentences, own, strict=True):
+            _append(sentence_rows, f"{prefix}s{s.index}", vec, s.text,
+                    {**base, "sentence_index": s.index, "start": s.start, "end": s.end})
+        for c in item.chunks:
+            vector = _unit(own[c.first_sentence:c.last_sentence + 1].mean(axis=0))
+            meta = {**base, "chunk_index": c.index, "first_sentence": c.first_sentence,
+                    "last_sentence": c.last_sentence, "title": article.title}
+            _append(chunk_rows, f"{prefix}c{c.index}", vector, c.text, meta)
+        _append(article_rows, article.id, _unit(own.mean(axis=0)), article.text,
+                {"title": article.title, "source": article.source, "url": article.url,
+                 "published": article.published, "content_hash": digest,
+                 "sentences": len(item.sentences), "chunks": len(item.chunks)})
+    with chroma_errors(store.settings):
+        store.sentences.upsert(**sentence_rows)
+        store.chunks.upsert(**chunk_rows)
+        store.articles.upsert(**article_rows)  # from here on the new versions are current
+        for item in batch:
+            if item.article.id in replaced:
+                stale = {"$and": [{"article_id": item.article.id}, {"content_hash": {"$ne": item.content_hash}}]}
+                store.chunks.delete(where=stale)
+                store.sentences.delete(where=stale)
+
+
+def delete_article(store: Store, article_id: str) -> None:
+    with chroma_errors(store.settings):
+        store.articles.delete(ids=[article_id])
+        store.chunks.delete(where={"article_id": article_id})
+        store.sentences.delete(where={"article_id": article_id})
+
+
+def sweep(store: Store) -> None:
+    """Delete records that no current article points to (left by an interrupted write)."""
+    current = {i: info.content_hash for i, info in store.article_infos().items()}
+    for collection in (store.chunks, store.sentences):
+        orphans = []
+        for ids, metas, _ in store.scan(collection, include=["metadatas"]):
+            orphans.extend(i for i, m in zip(ids, metas, strict=True)
+                           if current.get(m.get("article_id")) != m.get("content_hash"))
+        with chroma_errors(store.settings):
+            for start in range(0, len(orphans), 5000):
+                collection.delete(ids=orphans[start:start + 5000])
+
+
+def _append(rows: dict[str, list], id_: str, vector, document: str, metadata: dict) -> None:
+    rows["ids"].append(id_)
+    rows["embeddings"].append(vector)
+    rows["documents"].append(document)
+    rows["metadatas"].append(metadata)
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    return (vector / max(float(np.linalg.norm(vector)), 1e-12)).astype(np.float32)
