@@ -190,10 +190,13 @@ def test_upload_then_ask_about_it(page, tmp_path):
     path.write_text(LIGHTHOUSE, encoding="utf-8")
     broken = tmp_path / "broken notes.txt"
     broken.write_bytes(b"Caf\xe9 \xff\xfe not UTF-8 at all")
-    page.locator("#aa-upload input[type=file]").set_input_files([str(path), str(broken)])
+    binary = tmp_path / "image.md"
+    binary.write_bytes(bytes(range(256)) * 4)
+    page.locator("#aa-upload input[type=file]").set_input_files([str(path), str(broken), str(binary)])
     expect(page.locator("#aa-articles")).to_contain_text("Port Elin lighthouse reopens after restoration")
     expect(page.locator("#aa-ingest")).to_contain_text("1 added")
     expect(page.locator("#aa-ingest")).to_contain_text("broken notes.txt: not UTF-8 text")
+    expect(page.locator("#aa-ingest")).to_contain_text("image.md: binary file")
     expect(page.locator("[data-testid=toast-body]", has_text="broken notes.txt was not added")).to_be_visible()
     page.wait_for_function(IDLE)
     shot(page, "07-upload.png", keep_toasts=True)
