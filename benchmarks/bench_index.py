@@ -32,6 +32,7 @@ from assistant import Assistant, Settings  # noqa: E402
 from assistant.embeddings import OnnxMiniLM  # noqa: E402
 from assistant.loaders import load_file  # noqa: E402
 from assistant.sentences import split_sentences  # noqa: E402
+from benchmarks.common import write_section  # noqa: E402
 
 
 def corpus_files(folder: Path) -> list[Path]:
@@ -150,11 +151,7 @@ embedding calls | < 2 s, 0 calls |
 | `answer()` latency, offline | p50 {r['answer_latency_ms']['p50']} ms, p95 {r['answer_latency_ms']['p95']} ms over \
 {r['answer_latency_ms']['questions']} questions, {r['answer_latency_ms']['articles_indexed']} articles indexed | p50 ≤ 50 ms |
 """
-    path = ROOT / "docs" / "benchmarks.md"
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n<!-- index:start -->\n<!-- index:end -->\n"
-    head, rest = text.split("<!-- index:start -->", 1)
-    _, tail = rest.split("<!-- index:end -->", 1)
-    path.write_text(f"{head}<!-- index:start -->\n{table}<!-- index:end -->{tail}", encoding="utf-8")
+    write_section(ROOT / "docs" / "benchmarks.md", "index", table, "Benchmarks")
     print(json.dumps(results, indent=1))
 
 

@@ -14,18 +14,18 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchmarks.common import chroma_server, free_port  # noqa: E402
 
 QUESTIONS = [
     "How much security assistance did the U.S. announce?",
@@ -34,12 +34,6 @@ QUESTIONS = [
     "What budget would fund project 12-3 in district 12?",
     "What is the boiling point of mercury in kelvin?",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def run_load(url: str, clients: int = 20, per_client: int = 3, deadline_s: float = 600) -> dict:
@@ -127,18 +121,7 @@ def server(tmp: Path, per_client: int) -> dict:
     folder = tmp / "articles"
     shutil.copytree(ROOT / "articles", folder)
     write_articles(folder, 100, sentences=6)
-    port = free_port()
-    chroma = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
-    proc = subprocess.Popen([chroma, "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(tmp / "srv")],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.5)
-        url_chroma = f"http://127.0.0.1:{port}"
+    with chroma_server(tmp / "srv") as (url_chroma, _):
         settings = Settings.from_env(env={}, chroma_url=url_chroma, articles_dir=str(folder))
         bot, demo, url = _launch(settings)
         env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
@@ -154,9 +137,6 @@ def server(tmp: Path, per_client: int) -> dict:
         finally:
             rebuild.kill()
             demo.close()
-    finally:
-        proc.kill()
-        proc.wait(30)
     return load
 
 

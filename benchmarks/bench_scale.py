@@ -13,18 +13,18 @@ import json
 import os
 import resource
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT.parent / "shared" / "eval"
 sys.path.insert(0, str(ROOT))
+
+from benchmarks.common import chroma_server, write_section  # noqa: E402
 
 CITIES = ["Quito", "Lima", "Bogota", "Madrid", "Oslo", "Nairobi", "Osaka", "Perth", "Austin", "Lyon", "Accra",
           "Hanoi", "Cork", "Turin", "Leeds", "Porto", "Graz", "Riga", "Bern", "Kyiv"]
@@ -94,24 +94,9 @@ def main(n: int) -> None:
     results = {"machine": f"{os.cpu_count()} cores, no GPU, Python {sys.version.split()[0]}",
                "date": time.strftime("%Y-%m-%d"), "articles_requested": n}
     results["embedded"] = run_child("embedded", str(tmp / "index"), corpus)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    chroma = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
-    server = subprocess.Popen([chroma, "run", "--host", "127.0.0.1", "--port", str(port), "--path",
-                               str(tmp / "server")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.5)
-        results["server"] = run_child("server", f"http://127.0.0.1:{port}", corpus)
+    with chroma_server(tmp / "server") as (url, server):
+        results["server"] = run_child("server", url, corpus)
         results["server"]["server_rss_mb"] = _rss_mb(server.pid)
-    finally:
-        server.kill()
-        server.wait(30)
     shutil.rmtree(tmp, ignore_errors=True)
     write(results)
 
@@ -140,11 +125,7 @@ def write(results: dict) -> None:
     table = (f"Measured {results['date']} on {results['machine']} (`benchmarks/bench_scale.py`, one run).\n\n"
              "| mode | articles | sentences | ingest | first answer (builds BM25) | answer p50 | answer p95 | peak RSS |\n"
              "|---|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n")
-    path = ROOT / "docs" / "scaling.md"
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Scaling\n\n<!-- scale:start -->\n<!-- scale:end -->\n"
-    head, rest = text.split("<!-- scale:start -->", 1)
-    _, tail = rest.split("<!-- scale:end -->", 1)
-    path.write_text(f"{head}<!-- scale:start -->\n{table}<!-- scale:end -->{tail}", encoding="utf-8")
+    write_section(ROOT / "docs" / "scaling.md", "scale", table, "Scaling")
     print(json.dumps(results, indent=1))
 
 
