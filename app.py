@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from assistant.errors import AssistantError
-from assistant.web import serve
+from assistant.web.app import serve
 
 
 def main() -> int:

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .assistant import Assistant
-from .errors import AssistantError
-from .records import Answer, Citation, IngestReport, Rejection
-from .settings import Settings
+from assistant.assistant import Assistant
+from assistant.errors import AssistantError
+from assistant.records import Answer, Citation, IngestReport, Rejection
+from assistant.settings import Settings
 
 __all__ = ["Answer", "Assistant", "AssistantError", "Citation", "IngestReport", "Rejection", "Settings",
            "answer"]

@@ -8,15 +8,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .condense import check_question, normalise_history, offline_query
-from .embeddings import Embedder, build_embedder
-from .errors import InputError
-from .extractive import DEFAULT_THRESHOLD, ExtractiveAnswerer
-from .indexer import Indexer, Progress
-from .records import Answer, ArticleInfo, IngestReport
-from .retrieval import Retriever
-from .settings import Settings
-from .store import Store, make_client
+from assistant.answering.condense import check_question, normalise_history, offline_query
+from assistant.answering.extractive import DEFAULT_THRESHOLD, ExtractiveAnswerer
+from assistant.answering.retrieval import Retriever
+from assistant.embeddings import Embedder, build_embedder
+from assistant.errors import InputError
+from assistant.indexing.indexer import Indexer, Progress
+from assistant.records import Answer, ArticleInfo, IngestReport
+from assistant.settings import Settings
+from assistant.store import Store, make_client
 
 
 class Assistant:
@@ -37,7 +37,7 @@ class Assistant:
         self.extractive = ExtractiveAnswerer(threshold)
         self._llm = None
         if settings.uses_llm:
-            from .llm import LLMAnswerer
+            from assistant.answering.llm import LLMAnswerer
 
             self._llm = LLMAnswerer(settings, self.extractive, self.embedder)
 

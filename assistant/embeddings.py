@@ -15,8 +15,8 @@ import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from langchain_core.embeddings import Embeddings as LCEmbeddings
 
-from .errors import ConfigError, ModelError
-from .settings import Settings
+from assistant.errors import ConfigError, ModelError
+from assistant.settings import Settings
 
 TOKENIZER_DIR = Path(__file__).parent / "models" / "all-MiniLM-L6-v2-tokenizer"
 MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
@@ -161,7 +161,7 @@ class OpenAIEmbedder(Embedder):
         self.dimension = len(self.embed(["dimension probe"])[0])
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        from .llm import translate_provider_error
+        from assistant.providers import translate_provider_error
 
         try:
             vectors = np.asarray(self._client.embed_documents(list(texts)), dtype=np.float32)

@@ -138,3 +138,13 @@ class Answer:
     citations: list[Citation]
     answered: bool
     trace: dict[str, Any] = field(default_factory=dict)
+
+
+Turn = tuple[str, str]  # (question, answer) of an earlier exchange
+
+@dataclass(frozen=True)
+class Query:
+    question: str  # what the person asked
+    standalone: str  # the question retrieval uses (condensed, or the question itself)
+    context: str = ""  # earlier turns, for follow-ups answered without a model
+    previous_answer: str = ""  # the last answer: a follow-up rarely wants the same sentence again

@@ -8,9 +8,9 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from urllib.parse import urlparse
 
-from .errors import ConfigError
+from assistant.errors import ConfigError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"  # shipped inside the package
 SECRET_FIELDS = ("openai_api_key", "auth")
 
 
@@ -58,7 +58,7 @@ class Settings:
     lock_timeout: float = 30.0
     max_retries: int = 2
     refusal_threshold: float | None = None  # None: the calibrated default of the answerer
-    prompts_dir: str = str(PROJECT_ROOT / "prompts")
+    prompts_dir: str = str(PROMPTS_DIR)
     auth: str | None = None  # "user:password" for the web chat
 
     @classmethod
@@ -80,7 +80,7 @@ class Settings:
             lock_timeout=_float(env, "ASSISTANT_LOCK_TIMEOUT", 30.0),
             max_retries=_int(env, "ASSISTANT_MAX_RETRIES", 2, minimum=0),
             refusal_threshold=float(threshold) if threshold is not None else None,
-            prompts_dir=_get(env, "ASSISTANT_PROMPTS_DIR", str(PROJECT_ROOT / "prompts")),
+            prompts_dir=_get(env, "ASSISTANT_PROMPTS_DIR", str(PROMPTS_DIR)),
             auth=_get(env, "ASSISTANT_AUTH"),
         )
         settings = replace(settings, **overrides) if overrides else settings

@@ -18,10 +18,10 @@ from typing import Any
 import chromadb
 from chromadb.config import Settings as ChromaSettings
 
-from .embeddings import Embedder
-from .errors import IndexMismatchError, IndexUnavailableError
-from .records import ArticleInfo, Sentence
-from .settings import Settings
+from assistant.embeddings import Embedder
+from assistant.errors import IndexMismatchError, IndexUnavailableError
+from assistant.records import ArticleInfo, Sentence
+from assistant.settings import Settings
 
 SCHEMA = 1
 _PAGE = 5000

@@ -31,8 +31,8 @@ CITIES = ["Quito", "Lima", "Bogota", "Madrid", "Oslo", "Nairobi", "Osaka", "Pert
 
 
 def build_corpus(folder: Path, n: int) -> Path:
+    from assistant.indexing.sentences import split_sentences
     from assistant.records import Article
-    from assistant.sentences import split_sentences
 
     docs = []
     for path in sorted(EVAL.glob("*.docs.jsonl")):

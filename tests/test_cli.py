@@ -9,9 +9,9 @@ import sys
 import pytest
 
 from assistant import Assistant
-from assistant.cli import main
+from assistant.cli.main import main
+from assistant.indexing.watch import watch
 from assistant.settings import Settings
-from assistant.watch import watch
 from tests.conftest import SAMPLE_ID
 from tests.helpers import write_articles
 
@@ -108,7 +108,7 @@ def test_module_level_answer_uses_the_environment(env):
 
 
 def test_terminal_chat_keeps_the_history(bot, capsys):
-    from assistant.chat import chat
+    from assistant.cli.chat import chat
 
     questions = iter(["Which gangs will the U.S. designate?", "And what will that let the U.S. do?", ""])
     lines: list[str] = []

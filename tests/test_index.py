@@ -15,7 +15,7 @@ import pytest
 from assistant import Assistant
 from assistant.embeddings import Embedder
 from assistant.errors import IndexBusyError, IndexMismatchError, IndexUnavailableError
-from assistant.locking import write_lock
+from assistant.indexing.locking import write_lock
 from assistant.store import drop_index
 from tests.conftest import SAMPLE_ID
 from tests.helpers import assert_consistent, record_hashes, write_articles
@@ -143,7 +143,7 @@ def test_a_second_writer_gets_a_clear_busy_error(make_bot, settings, articles_di
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import sys, time
         from assistant.settings import Settings
-        from assistant.locking import write_lock
+        from assistant.indexing.locking import write_lock
         with write_lock(Settings(index_dir={settings.index_dir!r})):
             print("locked", flush=True)
             time.sleep(30)

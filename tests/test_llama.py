@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from assistant.prompts import Prompts
+from assistant.answering.prompts import Prompts
 
 pytestmark = pytest.mark.llama
 

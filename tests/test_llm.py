@@ -11,7 +11,9 @@ import re
 import pytest
 
 from assistant import Answer
-from assistant.citing import NOT_FOUND
+from assistant.answering.citing import NOT_FOUND
+from assistant.answering.llm import BEGIN, END, format_sources, translate_provider_error
+from assistant.answering.prompts import Prompts
 from assistant.errors import (
     ConfigError,
     ModelAuthError,
@@ -20,8 +22,6 @@ from assistant.errors import (
     ModelTimeoutError,
     ModelUnavailableError,
 )
-from assistant.llm import BEGIN, END, format_sources, translate_provider_error
-from assistant.prompts import Prompts
 from assistant.records import ScoredSentence, Sentence
 from tests.fake_openai import (
     FakeOpenAI,

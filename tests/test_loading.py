@@ -7,9 +7,9 @@ import json
 import pytest
 
 from assistant.errors import InputError
-from assistant.loaders import load_file, normalise, slug
+from assistant.indexing.loaders import load_file, normalise, slug
+from assistant.indexing.sentences import split_sentences
 from assistant.records import Article
-from assistant.sentences import split_sentences
 from tests.conftest import SAMPLE_DIR, SAMPLE_ID
 
 MB = 1_000_000

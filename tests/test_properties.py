@@ -10,11 +10,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.citing import renumber
+from assistant.answering.citing import renumber
 from assistant.errors import InputError
-from assistant.loaders import load_file, normalise
+from assistant.indexing.loaders import load_file, normalise
+from assistant.indexing.sentences import split_sentences
 from assistant.records import Article, ScoredSentence, Sentence
-from assistant.sentences import split_sentences
 
 WORDS = st.sampled_from(["The", "U.S.", "said", "Dr.", "Smith", "$13.5", "million", "'war.'", "Noboa", "e.g.",
                          "3.14", "No.", "1", "Ecuador's", "«quoted»", "naïve", "日本", "!", "?", "...", "(a)",

@@ -8,8 +8,8 @@ import socket
 import pytest
 
 from assistant import Answer, Assistant, Citation, Settings
-from assistant.web import build_app, launch_options, safe_name
-from assistant.web_render import answer_message, api_text, source_view, trace_view
+from assistant.web.app import build_app, launch_options, safe_name
+from assistant.web.render import answer_message, api_text, source_view, trace_view
 from tests.conftest import SAMPLE_DIR
 
 ASSISTANCE = "How much security assistance did the U.S. announce?"

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .citing import NOT_FOUND, renumber
-from .records import Answer, ScoredSentence
-from .retrieval import Retrieval
+from assistant.answering.citing import NOT_FOUND, renumber
+from assistant.answering.retrieval import Retrieval
+from assistant.records import Answer, ScoredSentence
 
 W_COVERAGE = 0.8
 NUMBER_PENALTY = 0.3

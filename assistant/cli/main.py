@@ -12,7 +12,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from .errors import AssistantError
+from assistant.errors import AssistantError
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NO_ANSWER, EXIT_REJECTED = 0, 1, 2, 3, 4
 
@@ -65,13 +65,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _settings(args):
-    from .settings import Settings
+    from assistant.settings import Settings
 
     return Settings.from_env(**({"index_dir": args.index} if args.index else {}))
 
 
 def _assistant(args):
-    from .assistant import Assistant
+    from assistant.assistant import Assistant
 
     return Assistant(settings=_settings(args))
 
@@ -79,17 +79,17 @@ def _assistant(args):
 def _run(args) -> int:
     cmd = args.command
     if cmd == "serve":
-        from .web import serve
+        from assistant.web.app import serve
 
         serve(host=args.host, port=args.port, index_dir=args.index)
         return EXIT_OK
     if cmd == "eval":
-        from .evaluation import run_eval
+        from assistant.evaluation.run import run_eval
 
         return run_eval(args.dataset, baseline=args.baseline, limit=args.limit, out=args.out,
                         index_override=args.index)
     if cmd == "rebuild" and args.reset:
-        from .store import drop_index
+        from assistant.store import drop_index
 
         drop_index(_settings(args))
     bot = _assistant(args)
@@ -100,7 +100,7 @@ def _run(args) -> int:
     if cmd == "remove":
         return _report(bot.remove(args.ids), False)
     if cmd == "watch":
-        from .watch import watch
+        from assistant.indexing.watch import watch
 
         watch(bot, args.folder or bot.settings.articles_dir, args.interval, lambda r: _report(r, False))
         return EXIT_OK
@@ -112,7 +112,7 @@ def _run(args) -> int:
             print(format_answer(ans))
         return EXIT_OK if ans.answered else EXIT_NO_ANSWER
     if cmd == "chat":
-        from .chat import chat
+        from assistant.cli.chat import chat
 
         chat(bot)
         return EXIT_OK

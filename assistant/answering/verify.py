@@ -32,9 +32,9 @@ from typing import Any
 
 import numpy as np
 
-from .citing import MARKER, renumber
-from .records import Citation, ScoredSentence
-from .terms import terms
+from assistant.answering.citing import MARKER, renumber
+from assistant.answering.terms import terms
+from assistant.records import Citation, ScoredSentence
 
 NOT_IN_ARTICLES = "NOT_IN_ARTICLES"
 REFUSAL = re.compile(r"\bNOT[ _]IN[ _](?:THE[ _])?ARTICLES\b|\bnot_in_articles\b")

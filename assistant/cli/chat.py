@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from .errors import AssistantError
-from .records import Answer
+from assistant.errors import AssistantError
+from assistant.records import Answer
 
 
 def chat(bot, read=input, write=print) -> None:

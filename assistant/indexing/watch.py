@@ -6,8 +6,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .errors import AssistantError
-from .records import IngestReport
+from assistant.errors import AssistantError
+from assistant.records import IngestReport
 
 
 def snapshot(folder: Path) -> dict[str, tuple[int, int]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .records import Citation, ScoredSentence
+from assistant.records import Citation, ScoredSentence
 
 MARKER = re.compile(r"\[(\d{1,4})\]")
 NOT_FOUND = "The articles don't say: nothing in the indexed articles answers this question."

@@ -12,13 +12,13 @@ from typing import Any
 import numpy as np
 from langchain_chroma import Chroma
 
-from .chunking import STRIDE
-from .errors import IndexEmptyError
-from .lexical import LexicalIndex
-from .records import Passage, ScoredSentence, Sentence
-from .settings import Settings
-from .store import Store, chroma_errors, record_prefix
-from .terms import terms
+from assistant.answering.lexical import LexicalIndex
+from assistant.answering.terms import terms
+from assistant.errors import IndexEmptyError
+from assistant.indexing.chunking import STRIDE
+from assistant.records import Passage, Query, ScoredSentence, Sentence
+from assistant.settings import Settings
+from assistant.store import Store, chroma_errors, record_prefix
 
 RRF_K = 60
 CANDIDATES = 24  # hits taken from each channel before fusion
@@ -32,13 +32,6 @@ W_NEIGHBOURS = 0.3  # a sentence is also read with its neighbours ("He was 60." 
 W_PASSAGE = 3.0
 
 
-
-@dataclass(frozen=True)
-class Query:
-    question: str  # what the person asked
-    standalone: str  # the question retrieval uses (condensed, or the question itself)
-    context: str = ""  # earlier turns, for follow-ups answered without a model
-    previous_answer: str = ""  # the last answer: a follow-up rarely wants the same sentence again
 
 
 @dataclass

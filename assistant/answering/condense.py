@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .errors import InputError
-from .retrieval import Query
+from assistant.errors import InputError
+from assistant.records import Query, Turn
 
-Turn = tuple[str, str]
 CONTEXT_TURNS = 2
 MAX_QUESTION_CHARS = 4000
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from .errors import IndexBusyError, IndexUnavailableError
-from .settings import Settings
+from assistant.errors import IndexBusyError, IndexUnavailableError
+from assistant.settings import Settings
 
 LOCK_NAME = ".write.lock"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .records import Article, Chunk, Sentence
+from assistant.records import Article, Chunk, Sentence
 
 WINDOW = 3  # sentences per chunk
 STRIDE = 2  # so consecutive chunks share one sentence

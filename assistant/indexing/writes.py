@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .records import Article, Chunk, Sentence
-from .store import Store, chroma_errors, record_prefix
+from assistant.records import Article, Chunk, Sentence
+from assistant.store import Store, chroma_errors, record_prefix
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from .citing import MARKER
-from .records import Answer, ArticleInfo, Citation, IngestReport
+from assistant.answering.citing import MARKER
+from assistant.records import Answer, ArticleInfo, Citation, IngestReport
 
 
 def esc(value: Any) -> str:

@@ -15,9 +15,9 @@ from langchain_chroma import Chroma
 from langchain_core.documents import Document
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from .evalmetrics import contains_answer, evidence_covered, hits_evidence, mean, percentile, token_f1
-from .records import Article
-from .sentences import split_sentences
+from assistant.evaluation.metrics import contains_answer, evidence_covered, hits_evidence, mean, percentile, token_f1
+from assistant.indexing.sentences import split_sentences
+from assistant.records import Article
 
 K = 5
 

@@ -12,24 +12,20 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
-from urllib.parse import urlsplit
 
-from .citing import MARKER, NOT_FOUND
-from .condense import Turn, offline_query
-from .errors import (
+from assistant.answering.citing import MARKER, NOT_FOUND
+from assistant.answering.condense import offline_query
+from assistant.answering.extractive import ExtractiveAnswerer
+from assistant.answering.prompts import Prompts
+from assistant.answering.retrieval import Retriever
+from assistant.answering.verify import NOT_IN_ARTICLES, verify
+from assistant.errors import (
     AssistantError,
-    ModelAuthError,
-    ModelError,
-    ModelRateLimitError,
-    ModelTimeoutError,
     ModelUnavailableError,
 )
-from .extractive import ExtractiveAnswerer
-from .prompts import Prompts
-from .records import Answer, ScoredSentence
-from .retrieval import Query, Retriever
-from .settings import Settings
-from .verify import NOT_IN_ARTICLES, verify
+from assistant.providers import translate_provider_error
+from assistant.records import Answer, Query, ScoredSentence, Turn
+from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -213,64 +209,3 @@ def _final(answer: Answer, trace: dict[str, Any], started: float) -> Answer:
     latency = round((time.perf_counter() - started) * 1000, 1)
     trace = {**trace, "answered": answer.answered, "latency_ms": latency}
     return replace(answer, trace=trace)
-
-
-# ---- provider errors: the one place openai/httpx exceptions become ours
-def translate_provider_error(exc: BaseException, what: str = "chat model") -> AssistantError:
-    """An `AssistantError` with a message a person can act on, for any exception from a provider call."""
-    if isinstance(exc, AssistantError):
-        return exc
-    import openai
-
-    where = _where(exc)
-    model_var = "ASSISTANT_EMBEDDINGS" if "embedding" in what else "ASSISTANT_CHAT_MODEL"
-    status = getattr(exc, "status_code", None)
-    detail = _detail(exc)
-    if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError) or status in (401, 403):
-        return ModelAuthError(f"the {what}{where} refused the API key (HTTP {status}); "
-                              f"check OPENAI_API_KEY{detail}")
-    if isinstance(exc, openai.RateLimitError) or status == 429:
-        if "quota" in detail.lower():
-            return ModelRateLimitError(f"the {what}{where} says the account's quota is used up (HTTP 429); "
-                                       f"check the plan and billing of OPENAI_API_KEY{detail}")
-        return ModelRateLimitError(f"the {what}{where} is rate-limiting requests (HTTP 429) and the retries "
-                                   "ran out; wait a minute and ask again, or raise ASSISTANT_MAX_RETRIES")
-    if isinstance(exc, openai.APITimeoutError | TimeoutError) or _is_http_error(exc, "Timeout"):
-        return ModelTimeoutError(f"the {what}{where} did not answer in time; try again, check that the "
-                                 "server is not overloaded, or raise ASSISTANT_REQUEST_TIMEOUT")
-    if isinstance(exc, openai.APIConnectionError | ConnectionError) or _is_http_error(exc, "Error"):
-        return ModelUnavailableError(f"cannot reach the {what}{where}; check OPENAI_BASE_URL and that the "
-                                     "server is running")
-    if isinstance(status, int) and status >= 500:
-        return ModelUnavailableError(f"the {what}{where} failed (HTTP {status}); try again later{detail}")
-    if isinstance(exc, openai.NotFoundError) or status == 404:
-        return ModelError(f"the {what}{where} does not know the model or path (HTTP 404); check "
-                          f"{model_var} and OPENAI_BASE_URL (it usually ends in /v1){detail}")
-    if isinstance(status, int):
-        return ModelError(f"the {what}{where} rejected the request (HTTP {status}){detail}")
-    return ModelError(f"the {what} call failed ({type(exc).__name__}{detail}); "
-                      f"check OPENAI_BASE_URL and {model_var}")
-
-
-def _where(exc: BaseException) -> str:
-    try:
-        url = str(exc.request.url)  # type: ignore[attr-defined]
-    except Exception:
-        return ""
-    parts = urlsplit(url)
-    return f" at {parts.scheme}://{parts.netloc}" if parts.netloc else ""
-
-
-def _detail(exc: BaseException) -> str:
-    body = getattr(exc, "body", None)
-    message = body.get("message") if isinstance(body, dict) else None
-    if not message and isinstance(body, dict) and isinstance(body.get("error"), dict):
-        message = body["error"].get("message")
-    message = " ".join(str(message or "").split())
-    return f" (server said: {message[:200]})" if message else ""
-
-
-def _is_http_error(exc: BaseException, suffix: str) -> bool:
-    cls = type(exc)
-    return cls.__module__.split(".")[0] in ("httpx", "httpx2", "httpcore") and any(
-        c.__name__.endswith(suffix) for c in cls.__mro__)

@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from queue import Full, Queue
 
-from .chunking import make_chunks
-from .errors import InputError
-from .loaders import content_hash, iter_files, load_file
-from .locking import write_lock
-from .records import Article, ArticleInfo, IngestReport, Rejection
-from .sentences import split_sentences
-from .store import Store
-from .writes import Prepared, delete_article, sweep, write_batch
+from assistant.errors import InputError
+from assistant.indexing.chunking import make_chunks
+from assistant.indexing.loaders import content_hash, iter_files, load_file
+from assistant.indexing.locking import write_lock
+from assistant.indexing.sentences import split_sentences
+from assistant.indexing.writes import Prepared, delete_article, sweep, write_batch
+from assistant.records import Article, ArticleInfo, IngestReport, Rejection
+from assistant.store import Store
 
 BATCH_SENTENCES = 256  # sentences embedded and written together
 Progress = Callable[[int, int], None]  # (done, total) in articles

@@ -15,9 +15,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .assistant import Assistant
-from .errors import InputError
-from .evalmetrics import (
+from assistant.assistant import Assistant
+from assistant.errors import InputError
+from assistant.evaluation.metrics import (
     contains_answer,
     evidence_covered,
     hits_evidence,
@@ -26,7 +26,7 @@ from .evalmetrics import (
     token_f1,
     tradeoff,
 )
-from .settings import Settings
+from assistant.settings import Settings
 
 K = 5
 
@@ -131,7 +131,7 @@ def run_eval(dataset: str, baseline: bool = False, limit: int | None = None, out
                                   if r["confidence"] is not None]),
         }
         if baseline:
-            from .baseline import run_baseline
+            from assistant.evaluation.baseline import run_baseline
 
             payload["baseline"] = run_baseline(bot.embedder, docs, rows, Path(tmp))
         payload["records"] = result["records"]
@@ -139,7 +139,7 @@ def run_eval(dataset: str, baseline: bool = False, limit: int | None = None, out
     results_dir.mkdir(parents=True, exist_ok=True)
     target = results_dir / f"{name}-{backend}.json"
     target.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
-    from .evalreport import write_report
+    from assistant.evaluation.report import write_report
 
     write_report(Path(out))
     _print(payload)

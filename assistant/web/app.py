@@ -21,12 +21,12 @@ from typing import Any
 
 import gradio as gr
 
-from . import web_render as render
-from .assistant import Assistant
-from .condense import check_question
-from .errors import AssistantError
-from .records import Answer
-from .settings import Settings
+from assistant.answering.condense import check_question
+from assistant.assistant import Assistant
+from assistant.errors import AssistantError
+from assistant.records import Answer
+from assistant.settings import Settings
+from assistant.web import render
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from .records import Article, Sentence
+from assistant.records import Article, Sentence
 
 
 @lru_cache(maxsize=1)

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .store import Store
-from .terms import terms
+from assistant.answering.terms import terms
+from assistant.store import Store
 
 
 @dataclass(frozen=True)

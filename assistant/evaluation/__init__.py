@@ -1,0 +1,1 @@
+"""`assistant eval`: measure retrieval, answers, citations and refusals on public datasets."""

@@ -1,0 +1,1 @@
+"""The Gradio web chat: a thin adapter over `assistant.Assistant`."""
