@@ -8,13 +8,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from assistant.answering.condense import check_question, normalise_history, offline_query
-from assistant.answering.extractive import DEFAULT_THRESHOLD, ExtractiveAnswerer
+from assistant.answering.condense import check_article_ids, check_question, normalise_history
+from assistant.answering.factory import build_answering
 from assistant.answering.retrieval import Retriever
 from assistant.embeddings import Embedder, build_embedder
-from assistant.errors import InputError
+from assistant.errors import AnswerMissingError, InputError
 from assistant.indexing.indexer import Indexer, Progress
-from assistant.records import Answer, ArticleInfo, IngestReport
+from assistant.records import Answer, ArticleInfo, IngestReport, Trace
 from assistant.settings import Settings
 from assistant.store import Store, make_client
 
@@ -33,13 +33,7 @@ class Assistant:
         self.store = Store(make_client(settings), self.embedder, settings)
         self.indexer = Indexer(self.store)
         self.retriever = Retriever(self.store, settings)
-        threshold = settings.refusal_threshold if settings.refusal_threshold is not None else DEFAULT_THRESHOLD
-        self.extractive = ExtractiveAnswerer(threshold)
-        self._llm = None
-        if settings.uses_llm:
-            from assistant.answering.llm import LLMAnswerer
-
-            self._llm = LLMAnswerer(settings, self.extractive, self.embedder)
+        self.condenser, self.answerer = build_answering(settings, self.embedder)
 
     # ---- indexing
     def ingest(self, paths: Iterable[str | Path] | str | Path, progress: Progress | None = None) -> IngestReport:
@@ -67,7 +61,7 @@ class Assistant:
                 "source": rec.get("source", ""), "sentences": sentences}
 
     def status(self) -> dict[str, Any]:
-        return {"settings": self.settings.masked(), "backend": self.settings.backend_name,
+        return {"settings": self.settings.masked(), "answerer": self.answerer.name, "backend": self.answerer.backend,
                 "embedding_model": self.embedder.model_name, "embedding_dim": self.embedder.dimension,
                 "index": self.settings.chroma_url or str(Path(self.settings.index_dir).resolve()),
                 **self.store.counts()}
@@ -75,35 +69,34 @@ class Assistant:
     # ---- answering
     def answer(self, question: str, history: Sequence[Any] | None = None,
                article_ids: Sequence[str] | None = None) -> Answer:
-        final = None
         for event in self.stream(question, history=history, article_ids=article_ids):
             if isinstance(event, Answer):
-                final = event
-        assert final is not None
-        return final
+                return event
+        raise AnswerMissingError("the answerer finished without an answer; this is a bug: please report it")
 
     def stream(self, question: str, history: Sequence[Any] | None = None,
                article_ids: Sequence[str] | None = None) -> Iterator[str | Answer]:
-        """Text deltas as they are produced, then the final `Answer` (verified citations)."""
+        """Text deltas as they are produced, then the final `Answer` (verified citations, full trace)."""
         started = time.perf_counter()
         question = check_question(question)
         turns = normalise_history(history)
-        if self._llm is not None:
-            yield from self._llm.stream(question, turns, self.retriever, article_ids, started)
-            return
-        query = offline_query(question, turns)
-        retrieval = self.retriever.retrieve(query, article_ids)
-        result = self.extractive.answer(retrieval)
-        trace = {"standalone_question": query.standalone, "context": query.context,
-                 "backend": "offline extractive", **retrieval.trace(), **result.trace,
-                 "prompt": None, "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
-        final = replace(result, trace=trace)
-        yield from _pieces(final.text)
-        yield final
-
-
-def _pieces(text: str, size: int = 24) -> Iterator[str]:
-    words = text.split(" ")
-    for start in range(0, len(words), size):
-        chunk = " ".join(words[start:start + size])
-        yield chunk if start == 0 else " " + chunk
+        scope = check_article_ids(article_ids)
+        trace = Trace(question=question, answerer=self.answerer.name, backend=self.answerer.backend,
+                      article_ids=scope or [])
+        t = time.perf_counter()
+        query, trace.condense = self.condenser.condense(question, turns)
+        trace.timings_ms["condense"] = round((time.perf_counter() - t) * 1000, 1)
+        trace.standalone_question, trace.context = query.standalone, query.context
+        retrieval = self.retriever.retrieve(query, scope)
+        trace.passages, trace.sentences = retrieval.passages_trace(), retrieval.sentences_trace()
+        trace.timings_ms.update(retrieval.timings_ms())
+        t = time.perf_counter()
+        for event in self.answerer.answer(retrieval, turns, trace):
+            if isinstance(event, Answer):
+                trace.timings_ms["answer"] = round((time.perf_counter() - t) * 1000, 1)
+                trace.latency_ms = round((time.perf_counter() - started) * 1000, 1)
+                trace.answered = event.answered
+                yield replace(event, trace=trace)
+                return
+            yield event
+        raise AnswerMissingError("the answerer finished without an answer; this is a bug: please report it")

@@ -54,3 +54,7 @@ class ModelTimeoutError(ModelError):
 
 class ModelUnavailableError(ModelError):
     """The model server could not be reached or failed (5xx)."""
+
+
+class AnswerMissingError(AssistantError):
+    """An answerer ended without a final answer (a bug, reported rather than hidden)."""

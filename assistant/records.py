@@ -137,7 +137,7 @@ class Answer:
     text: str
     citations: list[Citation]
     answered: bool
-    trace: dict[str, Any] = field(default_factory=dict)
+    trace: Trace = field(default_factory=lambda: Trace(question=""))
 
 
 Turn = tuple[str, str]  # (question, answer) of an earlier exchange
@@ -148,3 +148,62 @@ class Query:
     standalone: str  # the question retrieval uses (condensed, or the question itself)
     context: str = ""  # earlier turns, for follow-ups answered without a model
     previous_answer: str = ""  # the last answer: a follow-up rarely wants the same sentence again
+
+
+@dataclass
+class Decision:
+    """Why the answer is what it is: every answerer fills it the same way.
+
+    `outcome`: "answered" or "refused". `method`: how the final text was made: "extractive",
+    "model" (the model's answer, its citations verified), "model, cited in code" (the model's words,
+    supporting sentences picked by the code), "extractive fallback" (the model's answer could not
+    stand), "summary" (a whole-article summary). `reason` says why in words.
+    """
+
+    outcome: str = "refused"
+    method: str = "extractive"
+    reason: str = ""
+    confidence: float | None = None
+    threshold: float | None = None
+    follow_up: bool = False
+
+
+@dataclass
+class Trace:
+    """What was done to answer one question. Filled by `Assistant.stream` and the answerer.
+
+    `to_dict()` gives plain JSON for `ask --json`, the web chat's trace panel and `assistant eval`.
+    """
+
+    question: str
+    answerer: str = ""  # "extractive", "openai" or "local"
+    backend: str = ""  # in words: "offline extractive", "chat model gpt-4o-mini", ...
+    standalone_question: str = ""
+    context: str = ""  # earlier turns that retrieval read with the question (follow-ups)
+    condense: dict[str, Any] = field(default_factory=dict)
+    article_ids: list[str] = field(default_factory=list)  # the scope asked for ([] = all articles)
+    passages: list[dict[str, Any]] = field(default_factory=list)
+    sentences: list[dict[str, Any]] = field(default_factory=list)
+    prompt: str | None = None
+    raw_model_output: str | None = None
+    support: list[dict[str, Any]] = field(default_factory=list)  # verdict for each answer sentence
+    quotes: list[dict[str, Any]] = field(default_factory=list)
+    dropped_markers: list[int] = field(default_factory=list)
+    fallback: str | None = None  # why the model's answer was replaced by the extractive one
+    notes: list[str] = field(default_factory=list)  # what a person should know (e.g. a fallback)
+    decision: Decision = field(default_factory=Decision)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    latency_ms: float = 0.0
+    answered: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Trace:
+        known = {f for f in cls.__dataclass_fields__}
+        values = {k: v for k, v in data.items() if k in known}
+        values["decision"] = Decision(**(data.get("decision") or {}))
+        return cls(**values)

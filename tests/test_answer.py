@@ -3,13 +3,12 @@ refusals, and the contract's invariants on every answer."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from assistant import Answer
 from assistant.errors import InputError
 from tests.conftest import SAMPLE_DIR, SAMPLE_ID
+from tests.contract import assert_answer_contract
 
 TEXT = (SAMPLE_DIR / f"{SAMPLE_ID}.txt").read_text(encoding="utf-8")
 
@@ -37,26 +36,20 @@ UNANSWERABLE = [
 ]
 
 
-def check_invariants(ans: Answer) -> None:
-    """The contract: markers match citations, citations verbatim with right offsets, refusals cite nothing."""
-    marks = sorted({int(m) for m in re.findall(r"\[(\d+)\]", ans.text)})
-    assert marks == list(range(1, len(ans.citations) + 1))
+def check_invariants(ans: Answer, bot=None) -> None:
+    """The contract (tests/contract.py), and every citation from the sample article."""
+    if bot is not None:
+        assert_answer_contract(bot, ans)
     for c in ans.citations:
-        assert c.article_id == SAMPLE_ID and c.title
-        assert TEXT[c.start:c.end] == c.text
-    if not ans.answered:
-        assert ans.citations == [] and "don't say" in ans.text
-    else:
-        assert ans.citations
-    for key in ("standalone_question", "passages", "sentences", "decision"):
-        assert key in ans.trace
+        assert c.article_id == SAMPLE_ID and TEXT[c.start:c.end] == c.text
+    assert bool(ans.citations) == ans.answered
 
 
 @pytest.mark.parametrize("question,phrase", KNOWN.items())
 def test_known_answers_cite_the_right_sentence(bot, question, phrase):
     ans = bot.answer(question)
-    check_invariants(ans)
-    assert ans.answered, ans.trace["decision"]
+    check_invariants(ans, bot)
+    assert ans.answered, ans.trace.decision
     assert phrase in ans.citations[0].text
     assert ans.citations[0].text in ans.text  # extractive: the answer is the sentence itself
 
@@ -64,15 +57,15 @@ def test_known_answers_cite_the_right_sentence(bot, question, phrase):
 @pytest.mark.parametrize("question", UNANSWERABLE)
 def test_questions_the_article_cannot_answer_are_refused(bot, question):
     ans = bot.answer(question)
-    check_invariants(ans)
+    check_invariants(ans, bot)
     assert not ans.answered
 
 
 def test_follow_up_about_the_president_retrieves_his_plans(bot):
     history = [("Who is the president of Ecuador?", "Daniel Noboa")]
     ans = bot.answer("What does he want to change?", history=history)
-    check_invariants(ans)
-    assert "modify the constitution" in ans.trace["sentences"][0]["text"]
+    check_invariants(ans, bot)
+    assert "modify the constitution" in ans.trace.sentences[0]["text"]
 
 
 def test_follow_up_with_gradio_message_history(bot):
@@ -80,22 +73,22 @@ def test_follow_up_with_gradio_message_history(bot):
                                                                      "announce?"}]},
                {"role": "assistant", "content": "$13.5 million [1]"}]
     ans = bot.answer("And how much for drones?", history=history)
-    check_invariants(ans)
+    check_invariants(ans, bot)
     assert ans.answered and "$6 million allocated for drone technology" in ans.citations[0].text
 
 
 def test_follow_up_does_not_repeat_the_last_cited_sentence(bot):
     first = bot.answer("Which gangs will the U.S. designate?")
-    ans = bot.answer("What will this classification let the U.S. do?", history=[(first.trace["standalone_question"],
+    ans = bot.answer("What will this classification let the U.S. do?", history=[(first.trace.standalone_question,
                                                                                 first.text)])
-    check_invariants(ans)
+    check_invariants(ans, bot)
     assert ans.answered and "freeze the assets" in ans.citations[0].text
 
 
 def test_off_topic_follow_up_is_refused(bot):
     ans = bot.answer("What is his favourite football team?", history=[("Who is the president of Ecuador?",
                                                                         "Daniel Noboa")])
-    check_invariants(ans)
+    check_invariants(ans, bot)
     assert not ans.answered
 
 
@@ -104,7 +97,7 @@ def test_stream_yields_text_then_the_final_answer(bot):
     final = events[-1]
     assert isinstance(final, Answer) and all(isinstance(e, str) for e in events[:-1])
     assert "".join(events[:-1]) == final.text
-    check_invariants(final)
+    check_invariants(final, bot)
 
 
 @pytest.mark.parametrize("question", ["", "   ", "x" * 100_000, None])
@@ -114,7 +107,7 @@ def test_empty_or_huge_questions_are_clear_errors(bot, question):
 
 
 def test_one_character_question_is_answered_or_refused_cleanly(bot):
-    check_invariants(bot.answer("?"))
+    check_invariants(bot.answer("?"), bot)
 
 
 def test_filter_to_article_ids(bot, tmp_path):
@@ -129,9 +122,9 @@ def test_filter_to_article_ids(bot, tmp_path):
 
 def test_trace_has_scores_and_timings(bot):
     ans = bot.answer("Which Venezuelan gang was targeted by a military operation?")
-    passage = ans.trace["passages"][0]
+    passage = ans.trace.passages[0]
     assert passage["score"] > 0 and passage["article_id"] == SAMPLE_ID and passage["text"]
-    assert ans.trace["timings_ms"]["total"] >= 0 and ans.trace["backend"] == "offline extractive"
+    assert ans.trace.timings_ms["total"] >= 0 and ans.trace.backend == "offline extractive"
 
 
 

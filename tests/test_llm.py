@@ -12,7 +12,7 @@ import pytest
 
 from assistant import Answer
 from assistant.answering.citing import NOT_FOUND
-from assistant.answering.llm import BEGIN, END, format_sources, translate_provider_error
+from assistant.answering.model_answerer import BEGIN, END, format_sources
 from assistant.answering.prompts import Prompts
 from assistant.errors import (
     ConfigError,
@@ -22,7 +22,9 @@ from assistant.errors import (
     ModelTimeoutError,
     ModelUnavailableError,
 )
+from assistant.providers import translate_provider_error
 from assistant.records import ScoredSentence, Sentence
+from tests.contract import assert_answer_contract
 from tests.fake_openai import (
     FakeOpenAI,
     break_stream,
@@ -73,15 +75,7 @@ def other_than(body: dict, *fragments: str) -> int:
 
 
 def check_contract(bot, ans: Answer) -> None:
-    markers = [int(m) for m in re.findall(r"\[(\d+)\]", ans.text)]
-    assert all(1 <= n <= len(ans.citations) for n in markers), (ans.text, ans.citations)
-    assert set(markers) == set(range(1, len(ans.citations) + 1)), "every citation is used"
-    if not ans.answered:
-        assert ans.citations == []
-    for c in ans.citations:
-        text = bot.article(c.article_id)["text"]
-        assert text[c.start:c.end] == c.text
-        assert c.text in {s.text for s in bot.article(c.article_id)["sentences"]}
+    assert_answer_contract(bot, ans)
 
 
 # ---- answers and verification
@@ -95,11 +89,11 @@ def test_good_citations_become_verbatim_citations(llm_bot, server):
     assert ans.answered and len(ans.citations) == 2
     assert LOBOS in ans.citations[0].text and MONEY in ans.citations[1].text
     assert ans.text.endswith("[2].") and "[1]." in ans.text
-    assert [s["verdict"] for s in ans.trace["support"]] == ["supported", "supported"]
-    for key in ("standalone_question", "backend", "passages", "sentences", "prompt", "raw_model_output",
-                "support", "dropped_markers", "latency_ms"):
-        assert key in ans.trace
-    assert ans.trace["backend"] == "chat model fake" and "fallback" not in ans.trace
+    assert [s["verdict"] for s in ans.trace.support] == ["supported", "supported"]
+    trace = ans.trace
+    assert trace.standalone_question and trace.passages and trace.sentences and trace.prompt
+    assert trace.raw_model_output and trace.dropped_markers == [] and trace.latency_ms > 0
+    assert trace.backend == "chat model fake" and trace.fallback is None and trace.decision.method == "model"
 
 
 def test_prompt_numbers_sentences_inside_a_delimited_block(llm_bot, server):
@@ -123,9 +117,9 @@ def test_no_citations_falls_back_to_extractive(llm_bot, server):
     server.script(reply("The U.S. announced some money for Ecuador."))
     ans = bot.answer("How much security assistance did the U.S. announce for Ecuador?")
     check_contract(bot, ans)
-    assert ans.trace["fallback"] == "the model cited no sentence"
+    assert ans.trace.fallback == "the model cited no sentence"
     assert ans.answered and MONEY in ans.citations[0].text  # the extractive answer
-    assert ans.trace["raw_model_output"] == "The U.S. announced some money for Ecuador."
+    assert ans.trace.raw_model_output == "The U.S. announced some money for Ecuador."
 
 
 def test_numbers_never_shown_are_dropped(llm_bot, server):
@@ -134,7 +128,7 @@ def test_numbers_never_shown_are_dropped(llm_bot, server):
                        m=MONEY))
     ans = bot.answer("How much security assistance did the U.S. announce?")
     check_contract(bot, ans)
-    assert ans.trace["dropped_markers"] == [99, 0]
+    assert ans.trace.dropped_markers == [99, 0]
     assert len(ans.citations) == 1 and MONEY in ans.citations[0].text
     assert "[99]" not in ans.text and "[0]" not in ans.text and ans.text.count("[1]") == 1
 
@@ -145,7 +139,7 @@ def test_number_lists_are_split_and_invalid_ones_dropped(llm_bot, server):
                        m=MONEY))
     ans = bot.answer("How much security assistance did the U.S. announce?")
     check_contract(bot, ans)
-    assert ans.trace["dropped_markers"] == [77, 42]
+    assert ans.trace.dropped_markers == [77, 42]
     assert ans.text == "The U.S. announced $13.5 million in security assistance [1]."
 
 
@@ -154,7 +148,7 @@ def test_all_numbers_out_of_range_fall_back_with_reason(llm_bot, server):
     server.script(reply("The U.S. announced $13.5 million [42]."))
     ans = bot.answer("How much security assistance did the U.S. announce?")
     check_contract(bot, ans)
-    assert ans.trace["fallback"].startswith("the model cited only numbers it was never shown")
+    assert ans.trace.fallback.startswith("the model cited only numbers it was never shown")
 
 
 def test_invented_quote_is_flagged_and_not_cited(llm_bot, server):
@@ -164,11 +158,11 @@ def test_invented_quote_is_flagged_and_not_cited(llm_bot, server):
                        a=LOBOS, b="gonna help us find these people"))
     ans = bot.answer("What did Rubio say about the gangs?")
     check_contract(bot, ans)
-    quotes = {q["quote"]: q["verbatim"] for q in ans.trace["quotes"]}
+    quotes = {q["quote"]: q["verbatim"] for q in ans.trace.quotes}
     assert quotes == {"the worst criminals on earth": False, "blow them up": True}
     assert len(ans.citations) == 1 and "blow them up" in ans.citations[0].text
     assert LOBOS not in " ".join(c.text for c in ans.citations)
-    assert ans.trace["support"][0]["verdict"] == "quote not in the cited sentences"
+    assert ans.trace.support[0]["verdict"] == "quote not in the cited sentences"
     assert "worst criminals on earth\"." in ans.text  # the words stay, without a marker
 
 
@@ -179,7 +173,7 @@ def test_unsupported_sentence_loses_its_marker(llm_bot, server):
                         f"through Ecuador [{other_than(body, 'cocaine', 'Los Lobos')}]."))
     ans = bot.answer("Which gangs will be designated, and how much cocaine passes through Ecuador?")
     check_contract(bot, ans)
-    verdicts = [s["verdict"] for s in ans.trace["support"]]
+    verdicts = [s["verdict"] for s in ans.trace.support]
     assert verdicts == ["supported", "unsupported"]
     assert len(ans.citations) == 1 and LOBOS in ans.citations[0].text
     assert ans.text.endswith("passes through Ecuador.")
@@ -199,8 +193,8 @@ def test_nothing_supported_falls_back(llm_bot, server):
     server.script(reply(lambda body: f"The president of France resigned yesterday [{other_than(body, 'France')}]."))
     ans = bot.answer("Did the president of France resign?")
     check_contract(bot, ans)
-    assert ans.trace["fallback"].startswith("no sentence the model cited supports")
-    assert ans.trace["support"][0]["verdict"] == "unsupported"
+    assert ans.trace.fallback.startswith("no sentence the model cited supports")
+    assert ans.trace.support[0]["verdict"] == "unsupported"
 
 
 @pytest.mark.parametrize("output", ["NOT_IN_ARTICLES", "NOT_IN_ARTICLES.", "  not_in_articles\n"])
@@ -221,7 +215,7 @@ def test_stream_yields_deltas_then_the_answer(llm_bot, server):
     events = list(bot.stream("How much security assistance did the U.S. announce?"))
     deltas, final = events[:-1], events[-1]
     assert isinstance(final, Answer) and all(isinstance(d, str) for d in deltas)
-    assert len(deltas) > 3 and "".join(deltas) == final.trace["raw_model_output"]
+    assert len(deltas) > 3 and "".join(deltas) == final.trace.raw_model_output
     assert final.answered and final.text.endswith("[1].")
     check_contract(bot, final)
 
@@ -238,7 +232,7 @@ def test_follow_up_is_condensed_and_the_result_used_for_retrieval(llm_bot, serve
     condense, answer = server.chat_requests
     assert not condense.get("stream") and "What did Rubio say during his visit" in prompt_text(condense)
     assert "How much money did they give?" in prompt_text(condense)
-    assert ans.trace["standalone_question"] == standalone and ans.trace["condense"]["used"] is True
+    assert ans.trace.standalone_question == standalone and ans.trace.condense["used"] is True
     assert standalone in answer["messages"][1]["content"]
     assert ans.answered and MONEY in ans.citations[0].text
 
@@ -250,8 +244,8 @@ def test_condense_junk_or_failure_falls_back_to_question_and_context(llm_bot, se
     history = [("What did the U.S. announce for Ecuador?", "Security assistance [1].")]
     ans = bot.answer("How much was it?", history=history)
     check_contract(bot, ans)
-    assert ans.trace["standalone_question"] == "How much was it?"
-    assert "Security assistance" in ans.trace["context"] and ans.trace["condense"]["used"] is False
+    assert ans.trace.standalone_question == "How much was it?"
+    assert "Security assistance" in ans.trace.context and ans.trace.condense["used"] is False
     assert len(server.chat_requests) == 2
 
 

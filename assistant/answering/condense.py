@@ -1,8 +1,8 @@
 """Turn a question and its chat history into what retrieval needs.
 
-Without a model the question stays as asked and the last turns become context (their words
-and meaning pull follow-ups like "What does he want to change?" towards the right sentences).
-With a model, `llm.LLMCondenser` rewrites the question as a standalone one.
+Without a model (`OfflineCondenser`) the question stays as asked and the last turns become context
+(their words and meaning pull follow-ups like "What does he want to change?" towards the right
+sentences). With a model, `model_condense.ModelCondenser` rewrites the question as a standalone one.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from assistant.answering.citing import MARKER_WITH_SPACE
 from assistant.errors import InputError
 from assistant.records import Query, Turn
 
@@ -21,6 +22,9 @@ def normalise_history(history: Sequence[Any] | None) -> list[Turn]:
     """Accepts [(question, answer), ...] or Gradio's message dicts (content may be a list of parts)."""
     if not history:
         return []
+    if isinstance(history, str | bytes) or not isinstance(history, Sequence):
+        raise InputError("history must be a list of (question, answer) pairs or of role/content messages, "
+                         f"not {type(history).__name__}")
     turns: list[Turn] = []
     pending_user: str | None = None
     for item in history:
@@ -73,6 +77,24 @@ def offline_query(question: str, history: list[Turn]) -> Query:
 
 
 def _strip_markers(text: str) -> str:
-    import re
+    return MARKER_WITH_SPACE.sub("", text)
 
-    return re.sub(r"\s*\[\d+\]", "", text)
+
+def check_article_ids(article_ids: Any) -> list[str] | None:
+    """None (all articles) or a list of ids; a bare string is one id, not a list of characters."""
+    if article_ids is None:
+        return None
+    if isinstance(article_ids, str):
+        article_ids = [article_ids]
+    if not isinstance(article_ids, Sequence | set | frozenset) or not all(isinstance(a, str) for a in article_ids):
+        raise InputError("article_ids must be a list of article ids (strings)")
+    return list(dict.fromkeys(a.strip() for a in article_ids if a.strip())) or None
+
+
+class OfflineCondenser:
+    """No model: the question as asked, the last turns as context."""
+
+    def condense(self, question: str, turns: list[Turn]) -> tuple[Query, dict[str, Any]]:
+        if not turns:
+            return Query(question, question), {"used": False, "reason": "no history"}
+        return offline_query(question, turns), {"used": False, "reason": "no model: earlier turns read as context"}

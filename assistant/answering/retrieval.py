@@ -1,37 +1,28 @@
 """The answering side's reader: hybrid retrieval (dense chunks + dense sentences + BM25, fused by
-reciprocal rank), then the sentences of what was found, ranked for the question."""
+reciprocal rank), then the sentences of what was found, ranked for the question (`ranking.py`)."""
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from langchain_chroma import Chroma
 
+from assistant.answering import ranking
 from assistant.answering.lexical import LexicalIndex
 from assistant.answering.terms import terms
 from assistant.errors import IndexEmptyError
-from assistant.indexing.chunking import STRIDE
+from assistant.indexing.chunking import chunk_span, chunks_covering
 from assistant.records import Passage, Query, ScoredSentence, Sentence
 from assistant.settings import Settings
 from assistant.store import Store, chroma_errors, record_prefix
 
-RRF_K = 60
 CANDIDATES = 24  # hits taken from each channel before fusion
 CONTEXT_WEIGHT = 0.3  # weight of the conversation context in the query vector
-W_COVERAGE = 0.35
-CONTEXT_TERM_WEIGHT = 0.25  # weight of the conversation's terms next to the question's
-TITLE_WEIGHT = 0.5  # a question term found only in the article's title
-HEADLINE_PENALTY = 0.15
-REPEAT_PENALTY = 0.4  # a follow-up rarely wants the very sentence that answered the last question
-W_NEIGHBOURS = 0.3  # a sentence is also read with its neighbours ("He was 60." after "... died Sunday")
-W_PASSAGE = 3.0
-
-
 
 
 @dataclass
@@ -42,31 +33,37 @@ class Retrieval:
     titles: dict[str, str]
     timings: dict[str, float] = field(default_factory=dict)
 
-    def trace(self, limit: int = 8) -> dict[str, Any]:
-        return {
-            "passages": [
-                {"article_id": p.article_id, "title": p.title, "sentences": [p.first_sentence, p.last_sentence],
-                 "score": round(p.score, 4), "dense": _r(p.dense_score), "bm25": _r(p.lexical_score),
-                 "text": p.text}
-                for p in self.passages[:limit]
-            ],
-            "sentences": [
-                {"article_id": s.sentence.article_id, "sentence_index": s.sentence.index,
-                 "score": round(s.score, 4), "similarity": round(s.similarity, 4),
-                 "coverage": round(s.coverage, 4), "context_similarity": round(s.context_similarity, 4),
+    def passages_trace(self, limit: int = 8) -> list[dict[str, Any]]:
+        return [{"article_id": p.article_id, "title": p.title, "sentences": [p.first_sentence, p.last_sentence],
+                 "score": round(p.score, 4), "dense": _r(p.dense_score), "bm25": _r(p.lexical_score), "text": p.text}
+                for p in self.passages[:limit]]
+
+    def sentences_trace(self, limit: int = 8) -> list[dict[str, Any]]:
+        return [{"article_id": s.sentence.article_id, "sentence_index": s.sentence.index, "score": round(s.score, 4),
+                 "similarity": round(s.similarity, 4), "coverage": round(s.coverage, 4),
+                 "context_similarity": round(s.context_similarity, 4),
                  "context_coverage": round(s.context_coverage, 4), "text": s.sentence.text}
-                for s in self.sentences[:limit]
-            ],
-            "timings_ms": {k: round(v * 1000, 1) for k, v in self.timings.items()},
-        }
+                for s in self.sentences[:limit]]
+
+    def timings_ms(self) -> dict[str, float]:
+        return {k: round(v * 1000, 1) for k, v in self.timings.items()}
+
+
+@dataclass
+class _Candidate:
+    """A chunk found by some channel, before it becomes a `Passage`."""
+
+    article_id: str
+    content_hash: str
+    first_sentence: int
+    last_sentence: int
+    text: str | None = None
+    dense: float | None = None
+    bm25: float | None = None
 
 
 def _r(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
-
-
-def _unit(v: np.ndarray) -> np.ndarray:
-    return v / max(float(np.linalg.norm(v)), 1e-12)
 
 
 class Retriever:
@@ -85,8 +82,8 @@ class Retriever:
         timings["lexical_refresh"] = time.perf_counter() - t0
         if self.lexical.size == 0:
             raise IndexEmptyError(
-                "no articles are indexed yet: add some with `assistant ingest PATH` or `assistant rebuild`, "
-                "or upload them in the web chat"
+                f"no articles are indexed yet in {self._location()}: add some with `assistant ingest PATH` "
+                "or `assistant rebuild`, or upload them in the web chat"
             )
 
         t = time.perf_counter()
@@ -94,7 +91,7 @@ class Retriever:
         texts = [query.standalone] + ([f"{query.context} {query.standalone}"] if query.context else [])
         vecs = self.embedder.embed(texts)
         q_vec = vecs[0]
-        r_vec = _unit(q_vec + CONTEXT_WEIGHT * vecs[1]) if query.context else q_vec
+        r_vec = ranking.unit(q_vec + CONTEXT_WEIGHT * vecs[1]) if query.context else q_vec
         timings["embed"] = time.perf_counter() - t
 
         wanted = set(article_ids) if article_ids else None
@@ -115,77 +112,82 @@ class Retriever:
         timings["bm25"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        result = self._fuse_and_rank(query, q_vec, r_vec, q_terms, c_terms, dense, sent_hits, lexical)
+        idf = self.lexical.idf
+        signals = ranking.QuerySignals(q_vec, r_vec, {x: idf(x) for x in q_terms}, {x: idf(x) for x in c_terms},
+                                       frozenset(ranking.words_of(query.previous_answer)))
+        candidates, dense_rank, lexical_rank = self._candidates(dense, lexical)
+        sentence_hits = [(m["article_id"], int(m["sentence_index"]))
+                         for m in (sent_hits["metadatas"][0] if sent_hits["ids"] else []) if m]
+        result = self._fuse_and_rank(query, signals, candidates, dense_rank, lexical_rank, sentence_hits)
         timings["rank"] = time.perf_counter() - t
         timings["total"] = time.perf_counter() - t0
         result.timings = timings
         return result
 
+    def _location(self) -> str:
+        return self.settings.chroma_url or str(Path(self.settings.index_dir).resolve())
+
     # ---- fusion
-    def _fuse_and_rank(self, query, q_vec, r_vec, q_terms, c_terms, dense, sent_hits, lexical) -> Retrieval:
-        chunks: dict[str, dict[str, Any]] = {}
+    @staticmethod
+    def _candidates(dense, lexical) -> tuple[dict[str, _Candidate], list[str], list[str]]:
+        found: dict[str, _Candidate] = {}
+        dense_rank, lexical_rank = [], []
+        for doc, distance in dense:
+            meta = doc.metadata or {}
+            if not doc.id or "article_id" not in meta:
+                continue  # a hit whose record vanished under us (another process removed it)
+            c = found.setdefault(doc.id, _Candidate(meta["article_id"], meta["content_hash"],
+                                                    int(meta["first_sentence"]), int(meta["last_sentence"])))
+            c.text, c.dense = doc.page_content, max(c.dense if c.dense is not None else -1e9, 1.0 - distance)
+            dense_rank.append(doc.id)
+        for ref, score in lexical:
+            c = found.setdefault(ref.chunk_id, _Candidate(ref.article_id, ref.content_hash, ref.first_sentence,
+                                                          ref.last_sentence))
+            c.text, c.bm25 = c.text or ref.text, max(c.bm25 if c.bm25 is not None else -1e9, score)
+            lexical_rank.append(ref.chunk_id)
+        return found, dense_rank, lexical_rank
 
-        def add(chunk_id: str, meta: dict[str, Any], text: str | None, rank: int, channel: str, score: float):
-            entry = chunks.setdefault(chunk_id, {"meta": meta, "text": text, "rrf": 0.0})
-            entry["rrf"] += 1.0 / (RRF_K + rank)
-            entry[channel] = max(entry.get(channel, -1e9), score)
-            if entry["text"] is None and text is not None:
-                entry["text"] = text
-
-        for rank, (doc, distance) in enumerate(dense, 1):
-            add(doc.id, doc.metadata, doc.page_content, rank, "dense", 1.0 - distance)
-        for rank, (ref, score) in enumerate(lexical, 1):
-            meta = {"article_id": ref.article_id, "content_hash": ref.content_hash,
-                    "first_sentence": ref.first_sentence, "last_sentence": ref.last_sentence, "title": ref.title}
-            add(ref.chunk_id, meta, ref.text, rank, "bm25", score)
-
-        sentence_rank: dict[tuple[str, int], float] = {}
-        hit_meta = sent_hits["metadatas"][0] if sent_hits["ids"] else []
-        for rank, meta in enumerate(hit_meta, 1):
-            sentence_rank[(meta["article_id"], int(meta["sentence_index"]))] = 1.0 / (RRF_K + rank)
-
-        records = self.store.article_records([e["meta"]["article_id"] for e in chunks.values()]
-                                             + [a for a, _ in sentence_rank], with_text=False)
-        live = {cid: e for cid, e in chunks.items()
-                if records.get(e["meta"]["article_id"], {}).get("content_hash") == e["meta"]["content_hash"]}
-        for (art_id, index), rrf in sentence_rank.items():  # a sentence hit also votes for its chunks
+    def _fuse_and_rank(self, query: Query, signals: ranking.QuerySignals, candidates: dict[str, _Candidate],
+                       dense_rank: list[str], lexical_rank: list[str],
+                       sentence_hits: list[tuple[str, int]]) -> Retrieval:
+        sentence_rrf = ranking.rrf(sentence_hits)
+        records = self.store.article_records([c.article_id for c in candidates.values()]
+                                             + [a for a, _ in sentence_rrf], with_text=False)
+        live = {cid: c for cid, c in candidates.items()
+                if records.get(c.article_id, {}).get("content_hash") == c.content_hash}
+        votes: dict[str, float] = {}  # a sentence hit also votes for the chunks that contain it
+        for (art_id, index), score in sentence_rrf.items():
             rec = records.get(art_id)
             if rec is None:
                 continue
-            n_chunks = int(rec.get("chunks", 1))
-            prefix = record_prefix(art_id, rec["content_hash"])
-            for c in range(max(0, (index - 1) // STRIDE), min(index // STRIDE, n_chunks - 1) + 1):
+            n_sentences, prefix = int(rec["sentences"]), record_prefix(art_id, rec["content_hash"])
+            for c in chunks_covering(index, n_sentences, int(rec.get("chunks", 1))):
                 cid = f"{prefix}c{c}"
-                first = c * STRIDE
-                entry = live.setdefault(cid, {"meta": {"article_id": art_id, "content_hash": rec["content_hash"],
-                                                       "first_sentence": first,
-                                                       "last_sentence": min(first + 2, int(rec["sentences"]) - 1),
-                                                       "title": rec.get("title", "")},
-                                              "text": None, "rrf": 0.0})
-                entry["rrf"] += rrf
-
-        ordered = sorted(live.items(), key=lambda kv: -kv[1]["rrf"])[: self.settings.top_k]
-        passages = [
-            Passage(cid, e["meta"]["article_id"], str(records[e["meta"]["article_id"]].get("title", "")),
-                    int(e["meta"]["first_sentence"]), int(e["meta"]["last_sentence"]), e["text"] or "",
-                    e["rrf"], e.get("dense"), e.get("bm25"))
-            for cid, e in ordered
-        ]
+                if cid not in live:
+                    live[cid] = _Candidate(art_id, rec["content_hash"], *chunk_span(c, n_sentences))
+                votes[cid] = votes.get(cid, 0.0) + score
+        fused = ranking.fuse(ranking.rrf(c for c in dense_rank if c in live),
+                             ranking.rrf(c for c in lexical_rank if c in live), votes)
+        ordered = sorted(live, key=lambda cid: -fused.get(cid, 0.0))[: self.settings.top_k]
         titles = {a: str(r.get("title", a)) for a, r in records.items()}
-        sentences = self._rank_sentences(query, passages, sentence_rank, records, q_vec, r_vec, q_terms, c_terms,
-                                         titles)
+        passages = [Passage(cid, live[cid].article_id, titles[live[cid].article_id], live[cid].first_sentence,
+                            live[cid].last_sentence, live[cid].text or "", fused.get(cid, 0.0), live[cid].dense,
+                            live[cid].bm25) for cid in ordered]
+        sentences = self._rank_sentences(signals, passages, sentence_rrf, records, titles)
         passages = [p if p.text else _with_text(p, sentences) for p in passages]
         return Retrieval(query, passages, sentences, titles)
 
     # ---- sentence ranking
-    def _rank_sentences(self, query, passages, sentence_rank, records, q_vec, r_vec, q_terms, c_terms, titles):
+    def _rank_sentences(self, signals: ranking.QuerySignals, passages: list[Passage],
+                        sentence_rrf: dict[tuple[str, int], float], records: dict[str, dict[str, Any]],
+                        titles: dict[str, str]) -> list[ScoredSentence]:
         support: dict[tuple[str, int], float] = {}
-        top = passages[0].score if passages else 1.0
+        top = passages[0].score if passages and passages[0].score > 0 else 1.0
         for p in passages:
             for i in range(p.first_sentence, p.last_sentence + 1):
                 key = (p.article_id, i)
                 support[key] = max(support.get(key, 0.0), p.score / top)
-        for key in sentence_rank:
+        for key in sentence_rrf:
             if key[0] in records:
                 support.setdefault(key, 0.0)
         by_article: dict[str, set[int]] = {}
@@ -195,57 +197,27 @@ class Retriever:
                   for a, idx in by_article.items()}
         got = self.store.sentences_by_index(wanted, with_vectors=True)
         vectors = {(g.sentence.article_id, g.sentence.index): np.asarray(g.vector, dtype=np.float32) for g in got}
-        stored, neighbours = [], {}
-        for g in got:
-            art_id, i = g.sentence.article_id, g.sentence.index
-            if i in by_article[art_id]:
-                stored.append(g)
-                around = [vectors[(art_id, j)] for j in (i - 1, i + 1) if (art_id, j) in vectors]
-                neighbours[(art_id, i)] = (vectors[(art_id, i)] + (sum(around) / len(around) if around else 0)) / 2
-        if not stored:
-            return []
-        matrix = np.asarray([s.vector for s in stored], dtype=np.float32)
-        windows = np.asarray([neighbours[(s.sentence.article_id, s.sentence.index)] for s in stored])
-        windows /= np.clip(np.linalg.norm(windows, axis=1, keepdims=True), 1e-12, None)
-        sim_q = matrix @ q_vec
-        sim_r = matrix @ r_vec
-        sim_w = windows @ r_vec
-        idf = self.lexical.idf
-        q_set, c_set = set(q_terms), set(c_terms)
-        numbers = {t for t in q_set if any(ch.isdigit() for ch in t)}
-        q_weight = sum(idf(t) for t in q_set) or 1.0
-        qc_weight = q_weight + CONTEXT_TERM_WEIGHT * sum(idf(t) for t in c_set)
-        previous = set(_norm(query.previous_answer).split())
         scored = []
-        for row, item in enumerate(stored):
-            s: Sentence = item.sentence
-            s_terms = set(terms(s.text))
-            t_terms = set(terms(titles.get(s.article_id, ""))) - s_terms  # the title counts, but less
-            q_hits = sum(idf(t) for t in q_set & s_terms) + TITLE_WEIGHT * sum(idf(t) for t in q_set & t_terms)
-            coverage = q_hits / q_weight
-            c_cov = (q_hits + CONTEXT_TERM_WEIGHT * sum(idf(t) for t in c_set & (s_terms | t_terms))) / qc_weight
+        for g in got:
+            s: Sentence = g.sentence
             key = (s.article_id, s.index)
-            passage = support.get(key, 0.0) * (1.0 / (RRF_K + 1)) + sentence_rank.get(key, 0.0)
-            score = float(sim_r[row]) + W_NEIGHBOURS * float(sim_w[row]) + W_COVERAGE * c_cov + W_PASSAGE * passage
-            if s.text == titles.get(s.article_id):
-                score -= HEADLINE_PENALTY  # the headline names the topic; a body sentence answers
-            words = _norm(s.text).split()
-            if previous and words and sum(w in previous for w in words) >= 0.8 * len(words):
-                score -= REPEAT_PENALTY
-            scored.append(ScoredSentence(s, titles.get(s.article_id, s.article_id), score, float(sim_q[row]),
-                                         coverage, float(sim_r[row]), c_cov, len(numbers - s_terms - t_terms)))
+            if s.index not in by_article[s.article_id]:
+                continue  # read only as a neighbour
+            around = [vectors[(s.article_id, j)] for j in (s.index - 1, s.index + 1) if (s.article_id, j) in vectors]
+            window = ranking.unit((vectors[key] + (sum(around) / len(around) if around else 0)) / 2)
+            title = titles.get(s.article_id, s.article_id)
+            s_terms = set(terms(s.text))
+            f = ranking.features(signals, vectors[key], window, s_terms, set(terms(title)) - s_terms,
+                                 support.get(key, 0.0) / (ranking.RRF_K + 1) + sentence_rrf.get(key, 0.0),
+                                 s.text == title, ranking.words_of(s.text))
+            scored.append(ScoredSentence(s, title, ranking.rank_score(f), f.similarity, f.coverage,
+                                         f.context_similarity, f.context_coverage, f.missing_numbers))
         scored.sort(key=lambda x: -x.score)
         return scored
-
-
-def _norm(text: str) -> str:
-    return " ".join(re.findall(r"\w+", text.lower()))
 
 
 def _with_text(passage: Passage, sentences: list[ScoredSentence]) -> Passage:
     parts = sorted((s.sentence for s in sentences if s.sentence.article_id == passage.article_id
                     and passage.first_sentence <= s.sentence.index <= passage.last_sentence),
                    key=lambda s: s.index)
-    return Passage(passage.chunk_id, passage.article_id, passage.title, passage.first_sentence,
-                   passage.last_sentence, " ".join(s.text for s in parts), passage.score,
-                   passage.dense_score, passage.lexical_score)
+    return replace(passage, text=" ".join(s.text for s in parts))

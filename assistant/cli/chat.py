@@ -9,7 +9,7 @@ from assistant.records import Answer
 
 
 def chat(bot, read=input, write=print) -> None:
-    write(f"Article Assistant ({bot.settings.backend_name}); {len(bot.articles())} articles. "
+    write(f"Article Assistant ({bot.answerer.backend}); {len(bot.articles())} articles. "
           "Ask a question; an empty line or Ctrl-D ends.")
     history: list[tuple[str, str]] = []
     while True:

@@ -167,7 +167,7 @@ def format_answer(ans) -> str:
 
 def answer_json(ans) -> dict:
     return {"text": ans.text, "answered": ans.answered,
-            "citations": [c.__dict__ for c in ans.citations], "trace": ans.trace}
+            "citations": [c.__dict__ for c in ans.citations], "trace": ans.trace.to_dict()}
 
 
 if __name__ == "__main__":  # pragma: no cover

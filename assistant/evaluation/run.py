@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from assistant.answering.factory import build_extractive
 from assistant.assistant import Assistant
 from assistant.errors import InputError
 from assistant.evaluation.metrics import (
@@ -68,11 +69,12 @@ def evaluate(bot: Assistant, rows: list[dict]) -> dict[str, Any]:
         ans = bot.answer(row["question"], history=[tuple(t) for t in row.get("history") or []])
         latency = time.perf_counter() - started
         evidence = _evidence(row)
-        top = [(s["article_id"], s["text"]) for s in ans.trace.get("sentences", [])[:K]]
+        top = [(s["article_id"], s["text"]) for s in ans.trace.sentences[:K]]
         cited = [(c.article_id, c.text) for c in ans.citations]
         records.append({
             "id": row["id"], "answerable": bool(row.get("answerable", True)), "answered": ans.answered,
-            "confidence": ans.trace.get("decision", {}).get("confidence"),
+            "confidence": ans.trace.decision.confidence, "method": ans.trace.decision.method,
+            "question": row["question"], "text": ans.text, "gold": row.get("answers", [])[:3],
             "recall_at_k": any(evidence_covered(top, evidence)) if evidence else None,
             "contains": contains_answer(ans.text, row.get("answers", [])) if ans.answered else False,
             "f1": max((token_f1(ans.text, g) for g in row.get("answers", [])), default=0.0) if ans.answered else 0.0,
@@ -122,10 +124,10 @@ def run_eval(dataset: str, baseline: bool = False, limit: int | None = None, out
         if report.rejected:
             raise InputError(f"documents rejected: {report.rejected[:3]}")
         result = evaluate(bot, rows)
-        backend = "llm" if settings.uses_llm else "extractive"
+        backend = bot.answerer.name
         payload: dict[str, Any] = {
-            "dataset": name, "backend": settings.backend_name, "k": K,
-            "threshold": bot.extractive.threshold, "ingest_seconds": round(ingest_s, 2),
+            "dataset": name, "backend": bot.answerer.backend, "answerer": backend, "k": K,
+            "threshold": build_extractive(settings).threshold, "ingest_seconds": round(ingest_s, 2),
             "machine": _machine(), "date": time.strftime("%Y-%m-%d"), "metrics": result["metrics"],
             "tradeoff": tradeoff([(r["confidence"], r["answerable"]) for r in result["records"]
                                   if r["confidence"] is not None]),

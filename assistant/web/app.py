@@ -95,7 +95,7 @@ def build_app(bot: Assistant) -> gr.Blocks:
             problem = GENERIC
         else:
             turns.append({"question": question, "answer": final})
-            yield chat_messages(turns), render.trace_view(final.trace), turns
+            yield chat_messages(turns), render.trace_view(final.trace.to_dict()), turns
             return
         gr.Warning(problem)
         yield shown + [{"role": "assistant", "content": render.error_message(problem)}], gr.skip(), gr.skip()
@@ -213,7 +213,7 @@ def build_app(bot: Assistant) -> gr.Blocks:
             to_remove = gr.Dropdown(choices=[(f"{a.title} ({a.id})", a.id) for a in infos], multiselect=True,
                                     label="Remove from the index", elem_id="aa-remove")
             remove_btn = gr.Button("Remove selected", variant="stop", size="sm", elem_id="aa-remove-btn")
-            gr.HTML(render.backend_info(settings.backend_name, index, bot.embedder.model_name))
+            gr.HTML(render.backend_info(bot.answerer.backend, index, bot.embedder.model_name))
         gr.Markdown("## Article Assistant\nAsk about the indexed articles; every answer cites the exact "
                     "sentences it comes from. Click a citation to read it in place.")
         with gr.Row(equal_height=False):

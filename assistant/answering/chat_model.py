@@ -1,0 +1,47 @@
+"""The chat model client (OpenAI, the local llama.cpp server, any OpenAI-compatible server),
+built in one place and streamed through `langchain_openai`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from assistant.errors import AssistantError, ModelUnavailableError
+from assistant.providers import translate_provider_error
+
+
+def build_chat_model(model: str, base_url: str | None, api_key: str | None, timeout: float, max_retries: int,
+                     *, streaming: bool, max_tokens: int):
+    """The one place a chat model client is made."""
+    from langchain_openai import ChatOpenAI
+
+    return ChatOpenAI(model=model, api_key=api_key or "not-needed", base_url=base_url, timeout=timeout,
+                      max_retries=max_retries, temperature=0, streaming=streaming, max_tokens=max_tokens)
+
+
+def content(message: Any) -> str:
+    """The text of a message or chunk (plain string or content blocks)."""
+    value = getattr(message, "content", "")
+    if isinstance(value, list):
+        return "".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in value)
+    return value or ""
+
+
+def stream_text(chat: Any, messages: list[tuple[str, str]], where: str) -> Iterator[str]:
+    """Text deltas of the model's answer; a stream that stops without finishing is an error."""
+    finished = False
+    try:
+        for chunk in chat.stream(messages):
+            finished = finished or bool((getattr(chunk, "response_metadata", None) or {}).get("finish_reason"))
+            text = content(chunk)
+            if text:
+                yield text
+    except AssistantError:
+        raise
+    except Exception as exc:
+        raise translate_provider_error(exc) from exc
+    if not finished:  # the stream stopped without saying it was done: a cut-off answer is not an answer
+        raise ModelUnavailableError(
+            f"the chat model at {where} stopped in the middle of its answer (the connection closed); try again, "
+            "and check the model server if it keeps happening"
+        )

@@ -1,0 +1,28 @@
+"""The answer contract every answerer keeps, checked one way for all tests."""
+
+from __future__ import annotations
+
+import json
+
+from assistant import Answer
+from assistant.answering.citing import MARKER
+from assistant.records import Trace
+
+
+def assert_answer_contract(bot, ans: Answer) -> None:
+    """Markers [1..n] match the citations, each citation is a verbatim sentence at its offsets, a refusal
+    cites nothing and says so, and the trace is complete and round-trips through JSON."""
+    marks = sorted({int(m) for m in MARKER.findall(ans.text)})
+    assert marks == list(range(1, len(ans.citations) + 1)), (ans.text, ans.citations)
+    for c in ans.citations:
+        article = bot.article(c.article_id)
+        assert c.title and article["text"][c.start:c.end] == c.text
+        assert c.text in {s.text for s in article["sentences"]}
+    if ans.answered:
+        assert ans.citations
+    else:
+        assert ans.citations == [] and "don't say" in ans.text
+    trace = ans.trace
+    assert trace.answered == ans.answered and trace.answerer and trace.backend
+    assert trace.decision.outcome == ("answered" if ans.answered else "refused") and trace.decision.reason
+    assert Trace.from_dict(json.loads(json.dumps(trace.to_dict()))) == trace

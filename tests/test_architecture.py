@@ -1,0 +1,126 @@
+"""The package's shape, computed from the source with `ast`: no import cycles, and each package
+imports only what docs/architecture.md allows."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "assistant"
+
+# what each part may import (besides itself); "top" is the shared modules directly under assistant/
+ALLOWED = {
+    "top": {"top"},
+    "indexing": {"top"},
+    "answering": {"top", "indexing.chunking"},
+    "evaluation": {"top", "answering", "indexing", "facade"},
+    "web": {"top", "answering", "facade"},
+    "cli": {"top", "answering", "indexing", "evaluation", "web", "facade"},
+    "facade": {"top", "answering", "indexing"},
+    "entry": {"cli"},  # `python -m assistant`
+}
+
+
+def modules() -> dict[str, Path]:
+    out = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        out[name] = path
+    return out
+
+
+def imports(path: Path, name: str, known: set[str]) -> set[str]:
+    """Every module of the package that `name` imports, at the top or inside a function."""
+    is_package = path.name == "__init__.py"
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            targets = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = name.split(".") if is_package else name.split(".")[:-1]
+                anchor = anchor[: len(anchor) - node.level + 1]
+                base = ".".join(anchor + ([base] if base else []))
+            targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in known else base for a in node.names]
+        else:
+            continue
+        found |= {t for t in targets if t in known and t != name}
+    return found
+
+
+def graph() -> dict[str, set[str]]:
+    mods = modules()
+    return {name: imports(path, name, set(mods)) for name, path in mods.items()}
+
+
+def part(module: str) -> str:
+    pieces = module.split(".")
+    if module == "assistant.__main__":
+        return "entry"
+    if module in ("assistant", "assistant.assistant"):
+        return "facade"
+    if len(pieces) == 2 and (PACKAGE / f"{pieces[1]}.py").is_file():
+        return "top"
+    if module == "assistant.indexing.chunking":
+        return "indexing.chunking"
+    return pieces[1]
+
+
+def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(edges.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in sorted(edges):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_cycles():
+    edges = graph()
+    assert len(edges) > 30  # the walk really saw the package
+    assert cycles(edges) == []
+
+
+def test_each_part_imports_only_what_it_may():
+    wrong = []
+    for module, targets in graph().items():
+        source = part(module)
+        for target in targets:
+            allowed = ALLOWED["indexing" if source == "indexing.chunking" else source] | {source}
+            to = part(target)
+            if to not in allowed and not (to == "indexing.chunking" and "indexing" in allowed):
+                wrong.append(f"{module} -> {target}")
+    assert wrong == []
