@@ -33,7 +33,7 @@ class Assistant:
         self.store = Store(make_client(settings), self.embedder, settings)
         self.indexer = Indexer(self.store)
         self.retriever = Retriever(self.store, settings)
-        self.condenser, self.answerer = build_answering(settings, self.embedder)
+        self.condenser, self.answerer = build_answering(settings, self.embedder, self.retriever)
 
     # ---- indexing
     def ingest(self, paths: Iterable[str | Path] | str | Path, progress: Progress | None = None) -> IngestReport:

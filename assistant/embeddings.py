@@ -179,3 +179,34 @@ def build_embedder(settings: Settings) -> Embedder:
     if settings.embeddings.startswith("openai:"):
         return OpenAIEmbedder(settings)
     raise ModelError(f"unknown embedder {settings.embeddings!r}")
+
+
+class CachedEmbedder:
+    """Remembers the vectors of texts it embedded (the sentences shown to a model repeat across
+    questions about one article). Thread-safe; bounded."""
+
+    def __init__(self, embedder: Embedder, size: int = 4096):
+        import threading
+        from collections import OrderedDict
+
+        self.inner = embedder
+        self.model_name, self.dimension = embedder.model_name, embedder.dimension
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if missing:
+            vectors = self.inner.embed(missing)
+            with self._lock:
+                for text, vec in zip(missing, vectors, strict=True):
+                    self._cache[text] = vec
+                while len(self._cache) > self._size:
+                    self._cache.popitem(last=False)
+        with self._lock:
+            out = [self._cache.get(t) for t in texts]
+        if any(v is None for v in out):  # evicted meanwhile by another thread: embed those again
+            return self.inner.embed(list(texts))
+        return np.asarray(out, dtype=np.float32)

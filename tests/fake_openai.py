@@ -82,9 +82,8 @@ def prompt_text(body: dict[str, Any]) -> str:
 
 
 def shown_sentences(body: dict[str, Any]) -> dict[int, str]:
-    """The numbered sentences `[n] (Title) text` a chat request showed the model."""
-    return {int(m.group(1)): m.group(2).strip()
-            for m in re.finditer(r"^\[(\d+)\] \([^)\n]*\) (.+)$", prompt_text(body), re.M)}
+    """The numbered sentences `[n] text` a chat request showed the model."""
+    return {int(m.group(1)): m.group(2).strip() for m in re.finditer(r"^\[(\d+)\] (.+)$", prompt_text(body), re.M)}
 
 
 def number_of(body: dict[str, Any], fragment: str) -> int:

@@ -1,112 +1,205 @@
-"""Answering with a chat model (OpenAI, the local model, any OpenAI-compatible server).
+"""Answering with a chat model (OpenAI, the bundled local model, any OpenAI-compatible server).
 
-retrieval -> show the top sentences, numbered, grouped by article -> stream the model's answer ->
-verify it in code (`verify.py`) -> the final `Answer`, or the extractive answer when the model's
-citations cannot stand.
+retrieval -> what the model reads (`context.choose`: whole short articles, else the best
+sentences, numbered, grouped by article) -> stream the model's answer, showing each sentence only
+once it has passed the checks -> verify it in code (`verify.py`) -> decide in code:
+
+- the model's answer stands when at least one of its sentences is supported by a shown sentence
+  and the sentences it rests on address the question (extractive confidence >= `RELEVANCE_BAR`);
+- otherwise the answer is "the articles don't say", even when the model wrote something: a small
+  model answers questions the articles cannot answer;
+- the model's own "NOT_IN_ARTICLES" is overruled when one retrieved sentence answers the question
+  with high confidence (`OVERRULE_BAR`): the extractive answer is given instead;
+- when the model server times out (or, for the local model, dies), the extractive answer is given
+  with a note saying so.
+The trace records which of these happened (`decision.method` and `decision.reason`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from assistant.answering import context
 from assistant.answering.chat_model import stream_text
 from assistant.answering.citing import NOT_FOUND
-from assistant.answering.extractive import ExtractiveAnswerer
+from assistant.answering.extractive import ExtractiveAnswerer, confidence
 from assistant.answering.model_condense import history_text
 from assistant.answering.prompts import Prompt
-from assistant.answering.retrieval import Retrieval
-from assistant.answering.verify import NOT_IN_ARTICLES, verify
+from assistant.answering.retrieval import Retrieval, Retriever
+from assistant.answering.verify import NOT_IN_ARTICLES, Verified, split_answer, verify
+from assistant.errors import ModelError, ModelRateLimitError, ModelTimeoutError, ModelUnavailableError
 from assistant.records import Answer, ScoredSentence, Trace, Turn
 
 log = logging.getLogger(__name__)
 
-SHOWN = 10  # sentences the model sees
-BEGIN, END = "<<<ARTICLE SENTENCES>>>", "<<<END OF ARTICLE SENTENCES>>>"
+RELEVANCE_BAR = 0.55  # the cited sentences must address the question this well (extractive confidence)
+OVERRULE_BAR = 1.05  # a model's refusal gives way to an extractive answer this confident
 
 
 class ModelAnswerer:
-    def __init__(self, name: str, backend: str, chat: Any, where: str, system_prompt: Prompt, user_prompt: Prompt,
-                 extractive: ExtractiveAnswerer, embedder: Any):
+    def __init__(self, name: str, backend: str, chat: Any, where: str, prompts: tuple[Prompt, Prompt],
+                 extractive: ExtractiveAnswerer, embedder: Any, retriever: Retriever, *, deadline_s: float,
+                 retries: int = 2, fallback_on: tuple[type[ModelError], ...] = (ModelTimeoutError,),
+                 before_call: Callable[[], None] | None = None):
         self.name, self.backend, self.where = name, backend, where
         self.chat = chat
-        self.system_prompt, self.user_prompt = system_prompt, user_prompt
+        self.system_prompt, self.user_prompt = prompts
         self.extractive = extractive
         self.embedder = embedder
+        self.retriever = retriever
+        self.deadline_s, self.retries = deadline_s, retries
+        self.fallback_on = fallback_on
+        self.before_call = before_call  # e.g. make sure the local model server is up
 
     def answer(self, retrieval: Retrieval, turns: list[Turn], trace: Trace) -> Iterator[str | Answer]:
-        shown = arrange(retrieval.sentences[:SHOWN])
+        shown = context.choose(retrieval, self.retriever)
         decision = trace.decision
+        decision.method = "model"
         if not shown:
-            decision.outcome, decision.method, decision.reason = "refused", "model", "nothing was retrieved"
+            decision.outcome, decision.reason = "refused", "nothing was retrieved; the model was not asked"
             yield NOT_FOUND
             yield Answer(NOT_FOUND, [], False)
             return
-        messages = self.messages(retrieval.query.standalone, turns, shown)
+        question = retrieval.query.standalone
+        messages = self.messages(question, turns, shown)
         trace.prompt = "\n\n".join(f"[{role}]\n{text}" for role, text in messages)
-        raw: list[str] = []
-        held: str | None = ""  # the refusal token is held back rather than shown
-        for delta in stream_text(self.chat, messages, self.where):
-            raw.append(delta)
-            if held is None:
-                yield delta
-                continue
-            held += delta
-            if not NOT_IN_ARTICLES.startswith(held.strip().upper()[: len(NOT_IN_ARTICLES)]) and held.strip():
-                yield held
-                held = None
-        raw_text = "".join(raw)
-        checked = verify(raw_text, shown, self.embedder)
-        trace.raw_model_output, trace.support = raw_text, checked.support
-        trace.quotes, trace.dropped_markers = checked.quotes, checked.dropped
-        if checked.dropped:
-            log.info("dropped markers never shown to the model: %s", checked.dropped)
-        if checked.refused:
-            answer = Answer(NOT_FOUND, [], False)
-            decision.outcome, decision.method = "refused", "model"
-            decision.reason = "the model said the articles do not answer"
-        elif checked.fallback:
-            answer = self.extractive.decide(retrieval, decision)
-            decision.method = "extractive fallback"
-            trace.fallback = checked.fallback
-            log.info("falling back to the extractive answer: %s", checked.fallback)
-        else:
-            answer = Answer(checked.text, checked.citations, True)
-            decision.outcome, decision.method, decision.reason = "answered", "model", "the model's answer, verified"
-        if held is not None:  # nothing was shown: the output was empty or (a prefix of) the refusal token
-            yield answer.text
-        yield answer
+        raw = ""
+        emitted = ""
+        try:
+            if self.before_call is not None:
+                self.before_call()
+            for raw in self._generate(messages):
+                ready = _complete_part(raw)
+                if ready and len(ready) > len(emitted):
+                    checked = verify(ready, shown, self.embedder, question).text
+                    if checked.startswith(emitted) and len(checked) > len(emitted):
+                        yield checked[len(emitted):] if emitted else checked
+                        emitted = checked
+        except self.fallback_on as exc:
+            trace.raw_model_output = raw
+            final = self._fallback(retrieval, trace, f"the model did not finish its answer ({exc})")
+            note = (f"Note: the language model ({self.backend}) did not answer in time or stopped, so this is "
+                    "the offline answer.")
+            yield from _replace(emitted, f"{note}\n\n{final.text}")
+            yield Answer(f"{note}\n\n{final.text}", final.citations, final.answered)
+            return
+        trace.raw_model_output = raw
+        checked = verify(raw, shown, self.embedder, question)
+        trace.support, trace.quotes, trace.dropped_markers = checked.support, checked.quotes, checked.dropped
+        final = self._decide(retrieval, shown, checked, trace)
+        yield from _replace(emitted, final.text)
+        yield final
 
+    # ---- steps
     def messages(self, question: str, turns: list[Turn], shown: list[ScoredSentence]) -> list[tuple[str, str]]:
-        system = self.system_prompt.render(not_found=NOT_IN_ARTICLES, begin=BEGIN, end=END)
-        conversation = f"Earlier conversation (for context only):\n{history_text(turns)}\n\n" if turns else ""
-        user = self.user_prompt.render(conversation=conversation, sources=format_sources(shown),
-                                       question=question, not_found=NOT_IN_ARTICLES, begin=BEGIN, end=END)
+        system = self.system_prompt.render(not_found=NOT_IN_ARTICLES)
+        conversation = f"Earlier conversation:\n{history_text(turns)}\n\n" if turns else ""
+        user = self.user_prompt.render(sources=format_sources(shown), conversation=conversation, question=question)
         return [("system", system), ("user", user)]
 
+    def _generate(self, messages: list[tuple[str, str]]) -> Iterator[str]:
+        """The model's text so far, after each delta. The answer as a whole is bounded by `deadline_s`;
+        a refused or failed call is tried again (`retries`) only while no text has come and time is left."""
+        started, text, attempt = time.monotonic(), "", 0
+        while True:
+            try:
+                for delta in stream_text(self.chat, messages, self.where):
+                    text += delta
+                    yield text
+                    if time.monotonic() - started > self.deadline_s:
+                        raise ModelTimeoutError(f"no complete answer within {self.deadline_s:g} s")
+                return
+            except (ModelRateLimitError, ModelUnavailableError):
+                pause = 0.5 * 2 ** attempt
+                if text or attempt >= self.retries or time.monotonic() - started + pause > self.deadline_s:
+                    raise
+                attempt += 1
+                time.sleep(pause)
 
-def arrange(ranked: Sequence[ScoredSentence]) -> list[ScoredSentence]:
-    """Group by article (best-ranked article first), sentences in article order, for readability."""
-    first_rank: dict[str, int] = {}
-    for rank, item in enumerate(ranked):
-        first_rank.setdefault(item.sentence.article_id, rank)
-    return sorted(ranked, key=lambda s: (first_rank[s.sentence.article_id], s.sentence.index))
+    def _decide(self, retrieval: Retrieval, shown: list[ScoredSentence], checked: Verified, trace: Trace) -> Answer:
+        decision = trace.decision
+        follow_up = bool(retrieval.query.context)
+        if checked.refused:
+            best = retrieval.sentences[0] if retrieval.sentences else None
+            score = confidence(best, follow_up) if best else 0.0
+            decision.confidence, decision.threshold = round(score, 4), OVERRULE_BAR
+            if score >= OVERRULE_BAR:
+                answer = self.extractive.decide(retrieval, decision)
+                decision.method = "extractive, overruling the model"
+                decision.reason = (f"the model said the articles do not answer, but a sentence answers the question "
+                                   f"with confidence {score:.2f} >= {OVERRULE_BAR}")
+                return answer
+            decision.outcome = "refused"
+            decision.reason = "the model said the articles do not answer, and no sentence clearly does"
+            return Answer(NOT_FOUND, [], False)
+        if not checked.citations:
+            decision.outcome = "refused"
+            decision.reason = "no sentence of the model's answer is supported by the articles it was shown"
+            return Answer(NOT_FOUND, [], False)
+        cited = {(c.article_id, c.sentence_index) for c in checked.citations}
+        relevance = max(confidence(s, follow_up) for s in shown
+                        if (s.sentence.article_id, s.sentence.index) in cited)
+        decision.confidence, decision.threshold = round(relevance, 4), RELEVANCE_BAR
+        if relevance < RELEVANCE_BAR:
+            decision.outcome = "refused"
+            decision.reason = (f"the sentences the model's answer rests on do not address the question "
+                               f"(confidence {relevance:.2f} < {RELEVANCE_BAR})")
+            return Answer(NOT_FOUND, [], False)
+        decision.outcome = "answered"
+        if checked.cited_in_code:
+            decision.method = "model, cited in code"
+        parts = [f"{len(checked.citations)} cited sentence(s) support it"]
+        if checked.cited_in_code:
+            parts.append(f"the code picked the citation of {checked.cited_in_code} answer sentence(s)")
+        if checked.removed:
+            parts.append(f"{checked.removed} unsupported sentence(s) removed")
+        decision.reason = "the model's answer, verified: " + "; ".join(parts)
+        return Answer(checked.text, checked.citations, True)
+
+    def _fallback(self, retrieval: Retrieval, trace: Trace, why: str) -> Answer:
+        answer = self.extractive.decide(retrieval, trace.decision)
+        trace.decision.method = "extractive fallback"
+        trace.decision.reason = f"{why}; {trace.decision.reason}"
+        trace.fallback = why
+        trace.notes.append(f"The model ({self.backend}) failed: {why}. The offline answer was given instead.")
+        log.warning("falling back to the extractive answer: %s", why)
+        return answer
+
+
+def _complete_part(raw: str) -> str:
+    """The part of the model's text whose sentences are complete (all but the last, still growing)."""
+    lines = raw.split("\n")
+    done = "\n".join(lines[:-1])
+    units = split_answer(lines[-1])[0] if lines[-1].strip() else []
+    if len(units) > 1:
+        last_start = lines[-1].rfind(units[-1])
+        done = (done + "\n" if done else "") + lines[-1][:last_start].rstrip()
+    return done.strip()
+
+
+def _replace(emitted: str, final: str) -> Iterator[str]:
+    """The rest of the final text, when what was shown is its beginning; else the final text whole."""
+    if final.startswith(emitted):
+        if len(final) > len(emitted):
+            yield final[len(emitted):]
+    else:  # the checks changed what was shown (e.g. a refusal after all): the final text follows it
+        yield f"\n\n{final}"
 
 
 def format_sources(shown: Sequence[ScoredSentence]) -> str:
-    """`[n] (Title) sentence`, one per line, a blank line between articles; delimiters defused."""
+    """An "Article: <title>" line, then `[n] sentence` lines, for each article in turn."""
     lines: list[str] = []
     for n, item in enumerate(shown, 1):
-        if n > 1 and item.sentence.article_id != shown[n - 2].sentence.article_id:
-            lines.append("")
-        lines.append(f"[{n}] ({_defuse(item.title)}) {_defuse(item.sentence.text)}")
+        if n == 1 or item.sentence.article_id != shown[n - 2].sentence.article_id:
+            if n > 1:
+                lines.append("")
+            lines.append(f"Article: {_one_line(item.title)}")
+        lines.append(f"[{n}] {_one_line(item.sentence.text)}")
     return "\n".join(lines)
 
 
-def _defuse(text: str) -> str:
-    """One line, and no copy of our delimiters: article text cannot close the data block."""
-    text = " ".join(text.split())
-    for marker in (BEGIN, END):
-        text = text.replace(marker, "[removed]")
-    return text.replace("<<<", "‹‹‹").replace(">>>", "›››")
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

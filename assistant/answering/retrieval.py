@@ -32,6 +32,8 @@ class Retrieval:
     sentences: list[ScoredSentence]
     titles: dict[str, str]
     timings: dict[str, float] = field(default_factory=dict)
+    signals: ranking.QuerySignals | None = None  # what the sentences were compared with
+    sentence_hits: dict[tuple[str, int], float] = field(default_factory=dict)  # dense sentence channel
 
     def passages_trace(self, limit: int = 8) -> list[dict[str, Any]]:
         return [{"article_id": p.article_id, "title": p.title, "sentences": [p.first_sentence, p.last_sentence],
@@ -175,24 +177,37 @@ class Retriever:
                             live[cid].bm25) for cid in ordered]
         sentences = self._rank_sentences(signals, passages, sentence_rrf, records, titles)
         passages = [p if p.text else _with_text(p, sentences) for p in passages]
-        return Retrieval(query, passages, sentences, titles)
+        return Retrieval(query, passages, sentences, titles, signals=signals, sentence_hits=sentence_rrf)
+
+    def whole_articles(self, retrieval: Retrieval, article_ids: Sequence[str]) -> list[ScoredSentence]:
+        """Every sentence of these articles, in article order, scored for the question like the others."""
+        if retrieval.signals is None or not article_ids:
+            return []
+        records = self.store.article_records(list(article_ids), with_text=False)
+        keys = {(a, i) for a, r in records.items() for i in range(int(r.get("sentences", 0)))}
+        titles = {**retrieval.titles, **{a: str(r.get("title", a)) for a, r in records.items()}}
+        scored = self._score(retrieval.signals, keys, _support(retrieval.passages), retrieval.sentence_hits,
+                             records, titles)
+        return sorted(scored, key=lambda s: (list(article_ids).index(s.sentence.article_id), s.sentence.index))
 
     # ---- sentence ranking
     def _rank_sentences(self, signals: ranking.QuerySignals, passages: list[Passage],
                         sentence_rrf: dict[tuple[str, int], float], records: dict[str, dict[str, Any]],
                         titles: dict[str, str]) -> list[ScoredSentence]:
-        support: dict[tuple[str, int], float] = {}
-        top = passages[0].score if passages and passages[0].score > 0 else 1.0
-        for p in passages:
-            for i in range(p.first_sentence, p.last_sentence + 1):
-                key = (p.article_id, i)
-                support[key] = max(support.get(key, 0.0), p.score / top)
-        for key in sentence_rrf:
-            if key[0] in records:
-                support.setdefault(key, 0.0)
+        support = _support(passages)
+        keys = set(support) | {key for key in sentence_rrf if key[0] in records}
+        scored = self._score(signals, keys, support, sentence_rrf, records, titles)
+        scored.sort(key=lambda x: -x.score)
+        return scored
+
+    def _score(self, signals: ranking.QuerySignals, keys: set[tuple[str, int]], support: dict[tuple[str, int], float],
+               sentence_rrf: dict[tuple[str, int], float], records: dict[str, dict[str, Any]],
+               titles: dict[str, str]) -> list[ScoredSentence]:
+        """Score the sentences `keys` (article id, index); each is read with its neighbours."""
         by_article: dict[str, set[int]] = {}
-        for art_id, index in support:
-            by_article.setdefault(art_id, set()).add(index)
+        for art_id, index in keys:
+            if art_id in records:
+                by_article.setdefault(art_id, set()).add(index)
         wanted = {a: (records[a]["content_hash"], sorted({j for i in idx for j in (i - 1, i, i + 1) if j >= 0}))
                   for a, idx in by_article.items()}
         got = self.store.sentences_by_index(wanted, with_vectors=True)
@@ -212,8 +227,18 @@ class Retriever:
                                  s.text == title, ranking.words_of(s.text))
             scored.append(ScoredSentence(s, title, ranking.rank_score(f), f.similarity, f.coverage,
                                          f.context_similarity, f.context_coverage, f.missing_numbers))
-        scored.sort(key=lambda x: -x.score)
         return scored
+
+
+def _support(passages: list[Passage]) -> dict[tuple[str, int], float]:
+    """How well the best passage containing each sentence ranked, relative to the top passage."""
+    support: dict[tuple[str, int], float] = {}
+    top = passages[0].score if passages and passages[0].score > 0 else 1.0
+    for p in passages:
+        for i in range(p.first_sentence, p.last_sentence + 1):
+            key = (p.article_id, i)
+            support[key] = max(support.get(key, 0.0), p.score / top)
+    return support
 
 
 def _with_text(passage: Passage, sentences: list[ScoredSentence]) -> Passage:
