@@ -74,10 +74,10 @@ class ModelAnswerer:
             for raw in self._generate(messages):
                 ready = _complete_part(raw)
                 if ready and len(ready) > len(emitted):
-                    checked = verify(ready, shown, self.embedder, question).text
-                    if checked.startswith(emitted) and len(checked) > len(emitted):
-                        yield checked[len(emitted):] if emitted else checked
-                        emitted = checked
+                    so_far = verify(ready, shown, self.embedder, question).text
+                    if so_far.startswith(emitted) and len(so_far) > len(emitted):
+                        yield so_far[len(emitted):]
+                        emitted = so_far
         except self.fallback_on as exc:
             trace.raw_model_output = raw
             final = self._fallback(retrieval, trace, f"the model did not finish its answer ({exc})")

@@ -74,6 +74,7 @@ def evaluate(bot: Assistant, rows: list[dict]) -> dict[str, Any]:
         records.append({
             "id": row["id"], "answerable": bool(row.get("answerable", True)), "answered": ans.answered,
             "confidence": ans.trace.decision.confidence, "method": ans.trace.decision.method,
+            "reason": ans.trace.decision.reason,
             "question": row["question"], "text": ans.text, "gold": row.get("answers", [])[:3],
             "recall_at_k": any(evidence_covered(top, evidence)) if evidence else None,
             "contains": contains_answer(ans.text, row.get("answers", [])) if ans.answered else False,

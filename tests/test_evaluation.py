@@ -1,0 +1,61 @@
+"""`assistant eval` measures every answerer: the model path (scripted OpenAI-compatible server) and
+the extractive one, from the typed trace."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from assistant.evaluation.run import evaluate, run_eval
+from tests.conftest import SAMPLE_DIR, SAMPLE_ID
+from tests.fake_openai import FakeOpenAI, number_of, reply
+
+TEXT = (SAMPLE_DIR / f"{SAMPLE_ID}.txt").read_text(encoding="utf-8")
+MONEY = "To aid Ecuador in its fight against drug trafficking, the U.S. announced $13.5 million"
+
+
+def _rows() -> list[dict]:
+    start = TEXT.index(MONEY)
+    end = TEXT.index(".", TEXT.index("drone technology")) + 1
+    return [
+        {"id": "q1", "doc_id": SAMPLE_ID, "question": "How much security assistance did the U.S. announce?",
+         "history": [], "answers": ["$13.5 million"], "evidence": [TEXT[start:end]],
+         "evidence_spans": [{"doc_id": SAMPLE_ID, "start": start, "end": end}], "answerable": True},
+        {"id": "q2", "doc_id": SAMPLE_ID, "question": "Who won the 2018 FIFA World Cup?", "history": [],
+         "answers": [], "evidence": [], "evidence_spans": [], "answerable": False},
+    ]
+
+
+@pytest.fixture
+def server():
+    with FakeOpenAI() as fake:
+        yield fake
+
+
+def test_evaluate_measures_the_model_path(make_bot, articles_dir, server):
+    bot = make_bot(openai_base_url=server.url, openai_api_key="test", chat_model="fake", max_retries=0)
+    bot.ingest([articles_dir])
+    server.script(reply(lambda body: f"The U.S. announced $13.5 million [{number_of(body, MONEY)}]."),
+                  reply("France won it."))
+    result = evaluate(bot, _rows())
+    m = result["metrics"]
+    assert m["answered_answerable"] == 1.0 and m["answer_contains"] == 1.0 and m["citation_precision"] == 1.0
+    assert m["refusal_recall"] == 1.0  # "France won it." is supported by nothing: refused in code
+    first, second = result["records"]
+    assert first["method"] == "model" and first["answered"] and not second["answered"]
+    assert second["method"] == "model" and "supported" in second["reason"]
+
+
+def test_run_eval_writes_results_for_the_extractive_answerer(tmp_path, monkeypatch):
+    dataset = tmp_path / "tiny.jsonl"
+    dataset.write_text("\n".join(json.dumps(r) for r in _rows()) + "\n", encoding="utf-8")
+    (tmp_path / "tiny.docs.jsonl").write_text(json.dumps({"doc_id": SAMPLE_ID, "title": "Ecuador", "text": TEXT})
+                                              + "\n", encoding="utf-8")
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    out = tmp_path / "docs"
+    assert run_eval(str(dataset), out=str(out)) == 0
+    payload = json.loads((out / "results" / "tiny-extractive.json").read_text())
+    assert payload["answerer"] == "extractive" and payload["metrics"]["questions"] == 2
+    assert payload["records"][0]["answered"] and payload["records"][0]["method"] == "extractive"
