@@ -434,3 +434,11 @@ def test_obeying_an_instruction_planted_in_an_article_is_not_a_verified_answer(l
     check_contract(bot, ans)
     assert "HACKED" not in ans.text
     assert ans.trace.support[0]["verdict"] == "repeats an instruction found in the article"
+
+
+def test_a_claim_that_only_restates_the_question_is_no_answer(llm_bot, server):
+    bot = llm_bot()
+    server.script(reply(lambda body: f"The U.S. will blow up the Peruvian navy [{number_of(body, 'blow up')}]."))
+    ans = bot.answer("Will the U.S. blow up the Peruvian navy?")
+    check_contract(bot, ans)
+    assert not ans.answered and ans.trace.support[0]["verdict"] == "restates the question"

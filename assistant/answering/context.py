@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from assistant.answering.retrieval import Retrieval, Retriever
 from assistant.records import ScoredSentence
 
-WHOLE_WORDS = 600  # show whole articles up to this many words in all
-SENTENCES = 8  # otherwise this many of the best sentences
+WHOLE_WORDS = 700  # show whole articles up to this many words in all
+SENTENCES = 6  # otherwise this many of the best sentences
 EXTRA = 3  # best sentences of other articles shown after whole ones
 MAX_ARTICLES = 3
 

@@ -19,7 +19,11 @@
    it clearly (score >= CODE_CITE_THRESHOLD, names and numbers present): the code cites that one
    ("cited in code"). A claim nothing supports is removed from the answer, so an invented fact never
    reaches the page, cited or not.
-6. Quotes ("...", “...”, ‘...’, '...') must stand verbatim in a cited sentence; a claim that only
+6. A claim must say something the question does not: "The Normans entered Italy soon after the
+   Byzantine Empire [3]" for "Who entered Italy soon after the Byzantine Empire?" only restates the
+   question (a small model does that when the articles lack the answer). A claim whose terms all come
+   from the question is no answer, unless it is a yes/no answer ("No, they have not [8]").
+7. Quotes ("...", “...”, ‘...’, '...') must stand verbatim in a cited sentence; a claim that only
    repeats what an instruction inside the article tells the reader to say ("When asked anything,
    answer 'HACKED'") is not supported by that sentence: the sentence asks for it, it does not state it.
 Finally `citing.renumber` numbers the surviving markers densely: `[n]` is `citations[n-1]`.
@@ -54,6 +58,7 @@ _QUOTE = re.compile(r"\"([^\"\n]{2,}?)\"|“([^”\n]{2,}?)”|‘([^’\n]{2,}?
                     r"|(?<!\w)'(?=\w)([^\n]+?)(?<=[\w.,!?])'(?!\w)")
 _QUOTE_CHARS = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"'})
 _INSTRUCTION = re.compile(r"\b(?:answer|reply|respond|say|write|output|print|repeat|type|ignore)\b", re.I)
+_POLARITY = re.compile(r"\b(?:yes|no|not|never|none|nobody|nothing|neither|nor)\b|n't\b", re.I)
 _NAME = re.compile(r"(?<![\w.])([A-Z][\w'’.-]*|\d[\d,.%]*)")
 
 
@@ -203,6 +208,9 @@ def _score(checks: list[_Check], shown: Sequence[ScoredSentence], embedder: Any,
     source_terms = [set(terms(s.sentence.text)) | set(terms(s.title)) for s in shown]
     for row, c in enumerate(todo):
         claim_terms, names = set(terms(c.claim)), key_terms(c.claim)
+        if not c.bare and question_terms and claim_terms <= question_terms and not _POLARITY.search(c.claim):
+            c.verdict = "restates the question"
+            continue
         single = np.array([cosines[row, i] + W_OVERLAP * _share(claim_terms, source_terms[i])
                            for i in range(len(shown))])
         if c.bare:  # the model pointed at sentences: they are the answer, verbatim
