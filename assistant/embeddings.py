@@ -147,13 +147,14 @@ class OpenAIEmbedder(Embedder):
 
     def __init__(self, settings: Settings):
         from langchain_openai import OpenAIEmbeddings
+        from pydantic import SecretStr
 
         model = settings.embeddings.split(":", 1)[1]
         if not model:
             raise ConfigError("ASSISTANT_EMBEDDINGS=openai:<model> needs a model name")
         self.model_name = f"openai:{model}"
         self._client = OpenAIEmbeddings(
-            model=model, api_key=settings.openai_api_key or "not-needed", base_url=settings.openai_base_url,
+            model=model, api_key=SecretStr(settings.openai_api_key or "not-needed"), base_url=settings.openai_base_url,
             timeout=settings.request_timeout, max_retries=settings.max_retries,
         )
         self.calls = 0

@@ -46,7 +46,9 @@ def chroma_server(path: Path, wait_s: float = 60) -> Iterator[tuple[str, subproc
 def write_section(path: Path, name: str, body: str, title: str) -> None:
     """Replace the text between `<!-- name:start -->` and `<!-- name:end -->`, keeping the prose around it."""
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
-    text = path.read_text(encoding="utf-8") if path.exists() else f"# {title}\n\n{start}\n{end}\n"
+    text = path.read_text(encoding="utf-8") if path.exists() else f"# {title}\n"
+    if start not in text:  # a new section goes at the end
+        text = f"{text.rstrip()}\n\n{start}\n{end}\n"
     head, rest = text.split(start, 1)
     _, tail = rest.split(end, 1)
     path.write_text(f"{head}{start}\n{body}{end}{tail}", encoding="utf-8")

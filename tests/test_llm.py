@@ -53,7 +53,7 @@ def server():
 def llm_bot(make_bot, articles_dir, server):
     def make(**overrides):
         options = dict(openai_base_url=server.url, openai_api_key="test", chat_model="fake",
-                       max_retries=0, request_timeout=2)
+                       max_retries=0, request_timeout=10)
         bot = make_bot(**{**options, **overrides})
         assert bot.ingest([articles_dir]).added == 1
         return bot

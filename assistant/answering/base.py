@@ -16,8 +16,15 @@ from assistant.records import Answer, Query, Trace, Turn
 
 
 class Answerer(Protocol):
-    name: str  # "extractive", "openai" or "local"
-    backend: str  # in words, for the trace and the web page
+    @property
+    def name(self) -> str:
+        """ "extractive", "openai" or "local"."""
+        ...
+
+    @property
+    def backend(self) -> str:
+        """In words, for the trace and the web page."""
+        ...
 
     def answer(self, retrieval: Retrieval, turns: list[Turn], trace: Trace) -> Iterator[str | Answer]:
         """Text deltas as they are ready to be shown, then the final `Answer` (its trace is set later)."""

@@ -14,9 +14,12 @@ def build_chat_model(model: str, base_url: str | None, api_key: str | None, time
                      *, streaming: bool, max_tokens: int):
     """The one place a chat model client is made."""
     from langchain_openai import ChatOpenAI
+    from pydantic import SecretStr
 
-    return ChatOpenAI(model=model, api_key=api_key or "not-needed", base_url=base_url, timeout=timeout,
-                      max_retries=max_retries, temperature=0, streaming=streaming, max_tokens=max_tokens)
+    # `max_tokens` (an alias the type stubs do not know) is what llama.cpp's server understands
+    return ChatOpenAI(model=model, api_key=SecretStr(api_key or "not-needed"), base_url=base_url, timeout=timeout,
+                      max_retries=max_retries, temperature=0, streaming=streaming,
+                      max_tokens=max_tokens)  # type: ignore[call-arg]
 
 
 def content(message: Any) -> str:

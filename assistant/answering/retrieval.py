@@ -97,7 +97,7 @@ class Retriever:
         timings["embed"] = time.perf_counter() - t
 
         wanted = set(article_ids) if article_ids else None
-        where = {"article_id": {"$in": sorted(wanted)}} if wanted else None
+        where: dict[str, Any] | None = {"article_id": {"$in": sorted(wanted)}} if wanted else None
         t = time.perf_counter()
         with chroma_errors(self.settings):
             dense = self.vectors.similarity_search_by_vector_with_relevance_scores(
@@ -208,8 +208,9 @@ class Retriever:
         for art_id, index in keys:
             if art_id in records:
                 by_article.setdefault(art_id, set()).add(index)
-        wanted = {a: (records[a]["content_hash"], sorted({j for i in idx for j in (i - 1, i, i + 1) if j >= 0}))
-                  for a, idx in by_article.items()}
+        wanted: dict[str, tuple[str, Sequence[int]]] = {
+            a: (str(records[a]["content_hash"]), sorted({j for i in idx for j in (i - 1, i, i + 1) if j >= 0}))
+            for a, idx in by_article.items()}
         got = self.store.sentences_by_index(wanted, with_vectors=True)
         vectors = {(g.sentence.article_id, g.sentence.index): np.asarray(g.vector, dtype=np.float32) for g in got}
         scored = []

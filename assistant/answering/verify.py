@@ -164,7 +164,9 @@ class _Check:
             self.claim = " ".join(shown[n - 1].sentence.text for n in self.cited)
         self.kept: list[int] = []
         self.verdict = "no claim" if self.bare and not self.cited else "unchecked"
-        self.cosine = self.overlap = self.score = None
+        self.cosine: float | None = None
+        self.overlap: float | None = None
+        self.score: float | None = None
         self.quotes = []
         if not self.bare:
             cited_texts = [_norm(shown[n - 1].sentence.text) for n in self.cited]
@@ -185,7 +187,7 @@ class _Check:
     def report(self) -> dict[str, Any]:
         out: dict[str, Any] = {"sentence": self.claim, "cited": self.cited, "kept": self.kept,
                                "verdict": self.verdict}
-        if self.score is not None:
+        if self.score is not None and self.cosine is not None and self.overlap is not None:
             out.update(cosine=round(self.cosine, 4), overlap=round(self.overlap, 4), score=round(self.score, 4))
         return out
 

@@ -37,7 +37,7 @@ def run_baseline(embedder, docs_path: Path, rows: list[dict], tmp: Path) -> dict
     for start in range(0, len(documents), 2000):
         store.add_documents(documents[start:start + 2000])
     ingest_s = time.perf_counter() - t
-    records = []
+    records: list[dict[str, Any]] = []
     for row in rows:
         started = time.perf_counter()
         question = row["question"]

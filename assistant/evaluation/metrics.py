@@ -66,7 +66,7 @@ def mean(values: Sequence[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def tradeoff(confidences: Sequence[tuple[float, bool]], steps: int = 41) -> list[dict[str, float]]:
+def tradeoff(confidences: Sequence[tuple[float, bool]], steps: int = 41) -> list[dict[str, float | None]]:
     """Refusal threshold sweep: (confidence of the best sentence, answerable?) -> rates per threshold."""
     if not confidences:
         return []

@@ -1,0 +1,72 @@
+"""Answer latency of the configured answerer on the sample article: time to the first words on the page
+and to the whole checked answer, for questions asked one after another as a person would.
+
+    python -m benchmarks.bench_answers                       # the answerer the environment selects
+    ASSISTANT_ANSWERER=local python -m benchmarks.bench_answers
+
+Writes the `answers-<answerer>` section of docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from assistant import Answer, Assistant, Settings
+from benchmarks.common import write_section
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTIONS = [
+    "Which gangs will the U.S. designate as terrorist organizations?",
+    "How much money was set aside for drones?",
+    "How much security assistance did the U.S. announce for Ecuador?",
+    "What share of the world's cocaine passes through Ecuador?",
+    "Who is the president of Ecuador?",
+    "Have Ecuador and Mexico committed to support U.S. military strikes?",
+    "What does the new classification allow the U.S. to do?",
+    "Which Venezuelan gang was targeted by a military operation?",
+    "Who won the 2022 FIFA World Cup?",
+    "What is the population of Quito?",
+]
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        bot = Assistant(settings=Settings.from_env(index_dir=str(Path(tmp) / "index")))
+        bot.ingest([ROOT / "articles"])
+        rows = []
+        for n, question in enumerate(QUESTIONS):
+            started = time.perf_counter()
+            first = None
+            final = None
+            for event in bot.stream(question):
+                if isinstance(event, Answer):
+                    final = event
+                elif first is None and event.strip():
+                    first = time.perf_counter() - started
+            total = time.perf_counter() - started
+            rows.append((n, question, first if first is not None else total, total, final))
+            print(f"{total:6.2f} s  first words {rows[-1][2]:5.2f} s  {question}", file=sys.stderr)
+    warm = rows[1:]  # the first question also loads the model and reads the article into the prompt cache
+    body = [f"Answerer: **{bot.answerer.backend}** ({bot.answerer.name}); sample article; 2 cores, no GPU; "
+            f"{time.strftime('%Y-%m-%d')}.", "",
+            "| | first words | whole answer |", "|---|---|---|",
+            f"| first question (cold) | {rows[0][2]:.2f} s | {rows[0][3]:.2f} s |",
+            f"| next {len(warm)} questions, p50 | {statistics.median(r[2] for r in warm):.2f} s | "
+            f"{statistics.median(r[3] for r in warm):.2f} s |",
+            f"| next {len(warm)} questions, max | {max(r[2] for r in warm):.2f} s | {max(r[3] for r in warm):.2f} s |",
+            "", "| question | first words | whole | answered | how |", "|---|---|---|---|---|"]
+    body += [f"| {q} | {f:.2f} s | {t:.2f} s | {'yes' if a.answered else 'no'} | {a.trace.decision.method} |"
+             for _, q, f, t, a in rows]
+    write_section(ROOT / "docs" / "benchmarks.md", f"answers-{bot.answerer.name}", "\n".join(body) + "\n",
+                  "Benchmarks")
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    sys.exit(main())
