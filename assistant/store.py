@@ -188,6 +188,7 @@ class Store:
 
     # ---- reads
     def article_infos(self) -> dict[str, ArticleInfo]:
+        self.state()  # follows another process's changes first (see the class doc)
         out: dict[str, ArticleInfo] = {}
         for ids, metas, _ in self.scan(self.articles, include=["metadatas"]):
             for art_id, meta in zip(ids, metas, strict=True):
@@ -202,6 +203,7 @@ class Store:
         """Metadata (and the full text under 'text') of those of the given articles that exist."""
         if not ids:
             return {}
+        self.state()
         include = ["metadatas", "documents"] if with_text else ["metadatas"]
         with chroma_errors(self.settings):
             got = self.articles.get(ids=list(dict.fromkeys(ids)), include=include)
@@ -236,6 +238,7 @@ class Store:
         return sorted(out, key=lambda s: (s.sentence.article_id, s.sentence.index))
 
     def counts(self) -> dict[str, int]:
+        self.state()
         with chroma_errors(self.settings):
             return {"articles": self.articles.count(), "chunks": self.chunks.count(),
                     "sentences": self.sentences.count()}
