@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -9,10 +10,12 @@ import sys
 import pytest
 
 from assistant import Assistant
+from assistant.cli.chat import chat
 from assistant.cli.main import main
 from assistant.indexing.watch import watch
 from assistant.settings import Settings
 from tests.conftest import SAMPLE_ID
+from tests.fake_openai import FakeOpenAI, number_of, reply
 from tests.helpers import write_articles
 
 
@@ -108,11 +111,49 @@ def test_module_level_answer_uses_the_environment(env):
 
 
 def test_terminal_chat_keeps_the_history(bot, capsys):
-    from assistant.cli.chat import chat
-
     questions = iter(["Which gangs will the U.S. designate?", "And what will that let the U.S. do?", ""])
-    lines: list[str] = []
-    chat(bot, read=lambda prompt: next(questions), write=lines.append)
+    chat(bot, read=lambda prompt: next(questions))
     out = capsys.readouterr().out
     assert "Los Lobos and Los Choneros" in out and "freeze the assets" in out
-    assert any(line.startswith("  [1] Ecuador gangs terrorist designation, sentence") for line in lines)
+    assert "\n  [1] Ecuador gangs terrorist designation, sentence" in out
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+LOBOS = "Los Lobos and Los Choneros, as foreign terrorist organizations"
+
+
+@pytest.mark.parametrize("tty", [False, True])
+def test_terminal_chat_with_a_model_ends_with_the_checked_answer(make_bot, articles_dir, capsys, tty):
+    """The model cites under the prompt's numbers and a number it was never shown; the checked answer
+    drops that one and numbers the rest from [1]: that is what the person reads last."""
+    question = "Which gangs will the U.S. designate?"
+    with FakeOpenAI() as server:
+        bot = make_bot(openai_base_url=server.url, openai_api_key="test", chat_model="fake", max_retries=0,
+                       request_timeout=5)
+        bot.ingest([articles_dir])
+        raw: list[str] = []
+
+        def model(body: dict) -> str:
+            raw.append(f"Los Lobos and Los Choneros will be designated as terrorist organizations "
+                       f"[{number_of(body, LOBOS)}][99].")
+            return raw[-1]
+
+        server.script(reply(model), reply(model))
+        questions = iter([question, ""])
+        terminal = Terminal()
+        chat(bot, read=lambda prompt: next(questions), **({"out": terminal} if tty else {}))
+        checked = bot.answer(question)
+    out = terminal.getvalue() if tty else capsys.readouterr().out
+    assert checked.text == "Los Lobos and Los Choneros will be designated as terrorist organizations [1]."
+    assert raw[0] != checked.text and "[99]" in raw[0]
+    assert out.rstrip("\n").split("\n")[-2:] == [
+        checked.text, f"  [1] Ecuador gangs terrorist designation, sentence 3: {checked.citations[0].text}"]
+    assert LOBOS in checked.citations[0].text and len(checked.citations) == 1
+    if tty:  # the draft was shown while it came, dimmed, and the checked answer follows it, marked
+        assert raw[0] in out and out.index(raw[0]) < out.index("checked answer (this one counts):")
+    else:  # piped: only the checked answer
+        assert raw[0] not in out and "[99]" not in out
