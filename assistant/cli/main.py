@@ -47,9 +47,27 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--limit", type=int, help="only the first N questions")
     s.add_argument("--out", default="docs", help="where results go (default docs/)")
     s = sub.add_parser("serve", help="start the web chat")
-    s.add_argument("--host", default=None, help="default 127.0.0.1")
-    s.add_argument("--port", type=int, default=None, help="default 7860")
+    add_serve_options(s)
     return p
+
+
+def add_serve_options(p: argparse.ArgumentParser) -> None:
+    """`assistant serve` and `python app.py` take the same options."""
+    p.add_argument("--host", default=None, help="default 127.0.0.1 (this machine only)")
+    p.add_argument("--port", type=port_number, default=None, help="default 7860 (or ASSISTANT_PORT)")
+    p.add_argument("--allow-anonymous", action="store_true",
+                   help="serve beyond this machine without ASSISTANT_AUTH (anyone who reaches it can upload "
+                        "and remove articles)")
+
+
+def port_number(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: use a whole number from 1 to 65535")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -81,7 +99,7 @@ def _run(args) -> int:
     if cmd == "serve":
         from assistant.web.app import serve
 
-        serve(host=args.host, port=args.port, index_dir=args.index)
+        serve(host=args.host, port=args.port, index_dir=args.index, allow_anonymous=args.allow_anonymous)
         return EXIT_OK
     if cmd == "eval":
         from assistant.evaluation.run import run_eval
