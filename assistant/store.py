@@ -211,12 +211,10 @@ class Store:
         return {i: {**m, "text": d} if with_text else dict(m)
                 for i, m, d in zip(got["ids"], got["metadatas"], docs, strict=True)}
 
-    def sentences_of(self, article_id: str, content_hash: str, indices: Sequence[int] | None = None,
-                     with_vectors: bool = False) -> list[StoredSentence]:
-        if indices is None:
-            where = {"$and": [{"article_id": article_id}, {"content_hash": content_hash}]}
-            return self._sentences({"where": where}, with_vectors)
-        return self.sentences_by_index({article_id: (content_hash, indices)}, with_vectors)
+    def sentences_of(self, article_id: str, content_hash: str) -> list[StoredSentence]:
+        """Every sentence of that version of the article, in order (without vectors)."""
+        where = {"$and": [{"article_id": article_id}, {"content_hash": content_hash}]}
+        return self._sentences({"where": where}, False)
 
     def sentences_by_index(self, wanted: dict[str, tuple[str, Sequence[int]]],
                            with_vectors: bool = False) -> list[StoredSentence]:
