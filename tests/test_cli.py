@@ -158,3 +158,34 @@ def test_terminal_chat_with_a_model_ends_with_the_checked_answer(make_bot, artic
         assert raw[0] in out and out.index(raw[0]) < out.index("checked answer (this one counts):")
     else:  # piped: only the checked answer
         assert raw[0] not in out and "[99]" not in out
+
+
+def test_a_question_that_is_not_utf8_is_a_clear_error(env, capsys):
+    assert main(["rebuild"]) == 0
+    capsys.readouterr()
+    assert main(["ask", "Which gangs \udcff\udcfe will be designated?"]) == 1  # bytes FF FE as argv carries them
+    assert capsys.readouterr().err == ("error: the question is not valid UTF-8 text; check the terminal's encoding "
+                                       "(e.g. LANG=C.UTF-8) and type it again\n")
+
+
+def test_an_unknown_article_id_is_named(env, capsys):
+    assert main(["rebuild"]) == 0
+    capsys.readouterr()
+    assert main(["ask", "Which gangs will be designated?", "--article", "nope", "--article", SAMPLE_ID]) == 1
+    assert capsys.readouterr().err == f"error: no article with id 'nope' in the index; the index has: {SAMPLE_ID}\n"
+    assert main(["ask", "Which gangs will be designated?", "--article", SAMPLE_ID]) == 0
+
+
+def test_terminal_chat_goes_on_after_a_line_that_is_not_utf8(bot, capsys):
+    lines = iter([UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte"),
+                  "Which gangs will the U.S. designate?", ""])
+
+    def read(prompt):
+        line = next(lines)
+        if isinstance(line, Exception):
+            raise line
+        return line
+
+    chat(bot, read=read)
+    out = capsys.readouterr().out
+    assert "error: that line was not valid UTF-8 text" in out and "Los Lobos and Los Choneros" in out

@@ -33,6 +33,9 @@ def chat(bot, read=input, out: TextIO | None = None) -> None:
             question = read("you> ").strip()
         except EOFError:
             break
+        except UnicodeDecodeError:
+            say("error: that line was not valid UTF-8 text; check the terminal's encoding (e.g. LANG=C.UTF-8)")
+            continue
         if not question:
             break
         draft, final = "", None

@@ -12,7 +12,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, InputError
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NO_ANSWER, EXIT_REJECTED = 0, 1, 2, 3, 4
 
@@ -116,14 +116,15 @@ def _run(args) -> int:
     if cmd == "rebuild":
         return _report(bot.rebuild(args.folder, progress=_progress()), args.json)
     if cmd == "remove":
-        return _report(bot.remove(args.ids), False)
+        return _report(bot.remove([_text(i, "article id") for i in args.ids]), False)
     if cmd == "watch":
         from assistant.indexing.watch import watch
 
         watch(bot, args.folder or bot.settings.articles_dir, args.interval, lambda r: _report(r, False))
         return EXIT_OK
     if cmd == "ask":
-        ans = bot.answer(args.question, article_ids=args.articles)
+        question = _text(args.question, "question")
+        ans = bot.answer(question, article_ids=_known_ids(bot, args.articles))
         if args.json:
             print(json.dumps(answer_json(ans), indent=2, ensure_ascii=False))
         else:
@@ -147,6 +148,30 @@ def _run(args) -> int:
                 print(f"  {key:18} {value}")
         return EXIT_OK
     raise AssertionError(cmd)
+
+
+def _text(value: str, what: str) -> str:
+    """An argument as given; bytes that are not UTF-8 reach Python as lone surrogates."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(f"the {what} is not valid UTF-8 text; check the terminal's encoding "
+                         "(e.g. LANG=C.UTF-8) and type it again") from None
+    return value
+
+
+def _known_ids(bot, ids: list[str] | None) -> list[str] | None:
+    """`--article` ids, each checked against the index: an unknown one is an error, not an empty answer."""
+    if not ids:
+        return None
+    ids = [_text(i, "article id") for i in ids]
+    known = sorted(a.id for a in bot.articles())
+    missing = [i for i in ids if i not in known]
+    if missing:
+        some = ", ".join(known[:10]) + (f" (and {len(known) - 10} more)" if len(known) > 10 else "")
+        raise InputError(f"no article with id {', '.join(repr(m) for m in missing)} in the index; "
+                         + (f"the index has: {some}" if known else "the index is empty"))
+    return ids
 
 
 def _progress():
