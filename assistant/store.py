@@ -241,6 +241,17 @@ class Store:
             return {"articles": self.articles.count(), "chunks": self.chunks.count(),
                     "sentences": self.sentences.count()}
 
+    def health(self) -> dict[str, Any]:
+        """Whether a write was interrupted, and how many records no current article points to
+        (readers ignore them; the next write sweeps them away)."""
+        state = self.state()
+        infos = self.article_infos().values()
+        counts = self.counts()
+        orphans = {"chunks": counts["chunks"] - sum(i.chunks for i in infos),
+                   "sentences": counts["sentences"] - sum(i.sentences for i in infos)}
+        return {"interrupted_write": state["dirty"], "orphan_records": orphans,
+                "needs_sweep": state["dirty"] or any(n > 0 for n in orphans.values())}
+
     def scan(self, collection, include: list[str], where: dict | None = None):
         offset = 0
         with chroma_errors(self.settings):

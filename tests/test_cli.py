@@ -189,3 +189,23 @@ def test_terminal_chat_goes_on_after_a_line_that_is_not_utf8(bot, capsys):
     chat(bot, read=read)
     out = capsys.readouterr().out
     assert "error: that line was not valid UTF-8 text" in out and "Los Lobos and Los Choneros" in out
+
+
+def test_status_says_when_the_index_needs_a_sweep(env, capsys):
+    """As a write killed halfway leaves it: the dirty flag set, records of a version no article points to."""
+    assert main(["rebuild"]) == 0
+    bot = Assistant()
+    state = bot.store.state()
+    bot.store.set_state(state["generation"], dirty=True)
+    bot.store.sentences.upsert(ids=["x::0000000000000000::s0"], embeddings=[bot.embedder.embed(["x"])[0]],
+                               documents=["A sentence of a version that was never finished."],
+                               metadatas=[{"article_id": SAMPLE_ID, "content_hash": "0" * 64, "sentence_index": 0,
+                                           "start": 0, "end": 10}])
+    capsys.readouterr()
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert ("health           needs a sweep: a write was interrupted (a crash or a kill); 0 chunk and 1 sentence "
+            "records belong to no current article.") in out and "(run: assistant rebuild)" in out
+    assert main(["rebuild"]) == 0
+    assert main(["status", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out.split("\n", 1)[1])["health"]["needs_sweep"] is False

@@ -136,18 +136,29 @@ def _run(args) -> int:
         chat(bot)
         return EXIT_OK
     if cmd == "status":
-        status = bot.status()
+        status = {**bot.status(), "health": bot.store.health()}
         if args.json:
             print(json.dumps(status, indent=2, default=str))
         else:
             for key, value in status.items():
-                if key != "settings":
+                if key not in ("settings", "health"):
                     print(f"{key:16} {value}")
+            print(f"{'health':16} {health_line(status['health'])}")
             print("settings:")
             for key, value in status["settings"].items():
                 print(f"  {key:18} {value}")
         return EXIT_OK
     raise AssertionError(cmd)
+
+
+def health_line(health: dict) -> str:
+    if not health["needs_sweep"]:
+        return "ok"
+    orphans = health["orphan_records"]
+    what = "a write was interrupted (a crash or a kill)" if health["interrupted_write"] else "records were left over"
+    return (f"needs a sweep: {what}; {orphans['chunks']} chunk and {orphans['sentences']} sentence records belong "
+            "to no current article. Answers ignore them; the next ingest or rebuild sweeps them away "
+            "(run: assistant rebuild)")
 
 
 def _text(value: str, what: str) -> str:
