@@ -5,18 +5,18 @@ from __future__ import annotations
 import argparse
 import sys
 
+from assistant.cli.main import add_serve_options
 from assistant.errors import AssistantError
 from assistant.web.app import serve
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description="Article Assistant web chat")
-    parser.add_argument("--host", default=None, help="default 127.0.0.1")
-    parser.add_argument("--port", type=int, default=None, help="default 7860 (or ASSISTANT_PORT)")
+    add_serve_options(parser)
     parser.add_argument("--index", default=None, help="index folder (default: ASSISTANT_INDEX_DIR or 'index')")
     args = parser.parse_args()
     try:
-        serve(host=args.host, port=args.port, index_dir=args.index)
+        serve(host=args.host, port=args.port, index_dir=args.index, allow_anonymous=args.allow_anonymous)
     except AssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -37,14 +37,14 @@ class Embedder(LCEmbeddings, EmbeddingFunction[Documents]):
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.embed(texts).tolist()
 
-    def embed_query(self, input):  # noqa: A002 - both interfaces name it differently
+    def embed_query(self, input):  # both interfaces name it differently
         """LangChain passes one string (returns one vector); Chroma passes a list."""
         if isinstance(input, str):
             return self.embed([input])[0].tolist()
         return list(self.embed(list(input)))
 
     # Chroma
-    def __call__(self, input: Documents) -> Embeddings:  # noqa: A002 - Chroma's signature
+    def __call__(self, input: Documents) -> Embeddings:  # Chroma's signature
         return list(self.embed(list(input)))
 
     @staticmethod

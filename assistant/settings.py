@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -19,27 +21,69 @@ def _get(env: Mapping[str, str], name: str, default: str | None = None) -> str |
     return value.strip() if value and value.strip() else default
 
 
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
-    raw = _get(env, name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a whole number; set it to e.g. {default}.") from None
-    if value < minimum:
-        raise ConfigError(f"{name} must be at least {minimum}, got {value}.")
-    return value
+@dataclass(frozen=True)
+class Limit:
+    """What a numeric setting allows; checked when it is read and again by `Settings.validate`."""
+
+    env: str
+    kind: type  # int or float
+    low: float
+    high: float
+    low_open: bool = False  # True: the value must be above `low`, not equal to it
+    unit: str = ""
+    example: str = ""
+
+    def allowed(self) -> str:
+        what = "a whole number" if self.kind is int else "a number"
+        if self.low_open:
+            return f"{what} greater than {self.low:g} and at most {self.high:g}{self.unit}"
+        return f"{what} from {self.low:g} to {self.high:g}{self.unit}"
+
+    def parse(self, raw: str) -> int | float:
+        try:
+            value = self.kind(raw)
+        except ValueError:
+            raise self.error(raw) from None
+        self.check(value, raw)
+        return value
+
+    def check(self, value: object, shown: object = None) -> None:
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        if self.kind is int:
+            ok = ok and float(value).is_integer()
+        if ok:
+            ok = (value > self.low if self.low_open else value >= self.low) and value <= self.high
+        if not ok:
+            raise self.error(value if shown is None else shown)
+
+    def error(self, shown: object) -> ConfigError:
+        return ConfigError(f"{self.env}={str(shown)!r} is not allowed: it must be {self.allowed()}. "
+                           f"Set it to e.g. {self.example}, or unset it for the default.")
 
 
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = _get(env, name)
-    if raw is None:
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a number; set it to e.g. {default}.") from None
+LIMITS = {
+    "top_k": Limit("ASSISTANT_TOP_K", int, 1, 100, example="8"),
+    "max_file_mb": Limit("ASSISTANT_MAX_FILE_MB", float, 0, 1000, low_open=True, unit=" (MB)", example="10"),
+    "request_timeout": Limit("ASSISTANT_REQUEST_TIMEOUT", float, 0, 3600, low_open=True, unit=" (seconds)",
+                             example="60"),
+    "lock_timeout": Limit("ASSISTANT_LOCK_TIMEOUT", float, 0, 86400, low_open=True, unit=" (seconds)",
+                          example="30"),
+    "max_retries": Limit("ASSISTANT_MAX_RETRIES", int, 0, 10, example="2"),
+    "refusal_threshold": Limit("ASSISTANT_REFUSAL_THRESHOLD", float, 0, 2, example="0.8 (lower answers more, "
+                               "higher refuses more)"),
+    "port": Limit("ASSISTANT_PORT", int, 1, 65535, example="7860"),
+}
+FALLBACKS = {"port": ("GRADIO_SERVER_PORT",)}  # Gradio's own variable, read when ASSISTANT_PORT is not set
+COLLECTION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,200}")
+
+
+def _number(env: Mapping[str, str], field: str) -> int | float | None:
+    limit = LIMITS[field]
+    for name in (limit.env, *FALLBACKS.get(field, ())):
+        raw = _get(env, name)
+        if raw is not None:
+            return replace(limit, env=name).parse(raw)
+    return None
 
 
 @dataclass(frozen=True)
@@ -60,11 +104,14 @@ class Settings:
     refusal_threshold: float | None = None  # None: the calibrated default of the answerer
     prompts_dir: str = str(PROMPTS_DIR)
     auth: str | None = None  # "user:password" for the web chat
+    port: int = 7860  # the web chat's port
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Every variable is checked as it is read: a bad one is a `ConfigError` naming it, its value
+        and what is allowed."""
         env = os.environ if env is None else env
-        threshold = _get(env, "ASSISTANT_REFUSAL_THRESHOLD")
+        numbers = {name: value for name in LIMITS if (value := _number(env, name)) is not None}
         settings = cls(
             index_dir=_get(env, "ASSISTANT_INDEX_DIR", "index"),
             articles_dir=_get(env, "ASSISTANT_ARTICLES_DIR", "articles"),
@@ -73,43 +120,54 @@ class Settings:
             openai_api_key=_get(env, "OPENAI_API_KEY"),
             openai_base_url=_get(env, "OPENAI_BASE_URL"),
             chat_model=_get(env, "ASSISTANT_CHAT_MODEL", "gpt-4o-mini"),
-            top_k=_int(env, "ASSISTANT_TOP_K", 8),
             collection=_get(env, "ASSISTANT_COLLECTION", "articles"),
-            max_file_mb=_float(env, "ASSISTANT_MAX_FILE_MB", 10.0),
-            request_timeout=_float(env, "ASSISTANT_REQUEST_TIMEOUT", 60.0),
-            lock_timeout=_float(env, "ASSISTANT_LOCK_TIMEOUT", 30.0),
-            max_retries=_int(env, "ASSISTANT_MAX_RETRIES", 2, minimum=0),
-            refusal_threshold=float(threshold) if threshold is not None else None,
             prompts_dir=_get(env, "ASSISTANT_PROMPTS_DIR", str(PROMPTS_DIR)),
             auth=_get(env, "ASSISTANT_AUTH"),
+            **numbers,
         )
         settings = replace(settings, **overrides) if overrides else settings
         settings.validate()
         return settings
 
     def validate(self) -> None:
+        for name, limit in LIMITS.items():
+            value = getattr(self, name)
+            if value is not None:
+                limit.check(value)
         if self.chroma_url:
             parsed = urlparse(self.chroma_url if "//" in self.chroma_url else f"http://{self.chroma_url}")
-            if not parsed.hostname:
+            if not parsed.hostname or parsed.scheme not in ("http", "https"):
                 raise ConfigError(
                     f"ASSISTANT_CHROMA_URL={self.chroma_url!r} is not a URL; use e.g. http://127.0.0.1:8000."
+                )
+        if self.openai_base_url:
+            parsed = urlparse(self.openai_base_url)
+            if parsed.scheme not in ("http", "https") or not parsed.hostname:
+                raise ConfigError(
+                    f"OPENAI_BASE_URL={self.openai_base_url!r} is not an http(s) URL; use e.g. "
+                    "http://127.0.0.1:8080/v1, or unset it to use OpenAI itself."
                 )
         if not (self.embeddings == "local" or self.embeddings.startswith("openai:")):
             raise ConfigError(
                 f"ASSISTANT_EMBEDDINGS={self.embeddings!r} is not understood; "
                 "use 'local' (default) or 'openai:<model>', e.g. openai:text-embedding-3-small."
             )
-        if self.auth and ":" not in self.auth:
-            raise ConfigError("ASSISTANT_AUTH must look like user:password.")
+        if not COLLECTION.fullmatch(self.collection or ""):
+            raise ConfigError(
+                f"ASSISTANT_COLLECTION={self.collection!r} is not allowed: use letters, digits, '.', '_' and '-' "
+                "(starting with a letter or digit, at most 200 characters), e.g. articles."
+            )
+        if self.auth is not None:
+            user, _, password = self.auth.partition(":")
+            if not user.strip() or not password:
+                raise ConfigError("ASSISTANT_AUTH must look like user:password, with both parts non-empty "
+                                  "(its value is not shown: it is a secret).")
 
     @property
     def uses_llm(self) -> bool:
         """A language model answers when an API key or a base URL is configured."""
         return bool(self.openai_api_key or self.openai_base_url)
 
-    @property
-    def backend_name(self) -> str:
-        return f"chat model {self.chat_model}" if self.uses_llm else "offline extractive"
 
     def chroma_host_port(self) -> tuple[str, int, bool]:
         url = self.chroma_url or ""
@@ -122,6 +180,7 @@ class Settings:
         out = asdict(self)
         for name in SECRET_FIELDS:
             value = out.get(name)
-            if value:
-                out[name] = "****" + str(value)[-4:] if len(str(value)) > 8 else "****"
+            if value:  # an API key's last 4 characters tell keys apart; nothing of a password is shown
+                long_key = name == "openai_api_key" and len(str(value)) >= 20
+                out[name] = "****" + str(value)[-4:] if long_key else "****"
         return out

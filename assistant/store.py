@@ -10,21 +10,26 @@ All carry `content_hash`, so records of an older version of an article are recog
 from __future__ import annotations
 
 import contextlib
+import os
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import chromadb
+from chromadb.api.rust import RustBindingsAPI
 from chromadb.config import Settings as ChromaSettings
+from filelock import FileLock, Timeout
 
 from assistant.embeddings import Embedder
-from assistant.errors import IndexMismatchError, IndexUnavailableError
+from assistant.errors import IndexBusyError, IndexMismatchError, IndexUnavailableError
 from assistant.records import ArticleInfo, Sentence
 from assistant.settings import Settings
 
 SCHEMA = 1
 _PAGE = 5000
+OPEN_LOCK = ".open.lock"
 
 
 def translate_chroma_error(exc: Exception, settings: Settings) -> IndexUnavailableError:
@@ -59,7 +64,32 @@ def make_client(settings: Settings) -> chromadb.ClientAPI:
             client = chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=chroma_settings)
             _bound_http_timeout(client, settings.request_timeout)
             return client
-        return chromadb.PersistentClient(path=str(Path(settings.index_dir)), settings=chroma_settings)
+        with opening(settings):
+            return chromadb.PersistentClient(path=str(Path(settings.index_dir)), settings=chroma_settings)
+
+
+@contextlib.contextmanager
+def opening(settings: Settings) -> Iterator[None]:
+    """One process at a time creates an embedded index's database and collections: two creating
+    the same new index at once failed ("table collections already exists"). A folder this process
+    cannot write is only read, so it needs no lock (and could not hold one)."""
+    if settings.chroma_url:
+        yield
+        return
+    folder = Path(settings.index_dir)
+    with contextlib.suppress(OSError):
+        folder.mkdir(parents=True, exist_ok=True)
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        yield
+        return
+    try:
+        with FileLock(str(folder / OPEN_LOCK), timeout=settings.lock_timeout):
+            yield
+    except Timeout:
+        raise IndexBusyError(
+            f"another process has been opening the index at '{folder}' for {settings.lock_timeout:g} s; "
+            "let it finish, then try again"
+        ) from None
 
 
 def _bound_http_timeout(client, seconds: float) -> None:
@@ -78,7 +108,15 @@ class StoredSentence:
 
 
 class Store:
-    """The three collections over one client, stamped with the embedder that built them."""
+    """The three collections over one client, stamped with the embedder that built them.
+
+    Several processes may share an embedded index (the web chat, `assistant ingest`, `watch`).
+    Chroma keeps each collection's vector index in the memory of the process that opened it and
+    does not notice another process's writes: queries would go on returning deleted records
+    (with no metadata) and never find new ones. So `state()`, which readers call before each
+    question, compares the index's state with the last one this process saw or wrote, and when
+    someone else changed it, makes this process see the change (`_follow`).
+    """
 
     def __init__(self, client: chromadb.ClientAPI, embedder: Embedder, settings: Settings):
         self.client = client
@@ -86,11 +124,17 @@ class Store:
         self.settings = settings
         self.stamp = {"embedding_model": embedder.model_name, "embedding_dim": embedder.dimension,
                       "schema": SCHEMA}
-        prefix = settings.collection
-        with chroma_errors(settings):
-            self.articles = self._collection(f"{prefix}-articles")
-            self.chunks = self._collection(f"{prefix}-chunks")
-            self.sentences = self._collection(f"{prefix}-sentences")
+        self._follow_lock = threading.Lock()
+        with opening(settings), chroma_errors(settings):
+            self._open()
+            meta = self.articles.metadata or {}
+        self._seen = (self.articles.id, int(meta.get("generation", 0)), bool(meta.get("dirty", False)))
+
+    def _open(self) -> None:
+        prefix = self.settings.collection
+        self.articles = self._collection(f"{prefix}-articles")
+        self.chunks = self._collection(f"{prefix}-chunks")
+        self.sentences = self._collection(f"{prefix}-sentences")
 
     def _collection(self, name: str):
         col = self.client.get_or_create_collection(
@@ -114,16 +158,37 @@ class Store:
 
     # ---- state: generation counter and the dirty flag of an interrupted write
     def state(self) -> dict[str, Any]:
+        """The index's generation and dirty flag as stored now; see the class doc for `_follow`."""
         with chroma_errors(self.settings):
-            meta = self.client.get_collection(self.articles.name).metadata or {}
-        return {"generation": int(meta.get("generation", 0)), "dirty": bool(meta.get("dirty", False))}
+            col = self.client.get_collection(self.articles.name)
+        meta = col.metadata or {}
+        state = {"generation": int(meta.get("generation", 0)), "dirty": bool(meta.get("dirty", False))}
+        self._follow((col.id, state["generation"], state["dirty"]))
+        return state
 
     def set_state(self, generation: int, dirty: bool) -> None:
         with chroma_errors(self.settings):
             self.articles.modify(metadata={**self.stamp, "generation": generation, "dirty": dirty})
+        self._seen = (self.articles.id, generation, dirty)  # our own write: nothing to follow
+
+    def _follow(self, seen: tuple[Any, int, bool]) -> None:
+        """Catch up with a change another process made: reopen the collections if they were
+        dropped and created anew (`rebuild --reset`), and reload the vector indexes from disk."""
+        if seen == self._seen:
+            return
+        with self._follow_lock, chroma_errors(self.settings):
+            if seen == self._seen:
+                return
+            if seen[0] != self.articles.id:
+                self._open()
+            server = getattr(self.client, "_server", None)
+            if isinstance(server, RustBindingsAPI):  # embedded; a Chroma server serves every client alike
+                server.start()  # new bindings over the same files: they read the vector indexes afresh
+            self._seen = seen
 
     # ---- reads
     def article_infos(self) -> dict[str, ArticleInfo]:
+        self.state()  # follows another process's changes first (see the class doc)
         out: dict[str, ArticleInfo] = {}
         for ids, metas, _ in self.scan(self.articles, include=["metadatas"]):
             for art_id, meta in zip(ids, metas, strict=True):
@@ -138,6 +203,7 @@ class Store:
         """Metadata (and the full text under 'text') of those of the given articles that exist."""
         if not ids:
             return {}
+        self.state()
         include = ["metadatas", "documents"] if with_text else ["metadatas"]
         with chroma_errors(self.settings):
             got = self.articles.get(ids=list(dict.fromkeys(ids)), include=include)
@@ -145,12 +211,10 @@ class Store:
         return {i: {**m, "text": d} if with_text else dict(m)
                 for i, m, d in zip(got["ids"], got["metadatas"], docs, strict=True)}
 
-    def sentences_of(self, article_id: str, content_hash: str, indices: Sequence[int] | None = None,
-                     with_vectors: bool = False) -> list[StoredSentence]:
-        if indices is None:
-            where = {"$and": [{"article_id": article_id}, {"content_hash": content_hash}]}
-            return self._sentences({"where": where}, with_vectors)
-        return self.sentences_by_index({article_id: (content_hash, indices)}, with_vectors)
+    def sentences_of(self, article_id: str, content_hash: str) -> list[StoredSentence]:
+        """Every sentence of that version of the article, in order (without vectors)."""
+        where = {"$and": [{"article_id": article_id}, {"content_hash": content_hash}]}
+        return self._sentences({"where": where}, False)
 
     def sentences_by_index(self, wanted: dict[str, tuple[str, Sequence[int]]],
                            with_vectors: bool = False) -> list[StoredSentence]:
@@ -172,9 +236,21 @@ class Store:
         return sorted(out, key=lambda s: (s.sentence.article_id, s.sentence.index))
 
     def counts(self) -> dict[str, int]:
+        self.state()
         with chroma_errors(self.settings):
             return {"articles": self.articles.count(), "chunks": self.chunks.count(),
                     "sentences": self.sentences.count()}
+
+    def health(self) -> dict[str, Any]:
+        """Whether a write was interrupted, and how many records no current article points to
+        (readers ignore them; the next write sweeps them away)."""
+        state = self.state()
+        infos = self.article_infos().values()
+        counts = self.counts()
+        orphans = {"chunks": counts["chunks"] - sum(i.chunks for i in infos),
+                   "sentences": counts["sentences"] - sum(i.sentences for i in infos)}
+        return {"interrupted_write": state["dirty"], "orphan_records": orphans,
+                "needs_sweep": state["dirty"] or any(n > 0 for n in orphans.values())}
 
     def scan(self, collection, include: list[str], where: dict | None = None):
         offset = 0

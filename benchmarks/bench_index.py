@@ -1,6 +1,6 @@
 """Indexing benchmark (issue: foundation). Run: .venv/bin/python benchmarks/bench_index.py
 
-Corpus: every document of ../shared/eval/*.docs.jsonl (about 1,000 articles and paragraphs).
+Corpus: every document of eval/*.docs.jsonl (about 1,000 articles and paragraphs).
 Measures, in one run on this machine:
 1. raw embedder throughput (sentences/s) vs the full ingest pipeline on the same text;
 2. adding 1 new article to the ~1,000-article index vs into an empty index;
@@ -25,7 +25,7 @@ from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-EVAL = ROOT.parent / "shared" / "eval"
+EVAL = ROOT / "eval"
 sys.path.insert(0, str(ROOT))
 
 from assistant import Assistant, Settings  # noqa: E402

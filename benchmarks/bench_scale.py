@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-EVAL = ROOT.parent / "shared" / "eval"
+EVAL = ROOT / "eval"
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import chroma_server, write_section  # noqa: E402

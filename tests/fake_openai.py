@@ -27,8 +27,6 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import pytest
-
 Content = str | Callable[[dict[str, Any]], str]
 MAX_DELAY = 30.0  # a slow reply never outlives this, and is cut short when the server stops
 
@@ -142,10 +140,10 @@ class FakeOpenAI:
 
 def _handler(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's signature
+        def log_message(self, format: str, *args: Any) -> None:  # the stdlib's signature
             pass
 
-        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        def do_GET(self) -> None:  # the stdlib's name
             server.requests.append({"method": "GET", "path": self.path, "body": None})
             if self.path.rstrip("/").endswith("/models"):
                 self._json(200, {"object": "list", "data": [{"id": server.model, "object": "model",
@@ -153,7 +151,7 @@ def _handler(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             else:
                 self._not_found()
 
-        def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+        def do_POST(self) -> None:  # the stdlib's name
             length = int(self.headers.get("content-length") or 0)
             body = json.loads(self.rfile.read(length) or b"{}")
             server.requests.append({"method": "POST", "path": self.path, "body": body,
@@ -249,10 +247,3 @@ def closed_port_url() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}/v1"
-
-
-@pytest.fixture
-def fake_openai() -> Iterator[FakeOpenAI]:
-    """A started fake server; stopped (and any slow reply cut short) after the test."""
-    with FakeOpenAI() as server:
-        yield server

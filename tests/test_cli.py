@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -9,10 +10,12 @@ import sys
 import pytest
 
 from assistant import Assistant
+from assistant.cli.chat import chat
 from assistant.cli.main import main
 from assistant.indexing.watch import watch
 from assistant.settings import Settings
 from tests.conftest import SAMPLE_ID
+from tests.fake_openai import FakeOpenAI, number_of, reply
 from tests.helpers import write_articles
 
 
@@ -57,7 +60,8 @@ def test_unreachable_chroma_server_is_a_clear_error(env, monkeypatch, capsys):
     monkeypatch.setenv("ASSISTANT_CHROMA_URL", "http://127.0.0.1:9")
     assert main(["status"]) == 1
     err = capsys.readouterr().err
-    assert "Chroma server at http://127.0.0.1:9" in err and "Traceback" not in err
+    assert err.startswith("error: the index is unavailable: the Chroma server at http://127.0.0.1:9 did not answer")
+    assert err.count("\n") == 1
 
 
 def test_bad_setting_is_a_clear_error(env, monkeypatch, capsys):
@@ -108,11 +112,98 @@ def test_module_level_answer_uses_the_environment(env):
 
 
 def test_terminal_chat_keeps_the_history(bot, capsys):
-    from assistant.cli.chat import chat
-
     questions = iter(["Which gangs will the U.S. designate?", "And what will that let the U.S. do?", ""])
-    lines: list[str] = []
-    chat(bot, read=lambda prompt: next(questions), write=lines.append)
+    chat(bot, read=lambda prompt: next(questions))
     out = capsys.readouterr().out
     assert "Los Lobos and Los Choneros" in out and "freeze the assets" in out
-    assert any(line.startswith("  [1] Ecuador gangs terrorist designation, sentence") for line in lines)
+    assert "\n  [1] Ecuador gangs terrorist designation, sentence" in out
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+LOBOS = "Los Lobos and Los Choneros, as foreign terrorist organizations"
+
+
+@pytest.mark.parametrize("tty", [False, True])
+def test_terminal_chat_with_a_model_ends_with_the_checked_answer(make_bot, articles_dir, capsys, tty):
+    """The model cites under the prompt's numbers and a number it was never shown; the checked answer
+    drops that one and numbers the rest from [1]: that is what the person reads last."""
+    question = "Which gangs will the U.S. designate?"
+    with FakeOpenAI() as server:
+        bot = make_bot(openai_base_url=server.url, openai_api_key="test", chat_model="fake", max_retries=0,
+                       request_timeout=5)
+        bot.ingest([articles_dir])
+        raw: list[str] = []
+
+        def model(body: dict) -> str:
+            raw.append(f"Los Lobos and Los Choneros will be designated as terrorist organizations "
+                       f"[{number_of(body, LOBOS)}][99].")
+            return raw[-1]
+
+        server.script(reply(model), reply(model))
+        questions = iter([question, ""])
+        terminal = Terminal()
+        chat(bot, read=lambda prompt: next(questions), **({"out": terminal} if tty else {}))
+        checked = bot.answer(question)
+    out = terminal.getvalue() if tty else capsys.readouterr().out
+    assert checked.text == "Los Lobos and Los Choneros will be designated as terrorist organizations [1]."
+    assert raw[0] != checked.text and "[99]" in raw[0]
+    assert out.rstrip("\n").split("\n")[-2:] == [
+        checked.text, f"  [1] Ecuador gangs terrorist designation, sentence 3: {checked.citations[0].text}"]
+    assert LOBOS in checked.citations[0].text and len(checked.citations) == 1
+    assert raw[0] not in out and "[99]" not in out  # the model's unchecked words never reach the screen
+    assert out.count(checked.text) == 1
+
+
+def test_a_question_that_is_not_utf8_is_a_clear_error(env, capsys):
+    assert main(["rebuild"]) == 0
+    capsys.readouterr()
+    assert main(["ask", "Which gangs \udcff\udcfe will be designated?"]) == 1  # bytes FF FE as argv carries them
+    assert capsys.readouterr().err == ("error: the question is not valid UTF-8 text; check the terminal's encoding "
+                                       "(e.g. LANG=C.UTF-8) and type it again\n")
+
+
+def test_an_unknown_article_id_is_named(env, capsys):
+    assert main(["rebuild"]) == 0
+    capsys.readouterr()
+    assert main(["ask", "Which gangs will be designated?", "--article", "nope", "--article", SAMPLE_ID]) == 1
+    assert capsys.readouterr().err == f"error: no article with id 'nope' in the index; the index has: {SAMPLE_ID}\n"
+    assert main(["ask", "Which gangs will be designated?", "--article", SAMPLE_ID]) == 0
+
+
+def test_terminal_chat_goes_on_after_a_line_that_is_not_utf8(bot, capsys):
+    lines = iter([UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte"),
+                  "Which gangs will the U.S. designate?", ""])
+
+    def read(prompt):
+        line = next(lines)
+        if isinstance(line, Exception):
+            raise line
+        return line
+
+    chat(bot, read=read)
+    out = capsys.readouterr().out
+    assert "error: that line was not valid UTF-8 text" in out and "Los Lobos and Los Choneros" in out
+
+
+def test_status_says_when_the_index_needs_a_sweep(env, capsys):
+    """As a write killed halfway leaves it: the dirty flag set, records of a version no article points to."""
+    assert main(["rebuild"]) == 0
+    bot = Assistant()
+    state = bot.store.state()
+    bot.store.set_state(state["generation"], dirty=True)
+    bot.store.sentences.upsert(ids=["x::0000000000000000::s0"], embeddings=[bot.embedder.embed(["x"])[0]],
+                               documents=["A sentence of a version that was never finished."],
+                               metadatas=[{"article_id": SAMPLE_ID, "content_hash": "0" * 64, "sentence_index": 0,
+                                           "start": 0, "end": 10}])
+    capsys.readouterr()
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert ("health           needs a sweep: a write was interrupted (a crash or a kill); 0 chunk and 1 sentence "
+            "records belong to no current article.") in out and "(run: assistant rebuild)" in out
+    assert main(["rebuild"]) == 0
+    assert main(["status", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out.split("\n", 1)[1])["health"]["needs_sweep"] is False

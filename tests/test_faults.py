@@ -95,7 +95,7 @@ def test_server_killed_during_rebuild_then_next_rebuild_completes(server, settin
     def rebuild():
         try:
             bot.rebuild(folder, progress=lambda done, total: started.set())
-        except BaseException as exc:  # noqa: BLE001 - inspected below
+        except BaseException as exc:  # inspected below
             errors.append(exc)
 
     worker = threading.Thread(target=rebuild)

@@ -181,12 +181,15 @@ def test_rebuild_killed_halfway_still_answers_and_next_rebuild_completes(make_bo
     stored = len(bot.articles())
     assert 0 < stored < 120
     assert bot.store.state()["dirty"] is True
+    assert bot.store.health()["needs_sweep"] is True
     ans = bot.answer("What budget would fund project 3-4 in district 3?")
     assert ans.answered and ans.citations
     report = bot.rebuild(folder)
     assert report.added == 120 - stored and report.unchanged == stored
     assert len(bot.articles()) == 120 and bot.store.state()["dirty"] is False
     assert_consistent(bot.store)
+    assert bot.store.health() == {"interrupted_write": False, "orphan_records": {"chunks": 0, "sentences": 0},
+                                  "needs_sweep": False}
 
 
 def test_remove_by_id(bot):

@@ -1,6 +1,7 @@
 """The web chat in a real browser: Debian's chromium driven by Playwright, against `python app.py`.
 
-Each step saves a screenshot to docs/screenshots/. Waits are bounded and event-driven: the
+Each step saves a screenshot to a temporary folder; `bash scripts/screenshots` (which sets
+REFRESH_SCREENSHOTS=1) saves them to docs/screenshots/ instead. Waits are bounded and event-driven: the
 bot-message count grows, no answer is still streaming, every status tracker is hidden, then
 Playwright's retrying `expect`.
 """
@@ -30,7 +31,7 @@ expect = playwright_api.expect
 
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                "--no-first-run", "--disable-sync", "--disable-quic", "--disable-dev-shm-usage"]
-SHOTS = ROOT / "docs" / "screenshots"
+DOCS_SHOTS = ROOT / "docs" / "screenshots"
 BOT = "#aa-chat [data-testid=bot]"
 QUESTION = "#aa-question textarea"
 SETTLED = """n => document.querySelectorAll('#aa-chat [data-testid=bot]').length > n
@@ -103,11 +104,20 @@ def browser():
         b.close()
 
 
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    """Where screenshots go: a temporary folder, or the docs' folder when asked to refresh it."""
+    if os.environ.get("REFRESH_SCREENSHOTS") == "1":
+        DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
+        return DOCS_SHOTS
+    return tmp_path_factory.mktemp("screenshots")
+
+
 @pytest.fixture
-def page(browser, app_url):
-    SHOTS.mkdir(parents=True, exist_ok=True)
+def page(browser, app_url, shots):
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
+    page.shots = shots
     page.dialogs = []  # an XSS that ran would show up here
 
     def on_dialog(dialog):
@@ -130,7 +140,7 @@ def shot(page, name: str, keep_toasts: bool = False) -> None:
             close.click()
         expect(page.locator("[data-testid=toast-body]")).to_have_count(0)
     page.wait_for_function(ANIMATIONS_DONE)  # toasts fly in, updated components fade in
-    page.screenshot(path=str(SHOTS / name))
+    page.screenshot(path=str(page.shots / name))
 
 
 def ask(page, question: str):

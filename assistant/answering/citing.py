@@ -44,7 +44,3 @@ def renumber(text: str, shown: Sequence[ScoredSentence]) -> tuple[str, list[Cita
     new = re.sub(r"(\[\d+\])(\s*\1)+", r"\1", new)  # "[1][1]" -> "[1]"
     new = re.sub(r"[ \t]+([.,;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", new)).strip()
     return new, citations, dropped
-
-
-def markers_in(text: str) -> list[int]:
-    return [int(m) for m in MARKER.findall(text)]

@@ -9,8 +9,10 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 
@@ -29,27 +31,80 @@ class ChunkRef:
     text: str
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """One built BM25 index with everything read alongside it; never changed after it is built."""
+
+    key: tuple[Any, int] | None
+    bm25: Any
+    refs: tuple[ChunkRef, ...]
+    vocab: Mapping[str, int]
+    df: Mapping[str, int]
+
+    @property
+    def size(self) -> int:
+        return len(self.refs)
+
+    def idf(self, term: str) -> float:
+        n = max(len(self.refs), 1)
+        df = self.df.get(term, 0)
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def search(self, query_terms: Sequence[str], k: int,
+               article_ids: set[str] | None = None) -> list[tuple[ChunkRef, float]]:
+        known = [t for t in query_terms if t in self.vocab]
+        if self.bm25 is None or not known:
+            return []
+        mask = None
+        if article_ids is not None:
+            mask = np.array([r.article_id in article_ids for r in self.refs], dtype=np.float32)
+            if not mask.any():
+                return []
+        k = min(k, len(self.refs))
+        docs, scores = self.bm25.retrieve([known], k=k, show_progress=False, weight_mask=mask, n_threads=1)
+        return [(self.refs[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+
+
+EMPTY = Snapshot(None, None, (), {}, {})
+
+
 class LexicalIndex:
+    """The current `Snapshot`, replaced as a whole when the index changes.
+
+    Readers take `snapshot()` once per question (or use the methods below, each of which reads
+    one snapshot): a refresh in another thread can never mix a new index with an old vocabulary.
+    """
+
     def __init__(self, store: Store):
         self.store = store
         self._lock = threading.Lock()
-        self._generation: int | None = None
-        self._bm25 = None
-        self._refs: list[ChunkRef] = []
-        self._vocab: dict[str, int] = {}
-        self._df: dict[str, int] = {}
+        self._snapshot = EMPTY
 
     def refresh(self, generation: int) -> None:
-        """Rebuild from the store when its generation moved on (cheap check otherwise)."""
-        if generation == self._generation:
+        """Rebuild from the store when its generation moved on, or its collections were created anew
+        (`rebuild --reset` starts counting again); a cheap check otherwise."""
+        key = (self.store.articles.id, generation)
+        if self._snapshot.key == key:
             return
         with self._lock:
-            if generation == self._generation:
-                return
-            self._build()
-            self._generation = generation
+            if self._snapshot.key != key:
+                self._snapshot = self._build(key)
 
-    def _build(self) -> None:
+    def snapshot(self) -> Snapshot:
+        return self._snapshot
+
+    @property
+    def size(self) -> int:
+        return self._snapshot.size
+
+    def idf(self, term: str) -> float:
+        return self._snapshot.idf(term)
+
+    def search(self, query_terms: Sequence[str], k: int,
+               article_ids: set[str] | None = None) -> list[tuple[ChunkRef, float]]:
+        return self._snapshot.search(query_terms, k, article_ids)
+
+    def _build(self, key: tuple[Any, int]) -> Snapshot:
         import bm25s
 
         logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -69,36 +124,11 @@ class LexicalIndex:
         for toks in corpus:
             for tok in set(toks):
                 df[tok] = df.get(tok, 0) + 1
-        bm25 = None
-        if refs:
-            bm25 = bm25s.BM25()
-            bm25.index(_as_tokenized(corpus), show_progress=False)
-        self._bm25, self._refs, self._df = bm25, refs, df
-        self._vocab = bm25.vocab_dict if bm25 is not None else {}
-
-    @property
-    def size(self) -> int:
-        return len(self._refs)
-
-    def idf(self, term: str) -> float:
-        n = max(len(self._refs), 1)
-        return math.log(1 + (n - self._df.get(term, 0) + 0.5) / (self._df.get(term, 0) + 0.5))
-
-    def search(self, query_terms: Sequence[str], k: int,
-               article_ids: set[str] | None = None) -> list[tuple[ChunkRef, float]]:
-        bm25, refs = self._bm25, self._refs
-        known = [t for t in query_terms if t in self._vocab]
-        if bm25 is None or not known:
-            return []
-        mask = None
-        if article_ids is not None:
-            mask = np.array([r.article_id in article_ids for r in refs], dtype=np.float32)
-            if not mask.any():
-                return []
-        k = min(k, len(refs))
-        docs, scores = bm25.retrieve([known], k=k, show_progress=False,
-                                     weight_mask=mask, n_threads=1)
-        return [(refs[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+        if not refs:
+            return Snapshot(key, None, (), {}, df)
+        bm25 = bm25s.BM25()
+        bm25.index(_as_tokenized(corpus), show_progress=False)
+        return Snapshot(key, bm25, tuple(refs), MappingProxyType(dict(bm25.vocab_dict)), MappingProxyType(df))
 
 
 def _as_tokenized(corpus: list[list[str]]):

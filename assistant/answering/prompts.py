@@ -63,9 +63,6 @@ class Prompts:
             )
         return Prompt(name, path, text, frozenset(variables))
 
-    def render(self, name: str, **values: object) -> str:
-        return self.load(name).render(**values)
-
 
 def _placeholders(path: Path, text: str) -> set[str]:
     names: set[str] = set()

@@ -74,8 +74,17 @@ class Retriever:
         self.settings = settings
         self.embedder = store.embedder
         self.lexical = LexicalIndex(store)
-        self.vectors = Chroma(client=store.client, collection_name=store.chunks.name,
-                              embedding_function=store.embedder, create_collection_if_not_exists=False)
+        self._vectors: Chroma | None = None
+
+    def vectors(self) -> Chroma:
+        """LangChain's Chroma over the store's chunks collection, made anew when the store reopened it
+        (another process dropped and rebuilt the index)."""
+        current = self._vectors
+        if current is None or current._collection.id != self.store.chunks.id:
+            current = self._vectors = Chroma(client=self.store.client, collection_name=self.store.chunks.name,
+                                             embedding_function=self.store.embedder,
+                                             create_collection_if_not_exists=False)
+        return current
 
     def retrieve(self, query: Query, article_ids: Sequence[str] | None = None) -> Retrieval:
         timings: dict[str, float] = {}
@@ -100,7 +109,7 @@ class Retriever:
         where: dict[str, Any] | None = {"article_id": {"$in": sorted(wanted)}} if wanted else None
         t = time.perf_counter()
         with chroma_errors(self.settings):
-            dense = self.vectors.similarity_search_by_vector_with_relevance_scores(
+            dense = self.vectors().similarity_search_by_vector_with_relevance_scores(
                 r_vec.tolist(), k=CANDIDATES, filter=where)
             sent_hits = self.store.sentences.query(
                 query_embeddings=[r_vec.tolist()], n_results=CANDIDATES, where=where,

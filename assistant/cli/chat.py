@@ -1,36 +1,69 @@
-"""`assistant chat`: a conversation in the terminal; follow-up questions use the history."""
+"""`assistant chat`: a conversation in the terminal; follow-up questions use the history.
+
+What a person reads last for each question is the checked answer: its text with markers `[n]`,
+then the citations numbered as in that text. On a terminal the answer streams as it is checked,
+sentence by sentence (`Assistant.stream` yields only checked text); when the final decision changes
+it (e.g. a refusal after all), the final answer follows, marked as the one that counts. Piped
+output gets only the final answer.
+"""
 
 from __future__ import annotations
 
 import sys
+from typing import TextIO
 
 from assistant.errors import AssistantError
 from assistant.records import Answer
 
 
-def chat(bot, read=input, write=print) -> None:
-    write(f"Article Assistant ({bot.answerer.backend}); {len(bot.articles())} articles. "
-          "Ask a question; an empty line or Ctrl-D ends.")
+def chat(bot, read=input, out: TextIO | None = None) -> None:
+    out = out or sys.stdout
+    live = out.isatty()
+
+    def say(text: str = "") -> None:
+        print(text, file=out, flush=True)
+
+    say(f"Article Assistant ({bot.answerer.backend}); {len(bot.articles())} articles. "
+        "Ask a question; an empty line or Ctrl-D ends.")
     history: list[tuple[str, str]] = []
     while True:
         try:
             question = read("you> ").strip()
         except EOFError:
             break
+        except UnicodeDecodeError:
+            say("error: that line was not valid UTF-8 text; check the terminal's encoding (e.g. LANG=C.UTF-8)")
+            continue
         if not question:
             break
+        draft, final = "", None
         try:
-            final = None
             for event in bot.stream(question, history=history):
                 if isinstance(event, Answer):
                     final = event
-                else:
-                    sys.stdout.write(event)
-                    sys.stdout.flush()
-            sys.stdout.write("\n")
+                elif live:
+                    draft += event
+                    out.write(event)
+                    out.flush()
         except AssistantError as exc:
-            write(f"error: {exc}")
+            if draft:
+                say()
+                say("(the answer above was cut short: do not rely on it)")
+            say(f"error: {exc}")
             continue
-        for n, c in enumerate(final.citations, 1):
-            write(f"  [{n}] {c.title}, sentence {c.sentence_index + 1}: {c.text}")
+        if draft:
+            say()
+        if final is None:  # cannot happen: every stream ends with its Answer
+            say("error: no answer came back; try again")
+            continue
+        if draft.strip() != final.text.strip():
+            if draft:
+                say("checked answer (this one counts):")
+            say(final.text)
+        for line in citation_lines(final):
+            say(line)
         history.append((question, final.text))
+
+
+def citation_lines(ans: Answer) -> list[str]:
+    return [f"  [{n}] {c.title}, sentence {c.sentence_index + 1}: {c.text}" for n, c in enumerate(ans.citations, 1)]

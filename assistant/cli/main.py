@@ -12,7 +12,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, InputError
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NO_ANSWER, EXIT_REJECTED = 0, 1, 2, 3, 4
 
@@ -47,9 +47,27 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--limit", type=int, help="only the first N questions")
     s.add_argument("--out", default="docs", help="where results go (default docs/)")
     s = sub.add_parser("serve", help="start the web chat")
-    s.add_argument("--host", default=None, help="default 127.0.0.1")
-    s.add_argument("--port", type=int, default=None, help="default 7860")
+    add_serve_options(s)
     return p
+
+
+def add_serve_options(p: argparse.ArgumentParser) -> None:
+    """`assistant serve` and `python app.py` take the same options."""
+    p.add_argument("--host", default=None, help="default 127.0.0.1 (this machine only)")
+    p.add_argument("--port", type=port_number, default=None, help="default 7860 (or ASSISTANT_PORT)")
+    p.add_argument("--allow-anonymous", action="store_true",
+                   help="serve beyond this machine without ASSISTANT_AUTH (anyone who reaches it can upload "
+                        "and remove articles)")
+
+
+def port_number(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: use a whole number from 1 to 65535")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -81,7 +99,7 @@ def _run(args) -> int:
     if cmd == "serve":
         from assistant.web.app import serve
 
-        serve(host=args.host, port=args.port, index_dir=args.index)
+        serve(host=args.host, port=args.port, index_dir=args.index, allow_anonymous=args.allow_anonymous)
         return EXIT_OK
     if cmd == "eval":
         from assistant.evaluation.run import run_eval
@@ -98,14 +116,15 @@ def _run(args) -> int:
     if cmd == "rebuild":
         return _report(bot.rebuild(args.folder, progress=_progress()), args.json)
     if cmd == "remove":
-        return _report(bot.remove(args.ids), False)
+        return _report(bot.remove([_text(i, "article id") for i in args.ids]), False)
     if cmd == "watch":
         from assistant.indexing.watch import watch
 
         watch(bot, args.folder or bot.settings.articles_dir, args.interval, lambda r: _report(r, False))
         return EXIT_OK
     if cmd == "ask":
-        ans = bot.answer(args.question, article_ids=args.articles)
+        question = _text(args.question, "question")
+        ans = bot.answer(question, article_ids=_known_ids(bot, args.articles))
         if args.json:
             print(json.dumps(answer_json(ans), indent=2, ensure_ascii=False))
         else:
@@ -117,18 +136,53 @@ def _run(args) -> int:
         chat(bot)
         return EXIT_OK
     if cmd == "status":
-        status = bot.status()
+        status = {**bot.status(), "health": bot.store.health()}
         if args.json:
             print(json.dumps(status, indent=2, default=str))
         else:
             for key, value in status.items():
-                if key != "settings":
+                if key not in ("settings", "health"):
                     print(f"{key:16} {value}")
+            print(f"{'health':16} {health_line(status['health'])}")
             print("settings:")
             for key, value in status["settings"].items():
                 print(f"  {key:18} {value}")
         return EXIT_OK
     raise AssertionError(cmd)
+
+
+def health_line(health: dict) -> str:
+    if not health["needs_sweep"]:
+        return "ok"
+    orphans = health["orphan_records"]
+    what = "a write was interrupted (a crash or a kill)" if health["interrupted_write"] else "records were left over"
+    return (f"needs a sweep: {what}; {orphans['chunks']} chunk and {orphans['sentences']} sentence records belong "
+            "to no current article. Answers ignore them; the next ingest or rebuild sweeps them away "
+            "(run: assistant rebuild)")
+
+
+def _text(value: str, what: str) -> str:
+    """An argument as given; bytes that are not UTF-8 reach Python as lone surrogates."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(f"the {what} is not valid UTF-8 text; check the terminal's encoding "
+                         "(e.g. LANG=C.UTF-8) and type it again") from None
+    return value
+
+
+def _known_ids(bot, ids: list[str] | None) -> list[str] | None:
+    """`--article` ids, each checked against the index: an unknown one is an error, not an empty answer."""
+    if not ids:
+        return None
+    ids = [_text(i, "article id") for i in ids]
+    known = sorted(a.id for a in bot.articles())
+    missing = [i for i in ids if i not in known]
+    if missing:
+        some = ", ".join(known[:10]) + (f" (and {len(known) - 10} more)" if len(known) > 10 else "")
+        raise InputError(f"no article with id {', '.join(repr(m) for m in missing)} in the index; "
+                         + (f"the index has: {some}" if known else "the index is empty"))
+    return ids
 
 
 def _progress():

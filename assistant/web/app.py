@@ -23,7 +23,7 @@ import gradio as gr
 
 from assistant.answering.condense import check_question
 from assistant.assistant import Assistant
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, ConfigError
 from assistant.records import Answer
 from assistant.settings import Settings
 from assistant.web import render
@@ -253,14 +253,33 @@ def launch_options(settings: Settings, host: str | None = None, port: int | None
     auth = tuple(settings.auth.split(":", 1)) if settings.auth else None
     return {
         "server_name": host or "127.0.0.1",
-        "server_port": port or int(os.getenv("ASSISTANT_PORT") or os.getenv("GRADIO_SERVER_PORT") or 7860),
+        "server_port": port or settings.port,
         "auth": auth, "auth_message": "Sign in with the user and password set in ASSISTANT_AUTH.",
         "max_file_size": f"{settings.max_file_mb:g}mb", "css": render.CSS, "theme": gr.themes.Soft(),
         "ssr_mode": False, "mcp_server": False, "show_error": False, "footer_links": ["api"], "run_history": False,
     }
 
 
-def serve(host: str | None = None, port: int | None = None, index_dir: str | None = None) -> None:
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def check_exposure(host: str, settings: Settings, allow_anonymous: bool = False) -> None:
+    """Beyond this machine, without a login, anyone who reaches the port can read, upload and remove
+    articles: refuse unless the person says that is what they want (`--allow-anonymous`)."""
+    if host in LOOPBACK or host.startswith("127.") or settings.auth:
+        return
+    if not allow_anonymous:
+        raise ConfigError(
+            f"--host {host} opens the web chat to the network, and ASSISTANT_AUTH is not set: anyone who can "
+            "reach this machine could read, upload and remove articles. Set ASSISTANT_AUTH=user:password, "
+            "or add --allow-anonymous if an open chat is what you want."
+        )
+    log.warning("SERVING ON %s WITHOUT A LOGIN (--allow-anonymous): anyone who can reach this machine can read, "
+                "upload and remove articles. Set ASSISTANT_AUTH=user:password to require one.", host)
+
+
+def serve(host: str | None = None, port: int | None = None, index_dir: str | None = None,
+          allow_anonymous: bool = False) -> None:
     """Start the web chat; with an empty index, index the articles folder first."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     for name in ("NO_PROXY", "no_proxy"):  # launch() calls its own URL; through a proxy that can hang
@@ -269,6 +288,7 @@ def serve(host: str | None = None, port: int | None = None, index_dir: str | Non
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = Settings.from_env(**({"index_dir": index_dir} if index_dir else {}))
+    check_exposure(host or "127.0.0.1", settings, allow_anonymous)
     bot = Assistant(settings=settings)
     if not bot.articles() and Path(settings.articles_dir).is_dir():
         report = bot.ingest([settings.articles_dir])
