@@ -54,3 +54,9 @@ class ModelTimeoutError(ModelError):
 
 class ModelUnavailableError(ModelError):
     """The model server could not be reached or failed (5xx)."""
+
+
+class LocalModelError(AssistantError):
+    """The bundled local model cannot be used: not installed, corrupt, no memory, or its server failed.
+
+    The answerer choice turns it into "falling back to extractive because <message>"."""
