@@ -70,7 +70,8 @@ class ServerConfig:
         threads = str(self.n_threads)
         args = ["--model", str(self.model_path), "--model_alias", self.alias, "--host", "127.0.0.1",
                 "--port", str(port), "--n_ctx", str(self.n_ctx), "--n_threads", threads,
-                "--n_threads_batch", threads, "--logits_all", "False", "--use_mlock", "False"]
+                "--n_threads_batch", threads, "--logits_all", "False", "--use_mlock", "False",
+                "--interrupt_requests", "False"]  # queue a second chat's request; never cut a streaming answer short
         if self.prompt_cache:
             args += ["--cache", "True", "--cache_type", "ram", "--cache_size", str(self.cache_bytes)]
         return args + list(self.extra_args)
@@ -119,6 +120,7 @@ class LlamaServer:
         self._lock = threading.Lock()
         self._deaths: deque[float] = deque()
         self._atexit_registered = False
+        self._last_exit = ""
         self.starts = 0
 
     @property
@@ -138,34 +140,45 @@ class LlamaServer:
         return self.is_running() and _models_answer(f"{self.base_url}/models", timeout)
 
     def ensure_running(self) -> str:
-        """Start the server if it is not running (first use, or it died) and return base_url."""
+        """Start the server if it is not running (first use, or it died) and return base_url.
+
+        A server that stopped or failed to start more than `max_restarts` times within
+        `restart_window` seconds is given up: every call raises LocalModelError until the window passes."""
         with self._lock:
             if self.is_running():
                 return self.base_url
             if self._process is not None:  # it was started and has died
-                code = self._process.returncode
+                log.warning("the local model server exited with code %s; starting it again", self._process.returncode)
+                self._last_exit = f"exit code {self._process.returncode}"
                 self._process = None
-                now = time.monotonic()
-                self._deaths.append(now)
-                while self._deaths and now - self._deaths[0] > self.config.restart_window:
-                    self._deaths.popleft()
-                log.warning("the local model server exited with code %s; starting it again", code)
-                if len(self._deaths) > self.config.max_restarts:
-                    raise LocalModelError(
-                        f"the local model server stopped {len(self._deaths)} times in the last "
-                        f"{self.config.restart_window / 60:.0f} minutes (last exit code {code}); it is not started "
-                        f"again. See {self.config.log_path}.")
-            self._start()
+                self._deaths.append(time.monotonic())
+            now = time.monotonic()
+            while self._deaths and now - self._deaths[0] > self.config.restart_window:
+                self._deaths.popleft()
+            if len(self._deaths) > self.config.max_restarts:
+                raise LocalModelError(
+                    f"the local model server stopped {len(self._deaths)} times in the last "
+                    f"{self.config.restart_window / 60:.0f} minutes (last: {self._last_exit}); it is not started "
+                    f"again for now. See {self.config.log_path}.")
+            self._preflight()  # no model file or not enough memory: refused, not counted as a crash
+            try:
+                self._start()
+            except LocalModelError as exc:
+                self._deaths.append(time.monotonic())
+                self._last_exit = "failed to start"
+                raise exc from None
             return self.base_url
 
     def start(self) -> str:
         return self.ensure_running()
 
+    def _preflight(self) -> None:
+        if not Path(self.config.model_path).is_file():
+            raise LocalModelError(f"the local model file {self.config.model_path} does not exist.")
+        check_free_memory(self.config.min_free_bytes)
+
     def _start(self) -> None:
         config = self.config
-        if not Path(config.model_path).is_file():
-            raise LocalModelError(f"the local model file {config.model_path} does not exist.")
-        check_free_memory(config.min_free_bytes)
         config.log_path.parent.mkdir(parents=True, exist_ok=True)
         port = free_port()
         command = [sys.executable, "-c", _CHILD, str(os.getpid()), *config.arguments(port)]
