@@ -279,6 +279,22 @@ def test_the_server_starts_answers_and_is_restarted_after_a_crash(small_server, 
     assert not small_server.is_running() and gone(second)
 
 
+@pytest.mark.localmodel
+def test_with_too_little_memory_for_the_prompt_cache_the_server_starts_without_it(small_server, tmp_path):
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text("MemTotal:        4000000 kB\nMemAvailable:    1000000 kB\n")  # 1.0 GB free
+    server = LlamaServer(replace(small_server.config, meminfo=meminfo, min_free_bytes=500_000_000,
+                                 cache_min_free_bytes=2_000_000_000))
+    try:
+        assert models_answer(server.ensure_running()) == ["local"]
+        assert not server.prompt_cache_active
+        assert "Using ram cache" not in small_server.config.log_path.read_text()
+    finally:
+        server.stop()
+    assert small_server.ensure_running() and small_server.prompt_cache_active  # with room, the cache is on
+    assert "Using ram cache" in small_server.config.log_path.read_text()
+
+
 def stream_finish_reason(base_url: str, started: threading.Event | None = None) -> str | None:
     """Stream one answer; the finish_reason of its last chunk (None when the stream was cut short)."""
     body = json.dumps({"model": "local", "messages": [{"role": "user", "content": "Count from 1 to 100."}],

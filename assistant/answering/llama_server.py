@@ -35,7 +35,10 @@ from assistant.settings import Settings
 log = logging.getLogger(__name__)
 
 MODEL_ALIAS = "local"
-MIN_FREE_BYTES = 2_200_000_000  # the 1.5B Q4_K_M model with a 4096-token context stays under ~1.9 GB resident
+MIN_FREE_BYTES = 2_200_000_000  # the 1.5B Q4_K_M model with a 4096-token context: ~1.9-2.0 GB resident
+# With the prompt cache each saved state also holds a copy of llama-cpp-python's logits buffer (n_batch x vocab
+# floats: 78 MB at n_batch 128 for Qwen2.5) that the cache's byte limit does not count: allow ~0.6 GB more.
+CACHE_MIN_FREE_BYTES = 2_800_000_000
 
 # Runs in the child: exit when the parent goes away (even on kill -9), then run llama_cpp.server.
 _CHILD = """\
@@ -58,21 +61,24 @@ class ServerConfig:
     alias: str = MODEL_ALIAS
     n_ctx: int = 4096
     n_threads: int = field(default_factory=lambda: max(1, min(os.cpu_count() or 1, 4)))
+    n_batch: int = 128  # also the size of the logits buffer each cached state copies (see CACHE_MIN_FREE_BYTES)
     prompt_cache: bool = True  # keep the states of earlier prompts, so a repeated prefix is not evaluated again
-    cache_bytes: int = 512 * 1024 * 1024
+    cache_bytes: int = 64 * 1024 * 1024  # counts KV state only (~29 KB per token): about two answer prompts
     extra_args: tuple[str, ...] = ()
     start_timeout: float = 120.0
-    min_free_bytes: int = MIN_FREE_BYTES
+    min_free_bytes: int = MIN_FREE_BYTES  # below this the server is not started
+    cache_min_free_bytes: int = CACHE_MIN_FREE_BYTES  # below this it is started without the prompt cache
+    meminfo: Path = Path("/proc/meminfo")
     max_restarts: int = 3  # within restart_window seconds; then the server is given up
     restart_window: float = 600.0
 
-    def arguments(self, port: int) -> list[str]:
+    def arguments(self, port: int, prompt_cache: bool | None = None) -> list[str]:
         threads = str(self.n_threads)
         args = ["--model", str(self.model_path), "--model_alias", self.alias, "--host", "127.0.0.1",
-                "--port", str(port), "--n_ctx", str(self.n_ctx), "--n_threads", threads,
+                "--port", str(port), "--n_ctx", str(self.n_ctx), "--n_batch", str(self.n_batch), "--n_threads", threads,
                 "--n_threads_batch", threads, "--logits_all", "False", "--use_mlock", "False",
                 "--interrupt_requests", "False"]  # queue a second chat's request; never cut a streaming answer short
-        if self.prompt_cache:
+        if self.prompt_cache if prompt_cache is None else prompt_cache:
             args += ["--cache", "True", "--cache_type", "ram", "--cache_size", str(self.cache_bytes)]
         return args + list(self.extra_args)
 
@@ -122,6 +128,7 @@ class LlamaServer:
         self._atexit_registered = False
         self._last_exit = ""
         self.starts = 0
+        self.prompt_cache_active = False
 
     @property
     def base_url(self) -> str:
@@ -160,9 +167,9 @@ class LlamaServer:
                     f"the local model server stopped {len(self._deaths)} times in the last "
                     f"{self.config.restart_window / 60:.0f} minutes (last: {self._last_exit}); it is not started "
                     f"again for now. See {self.config.log_path}.")
-            self._preflight()  # no model file or not enough memory: refused, not counted as a crash
+            use_cache = self._preflight()  # no model file or not enough memory: refused, not counted as a crash
             try:
-                self._start()
+                self._start(use_cache)
             except LocalModelError as exc:
                 self._deaths.append(time.monotonic())
                 self._last_exit = "failed to start"
@@ -172,22 +179,31 @@ class LlamaServer:
     def start(self) -> str:
         return self.ensure_running()
 
-    def _preflight(self) -> None:
-        if not Path(self.config.model_path).is_file():
-            raise LocalModelError(f"the local model file {self.config.model_path} does not exist.")
-        check_free_memory(self.config.min_free_bytes)
+    def _preflight(self) -> bool:
+        """Refuse a missing model file or too little memory; whether there is room for the prompt cache."""
+        config = self.config
+        if not Path(config.model_path).is_file():
+            raise LocalModelError(f"the local model file {config.model_path} does not exist.")
+        check_free_memory(config.min_free_bytes, config.meminfo)
+        available = free_memory_bytes(config.meminfo)
+        if config.prompt_cache and available is not None and available < config.cache_min_free_bytes:
+            log.warning("only %.1f GB of memory is free: the local model starts without its prompt cache "
+                        "(slower follow-ups)", available / 1e9)
+            return False
+        return config.prompt_cache
 
-    def _start(self) -> None:
+    def _start(self, use_cache: bool) -> None:
         config = self.config
         config.log_path.parent.mkdir(parents=True, exist_ok=True)
         port = free_port()
-        command = [sys.executable, "-c", _CHILD, str(os.getpid()), *config.arguments(port)]
+        command = [sys.executable, "-c", _CHILD, str(os.getpid()), *config.arguments(port, use_cache)]
         with open(config.log_path, "ab") as log_file:
             log_file.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} starting on port {port}\n".encode())
             log_file.flush()
             process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log_file,
                                        stderr=subprocess.STDOUT, start_new_session=True)
         self._process, self._port = process, port
+        self.prompt_cache_active = use_cache
         self.starts += 1
         if not self._atexit_registered:
             atexit.register(self.stop)
