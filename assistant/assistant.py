@@ -33,7 +33,7 @@ class Assistant:
         self.store = Store(make_client(settings), self.embedder, settings)
         self.indexer = Indexer(self.store)
         self.retriever = Retriever(self.store, settings)
-        self.condenser, self.answerer = build_answering(settings, self.embedder, self.retriever)
+        self.condenser, self.answerer, self.choice = build_answering(settings, self.embedder, self.retriever)
 
     # ---- indexing
     def ingest(self, paths: Iterable[str | Path] | str | Path, progress: Progress | None = None) -> IngestReport:
@@ -61,7 +61,8 @@ class Assistant:
                 "source": rec.get("source", ""), "sentences": sentences}
 
     def status(self) -> dict[str, Any]:
-        return {"settings": self.settings.masked(), "answerer": self.answerer.name, "backend": self.answerer.backend,
+        return {"settings": self.settings.masked(), "answerer": self.answerer.name,
+                "answerer_reason": self.choice.reason, "backend": self.answerer.backend,
                 "embedding_model": self.embedder.model_name, "embedding_dim": self.embedder.dimension,
                 "index": self.settings.chroma_url or str(Path(self.settings.index_dir).resolve()),
                 **self.store.counts()}
@@ -82,7 +83,7 @@ class Assistant:
         turns = normalise_history(history)
         scope = check_article_ids(article_ids)
         trace = Trace(question=question, answerer=self.answerer.name, backend=self.answerer.backend,
-                      article_ids=scope or [])
+                      article_ids=scope or [], notes=[f"answerer: {self.choice}"])
         t = time.perf_counter()
         query, trace.condense = self.condenser.condense(question, turns)
         trace.timings_ms["condense"] = round((time.perf_counter() - t) * 1000, 1)

@@ -58,3 +58,9 @@ class ModelUnavailableError(ModelError):
 
 class AnswerMissingError(AssistantError):
     """An answerer ended without a final answer (a bug, reported rather than hidden)."""
+
+
+class LocalModelError(AssistantError):
+    """The bundled local model cannot be used: not installed, corrupt, no memory, or its server failed.
+
+    The answerer choice turns it into "falling back to extractive because <message>"."""

@@ -105,6 +105,8 @@ class Settings:
     prompts_dir: str = str(PROMPTS_DIR)
     auth: str | None = None  # "user:password" for the web chat
     port: int = 7860  # the web chat's port
+    answerer: str | None = None  # "local", "openai" or "extractive"; None: chosen by answering.choice
+    model_cache: str | None = None  # directory of the joined local model; None: the user's cache dir
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -124,6 +126,8 @@ class Settings:
             prompts_dir=_get(env, "ASSISTANT_PROMPTS_DIR", str(PROMPTS_DIR)),
             auth=_get(env, "ASSISTANT_AUTH"),
             **numbers,
+            answerer=_get(env, "ASSISTANT_ANSWERER"),
+            model_cache=_get(env, "ASSISTANT_MODEL_CACHE"),
         )
         settings = replace(settings, **overrides) if overrides else settings
         settings.validate()

@@ -11,6 +11,10 @@ import pytest
 from assistant import Assistant, Settings
 from assistant.embeddings import OnnxMiniLM
 
+# Tests that read the environment (the CLI, the web app, subprocesses) answer offline unless they ask for a
+# model: the local model, when installed, would otherwise be chosen by default. Its tests set their own.
+os.environ["ASSISTANT_ANSWERER"] = "extractive"
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = ROOT / "articles"
 SAMPLE_ID = "ecuador-gangs-terrorist-designation"
@@ -23,8 +27,10 @@ def embedder():
 
 @pytest.fixture
 def settings(tmp_path):
-    """Offline defaults with the index in tmp_path, whatever the developer's environment says."""
-    return Settings.from_env(env={}, index_dir=str(tmp_path / "index"), articles_dir=str(tmp_path / "articles"))
+    """Offline defaults with the index in tmp_path, whatever the developer's environment says; the extractive
+    answerer even where the local model is installed (its own tests ask for it: the `localmodel` marker)."""
+    return Settings.from_env(env={"ASSISTANT_ANSWERER": "extractive"}, index_dir=str(tmp_path / "index"),
+                             articles_dir=str(tmp_path / "articles"))
 
 
 @pytest.fixture
@@ -39,6 +45,8 @@ def make_bot(settings, embedder):
     def make(**overrides):
         from dataclasses import replace
 
+        if ("openai_base_url" in overrides or "openai_api_key" in overrides) and "answerer" not in overrides:
+            overrides["answerer"] = None  # a model server was given: the automatic choice takes it
         return Assistant(settings=replace(settings, **overrides) if overrides else settings, embedder=embedder)
 
     return make

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from assistant.answering.base import Answerer, Condenser
 from assistant.answering.chat_model import build_chat_model
+from assistant.answering.choice import AnswererChoice, choose_answerer, fall_back
 from assistant.answering.condense import OfflineCondenser
 from assistant.answering.extractive import DEFAULT_THRESHOLD, ExtractiveAnswerer
+from assistant.answering.llama_server import MODEL_ALIAS, LlamaServer, local_server
+from assistant.answering.local_model import cache_dir_for
 from assistant.answering.model_answerer import ModelAnswerer
 from assistant.answering.model_condense import ModelCondenser
 from assistant.answering.prompts import Prompts
 from assistant.answering.retrieval import Retriever
 from assistant.embeddings import CachedEmbedder
+from assistant.errors import LocalModelError, ModelTimeoutError, ModelUnavailableError
 from assistant.settings import Settings
 
+LOCAL_BACKEND = "local model Qwen2.5-Coder-1.5B-Instruct Q4_K_M (llama.cpp)"
 ANSWER_MAX_TOKENS = 384
 CONDENSE_MAX_TOKENS = 96
 
@@ -24,12 +30,44 @@ def build_extractive(settings: Settings) -> ExtractiveAnswerer:
     return ExtractiveAnswerer(threshold)
 
 
-def build_answering(settings: Settings, embedder: Any, retriever: Retriever) -> tuple[Condenser, Answerer]:
+def build_answering(settings: Settings, embedder: Any,
+                    retriever: Retriever) -> tuple[Condenser, Answerer, AnswererChoice]:
+    """The condenser and answerer the settings choose (`choice.choose_answerer`), and that choice."""
+    choice = choose_answerer(settings)
     extractive = build_extractive(settings)
-    if not settings.uses_llm:
-        return OfflineCondenser(), extractive
-    return build_model_answering(settings, embedder, retriever, extractive, name="openai", model=settings.chat_model,
-                                 base_url=settings.openai_base_url, api_key=settings.openai_api_key)
+    if choice.name == "openai":
+        condenser, answerer = build_model_answering(settings, embedder, retriever, extractive, name="openai",
+                                                    model=settings.chat_model, base_url=settings.openai_base_url,
+                                                    api_key=settings.openai_api_key)
+        return condenser, answerer, choice
+    if choice.name == "local":
+        try:
+            server = shared_local_server(settings)
+        except LocalModelError as exc:  # the model file is missing or wrong: say why, answer offline
+            return OfflineCondenser(), extractive, fall_back(choice, exc)
+
+        def connect() -> str:
+            return server.ensure_running()  # started on first use; restarted if it died
+
+        condenser, answerer = build_model_answering(
+            settings, embedder, retriever, extractive, name="local", model=MODEL_ALIAS, base_url=None, api_key=None,
+            backend=LOCAL_BACKEND, condense=False, connect=connect,
+            fallback_on=(ModelTimeoutError, ModelUnavailableError, LocalModelError))
+        return condenser, answerer, choice
+    return OfflineCondenser(), extractive, choice
+
+
+_servers: dict[str, LlamaServer] = {}
+_servers_lock = threading.Lock()
+
+
+def shared_local_server(settings: Settings) -> LlamaServer:
+    """One llama.cpp child per model file per process, shared by every Assistant (tests, the web app)."""
+    key = str(cache_dir_for(settings.model_cache))
+    with _servers_lock:
+        if key not in _servers:
+            _servers[key] = local_server(settings)
+        return _servers[key]
 
 
 def build_model_answering(settings: Settings, embedder: Any, retriever: Retriever, extractive: ExtractiveAnswerer, *,
@@ -42,16 +80,17 @@ def build_model_answering(settings: Settings, embedder: Any, retriever: Retrieve
     user = prompts.load("answer_user", required={"sources", "question"})
     condense_prompt = prompts.load("condense", required={"history", "question"})
 
-    def chat(streaming: bool, max_tokens: int, retries: int):
-        return build_chat_model(model, base_url, api_key, settings.request_timeout, retries,
+    def chat(url: str | None, streaming: bool, max_tokens: int, retries: int) -> Any:
+        return build_chat_model(model, url, api_key, settings.request_timeout, retries,
                                 streaming=streaming, max_tokens=max_tokens)
 
-    where = base_url or "api.openai.com"
-    # no retries inside a streamed answer: the whole answer is bounded by the timeout, not each try
-    answerer = ModelAnswerer(name, backend or f"chat model {model}", chat(True, ANSWER_MAX_TOKENS, 0), where,
-                             (system, user), extractive, CachedEmbedder(embedder), retriever,
-                             deadline_s=settings.request_timeout, retries=settings.max_retries,
-                             **options)
-    condenser: Condenser = (ModelCondenser(chat(False, CONDENSE_MAX_TOKENS, settings.max_retries), condense_prompt)
-                            if condense else OfflineCondenser())
+    def streaming_chat(url: str | None) -> Any:
+        # no retries inside the client: the answer as a whole is bounded by the timeout, not each try
+        return chat(url, True, ANSWER_MAX_TOKENS, 0)
+
+    answerer = ModelAnswerer(name, backend or f"chat model {model}", streaming_chat, base_url, (system, user),
+                             extractive, CachedEmbedder(embedder), retriever, deadline_s=settings.request_timeout,
+                             retries=settings.max_retries, **options)
+    condenser: Condenser = (ModelCondenser(chat(base_url, False, CONDENSE_MAX_TOKENS, settings.max_retries),
+                                           condense_prompt) if condense else OfflineCondenser())
     return condenser, answerer

@@ -18,6 +18,7 @@ The trace records which of these happened (`decision.method` and `decision.reaso
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -30,7 +31,7 @@ from assistant.answering.model_condense import history_text
 from assistant.answering.prompts import Prompt
 from assistant.answering.retrieval import Retrieval, Retriever
 from assistant.answering.verify import NOT_IN_ARTICLES, Verified, split_answer, verify
-from assistant.errors import ModelError, ModelRateLimitError, ModelTimeoutError, ModelUnavailableError
+from assistant.errors import AssistantError, ModelRateLimitError, ModelTimeoutError, ModelUnavailableError
 from assistant.records import Answer, ScoredSentence, Trace, Turn
 
 log = logging.getLogger(__name__)
@@ -40,19 +41,26 @@ OVERRULE_BAR = 1.05  # a model's refusal gives way to an extractive answer this 
 
 
 class ModelAnswerer:
-    def __init__(self, name: str, backend: str, chat: Any, where: str, prompts: tuple[Prompt, Prompt],
-                 extractive: ExtractiveAnswerer, embedder: Any, retriever: Retriever, *, deadline_s: float,
-                 retries: int = 2, fallback_on: tuple[type[ModelError], ...] = (ModelTimeoutError,),
-                 before_call: Callable[[], None] | None = None):
-        self.name, self.backend, self.where = name, backend, where
-        self.chat = chat
+    def __init__(self, name: str, backend: str, make_chat: Callable[[str | None], Any], base_url: str | None,
+                 prompts: tuple[Prompt, Prompt], extractive: ExtractiveAnswerer, embedder: Any, retriever: Retriever,
+                 *, deadline_s: float, retries: int = 2,
+                 fallback_on: tuple[type[AssistantError], ...] = (ModelTimeoutError,),
+                 connect: Callable[[], str] | None = None):
+        """`make_chat(base_url)` builds the streaming chat client; `connect()`, when given, is called before each
+        answer and returns the server's base URL (the local model's server starts on first use, and may come
+        back on another port after a crash)."""
+        self.name, self.backend = name, backend
+        self.make_chat, self.base_url = make_chat, base_url
+        self.chat = make_chat(base_url) if connect is None else None
+        self.where = base_url or "api.openai.com"
         self.system_prompt, self.user_prompt = prompts
         self.extractive = extractive
         self.embedder = embedder
         self.retriever = retriever
         self.deadline_s, self.retries = deadline_s, retries
         self.fallback_on = fallback_on
-        self.before_call = before_call  # e.g. make sure the local model server is up
+        self.connect = connect
+        self._chat_lock = threading.Lock()
 
     def answer(self, retrieval: Retrieval, turns: list[Turn], trace: Trace) -> Iterator[str | Answer]:
         shown = context.choose(retrieval, self.retriever)
@@ -69,9 +77,8 @@ class ModelAnswerer:
         raw = ""
         emitted = ""
         try:
-            if self.before_call is not None:
-                self.before_call()
-            for raw in self._generate(messages):
+            chat = self._client()
+            for raw in self._generate(chat, messages):
                 ready = _complete_part(raw)
                 if ready and len(ready) > len(emitted):
                     so_far = verify(ready, shown, self.embedder, question).text
@@ -100,13 +107,22 @@ class ModelAnswerer:
         user = self.user_prompt.render(sources=format_sources(shown), conversation=conversation, question=question)
         return [("system", system), ("user", user)]
 
-    def _generate(self, messages: list[tuple[str, str]]) -> Iterator[str]:
+    def _client(self) -> Any:
+        if self.connect is None:
+            return self.chat
+        url = self.connect()
+        with self._chat_lock:
+            if self.chat is None or url != self.base_url:
+                self.chat, self.base_url, self.where = self.make_chat(url), url, url
+            return self.chat
+
+    def _generate(self, chat: Any, messages: list[tuple[str, str]]) -> Iterator[str]:
         """The model's text so far, after each delta. The answer as a whole is bounded by `deadline_s`;
         a refused or failed call is tried again (`retries`) only while no text has come and time is left."""
         started, text, attempt = time.monotonic(), "", 0
         while True:
             try:
-                for delta in stream_text(self.chat, messages, self.where):
+                for delta in stream_text(chat, messages, self.where):
                     text += delta
                     yield text
                     if time.monotonic() - started > self.deadline_s:

