@@ -257,7 +257,8 @@ def small_server(tmp_path):
     if not llama_ok:
         pytest.skip(llama_reason)
     server = LlamaServer(ServerConfig(model_path=smollm2(), log_path=tmp_path / "llama.log", n_ctx=1024,
-                                      cache_bytes=64 * 1024 * 1024, min_free_bytes=300_000_000))
+                                      prompt_cache=True, cache_bytes=64 * 1024 * 1024, min_free_bytes=300_000_000,
+                                      cache_min_free_bytes=600_000_000))
     yield server
     server.stop()
 
