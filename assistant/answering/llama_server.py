@@ -35,6 +35,7 @@ from assistant.settings import Settings
 log = logging.getLogger(__name__)
 
 MODEL_ALIAS = "local"
+LOG_MAX_BYTES = 20 * 1024 * 1024
 MIN_FREE_BYTES = 2_200_000_000  # the 1.5B Q4_K_M model with a 4096-token context: ~1.9-2.0 GB resident
 # `--cache` (off by default): every state it saves also holds a copy of llama-cpp-python's logits buffer, n_batch x
 # vocab floats (311 MB at n_batch 512 for Qwen2.5, 78 MB at 128), which its byte limit does not count, so it grows
@@ -197,6 +198,8 @@ class LlamaServer:
     def _start(self, use_cache: bool) -> None:
         config = self.config
         config.log_path.parent.mkdir(parents=True, exist_ok=True)
+        if config.log_path.exists() and config.log_path.stat().st_size > LOG_MAX_BYTES:  # keep one older log
+            os.replace(config.log_path, config.log_path.with_name(config.log_path.name + ".1"))
         port = free_port()
         command = [sys.executable, "-c", _CHILD, str(os.getpid()), *config.arguments(port, use_cache)]
         with open(config.log_path, "ab") as log_file:
