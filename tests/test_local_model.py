@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answering import local_model
+from assistant.answering import llama_server, local_model
 from assistant.answering.choice import choose_answerer, fall_back, llama_server_status
 from assistant.answering.llama_server import LlamaServer, ServerConfig, check_free_memory
 from assistant.answering.local_model import (
@@ -257,7 +257,8 @@ def small_server(tmp_path):
     if not llama_ok:
         pytest.skip(llama_reason)
     server = LlamaServer(ServerConfig(model_path=smollm2(), log_path=tmp_path / "llama.log", n_ctx=1024,
-                                      cache_bytes=64 * 1024 * 1024, min_free_bytes=300_000_000))
+                                      prompt_cache=True, cache_bytes=64 * 1024 * 1024, min_free_bytes=300_000_000,
+                                      cache_min_free_bytes=600_000_000))
     yield server
     server.stop()
 
@@ -342,9 +343,11 @@ def test_a_server_that_keeps_crashing_is_given_up_with_a_message(small_server):
 
 
 @pytest.mark.localmodel
-def test_a_file_that_is_not_a_model_stops_the_server_with_the_reason(tmp_path):
+def test_a_file_that_is_not_a_model_stops_the_server_with_the_reason(tmp_path, monkeypatch):
     if not llama_ok:
         pytest.skip(llama_reason)
+    monkeypatch.setattr(llama_server, "LOG_MAX_BYTES", 100)
+    (tmp_path / "llama.log").write_text("an old, long log\n" * 10)  # over the limit: kept as llama.log.1
     bad = tmp_path / "bad.gguf"
     bad.write_bytes(b"not a model" * 100)
     server = LlamaServer(ServerConfig(model_path=bad, log_path=tmp_path / "llama.log", min_free_bytes=0))
@@ -352,6 +355,8 @@ def test_a_file_that_is_not_a_model_stops_the_server_with_the_reason(tmp_path):
         server.ensure_running()
     assert str(tmp_path / "llama.log") in str(info.value) and not server.is_running()
     assert "failed to load model" in str(info.value) or "error" in str(info.value).lower()  # the log's reason
+    assert (tmp_path / "llama.log.1").read_text().startswith("an old, long log")
+    assert "an old, long log" not in (tmp_path / "llama.log").read_text()
 
 
 HOST = """\
