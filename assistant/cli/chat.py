@@ -8,8 +8,15 @@ from assistant.errors import AssistantError
 from assistant.records import Answer
 
 
-def chat(bot, read=input, write=print) -> None:
-    write(f"Article Assistant ({bot.answerer.backend}); {len(bot.articles())} articles. "
+def chat(bot, read=input, write=print, article_ids: list[str] | None = None) -> None:
+    infos = bot.articles()
+    article_ids = bot.check_scope(article_ids)  # an unknown id fails now, not at the first question
+    if article_ids:
+        known = {a.id: a.title for a in infos}
+        about = "about " + "; ".join(f'"{known[a]}" ({a})' for a in article_ids)
+    else:
+        about = f"about all {len(infos)} articles"
+    write(f"Article Assistant ({bot.answerer.backend}); asking {about}. "
           "Ask a question; an empty line or Ctrl-D ends.")
     history: list[tuple[str, str]] = []
     while True:
@@ -21,7 +28,7 @@ def chat(bot, read=input, write=print) -> None:
             break
         try:
             final = None
-            for event in bot.stream(question, history=history):
+            for event in bot.stream(question, history=history, article_ids=article_ids):
                 if isinstance(event, Answer):
                     final = event
                 else:
