@@ -253,3 +253,18 @@ def test_model_condenser_skips_a_question_that_stands_on_its_own(llm_many, serve
     assert ans.trace.condense["follow_up"] is False and ans.trace.standalone_question == "What did Trump say about " \
         "Venezuela?"
     assert ans.answered and VENEZUELA in ans.citations[0].text
+
+
+@pytest.mark.llama
+@pytest.mark.parametrize("question", ["Summarize the article", "Who are the main people in the article?"])
+def test_real_small_model_summary_cites_only_the_article(make_bot, articles_dir, llama_url, question):
+    """SmolLM2 via llama.cpp (started by scripts/test): whatever it writes, the summary is answered and every
+    citation is a verbatim sentence of the article; unsupported output falls back to the extractive summary."""
+    write_articles(articles_dir, 2)
+    bot = make_bot(openai_base_url=llama_url, openai_api_key="none", chat_model="local", request_timeout=120,
+                   max_retries=1)
+    bot.ingest([articles_dir])
+    ans = bot.answer(question, article_ids=[SAMPLE_ID])
+    assert_answer_contract(bot, ans)
+    assert ans.answered and cited_ids(ans) == {SAMPLE_ID} and ans.trace.raw_model_output is not None
+    assert ans.trace.decision.method in ("summary (model, verified)", "summary (extractive fallback)")

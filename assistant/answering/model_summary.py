@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from assistant.answering.base import pieces
+from assistant.answering.base import Summarizer, pieces
 from assistant.answering.chat_model import build_chat_model, content, stream_text
 from assistant.answering.intent import Intent
 from assistant.answering.prompts import Prompt, Prompts
@@ -32,7 +32,7 @@ SUMMARY_MAX_TOKENS = 320
 BEGIN, END = "<<<ARTICLE SENTENCES>>>", "<<<END OF ARTICLE SENTENCES>>>"
 
 
-def build_summarizer(settings: Settings, store: Store, embedder: Any):
+def build_summarizer(settings: Settings, store: Store, embedder: Any) -> Summarizer:
     """The extractive summariser offline; with a chat model configured, the model's, falling back to it."""
     extractive = ExtractiveSummarizer(store)
     if not settings.uses_llm:

@@ -59,6 +59,7 @@ class ExtractiveSummarizer:
 
     def __init__(self, store: Store):
         self.store = store
+        self._newest: tuple[int, list[str], dict[str, str]] | None = None  # (generation, ids newest first, titles)
 
     def summarize(self, question: str, intent: Intent, scope: Sequence[str] | None,
                   trace: Trace) -> Iterator[str | Answer]:
@@ -69,30 +70,39 @@ class ExtractiveSummarizer:
 
     # ---- which articles
     def scope(self, scope: Sequence[str] | None, intent: Intent) -> Scope:
-        infos = self.store.article_infos()
-        if not infos:
+        if scope:  # the person's choice: read just those records (no scan of the whole index)
+            records = self.store.article_records(list(scope), with_text=False)
+            ids = [i for i in scope if i in records][:MAX_ARTICLES]
+            return Scope([self._load(i, records[i]) for i in ids], "", "the articles in scope")
+        newest, titles = self._by_recency()
+        if not newest:
             raise IndexEmptyError("no articles are indexed yet: add some with `assistant ingest PATH` or "
                                   "`assistant rebuild`, or upload them in the web chat")
-        if scope:
-            ids, note, rule = [i for i in scope if i in infos], "", "the articles in scope"
-        elif len(infos) == 1:
-            ids, note, rule = list(infos), "", "the only indexed article"
+        if len(newest) == 1:
+            ids, note, rule = newest, "", "the only indexed article"
+        elif intent.wants_all:
+            ids, rule = newest, "every indexed article (the question asks for them all)"
+            note = ("" if len(ids) <= MAX_ARTICLES else
+                    f"You have {len(ids)} articles indexed; these are the {MAX_ARTICLES} most recently added. ")
         else:
-            newest = sorted(infos, key=lambda i: (-_added(infos[i].source), infos[i].title.lower()))
-            if intent.wants_all:
-                ids, rule = newest, "every indexed article (the question asks for them all)"
-                note = ("" if len(ids) <= MAX_ARTICLES else
-                        f"You have {len(ids)} articles indexed; these are the {MAX_ARTICLES} most recently added. ")
-            else:
-                ids, rule = newest[:1], "the most recently added article (no article was picked)"
-                note = (f"You have {len(infos)} articles indexed and did not pick one, so this is about the most "
-                        f"recently added, \"{infos[newest[0]].title}\". Pick another article to ask about it "
-                        "(the article menu in the web chat, --article ID in the terminal). ")
-        return Scope([self._load(i, infos[i].content_hash) for i in ids[:MAX_ARTICLES]], note, rule)
+            ids, rule = newest[:1], "the most recently added article (no article was picked)"
+            note = (f"You have {len(newest)} articles indexed and did not pick one, so this is about the most "
+                    f"recently added, \"{titles[newest[0]]}\". Pick another article to ask about it "
+                    "(the article menu in the web chat, --article ID in the terminal). ")
+        records = self.store.article_records(ids[:MAX_ARTICLES], with_text=False)
+        return Scope([self._load(i, records[i]) for i in ids[:MAX_ARTICLES] if i in records], note, rule)
 
-    def _load(self, article_id: str, content_hash: str) -> ArticleText:
-        record = self.store.article_records([article_id], with_text=False).get(article_id, {})
-        stored = self.store.sentences_of(article_id, content_hash, with_vectors=True)
+    def _by_recency(self) -> tuple[list[str], dict[str, str]]:
+        """Article ids, most recently added (newest source file) first; read again only when the index changed."""
+        generation = self.store.state()["generation"]
+        if self._newest is None or self._newest[0] != generation:
+            infos = self.store.article_infos()
+            ids = sorted(infos, key=lambda i: (-_added(infos[i].source), infos[i].title.lower()))
+            self._newest = (generation, ids, {i: infos[i].title for i in ids})
+        return self._newest[1], self._newest[2]
+
+    def _load(self, article_id: str, record: dict) -> ArticleText:
+        stored = self.store.sentences_of(article_id, str(record.get("content_hash", "")), with_vectors=True)
         vectors = np.asarray([s.vector for s in stored], dtype=np.float32).reshape(len(stored), -1)
         return ArticleText(article_id, str(record.get("title", article_id)), str(record.get("published") or ""),
                            [s.sentence for s in stored], vectors)
