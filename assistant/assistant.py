@@ -8,13 +8,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from assistant.answering import intent as whole_article
 from assistant.answering.condense import check_article_ids, check_question, normalise_history
-from assistant.answering.factory import build_answering
+from assistant.answering.factory import build_answering, chat_client
+from assistant.answering.model_summary import SUMMARY_MAX_TOKENS, build_summarizer
 from assistant.answering.retrieval import Retriever
 from assistant.embeddings import Embedder, build_embedder
 from assistant.errors import AnswerMissingError, InputError
 from assistant.indexing.indexer import Indexer, Progress
-from assistant.records import Answer, ArticleInfo, IngestReport, Trace
+from assistant.records import Answer, ArticleInfo, IngestReport, Query, Trace
 from assistant.settings import Settings
 from assistant.store import Store, make_client
 
@@ -34,6 +36,8 @@ class Assistant:
         self.indexer = Indexer(self.store)
         self.retriever = Retriever(self.store, settings)
         self.condenser, self.answerer, self.choice = build_answering(settings, self.embedder, self.retriever)
+        self.summarizer = build_summarizer(settings, self.store, self.embedder,
+                                           chat_client(settings, self.choice, SUMMARY_MAX_TOKENS))
 
     # ---- indexing
     def ingest(self, paths: Iterable[str | Path] | str | Path, progress: Progress | None = None) -> IngestReport:
@@ -75,24 +79,43 @@ class Assistant:
                 return event
         raise AnswerMissingError("the answerer finished without an answer; this is a bug: please report it")
 
+    def check_scope(self, article_ids: Sequence[str] | None) -> list[str] | None:
+        """The article ids to ask about (None: all); every one must be indexed, or a clear InputError."""
+        scope = check_article_ids(article_ids)
+        if scope:
+            missing = sorted(set(scope) - set(self.store.article_records(scope, with_text=False)))
+            if missing:
+                raise InputError(f"no such article: {', '.join(repr(m) for m in missing)} is not in the index; "
+                                 "an article's id is its file name without the extension (or its JSON 'id'); "
+                                 "the web chat lists them")
+        return scope
+
     def stream(self, question: str, history: Sequence[Any] | None = None,
                article_ids: Sequence[str] | None = None) -> Iterator[str | Answer]:
         """Text deltas as they are produced, then the final `Answer` (verified citations, full trace)."""
         started = time.perf_counter()
         question = check_question(question)
         turns = normalise_history(history)
-        scope = check_article_ids(article_ids)
+        scope = self.check_scope(article_ids)
         trace = Trace(question=question, answerer=self.answerer.name, backend=self.answerer.backend,
                       article_ids=scope or [], notes=[f"answerer: {self.choice}"])
         t = time.perf_counter()
-        query, trace.condense = self.condenser.condense(question, turns)
+        intent = whole_article.detect(question, self.embedder)  # a whole-article question needs no condensing
+        query, trace.condense = ((Query(question, question), {"used": False, "reason": f"whole-article question "
+                                                              f"({intent.kind}, by {intent.how})"})
+                                 if intent else self.condenser.condense(question, turns))
         trace.timings_ms["condense"] = round((time.perf_counter() - t) * 1000, 1)
         trace.standalone_question, trace.context = query.standalone, query.context
-        retrieval = self.retriever.retrieve(query, scope)
-        trace.passages, trace.sentences = retrieval.passages_trace(), retrieval.sentences_trace()
-        trace.timings_ms.update(retrieval.timings_ms())
         t = time.perf_counter()
-        for event in self.answerer.answer(retrieval, turns, trace):
+        if intent:
+            events = self.summarizer.summarize(question, intent, scope, trace)
+        else:
+            retrieval = self.retriever.retrieve(query, scope)
+            trace.passages, trace.sentences = retrieval.passages_trace(), retrieval.sentences_trace()
+            trace.timings_ms.update(retrieval.timings_ms())
+            t = time.perf_counter()
+            events = self.answerer.answer(retrieval, turns, trace)
+        for event in events:
             if isinstance(event, Answer):
                 trace.timings_ms["answer"] = round((time.perf_counter() - t) * 1000, 1)
                 trace.latency_ms = round((time.perf_counter() - started) * 1000, 1)

@@ -1,6 +1,7 @@
 """The two interfaces every answering backend implements, so `Assistant.stream` reads
 check -> condense -> retrieve -> answer -> finish, whichever backend answers.
 
+A `Summarizer` answers whole-article questions ("What is this about?") instead of retrieve -> answer.
 An `Answerer` turns a `Retrieval` into text deltas and then one final `Answer`; it records what it
 did (prompt, raw output, verdicts, decision) in the `Trace` it is given. A `Condenser` turns a
 question and the conversation into the `Query` retrieval uses.
@@ -8,9 +9,10 @@ question and the conversation into the `Query` retrieval uses.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
+from assistant.answering.intent import Intent
 from assistant.answering.retrieval import Retrieval
 from assistant.records import Answer, Query, Trace, Turn
 
@@ -34,6 +36,15 @@ class Answerer(Protocol):
 class Condenser(Protocol):
     def condense(self, question: str, turns: list[Turn]) -> tuple[Query, dict[str, Any]]:
         """The query retrieval uses, and what was done to make it (for the trace)."""
+        ...
+
+
+class Summarizer(Protocol):
+    """Answers a question about the article(s) as a whole (`intent.detect` said so), without retrieval."""
+
+    def summarize(self, question: str, intent: Intent, scope: Sequence[str] | None,
+                  trace: Trace) -> Iterator[str | Answer]:
+        """Text deltas, then the final `Answer`; fills `trace.decision` (method "summary ...") and `trace.sentences`."""
         ...
 
 

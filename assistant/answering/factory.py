@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from assistant.answering.base import Answerer, Condenser
@@ -55,6 +56,29 @@ def build_answering(settings: Settings, embedder: Any,
             fallback_on=(ModelTimeoutError, ModelUnavailableError, LocalModelError))
         return condenser, answerer, choice
     return OfflineCondenser(), extractive, choice
+
+
+def chat_client(settings: Settings, choice: AnswererChoice, max_tokens: int) -> Callable[[], tuple[Any, str]] | None:
+    """For the summariser: a function giving the chosen chat model (streaming) and where it is; None offline."""
+    if choice.name == "openai":
+        chat = build_chat_model(settings.chat_model, settings.openai_base_url, settings.openai_api_key,
+                                settings.request_timeout, settings.max_retries, streaming=True, max_tokens=max_tokens)
+        where = settings.openai_base_url or "api.openai.com"
+        return lambda: (chat, where)
+    if choice.name != "local":
+        return None
+    server = shared_local_server(settings)
+    clients: dict[str, Any] = {}
+
+    def client() -> tuple[Any, str]:
+        url = server.ensure_running()
+        if url not in clients:
+            clients.clear()
+            clients[url] = build_chat_model(MODEL_ALIAS, url, None, settings.request_timeout, settings.max_retries,
+                                            streaming=True, max_tokens=max_tokens)
+        return clients[url], url
+
+    return client
 
 
 _servers: dict[str, LlamaServer] = {}

@@ -79,7 +79,7 @@ class ModelAnswerer:
         try:
             chat = self._client()
             for raw in self._generate(chat, messages):
-                ready = _complete_part(raw)
+                ready = complete_part(raw)
                 if ready and len(ready) > len(emitted):
                     so_far = verify(ready, shown, self.embedder, question).text
                     if so_far.startswith(emitted) and len(so_far) > len(emitted):
@@ -90,14 +90,14 @@ class ModelAnswerer:
             final = self._fallback(retrieval, trace, f"the model did not finish its answer ({exc})")
             note = (f"Note: the language model ({self.backend}) did not answer in time or stopped, so this is "
                     "the offline answer.")
-            yield from _replace(emitted, f"{note}\n\n{final.text}")
+            yield from continue_with(emitted, f"{note}\n\n{final.text}")
             yield Answer(f"{note}\n\n{final.text}", final.citations, final.answered)
             return
         trace.raw_model_output = raw
         checked = verify(raw, shown, self.embedder, question)
         trace.support, trace.quotes, trace.dropped_markers = checked.support, checked.quotes, checked.dropped
         final = self._decide(retrieval, shown, checked, trace)
-        yield from _replace(emitted, final.text)
+        yield from continue_with(emitted, final.text)
         yield final
 
     # ---- steps
@@ -185,7 +185,7 @@ class ModelAnswerer:
         return answer
 
 
-def _complete_part(raw: str) -> str:
+def complete_part(raw: str) -> str:
     """The part of the model's text whose sentences are complete (all but the last, still growing)."""
     lines = raw.split("\n")
     done = "\n".join(lines[:-1])
@@ -196,7 +196,7 @@ def _complete_part(raw: str) -> str:
     return done.strip()
 
 
-def _replace(emitted: str, final: str) -> Iterator[str]:
+def continue_with(emitted: str, final: str) -> Iterator[str]:
     """The rest of the final text, when what was shown is its beginning; else the final text whole."""
     if final.startswith(emitted):
         if len(final) > len(emitted):

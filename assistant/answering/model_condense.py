@@ -6,7 +6,7 @@ from typing import Any
 
 from assistant.answering.chat_model import content
 from assistant.answering.citing import MARKER
-from assistant.answering.condense import offline_query
+from assistant.answering.condense import follow_up, offline_query
 from assistant.answering.prompts import Prompt
 from assistant.providers import translate_provider_error
 from assistant.records import Query, Turn
@@ -24,9 +24,13 @@ class ModelCondenser:
     def condense(self, question: str, turns: list[Turn]) -> tuple[Query, dict[str, Any]]:
         """A standalone question from the model; on failure or junk, the question plus context."""
         if not turns:
-            return Query(question, question, ""), {"used": False, "reason": "no history"}
+            return Query(question, question, ""), {"used": False, "reason": "no history", "follow_up": False}
+        leans, why = follow_up(question, turns)
+        if not leans:  # a question that stands on its own is asked as it is: no call, no drift to the old topic
+            return Query(question, question, ""), {"used": False, "follow_up": False,
+                                                   "reason": f"not a follow-up: {why}; asked on its own"}
         prompt = self.prompt.render(history=history_text(turns), question=question)
-        info: dict[str, Any] = {"prompt": prompt}
+        info: dict[str, Any] = {"prompt": prompt, "follow_up": True, "follow_up_reason": why}
         try:
             text = content(self.chat.invoke([("user", prompt)]))
         except Exception as exc:  # any failure: answer anyway, the answer call reports lasting errors

@@ -13,6 +13,8 @@ from typing import TypeVar
 
 import numpy as np
 
+from assistant.answering.terms import related_forms
+
 K = TypeVar("K", bound=Hashable)
 
 RRF_K = 60
@@ -73,9 +75,12 @@ class SentenceFeatures:
 
 
 def term_coverage(query_terms: dict[str, float], sentence_terms: set[str], title_terms: set[str]) -> float:
+    """IDF-weighted share of the question's terms in the sentence (a term also matches its demonym form:
+    "Venezuela" finds "Venezuelan"); a term found only in the title counts `TITLE_WEIGHT`."""
     weight = sum(query_terms.values()) or 1.0
-    hits = sum(w for t, w in query_terms.items() if t in sentence_terms)
-    hits += TITLE_WEIGHT * sum(w for t, w in query_terms.items() if t in title_terms and t not in sentence_terms)
+    found = {t for t in query_terms if t in sentence_terms or not related_forms(t).isdisjoint(sentence_terms)}
+    hits = sum(w for t, w in query_terms.items() if t in found)
+    hits += TITLE_WEIGHT * sum(w for t, w in query_terms.items() if t in title_terms and t not in found)
     return hits / weight
 
 

@@ -43,3 +43,22 @@ def terms(text: str) -> list[str]:
             continue
         out.append(_stem(word))
     return out
+
+
+_DEMONYM = ("n", "an", "ian", "ese")
+
+
+@lru_cache(maxsize=100_000)
+def related_forms(term: str) -> frozenset[str]:
+    """Stems of the same place or people in another form: venezuela ~ venezuelan, ecuador ~ ecuadorian,
+    mexico ~ mexican, china ~ chines. Snowball leaves these apart; a question naming the country must
+    still find the sentence that names its people (and the other way round)."""
+    if len(term) < 4 or not term.isalpha():
+        return frozenset()
+    out = {term + s for s in _DEMONYM} | {term[:-1] + s for s in _DEMONYM if term[-1] in "aoe"}
+    for s in _DEMONYM:
+        if term.endswith(s) and len(term) - len(s) >= 4:
+            base = term[: -len(s)]
+            out |= {base, base + "a", base + "o"}
+    out.discard(term)
+    return frozenset(out)

@@ -16,14 +16,21 @@ from assistant.errors import AssistantError
 from assistant.records import Answer
 
 
-def chat(bot, read=input, out: TextIO | None = None) -> None:
+def chat(bot, read=input, out: TextIO | None = None, article_ids: list[str] | None = None) -> None:
     out = out or sys.stdout
     live = out.isatty()
 
     def say(text: str = "") -> None:
         print(text, file=out, flush=True)
 
-    say(f"Article Assistant ({bot.answerer.backend}); {len(bot.articles())} articles. "
+    infos = bot.articles()
+    article_ids = bot.check_scope(article_ids)  # an unknown id fails now, not at the first question
+    if article_ids:
+        known = {a.id: a.title for a in infos}
+        about = "about " + "; ".join(f'"{known[a]}" ({a})' for a in article_ids)
+    else:
+        about = f"about all {len(infos)} articles"
+    say(f"Article Assistant ({bot.answerer.backend}); asking {about}. "
         "Ask a question; an empty line or Ctrl-D ends.")
     history: list[tuple[str, str]] = []
     while True:
@@ -38,7 +45,7 @@ def chat(bot, read=input, out: TextIO | None = None) -> None:
             break
         draft, final = "", None
         try:
-            for event in bot.stream(question, history=history):
+            for event in bot.stream(question, history=history, article_ids=article_ids):
                 if isinstance(event, Answer):
                     final = event
                 elif live:

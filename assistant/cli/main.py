@@ -38,7 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("question")
     s.add_argument("--json", action="store_true", help="print the answer, citations and trace as JSON")
     s.add_argument("--article", action="append", dest="articles", help="only this article id (repeatable)")
-    sub.add_parser("chat", help="chat in the terminal (follow-up questions use the history)")
+    s = sub.add_parser("chat", help="chat in the terminal (follow-up questions use the history)")
+    s.add_argument("--article", action="append", dest="articles", help="only this article id (repeatable)")
     s = sub.add_parser("status", help="effective settings (secrets masked), counts, embedding model")
     s.add_argument("--json", action="store_true")
     s = sub.add_parser("eval", help="measure retrieval, answers, citations and refusals on a dataset")
@@ -133,7 +134,7 @@ def _run(args) -> int:
     if cmd == "chat":
         from assistant.cli.chat import chat
 
-        chat(bot)
+        chat(bot, article_ids=args.articles)
         return EXIT_OK
     if cmd == "status":
         status = {**bot.status(), "health": bot.store.health()}

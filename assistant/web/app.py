@@ -37,6 +37,7 @@ EXAMPLES = [
     "Which gangs will be designated as terrorist organizations?",
     "How much of the world's cocaine passes through Ecuador?",
 ]
+ALL = "__all__"  # the scope menu's value for "All articles"
 GENERIC = "Something went wrong on the server; try again, and if it keeps happening see the server log."
 
 
@@ -63,7 +64,7 @@ def build_app(bot: Assistant) -> gr.Blocks:
     def chat_messages(turns: list[dict]) -> list[dict[str, str]]:
         out = []
         for t in turns:
-            out += [{"role": "user", "content": render.user_message(t["question"])},
+            out += [{"role": "user", "content": render.user_message(t["question"], t.get("about"))},
                     {"role": "assistant", "content": render.answer_message(t["answer"])}]
         return out
 
@@ -74,15 +75,17 @@ def build_app(bot: Assistant) -> gr.Blocks:
         except AssistantError as exc:
             raise gr.Error(_say(exc)) from None
 
-    def respond(question: str, turns: list[dict]):
+    def respond(question: str, turns: list[dict], chosen: str | None = None):
         """Step 2: stream the answer. Failures become a message in the chat and a warning, never a
         gr.Error, which would cover the whole conversation with an error overlay."""
         turns = list(turns or [])
-        shown = chat_messages(turns) + [{"role": "user", "content": render.user_message(question)}]
+        article_ids = [chosen] if chosen and chosen != ALL else None
+        about = _title(chosen) if article_ids else None
+        shown = chat_messages(turns) + [{"role": "user", "content": render.user_message(question, about)}]
         text, final = "", None
         yield shown + [{"role": "assistant", "content": render.partial_answer("")}], gr.skip(), gr.skip()
         try:
-            for event in bot.stream(question, history=history(turns)):
+            for event in bot.stream(question, history=history(turns), article_ids=article_ids):
                 if isinstance(event, Answer):
                     final = event
                     break
@@ -94,7 +97,7 @@ def build_app(bot: Assistant) -> gr.Blocks:
             log.exception("answering failed")
             problem = GENERIC
         else:
-            turns.append({"question": question, "answer": final})
+            turns.append({"question": question, "answer": final, "about": about})
             yield chat_messages(turns), render.trace_view(final.trace.to_dict()), turns
             return
         gr.Warning(problem)
@@ -128,6 +131,31 @@ def build_app(bot: Assistant) -> gr.Blocks:
         except Exception:
             log.exception("showing a source failed")
             return render.source_error(GENERIC)
+
+    # ---- scope: the article (or all) the next question is about
+    def _title(article_id: str | None) -> str:
+        return next((a.title for a in bot.articles() if a.id == article_id), article_id or "")
+
+    def scope_choices(infos) -> list[tuple[str, str]]:
+        return [("All articles", ALL)] + [(f"{a.title} ({a.id})", a.id) for a in infos]
+
+    def pick_scope(chosen: str | None):
+        """The scope line, and the source pane opens the chosen article (or goes back to its hint)."""
+        infos = bot.articles()
+        if not chosen or chosen == ALL or all(a.id != chosen for a in infos):
+            return render.scope_line(None, len(infos)), render.SOURCE_EMPTY
+        try:
+            return render.scope_line(_title(chosen), len(infos)), render.source_view(bot.article(chosen), None)
+        except AssistantError as exc:
+            return render.scope_line(_title(chosen), len(infos)), render.source_error(_say(exc))
+
+    def scope_options(known: list[str] | None = None, chosen: str | None = None):
+        """After the article list changed: a newly uploaded article becomes the scope; a removed one ends it."""
+        infos = bot.articles()
+        ids = [a.id for a in infos]
+        new = [i for i in ids if known is not None and i not in known]
+        value = new[0] if len(new) == 1 else chosen if chosen in ids else ALL
+        return gr.update(choices=scope_choices(infos), value=value), ids
 
     def articles_outputs():
         infos = bot.articles()
@@ -214,10 +242,16 @@ def build_app(bot: Assistant) -> gr.Blocks:
                                     label="Remove from the index", elem_id="aa-remove")
             remove_btn = gr.Button("Remove selected", variant="stop", size="sm", elem_id="aa-remove-btn")
             gr.HTML(render.backend_info(bot.answerer.backend, index, bot.embedder.model_name))
+        known = gr.State([a.id for a in infos])  # article ids the page has seen: an upload adds one
         gr.Markdown("## Article Assistant\nAsk about the indexed articles; every answer cites the exact "
                     "sentences it comes from. Click a citation to read it in place.")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
+                with gr.Row(equal_height=False):
+                    scope = gr.Dropdown(choices=scope_choices(infos), value=ALL, label="Ask about", scale=4,
+                                        elem_id="aa-scope", filterable=True)
+                    everything = gr.Button("All articles", size="sm", scale=1, min_width=110, elem_id="aa-scope-all")
+                scope_html = gr.HTML(render.scope_line(None, len(infos)), elem_id="aa-scope-line")
                 chatbot = gr.Chatbot(elem_id="aa-chat", height=520, label="Chat", examples=examples,
                                      allow_tags=False, latex_delimiters=[], buttons=[],
                                      feedback_options=None, placeholder="Ask a question about the articles.")
@@ -232,7 +266,7 @@ def build_app(bot: Assistant) -> gr.Blocks:
                                  server_functions=[show_source], max_height=640)
 
         checked = {"outputs": [question, pending], **private, "concurrency_limit": None, "show_progress": "hidden"}
-        answer = {"fn": respond, "inputs": [pending, turns], "outputs": [chatbot, trace_html, turns], **private,
+        answer = {"fn": respond, "inputs": [pending, turns, scope], "outputs": [chatbot, trace_html, turns], **private,
                   **answering, "show_progress": "minimal"}
         question.submit(take_question, question, **checked).success(**answer)
         send.click(take_question, question, **checked).success(**answer)
@@ -240,9 +274,13 @@ def build_app(bot: Assistant) -> gr.Blocks:
         chatbot.clear(lambda: ([], render.trace_view({}), render.SOURCE_EMPTY), None,
                       [turns, trace_html, source], **private, queue=False)
         files.upload(upload, files, [articles_html, to_remove, ingest_html, files], **private, **indexing,
-                     show_progress="full")
-        remove_btn.click(remove, to_remove, [articles_html, to_remove], **private, **indexing)
+                     show_progress="full").then(scope_options, [known, scope], [scope, known], **private)
+        remove_btn.click(remove, to_remove, [articles_html, to_remove], **private, **indexing).then(
+            scope_options, [known, scope], [scope, known], **private)
         demo.load(refresh, None, [articles_html, to_remove], **private)
+        demo.load(lambda: scope_options(None, ALL), None, [scope, known], **private)
+        scope.change(pick_scope, scope, [scope_html, source], **private, queue=False)
+        everything.click(lambda: ALL, None, scope, **private, queue=False)
         gr.api(chat_api, api_name="chat", **answering)
     demo.queue(max_size=QUEUE_SIZE)
     return demo

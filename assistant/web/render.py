@@ -39,8 +39,10 @@ def _sentence_label(c: Citation) -> str:
 
 
 # ---- chat messages
-def user_message(question: str) -> str:
-    return f'<div class="aa-question">{_inline(question)}</div>'
+def user_message(question: str, about: str | None = None) -> str:
+    """The question; when it was asked about one article, that article's title under it."""
+    scope = f'<div class="aa-q-scope">about: {esc(about)}</div>' if about else ""
+    return f'<div class="aa-question">{_inline(question)}</div>{scope}'
 
 
 def partial_answer(text: str) -> str:
@@ -101,8 +103,16 @@ SOURCE_EMPTY = ('<div class="aa-source-empty">Click a citation or a marker like 
                 'in its article.</div>')
 
 
-def source_view(article: dict[str, Any], sentence_index: int) -> str:
-    """The article's text with every sentence in a span and the cited one in a <mark>."""
+def scope_line(title: str | None, count: int) -> str:
+    """What the next question is about: one article, or all of them."""
+    if title is None:
+        return f'<div class="aa-scope-line">Asking about <b>all {count} articles</b>.</div>'
+    return (f'<div class="aa-scope-line">Asking about <b>{esc(title)}</b> only. Pick "All articles" to ask '
+            'about every article.</div>')
+
+
+def source_view(article: dict[str, Any], sentence_index: int | None) -> str:
+    """The article's text with every sentence in a span and the cited one (if any) in a <mark>."""
     text, pos, parts = article["text"], 0, []
     for s in article["sentences"]:
         if s.start < pos:
@@ -113,12 +123,13 @@ def source_view(article: dict[str, Any], sentence_index: int) -> str:
         parts.append(f'<{tag} class="{cls}" data-sentence="{s.index}">{esc(text[s.start:s.end])}</{tag}>')
         pos = s.end
     parts.append(esc(text[pos:]))
-    found = any(s.index == sentence_index for s in article["sentences"])
+    found = sentence_index is None or any(s.index == sentence_index for s in article["sentences"])
     note = "" if found else f'<p class="aa-error">Sentence {sentence_index + 1} is no longer in this article.</p>'
+    showing = "the whole article" if sentence_index is None else f"showing sentence {sentence_index + 1}"
     return (
         f'<article class="aa-doc"><div class="aa-doc-head"><h3 class="aa-doc-title">{esc(article["title"])}</h3>'
         f'<div class="aa-doc-meta">{esc(Path(article.get("source") or article["id"]).name)} · '
-        f'{len(article["sentences"])} sentences · showing sentence {sentence_index + 1}</div></div>{note}'
+        f'{len(article["sentences"])} sentences · {showing}</div></div>{note}'
         f'<div class="aa-doc-body">{"".join(parts)}</div></article>'
     )
 
@@ -251,6 +262,8 @@ a.aa-cite:hover, a.aa-cite:focus { background: var(--color-accent-soft); }
 .aa-notfound-hint { font-size: 0.85em; margin-top: 4px; }
 .aa-error { color: #b91c1c; }
 .aa-cursor { opacity: 0.6; }
+.aa-q-scope { font-size: 0.8em; color: var(--body-text-color-subdued); margin-top: 2px; }
+.aa-scope-line { font-size: 0.9em; padding: 2px 0; }
 .gradio-container table.aa-articles { width: 100%; font-size: 0.9em; border-collapse: collapse;
   border: none !important; }
 .gradio-container table.aa-articles tr { border: none !important; background: none; }

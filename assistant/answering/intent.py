@@ -1,0 +1,122 @@
+"""Is this a question about the article as a whole? ("What is this about?", "Key points?", "Who is involved?")
+
+Such questions name no subject of their own, so a similarity search for their words finds nothing
+useful; they are answered by a summary (`summary.py`) instead. Two signals, both over the question's
+words rather than a list of fixed strings:
+
+1. Rules over stemmed terms (`terms.terms`): the question has a cue of a whole-article request
+   (summar-, overview, gist, key/main points, about, involved, happen, ...) and every other content
+   term is generic (article, story, text, main, people, ...): nothing in it names a subject.
+   "Summarize what Rubio said about drones" names a subject and stays an ordinary question.
+2. Meaning: when the question names no subject but has no cue either ("Give me the rundown"), its
+   embedding is compared with a handful of prototype requests; at or above `PROTOTYPE_BAR` it counts.
+
+Three kinds: "summary" (overview, key points, what it is about), "people" (main people and
+organisations), "when" (the article's date or time context). The false-positive rate on the
+ordinary questions of the evaluation sets is in docs/evaluation.md.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from assistant.answering.terms import terms
+
+# cue terms (stemmed) for each kind; a question needs one of its kind's cues (or the prototypes)
+SUMMARY_CUES = frozenset(terms("summary summarize summarise summarising overview gist recap tldr tl;dr outline "
+                               "synopsis digest highlights takeaways takeaway rundown brief briefly nutshell"))
+POINT_WORDS = frozenset(terms("points point ideas idea facts things messages message themes theme topics "
+                              "topic issues issue lines line"))
+KEY_WORDS = frozenset(terms("key main important central major essential chief principal core basic top"))
+PEOPLE_WORDS = frozenset(terms("people person persons figures figure players player characters character "
+                               "organisations organisation organizations organization groups group parties "
+                               "party actors actor individuals names countries country officials mentioned "
+                               "named involved protagonists"))
+WHEN_WORDS = frozenset(terms("happen happened happening take place date dated published written occur "
+                             "occurred time"))
+# content terms that name no subject: a question made only of these and cues is about the whole article
+GENERIC = frozenset(terms(
+    "article articles story stories piece text news report document documents page post item content "
+    "contents say says tell describe describes cover covers discuss discusses talk talks explain give "
+    "list show write written main key summary short quick please here whole entire everything thing "
+    "things overall general mention mentioned name names sentences sentence paragraph go going know need "
+    "read want happen happened happening involved part parts"))
+WH_WHO = re.compile(r"^\s*(who|which (people|persons|organi[sz]ations|groups|countries|officials))\b", re.I)
+WH_WHEN = re.compile(r"^\s*(when|what (date|day|time|year))\b", re.I)
+ABOUT = re.compile(r"^\s*what\b.*\b(about|cover|covers|discuss|discusses|describe|describes|say|says)\W*$", re.I)
+DEICTIC = re.compile(r"\b(this|it|that|these|(the|each|every|all|both) (\w+ )?(article|story|piece|text|news|report|"
+                     r"events?|articles|stories))\b", re.I)
+
+PROTOTYPES = {
+    "summary": ["What is this article about?", "Summarize the article.", "Give me the key points.",
+                "What are the main points of the story?", "Give me an overview.", "What's the gist of it?",
+                "Tell me about this article.", "What happened in the story?"],
+    "people": ["Who are the main people in this article?", "Which organisations are involved?",
+               "Who is mentioned in the story?"],
+    "when": ["When did this happen?", "What is the date of the article?", "When was this published?"],
+}
+PROTOTYPE_BAR = 0.72  # cosine; measured against the evaluation sets' questions (docs/evaluation.md)
+
+
+@dataclass(frozen=True)
+class Intent:
+    kind: str  # "summary", "people" or "when"
+    how: str  # "rules" or "prototype <cosine>"
+    wants_all: bool = False  # "summarize the articles", "each article": every article in scope, by name
+
+
+def detect(question: str, embedder: Any | None = None) -> Intent | None:
+    """The whole-article intent of a question, or None for an ordinary question."""
+    words = terms(question)
+    specific = [t for t in words if t not in GENERIC and t not in SUMMARY_CUES and t not in POINT_WORDS
+                and t not in KEY_WORDS and t not in PEOPLE_WORDS and t not in WHEN_WORDS]
+    if specific or len(question) > 160:
+        return None  # it names a subject: an ordinary question (a focused summary is answered by retrieval)
+    wants_all = bool(re.search(r"\b(articles|stories|all|each|every|both)\b", question, re.I))
+    kind = _by_rules(question, set(words))
+    if kind:
+        return Intent(kind, "rules", wants_all)
+    if embedder is None or not words and not DEICTIC.search(question):
+        return None
+    kind, cosine = _nearest_prototype(question, embedder)
+    if cosine >= PROTOTYPE_BAR:
+        return Intent(kind, f"prototype {cosine:.2f}", wants_all)
+    return None
+
+
+def _by_rules(question: str, words: set[str]) -> str | None:
+    if WH_WHEN.match(question) and (words & WHEN_WORDS or DEICTIC.search(question)):
+        return "when"
+    if WH_WHO.match(question) or (words & PEOPLE_WORDS and words & (KEY_WORDS | frozenset(terms("mention involv")))):
+        if words & PEOPLE_WORDS or words & KEY_WORDS:
+            return "people"
+    if words & SUMMARY_CUES:
+        return "summary"
+    if ABOUT.match(question) and DEICTIC.search(question):
+        return "summary"
+    if words & POINT_WORDS and words & KEY_WORDS:
+        return "summary"
+    if re.match(r"^\s*what\s+(happened|is (going on|happening))\W*(here|in (the|this) (article|story))?\W*$",
+                question, re.I):
+        return "summary"
+    return None
+
+
+def _nearest_prototype(question: str, embedder: Any) -> tuple[str, float]:
+    kinds, vectors = _prototype_vectors(embedder)
+    q = np.asarray(embedder.embed([question])[0], dtype=np.float32)
+    cosines = vectors @ q
+    best = int(np.argmax(cosines))
+    return kinds[best], float(cosines[best])
+
+
+@lru_cache(maxsize=4)
+def _prototype_vectors(embedder: Any) -> tuple[list[str], np.ndarray]:
+    kinds = [k for k, texts in PROTOTYPES.items() for _ in texts]
+    texts = [t for ts in PROTOTYPES.values() for t in ts]
+    return kinds, np.asarray(embedder.embed(texts), dtype=np.float32)

@@ -1,0 +1,154 @@
+"""Whole-article answers written by a chat model, verified and cited like any answer.
+
+The model sees the article's sentences numbered (every article in scope, numbered across them).
+A long article is read in parts of `PART_SENTENCES` sentences: each part is summarised on its own
+(map), then the part notes, which keep their sentence numbers, are combined into one summary
+(reduce), so no article is too long. The result is checked by `verify.verify` against the numbered
+sentences; when no cited claim survives, the extractive summary answers instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from assistant.answering.base import Summarizer
+from assistant.answering.chat_model import content, stream_text
+from assistant.answering.intent import Intent
+from assistant.answering.model_answerer import complete_part, continue_with
+from assistant.answering.prompts import Prompt, Prompts
+from assistant.answering.summary import ExtractiveSummarizer, article_sentences, record_trace
+from assistant.answering.verify import NOT_IN_ARTICLES, verify
+from assistant.errors import AssistantError
+from assistant.providers import translate_provider_error
+from assistant.records import Answer, ScoredSentence, Trace
+from assistant.settings import Settings
+from assistant.store import Store
+
+log = logging.getLogger(__name__)
+
+PART_SENTENCES = 60  # about 1,500 words: a part fits the local model's 4,096-token window with room to answer
+SUMMARY_MAX_TOKENS = 320
+BEGIN, END = "<<<ARTICLE SENTENCES>>>", "<<<END OF ARTICLE SENTENCES>>>"
+
+
+def build_summarizer(settings: Settings, store: Store, embedder: Any,
+                     client: Callable[[], tuple[Any, str]] | None) -> Summarizer:
+    """The extractive summariser offline; with a chat model (`client`, from the factory), the model's, falling
+    back to the extractive one."""
+    extractive = ExtractiveSummarizer(store)
+    if client is None:
+        return extractive
+    prompts = Prompts(settings.prompts_dir)  # read now: a missing template fails at start, not mid-chat
+    single = prompts.load("summary", required={"sources", "question"})
+    combine = prompts.load("summary_combine", required={"notes", "question"})
+    return ModelSummarizer(client, single, combine, extractive, embedder)
+
+
+class ModelSummarizer:
+    name = "model summary"
+
+    def __init__(self, client: Callable[[], tuple[Any, str]], single: Prompt, combine: Prompt,
+                 extractive: ExtractiveSummarizer, embedder: Any):
+        """`client()` gives the streaming chat model and where it is (the local model's server starts on first
+        use and may come back on another port)."""
+        self.client = client
+        self.single, self.combine = single, combine
+        self.extractive = extractive
+        self.embedder = embedder
+
+    def summarize(self, question: str, intent: Intent, scope: Sequence[str] | None,
+                  trace: Trace) -> Iterator[str | Answer]:
+        chosen = self.extractive.scope(scope, intent)
+        shown = article_sentences(chosen)
+        if not shown:
+            yield from self.extractive.summarize(question, intent, scope, trace)
+            return
+        several = len(chosen.articles) > 1
+        size = "one short paragraph per article, two or three sentences each" if several else \
+            "a short summary of three to five sentences"
+        parts = _parts(shown, PART_SENTENCES)
+        prompts: list[str] = []
+        if len(parts) == 1:
+            final_prompt = self.single.render(question=question, size=size, sources=_numbered(shown, 1),
+                                              begin=BEGIN, end=END, not_found=NOT_IN_ARTICLES)
+        else:
+            notes = []
+            for first, part in parts:  # map: each part on its own, numbers kept
+                prompt = self.single.render(question=question, size="two or three sentences", begin=BEGIN,
+                                            end=END, sources=_numbered(part, first), not_found=NOT_IN_ARTICLES)
+                prompts.append(prompt)
+                notes.append(f"Part {len(notes) + 1} ({part[0].title}): {self._invoke(prompt)}")
+            final_prompt = self.combine.render(question=question, size=size, notes="\n".join(notes),
+                                               begin=BEGIN, end=END)
+        prompts.append(final_prompt)
+        trace.prompt = "\n\n----\n\n".join(prompts)
+        head = chosen.note if not several else f"{chosen.note}\n".lstrip("\n")
+        emitted, raw = "", ""
+        if head:
+            yield head
+            emitted = head
+        chat, where = self.client()
+        for delta in stream_text(chat, [("user", final_prompt)], where):  # only checked sentences are shown
+            raw += delta
+            ready = complete_part(raw)
+            so_far = head + verify(ready, shown, self.embedder).text if ready else ""
+            if so_far.startswith(emitted) and len(so_far) > len(emitted):
+                yield so_far[len(emitted):]
+                emitted = so_far
+        checked = verify(raw, shown, self.embedder)
+        trace.raw_model_output, trace.support = raw, checked.support
+        trace.quotes, trace.dropped_markers = checked.quotes, checked.dropped
+        if checked.refused or not checked.citations:
+            reason = ("the model said the articles do not answer" if checked.refused
+                      else "no sentence of the model's summary is supported by the article")
+            log.info("falling back to the extractive summary: %s", reason)
+            final = self.extractive.compose(intent, chosen, trace)
+            trace.fallback = reason
+            trace.decision.method = "summary (extractive fallback)"
+            yield from continue_with(emitted, final.text)
+            yield final
+            return
+        cited = [s for c in checked.citations for s in shown
+                 if (s.sentence.article_id, s.sentence.index) == (c.article_id, c.sentence_index)]
+        record_trace(trace, intent, chosen, cited, method="summary (model, verified)")
+        text = head + checked.text
+        yield from continue_with(emitted, text)
+        yield Answer(text, checked.citations, True)
+
+    def _invoke(self, prompt: str) -> str:
+        try:
+            return content(self.client()[0].invoke([("user", prompt)]))
+        except AssistantError:
+            raise
+        except Exception as exc:
+            raise translate_provider_error(exc) from exc
+
+
+def _parts(shown: list[ScoredSentence], size: int) -> list[tuple[int, list[ScoredSentence]]]:
+    """(first number, sentences) of parts of at most `size` sentences; a part never spans two articles."""
+    parts: list[tuple[int, list[ScoredSentence]]] = []
+    for n, item in enumerate(shown, 1):
+        last = parts[-1][1] if parts else None
+        if last is None or len(last) >= size or last[-1].sentence.article_id != item.sentence.article_id:
+            parts.append((n, []))
+        parts[-1][1].append(item)
+    return parts
+
+
+def _numbered(items: list[ScoredSentence], first: int) -> str:
+    lines = []
+    for n, item in enumerate(items, first):
+        if n > first and item.sentence.article_id != items[n - first - 1].sentence.article_id:
+            lines.append("")
+        lines.append(f"[{n}] ({_defuse(item.title)}) {_defuse(item.sentence.text)}")
+    return "\n".join(lines)
+
+
+def _defuse(text: str) -> str:
+    """One line, and no copy of our delimiters: article text cannot close the data block."""
+    text = " ".join(text.split())
+    for marker in (BEGIN, END):
+        text = text.replace(marker, "[removed]")
+    return text.replace("<<<", "‹‹‹").replace(">>>", "›››")

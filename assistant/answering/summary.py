@@ -1,0 +1,175 @@
+"""Whole-article answers: a cited summary, the main people and organisations, or the date context.
+
+`ExtractiveSummarizer` (no model): the sentences that best cover each article in scope
+(`key_sentences.central`), in article order, each cited verbatim. "Who is involved?" cites the
+sentences that introduce the most-named people and organisations; "When did this happen?" cites the
+sentences that name dates (and the stored `published` field), then the summary.
+`model_summary.ModelSummarizer` writes the summary with a chat model and falls back to this one.
+
+Which articles: the scope asked for; without one, the only article, or every article when the
+question asks for them all ("summarize the articles"), or else the most recently added one (newest
+source file), and the answer says which and how to pick another.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.answering import key_sentences
+from assistant.answering.base import pieces
+from assistant.answering.citing import renumber
+from assistant.answering.intent import Intent
+from assistant.errors import IndexEmptyError
+from assistant.records import Answer, Decision, ScoredSentence, Sentence, Trace
+from assistant.store import Store
+
+MAX_ARTICLES = 5  # articles summarised in one answer; more are named, not summarised
+PER_ARTICLE = 2  # sentences per article when several are summarised
+TOP_NAMES = 6
+
+
+@dataclass(frozen=True)
+class ArticleText:
+    """An article in scope: its sentences in order, with their stored vectors."""
+
+    id: str
+    title: str
+    published: str
+    sentences: list[Sentence]
+    vectors: np.ndarray
+
+    @property
+    def texts(self) -> list[str]:
+        return [s.text for s in self.sentences]
+
+
+@dataclass(frozen=True)
+class Scope:
+    articles: list[ArticleText]
+    note: str  # what a person should know about the choice ("" when it was theirs)
+    rule: str  # the rule that chose them, for the trace
+
+
+class ExtractiveSummarizer:
+    name = "summary"
+
+    def __init__(self, store: Store):
+        self.store = store
+        self._newest: tuple[int, list[str], dict[str, str]] | None = None  # (generation, ids newest first, titles)
+
+    def summarize(self, question: str, intent: Intent, scope: Sequence[str] | None,
+                  trace: Trace) -> Iterator[str | Answer]:
+        chosen = self.scope(scope, intent)
+        final = self.compose(intent, chosen, trace)
+        yield from pieces(final.text)
+        yield final
+
+    # ---- which articles
+    def scope(self, scope: Sequence[str] | None, intent: Intent) -> Scope:
+        if scope:  # the person's choice: read just those records (no scan of the whole index)
+            records = self.store.article_records(list(scope), with_text=False)
+            ids = [i for i in scope if i in records][:MAX_ARTICLES]
+            return Scope([self._load(i, records[i]) for i in ids], "", "the articles in scope")
+        newest, titles = self._by_recency()
+        if not newest:
+            raise IndexEmptyError("no articles are indexed yet: add some with `assistant ingest PATH` or "
+                                  "`assistant rebuild`, or upload them in the web chat")
+        if len(newest) == 1:
+            ids, note, rule = newest, "", "the only indexed article"
+        elif intent.wants_all:
+            ids, rule = newest, "every indexed article (the question asks for them all)"
+            note = ("" if len(ids) <= MAX_ARTICLES else
+                    f"You have {len(ids)} articles indexed; these are the {MAX_ARTICLES} most recently added. ")
+        else:
+            ids, rule = newest[:1], "the most recently added article (no article was picked)"
+            note = (f"You have {len(newest)} articles indexed and did not pick one, so this is about the most "
+                    f"recently added, \"{titles[newest[0]]}\". Pick another article to ask about it "
+                    "(the article menu in the web chat, --article ID in the terminal). ")
+        records = self.store.article_records(ids[:MAX_ARTICLES], with_text=False)
+        return Scope([self._load(i, records[i]) for i in ids[:MAX_ARTICLES] if i in records], note, rule)
+
+    def _by_recency(self) -> tuple[list[str], dict[str, str]]:
+        """Article ids, most recently added (newest source file) first; read again only when the index changed."""
+        generation = self.store.state()["generation"]
+        if self._newest is None or self._newest[0] != generation:
+            infos = self.store.article_infos()
+            ids = sorted(infos, key=lambda i: (-_added(infos[i].source), infos[i].title.lower()))
+            self._newest = (generation, ids, {i: infos[i].title for i in ids})
+        return self._newest[1], self._newest[2]
+
+    def _load(self, article_id: str, record: dict) -> ArticleText:
+        stored = self.store.sentences_of(article_id, str(record.get("content_hash", "")), with_vectors=True)
+        vectors = np.asarray([s.vector for s in stored], dtype=np.float32).reshape(len(stored), -1)
+        return ArticleText(article_id, str(record.get("title", article_id)), str(record.get("published") or ""),
+                           [s.sentence for s in stored], vectors)
+
+    # ---- the answer
+    def compose(self, intent: Intent, scope: Scope, trace: Trace) -> Answer:
+        parts: list[tuple[ArticleText, str, list[int]]] = []  # (article, lead-in text, sentence indices)
+        several = len(scope.articles) > 1
+        for art in scope.articles:
+            k = PER_ARTICLE if several else key_sentences.summary_size(len(art.sentences))
+            parts.append(self._part(intent, art, k, several))
+        shown: list[ScoredSentence] = []
+        lines: list[str] = []
+        for art, lead_in, indices in parts:
+            cited = []
+            for i in indices:
+                shown.append(ScoredSentence(art.sentences[i], art.title, 1.0, 0.0, 0.0))
+                cited.append(f"{art.sentences[i].text} [{len(shown)}]")
+            body = " ".join(cited) if cited else "(no sentences stored for this article)"
+            lines.append(f"**{art.title}**: {lead_in}{body}" if several else f"{lead_in}{body}")
+        text, citations, _ = renumber("\n".join(lines), shown)
+        text = f"{scope.note}\n{text}" if scope.note and several else f"{scope.note}{text}"
+        record_trace(trace, intent, scope, shown, method="summary")
+        return Answer(text, citations, bool(citations))
+
+    def _part(self, intent: Intent, art: ArticleText, k: int, several: bool) -> tuple[ArticleText, str, list[int]]:
+        texts = art.texts
+        where = "" if several else f'"{art.title}"'
+        summary = key_sentences.central(art.vectors, texts, k, art.title) if texts else []
+        if intent.kind == "people":
+            top = [n for n, _ in key_sentences.names(texts).most_common(TOP_NAMES)]
+            indices = key_sentences.covering_names(texts, top, k) if top else []
+            if not top or not indices:
+                return art, f"No people or organisations are named in {where or 'it'}; in short: ", summary
+            return art, f"The main people and organisations named{' in ' + where if where else ''}: " \
+                        f"{', '.join(top)}. They appear here: ", indices
+        if intent.kind == "when":
+            dates = key_sentences.dated(texts)[:2]
+            said = f"It is dated {art.published}. " if art.published else ""
+            if dates:
+                rest = [i for i in summary if i not in dates][: max(k - len(dates), 1)]
+                return art, f"{said}The dates and days {where or 'it'} names: ", sorted(set(dates) | set(rest))
+            if said:
+                return art, f"{said}What it reports: ", summary
+            return art, f"{where or 'It'} gives no date or day for these events; what it reports: ", summary
+        return art, f"In short, {where}: " if where else "", summary
+
+
+def _added(source: str) -> float:
+    try:
+        return os.stat(source).st_mtime if source else 0.0
+    except OSError:
+        return 0.0
+
+
+def record_trace(trace: Trace, intent: Intent, scope: Scope, shown: list[ScoredSentence], method: str) -> None:
+    """The trace of a whole-article answer: what was recognised, which articles, which sentences."""
+    decision: Decision = trace.decision
+    decision.outcome = "answered" if shown else "refused"
+    decision.method = method
+    decision.reason = (f"whole-article question ({intent.kind}, recognised by {intent.how}); "
+                       f"{len(shown)} sentence(s) from {len(scope.articles)} article(s): {scope.rule}")
+    trace.sentences = [{"article_id": s.sentence.article_id, "sentence_index": s.sentence.index,
+                        "text": s.sentence.text} for s in shown]
+    trace.notes = trace.notes + ([scope.note.strip()] if scope.note else [])
+
+
+def article_sentences(scope: Scope) -> list[ScoredSentence]:
+    """Every sentence of the articles in scope, in order, as the numbered list a model is shown."""
+    return [ScoredSentence(s, art.title, 1.0, 0.0, 0.0) for art in scope.articles for s in art.sentences]
