@@ -9,8 +9,12 @@ All carry `content_hash`, so records of an older version of an article are recog
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import logging
 import os
+import shutil
+import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -26,6 +30,8 @@ from assistant.embeddings import Embedder
 from assistant.errors import IndexBusyError, IndexMismatchError, IndexUnavailableError
 from assistant.records import ArticleInfo, Sentence
 from assistant.settings import Settings
+
+log = logging.getLogger(__name__)
 
 SCHEMA = 1
 _PAGE = 5000
@@ -64,8 +70,34 @@ def make_client(settings: Settings) -> chromadb.ClientAPI:
             client = chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=chroma_settings)
             _bound_http_timeout(client, settings.request_timeout)
             return client
+        path = Path(settings.index_dir)
+        if _read_only(path):
+            path = _readable_copy(path)
         with opening(settings):
-            return chromadb.PersistentClient(path=str(Path(settings.index_dir)), settings=chroma_settings)
+            return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+def _read_only(folder: Path) -> bool:
+    database = folder / "chroma.sqlite3"
+    return database.is_file() and not (os.access(folder, os.W_OK) and os.access(database, os.W_OK))
+
+
+def _readable_copy(folder: Path) -> Path:
+    """Chroma writes to its database even to open it, so a read-only index (a read-only volume, another
+    user's folder) is read from a private copy, deleted at exit. Writes are refused on the original's
+    terms: the write lock finds the folder read-only and says so."""
+    copy = Path(tempfile.mkdtemp(prefix="assistant-readonly-index-"))
+    atexit.register(shutil.rmtree, copy, True)
+    try:
+        shutil.copytree(folder, copy, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.lock"))
+    except OSError as exc:
+        raise IndexUnavailableError(
+            f"the index at '{folder}' is read-only and could not be copied to read it ({exc.strerror or exc}); "
+            "make it writable, or copy it somewhere writable and set ASSISTANT_INDEX_DIR to that copy"
+        ) from exc
+    log.warning("the index at %s is read-only: reading a copy in %s (questions work; ingest, rebuild and "
+                "remove are refused)", folder, copy)
+    return copy
 
 
 @contextlib.contextmanager
