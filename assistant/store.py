@@ -178,15 +178,17 @@ class Store:
         wanted = (self.stamp["embedding_model"], self.stamp["embedding_dim"])
         if found != wanted:
             raise IndexMismatchError(
-                f"the index in '{self._where()}' was built with {found[0]} (dimension {found[1]}), "
+                f"the index in '{self.location}' was built with {found[0]} (dimension {found[1]}), "
                 f"but the embedder now is {wanted[0]} (dimension {wanted[1]}); vectors of two models "
                 "cannot be mixed. Rebuild it with the current model: assistant rebuild --reset "
                 "(or set ASSISTANT_EMBEDDINGS back to the model that built it)."
             )
         return col
 
-    def _where(self) -> str:
-        return self.settings.chroma_url or self.settings.index_dir
+    @property
+    def location(self) -> str:
+        """Where the index is, as a person should be told: the server's URL or the folder's full path."""
+        return self.settings.chroma_url or str(Path(self.settings.index_dir).resolve())
 
     # ---- state: generation counter and the dirty flag of an interrupted write
     def state(self) -> dict[str, Any]:
