@@ -11,6 +11,7 @@ Opening the client and translating Chroma's errors live in `assistant.client`.
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,10 +57,13 @@ class Store:
         self.stamp = {"embedding_model": embedder.model_name, "embedding_dim": embedder.dimension,
                       "schema": SCHEMA}
         self._follow_lock = threading.Lock()
+        # states of the index this process has caught up with or written itself: (collection id,
+        # generation, dirty). The generation only grows, so another process's write is never among them.
+        self._known: deque[tuple[Any, int, bool]] = deque(maxlen=8)
         with opening(settings), chroma_errors(settings):
             self._open()
             meta = self.articles.metadata or {}
-        self._seen = (self.articles.id, int(meta.get("generation", 0)), bool(meta.get("dirty", False)))
+        self._known.append((self.articles.id, int(meta.get("generation", 0)), bool(meta.get("dirty", False))))
 
     def _open(self) -> None:
         prefix = self.settings.collection
@@ -100,24 +104,25 @@ class Store:
         return state
 
     def set_state(self, generation: int, dirty: bool) -> None:
+        # known before it is written: a reader that sees our own write has nothing to follow
+        self._known.append((self.articles.id, generation, dirty))
         with chroma_errors(self.settings):
             self.articles.modify(metadata={**self.stamp, "generation": generation, "dirty": dirty})
-        self._seen = (self.articles.id, generation, dirty)  # our own write: nothing to follow
 
     def _follow(self, seen: tuple[Any, int, bool]) -> None:
         """Catch up with a change another process made: reopen the collections if they were
         dropped and created anew (`rebuild --reset`), and reload the vector indexes from disk."""
-        if seen == self._seen:
+        if seen in self._known:
             return
         with self._follow_lock, chroma_errors(self.settings):
-            if seen == self._seen:
+            if seen in self._known:
                 return
             if seen[0] != self.articles.id:
                 self._open()
             server = getattr(self.client, "_server", None)
             if isinstance(server, RustBindingsAPI):  # embedded; a Chroma server serves every client alike
                 server.start()  # new bindings over the same files: they read the vector indexes afresh
-            self._seen = seen
+            self._known.append(seen)
 
     # ---- reads
     def article_infos(self) -> dict[str, ArticleInfo]:
