@@ -1,104 +1,36 @@
-"""The Chroma store: client, the three collections, the model stamp, reads and writes of records.
+"""The Chroma store: the three collections, the model stamp, reads and writes of records.
 
 Collections (prefix from `Settings.collection`):
 - `<p>-chunks`: chunk vectors (retrieval unit); metadata names the article and sentence range;
 - `<p>-sentences`: one vector per sentence with its offsets (ranking and citations);
 - `<p>-articles`: one record per article: full text, title, source, content hash, counts.
 All carry `content_hash`, so records of an older version of an article are recognisable.
+Opening the client and translating Chroma's errors live in `assistant.client`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import chromadb
 from chromadb.api.rust import RustBindingsAPI
-from chromadb.config import Settings as ChromaSettings
-from filelock import FileLock, Timeout
 
+from assistant.client import chroma_errors as chroma_errors
+from assistant.client import drop_index as drop_index
+from assistant.client import make_client as make_client
+from assistant.client import opening
 from assistant.embeddings import Embedder
-from assistant.errors import IndexBusyError, IndexMismatchError, IndexUnavailableError
+from assistant.errors import IndexMismatchError
 from assistant.records import ArticleInfo, Sentence
 from assistant.settings import Settings
 
 SCHEMA = 1
 _PAGE = 5000
-OPEN_LOCK = ".open.lock"
-
-
-def translate_chroma_error(exc: Exception, settings: Settings) -> IndexUnavailableError:
-    """One place where database exceptions become messages a person can act on."""
-    if settings.chroma_url:
-        return IndexUnavailableError(
-            f"the index is unavailable: the Chroma server at {settings.chroma_url} did not answer "
-            f"({type(exc).__name__}). Check that it is running (chroma run --path ... --port ...) "
-            "and try again."
-        )
-    return IndexUnavailableError(
-        f"the index at '{settings.index_dir}' cannot be used ({type(exc).__name__}: {str(exc)[:200]}). "
-        "Check that the folder exists and is writable, or rebuild it with: assistant rebuild --reset"
-    )
-
-
-@contextlib.contextmanager
-def chroma_errors(settings: Settings) -> Iterator[None]:
-    try:
-        yield
-    except (IndexMismatchError, IndexUnavailableError):
-        raise
-    except Exception as exc:  # chromadb raises many types (HTTP, sqlite, rust bindings)
-        raise translate_chroma_error(exc, settings) from exc
-
-
-def make_client(settings: Settings) -> chromadb.ClientAPI:
-    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-    with chroma_errors(settings):
-        if settings.chroma_url:
-            host, port, ssl = settings.chroma_host_port()
-            client = chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=chroma_settings)
-            _bound_http_timeout(client, settings.request_timeout)
-            return client
-        with opening(settings):
-            return chromadb.PersistentClient(path=str(Path(settings.index_dir)), settings=chroma_settings)
-
-
-@contextlib.contextmanager
-def opening(settings: Settings) -> Iterator[None]:
-    """One process at a time creates an embedded index's database and collections: two creating
-    the same new index at once failed ("table collections already exists"). A folder this process
-    cannot write is only read, so it needs no lock (and could not hold one)."""
-    if settings.chroma_url:
-        yield
-        return
-    folder = Path(settings.index_dir)
-    with contextlib.suppress(OSError):
-        folder.mkdir(parents=True, exist_ok=True)
-    if not folder.is_dir() or not os.access(folder, os.W_OK):
-        yield
-        return
-    try:
-        with FileLock(str(folder / OPEN_LOCK), timeout=settings.lock_timeout):
-            yield
-    except Timeout:
-        raise IndexBusyError(
-            f"another process has been opening the index at '{folder}' for {settings.lock_timeout:g} s; "
-            "let it finish, then try again"
-        ) from None
-
-
-def _bound_http_timeout(client, seconds: float) -> None:
-    """chromadb's HTTP client waits forever by default; a hung server must not hang us."""
-    import httpx
-
-    session = getattr(getattr(client, "_server", None), "_session", None)
-    if isinstance(session, httpx.Client):
-        session.timeout = httpx.Timeout(seconds, connect=min(seconds, 5.0))
 
 
 @dataclass(frozen=True)
@@ -125,10 +57,13 @@ class Store:
         self.stamp = {"embedding_model": embedder.model_name, "embedding_dim": embedder.dimension,
                       "schema": SCHEMA}
         self._follow_lock = threading.Lock()
+        # states of the index this process has caught up with or written itself: (collection id,
+        # generation, dirty). The generation only grows, so another process's write is never among them.
+        self._known: deque[tuple[Any, int, bool]] = deque(maxlen=8)
         with opening(settings), chroma_errors(settings):
             self._open()
             meta = self.articles.metadata or {}
-        self._seen = (self.articles.id, int(meta.get("generation", 0)), bool(meta.get("dirty", False)))
+        self._known.append((self.articles.id, int(meta.get("generation", 0)), bool(meta.get("dirty", False))))
 
     def _open(self) -> None:
         prefix = self.settings.collection
@@ -146,15 +81,17 @@ class Store:
         wanted = (self.stamp["embedding_model"], self.stamp["embedding_dim"])
         if found != wanted:
             raise IndexMismatchError(
-                f"the index in '{self._where()}' was built with {found[0]} (dimension {found[1]}), "
+                f"the index in '{self.location}' was built with {found[0]} (dimension {found[1]}), "
                 f"but the embedder now is {wanted[0]} (dimension {wanted[1]}); vectors of two models "
                 "cannot be mixed. Rebuild it with the current model: assistant rebuild --reset "
                 "(or set ASSISTANT_EMBEDDINGS back to the model that built it)."
             )
         return col
 
-    def _where(self) -> str:
-        return self.settings.chroma_url or self.settings.index_dir
+    @property
+    def location(self) -> str:
+        """Where the index is, as a person should be told: the server's URL or the folder's full path."""
+        return self.settings.chroma_url or str(Path(self.settings.index_dir).resolve())
 
     # ---- state: generation counter and the dirty flag of an interrupted write
     def state(self) -> dict[str, Any]:
@@ -167,24 +104,25 @@ class Store:
         return state
 
     def set_state(self, generation: int, dirty: bool) -> None:
+        # known before it is written: a reader that sees our own write has nothing to follow
+        self._known.append((self.articles.id, generation, dirty))
         with chroma_errors(self.settings):
             self.articles.modify(metadata={**self.stamp, "generation": generation, "dirty": dirty})
-        self._seen = (self.articles.id, generation, dirty)  # our own write: nothing to follow
 
     def _follow(self, seen: tuple[Any, int, bool]) -> None:
         """Catch up with a change another process made: reopen the collections if they were
         dropped and created anew (`rebuild --reset`), and reload the vector indexes from disk."""
-        if seen == self._seen:
+        if seen in self._known:
             return
         with self._follow_lock, chroma_errors(self.settings):
-            if seen == self._seen:
+            if seen in self._known:
                 return
             if seen[0] != self.articles.id:
                 self._open()
             server = getattr(self.client, "_server", None)
             if isinstance(server, RustBindingsAPI):  # embedded; a Chroma server serves every client alike
                 server.start()  # new bindings over the same files: they read the vector indexes afresh
-            self._seen = seen
+            self._known.append(seen)
 
     # ---- reads
     def article_infos(self) -> dict[str, ArticleInfo]:
@@ -271,17 +209,3 @@ class Store:
 
 def record_prefix(article_id: str, content_hash: str) -> str:
     return f"{article_id}::{content_hash[:16]}::"
-
-
-
-def drop_index(settings: Settings) -> None:
-    """Delete the three collections (`rebuild --reset`, e.g. after a change of embedding model).
-
-    Works without opening them, so an index stamped with another model can be dropped."""
-    client = make_client(settings)
-    with chroma_errors(settings):
-        existing = {c.name if hasattr(c, "name") else str(c) for c in client.list_collections()}
-        for suffix in ("articles", "chunks", "sentences"):
-            name = f"{settings.collection}-{suffix}"
-            if name in existing:
-                client.delete_collection(name)

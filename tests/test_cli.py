@@ -207,3 +207,9 @@ def test_status_says_when_the_index_needs_a_sweep(env, capsys):
     assert main(["rebuild"]) == 0
     assert main(["status", "--json"]) == 0
     assert json.loads(capsys.readouterr().out.split("\n", 1)[1])["health"]["needs_sweep"] is False
+
+
+def test_an_empty_index_names_where_it_looked(env, capsys):
+    assert main(["ask", "Which gangs will be designated?"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: no articles are indexed yet") and str((env / "index").resolve()) in err

@@ -4,10 +4,14 @@ swaps whole snapshots, so a question asked during a refresh never sees half of o
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
+
+import pytest
 
 from tests.conftest import ROOT, SAMPLE_ID
 
@@ -125,3 +129,36 @@ def test_a_search_during_a_lexical_refresh_sees_one_whole_index(bot, tmp_path, m
         release.set()
         thread.join(30)
     assert lexical.size == before + 2 and lexical.search(["zebra"], 5)[0][0].article_id == "festival"
+
+
+def _can_mount_read_only(folder) -> bool:
+    if not shutil.which("unshare"):
+        return False
+    probe = subprocess.run(["unshare", "-m", "sh", "-c", f"mount --bind '{folder}' '{folder}' && "
+                            f"mount -o remount,bind,ro '{folder}'"], capture_output=True, timeout=30)
+    return probe.returncode == 0
+
+
+def test_a_read_only_index_can_still_be_read(bot, settings, tmp_path):
+    """The index folder on a read-only mount (root ignores file modes, so chmod cannot show this):
+    status and questions work; writes are refused with the reason."""
+    folder = settings.index_dir
+    if not _can_mount_read_only(folder):
+        pytest.skip("needs `unshare -m` and mount (a private read-only bind mount)")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
+    env.update(PYTHONPATH=str(ROOT), ASSISTANT_INDEX_DIR=folder)
+    python = f"'{sys.executable}' -m assistant"
+    script = (f"mount --bind '{folder}' '{folder}' && mount -o remount,bind,ro '{folder}' && touch '{folder}/x' ; "
+              f"{python} status --json > '{tmp_path}/status.json' && echo status-ok; "
+              f"{python} ask 'Which gangs will the U.S. designate as terrorist organizations?' && echo ask-ok; "
+              f"{python} remove {SAMPLE_ID}; echo remove-exit=$?")
+    done = subprocess.run(["unshare", "-m", "sh", "-c", script], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert "Read-only file system" in done.stderr  # the mount was read-only indeed
+    assert "status-ok" in done.stdout and "ask-ok" in done.stdout, done.stderr
+    assert "Los Lobos and Los Choneros" in done.stdout
+    assert json.loads((tmp_path / "status.json").read_text())["articles"] == 1
+    assert "remove-exit=1" in done.stdout
+    assert f"error: the index folder '{folder}' is read-only; make it writable" in done.stderr
+    assert f"the index at {folder} is read-only: reading a copy" in done.stderr
+    assert [a.id for a in bot.articles()] == [SAMPLE_ID]  # nothing was lost

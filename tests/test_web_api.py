@@ -11,6 +11,7 @@ from assistant import Answer, Assistant, Citation, Settings
 from assistant.web.app import build_app, launch_options, safe_name
 from assistant.web.render import answer_message, api_text, source_view, trace_view
 from tests.conftest import SAMPLE_DIR
+from tests.fake_openai import FakeOpenAI, number_of, reply
 
 ASSISTANCE = "How much security assistance did the U.S. announce?"
 MERCURY = "What is the boiling point of mercury in kelvin?"
@@ -113,6 +114,28 @@ def test_unreachable_model_server_is_an_error_a_person_can_act_on(tmp_path, embe
             Client(url, verbose=False).predict(ASSISTANCE, api_name="/chat")
     finally:
         demo.close()
+
+
+def test_chat_endpoint_ends_with_the_checked_answer_of_a_model(tmp_path, embedder):
+    """The model cites a sentence and a number it was never shown: whatever streamed before, the
+    last thing `/chat` sends is the checked answer, with its citations numbered as in its text."""
+    from gradio_client import Client
+
+    lobos = "Los Lobos and Los Choneros, as foreign terrorist organizations"
+    with FakeOpenAI() as server:
+        server.script(reply(lambda body: "Los Lobos and Los Choneros will be designated as terrorist organizations "
+                            f"[{number_of(body, lobos)}][99]."))
+        demo, url = _launch(tmp_path, embedder, openai_base_url=server.url, openai_api_key="test",
+                            chat_model="fake", max_retries=0, request_timeout=5.0)
+        try:
+            job = Client(url, verbose=False).submit("Which gangs will the U.S. designate?", api_name="/chat")
+            final = job.result(timeout=60)
+        finally:
+            demo.close()
+    assert job.outputs()[-1] == final
+    text, sources = final.split("\n\nSources:\n")
+    assert text == "Los Lobos and Los Choneros will be designated as terrorist organizations [1]."
+    assert sources.startswith("[1] ") and lobos in sources and "[2]" not in sources and "[99]" not in final
 
 
 # ---- rendering: no server needed

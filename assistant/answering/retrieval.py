@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -93,7 +92,7 @@ class Retriever:
         timings["lexical_refresh"] = time.perf_counter() - t0
         if self.lexical.size == 0:
             raise IndexEmptyError(
-                f"no articles are indexed yet in {self._location()}: add some with `assistant ingest PATH` "
+                f"no articles are indexed yet in {self.store.location}: add some with `assistant ingest PATH` "
                 "or `assistant rebuild`, or upload them in the web chat"
             )
 
@@ -134,9 +133,6 @@ class Retriever:
         timings["total"] = time.perf_counter() - t0
         result.timings = timings
         return result
-
-    def _location(self) -> str:
-        return self.settings.chroma_url or str(Path(self.settings.index_dir).resolve())
 
     # ---- fusion
     @staticmethod

@@ -102,7 +102,8 @@ class ExtractiveSummarizer:
         return self._newest[1], self._newest[2]
 
     def _load(self, article_id: str, record: dict) -> ArticleText:
-        stored = self.store.sentences_of(article_id, str(record.get("content_hash", "")), with_vectors=True)
+        digest, count = str(record.get("content_hash", "")), int(record.get("sentences", 0))
+        stored = self.store.sentences_by_index({article_id: (digest, range(count))}, with_vectors=True)
         vectors = np.asarray([s.vector for s in stored], dtype=np.float32).reshape(len(stored), -1)
         return ArticleText(article_id, str(record.get("title", article_id)), str(record.get("published") or ""),
                            [s.sentence for s in stored], vectors)

@@ -108,7 +108,7 @@ def _run(args) -> int:
         return run_eval(args.dataset, baseline=args.baseline, limit=args.limit, out=args.out,
                         index_override=args.index)
     if cmd == "rebuild" and args.reset:
-        from assistant.store import drop_index
+        from assistant.client import drop_index
 
         drop_index(_settings(args))
     bot = _assistant(args)
