@@ -8,29 +8,14 @@ from __future__ import annotations
 import os
 import socket
 import threading
-import uuid
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from assistant import Assistant
 from assistant.indexing.watch import watch
-from assistant.store import drop_index
 
 SECRET = "The vault code is 4711 and nobody outside the folder may read it."
 OUTSIDE = "links outside the folder are not followed"
-
-
-@pytest.fixture(params=["embedded", pytest.param("server", marks=pytest.mark.server)])
-def any_bot(request, settings, embedder):
-    """An Assistant on an embedded index, or on the Chroma server in its own collection."""
-    if request.param == "embedded":
-        yield Assistant(settings=settings, embedder=embedder)
-        return
-    server = replace(settings, chroma_url=request.getfixturevalue("chroma_url"), collection=f"t{uuid.uuid4().hex[:12]}")
-    yield Assistant(settings=server, embedder=embedder)
-    drop_index(server)
 
 
 @pytest.fixture
