@@ -12,7 +12,7 @@ from assistant.embeddings import Embedder
 from assistant.errors import InputError
 from assistant.indexing import sentences as sentences_module
 from assistant.indexing.loaders import load_file, slug
-from assistant.indexing.sentences import MAX_PIECE, split_sentences
+from assistant.indexing.sentences import MAX_PIECE, PYSBD_BUDGET, split_sentences
 from assistant.indexing.watch import watch
 from assistant.records import Article
 from tests.helpers import assert_consistent, write_articles
@@ -151,12 +151,13 @@ def _spy_segmenter(monkeypatch) -> list[int]:
     " ".join(f"Story {n} says the river rose again." for n in range(3000)),  # clear ends: no pysbd needed
     ("word " * 100_000).strip(),  # 500 KB without punctuation
     "x" * 300_000,  # no space either
+    "x. " * 100_000,  # 300,000 characters that all need judgement: pysbd reads its budget, no more
 ])
 def test_long_lines_are_split_with_bounded_input_and_exact_offsets(monkeypatch, line):
     seen = _spy_segmenter(monkeypatch)
     text = "Headline\n" + line + "\nLast line."
     found = split_sentences(Article("a", "t", text, "src"))
-    assert max(seen, default=0) <= MAX_PIECE
+    assert max(seen, default=0) <= MAX_PIECE and sum(seen) <= PYSBD_BUDGET + MAX_PIECE
     cursor = 0
     for n, s in enumerate(found):
         assert s.index == n and text[s.start:s.end] == s.text and s.text == s.text.strip()

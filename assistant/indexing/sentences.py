@@ -17,9 +17,12 @@ from functools import lru_cache
 from assistant.records import Article, Sentence
 
 MAX_PIECE = 1000  # the most pysbd sees at once, and the longest sentence kept whole
+PYSBD_BUDGET = 100_000  # characters per article pysbd may read (~0.5 s); beyond, a simpler rule decides
+_SIMPLE_END = re.compile(r"[.!?…]+[\"'”’)\]]*\s+")
 _SURE_END = re.compile(r"(?<![.\w@/&'’-])([A-Za-z]{2,}|[0-9]{2,})[.!?]+[\"'”’)\]]*(\s+)(?=[\"'“‘(\[]?[A-Z])")
-# an inner stop before a space (not "3.14" or "example.com"), an ellipsis, a bullet, a list item "(a)" "2)"
-_NEEDS_PYSBD = re.compile(r"[.!?][\"'”’)\]]*[\s[]|[…•]|(?:^|[\s(])[0-9A-Za-z]{1,4}\)")
+_INNER_STOP = re.compile(r"[.!?][\"'”’)\]]*[\s[]\s*")  # a stop before a space: not "3.14" or "example.com"
+_WORD_BEFORE = re.compile(r"[\w.]{0,30}$")
+_OTHER_CUES = re.compile(r"[…•]|(?:^|[\s(])[0-9A-Za-z]{1,4}\)")  # an ellipsis, a bullet, list items "(a)" "2)"
 _QUOTES = re.compile(r"[\"“”]")
 _TRAILING = ".!?\"'”’)]"
 
@@ -38,6 +41,33 @@ def _abbreviations() -> frozenset[str]:
     return frozenset(a.lower() for a in English.Abbreviation.ABBREVIATIONS)
 
 
+@lru_cache(maxsize=1)
+def _prepositive() -> frozenset[str]:
+    """Abbreviations that stand before a name or number ("Dr. Smith", "No. 5"): never a sentence end."""
+    from pysbd.lang.english import English
+
+    a = English.Abbreviation
+    return frozenset(x.lower() for x in (*a.PREPOSITIVE_ABBREVIATIONS, *a.NUMBER_ABBREVIATIONS))
+
+
+def _needs_judgement(body: str) -> bool:
+    """True when the piece holds a stop that might end a sentence; abbreviations that surely don't
+    ("Dr. Smith", "the U.S. envoy", "5 p.m. on", "No. 5") need no pysbd."""
+    if _OTHER_CUES.search(body):
+        return True
+    for m in _INNER_STOP.finditer(body):
+        stop, following = body[m.start()], body[m.end():m.end() + 1]
+        word = _WORD_BEFORE.search(body, max(0, m.start() - 30), m.start()).group().lower().rstrip(".")
+        if stop != "." or not word or not following:
+            return True
+        if following.isalnum() and word in _prepositive():
+            continue
+        if (following.islower() or following.isdigit()) and ("." in word or word in _abbreviations()):
+            continue
+        return True
+    return False
+
+
 def split_sentences(article: Article) -> list[Sentence]:
     """Sentences of the article in order, each with `article.text[start:end] == sentence.text`.
 
@@ -46,12 +76,13 @@ def split_sentences(article: Article) -> list[Sentence]:
     text = article.text
     out: list[Sentence] = []
     pos = 0
+    budget = [PYSBD_BUDGET]
     for line in text.split("\n"):
         line_start = pos
         pos += len(line) + 1
         if not line.strip():
             continue
-        for start, end in _line_spans(line):
+        for start, end in _line_spans(line, budget):
             raw = line[start:end]
             start += len(raw) - len(raw.lstrip())
             end -= len(raw) - len(raw.rstrip())
@@ -61,7 +92,7 @@ def split_sentences(article: Article) -> list[Sentence]:
     return out
 
 
-def _line_spans(line: str) -> Iterator[tuple[int, int]]:
+def _line_spans(line: str, budget: list[int]) -> Iterator[tuple[int, int]]:
     """Sure ends cut the line; none inside double quotes, where pysbd keeps a quoted speech together."""
     cursor = 0
     abbreviations = _abbreviations()
@@ -73,21 +104,23 @@ def _line_spans(line: str) -> Iterator[tuple[int, int]]:
         counted = m.start(2)
         if quotes % 2:
             continue
-        yield from _piece(line, cursor, m.start(2))
+        yield from _piece(line, cursor, m.start(2), budget)
         cursor = m.end()
-    yield from _piece(line, cursor, len(line))
+    yield from _piece(line, cursor, len(line), budget)
 
 
-def _piece(line: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    """Spans of the sentences in line[start:end]."""
+def _piece(line: str, start: int, end: int, budget: list[int]) -> Iterator[tuple[int, int]]:
+    """Spans of the sentences in line[start:end]; pysbd reads at most `budget[0]` more characters."""
     body = line[start:end].rstrip().rstrip(_TRAILING)
-    if not _NEEDS_PYSBD.search(body):
+    if not _needs_judgement(body):
         yield from _bounded(line, start, end)
         return
     cursor = start
     while cursor < end:
         stop = min(end, cursor + MAX_PIECE)
-        spans = _pysbd_spans(line[cursor:stop])
+        window = line[cursor:stop]
+        spans = _pysbd_spans(window) if budget[0] > 0 else _simple_spans(window)
+        budget[0] -= len(window)
         if not spans:
             return
         if stop == end:
@@ -133,3 +166,18 @@ def _pysbd_spans(window: str) -> list[tuple[int, int]]:
     if window[cursor:].strip():
         spans.append((cursor, len(window)))
     return spans
+
+
+def _simple_spans(window: str) -> list[tuple[int, int]]:
+    """Sentences ended by a stop before a space unless an abbreviation or initialism ends there: for text
+    past pysbd's budget (huge files dense with stops)."""
+    spans, cursor = [], 0
+    for m in _SIMPLE_END.finditer(window):
+        word = _WORD_BEFORE.search(window, max(0, m.start() - 30), m.start()).group().lower().rstrip(".")
+        if window[m.start()] == "." and ("." in word or word in _abbreviations() or word in _prepositive()):
+            continue
+        spans.append((cursor, m.start() + len(m.group().rstrip())))
+        cursor = m.end()
+    if window[cursor:].strip():
+        spans.append((cursor, len(window)))
+    return [(a, b) for a, b in spans if window[a:b].strip()]
