@@ -34,7 +34,7 @@ class Plan:
     load: list[Article]
     rejected: list[Rejection]
     rejected_sources: set[str]  # files with a problem: their stored articles are never removed
-    loaded_sources: set[str]  # files read whole: stored articles of theirs not in `load` are gone
+    loaded_sources: set[str]  # JSON files read whole: stored articles of theirs not in `load` are gone
 
 
 class Indexer:
@@ -125,7 +125,10 @@ class Indexer:
                 log.warning("reading %s failed", item, exc_info=True)
                 found.append(Rejection(str(item), f"cannot be read as an article ({type(exc).__name__})"))
             rejected.extend(found)
-            (rejected_sources if found else loaded_sources).add(str(item.resolve()))
+            if found:
+                rejected_sources.add(str(item.resolve()))
+            elif item.suffix.lower() in (".json", ".jsonl"):  # a file of many articles, read whole
+                loaded_sources.add(str(item.resolve()))
         return Plan(articles, rejected, rejected_sources, loaded_sources)
 
     def _check_ids(self, plan: Plan, existing: dict[str, ArticleInfo], report: IngestReport) -> list[Article]:
