@@ -117,3 +117,14 @@ def test_the_upload_limit_is_the_file_limit_in_the_same_unit(tmp_path):
     with pytest.raises(InputError, match=r"over the 1 MB limit \(ASSISTANT_MAX_FILE_MB, 1 MB = 1,000,000 bytes\)"):
         save_upload(_received(tmp_path, "big.txt", b"word " * 200_001), "big.txt", folder, MB)
     assert save_upload(_received(tmp_path, "ok.txt", b"word " * 199_999 + b"end."), "ok.txt", folder, MB).created
+
+
+def test_the_browser_limit_is_the_same_bytes(settings):
+    """Gradio's own limit (checked before our handler runs) is given in bytes: "10mb" meant MiB to Gradio,
+    and a fractional "2.5mb" stopped the app from starting."""
+    from dataclasses import replace
+
+    from assistant.web.app import launch_options
+
+    assert launch_options(replace(settings, max_file_mb=2.5))["max_file_size"] == 2_500_000
+    assert launch_options(settings)["max_file_size"] == 10 * MB

@@ -1,11 +1,12 @@
 """Rule-based sentence splitting (pysbd, no download) with character offsets, in time linear in the text.
 
-pysbd reads about 0.2 MB/s and slows down quadratically on a long line, so it never sees more than
-`MAX_PIECE` characters at once. A line is first cut where a sentence surely ends (a full stop after a
-word that is no abbreviation, then a capital letter); a piece with no other sentence punctuation is a
-sentence as it stands, and only the pieces that need judgement ("U.S.", "$13.5", "(a) ... (b) ...")
-go to pysbd, in windows of at most `MAX_PIECE` characters. Offsets are exact: every sentence is
-`article.text[start:end]`.
+pysbd reads about 0.2 MB/s and slows down quadratically on a long line, so its input is bounded.
+A line is first cut where a sentence surely ends (a full stop after a word that is no abbreviation,
+outside double quotes, then a capital letter). A piece with no other stop that might end a sentence
+("Dr. Smith", "the U.S. envoy" and "3.14" cannot) is a sentence as it stands; only pieces that need
+judgement ("in the U.S. The", quoted speech, "(a) ... (b) ...") go to pysbd, in windows of at most
+`MAX_PIECE` characters and at most `PYSBD_BUDGET` characters per article, after which a simpler
+rule decides. Offsets are exact: every sentence is `article.text[start:end]`.
 """
 
 from __future__ import annotations

@@ -251,7 +251,7 @@ def launch_options(settings: Settings, host: str | None = None, port: int | None
         "server_name": host or "127.0.0.1",
         "server_port": port or int(os.getenv("ASSISTANT_PORT") or os.getenv("GRADIO_SERVER_PORT") or 7860),
         "auth": auth, "auth_message": "Sign in with the user and password set in ASSISTANT_AUTH.",
-        "max_file_size": f"{settings.max_file_mb:g}mb", "css": render.CSS, "theme": gr.themes.Soft(),
+        "max_file_size": max_bytes(settings.max_file_mb), "css": render.CSS, "theme": gr.themes.Soft(),
         "ssr_mode": False, "mcp_server": False, "show_error": False, "footer_links": ["api"], "run_history": False,
     }
 
