@@ -75,3 +75,19 @@ def llama_url():
     if not url:
         pytest.skip("no llama.cpp server: set ASSISTANT_TEST_LLAMA_URL (bash scripts/test starts one)")
     return url
+
+
+@pytest.fixture(params=["embedded", pytest.param("server", marks=pytest.mark.server)])
+def any_bot(request, settings, embedder):
+    """An Assistant on an embedded index, or (marker `server`) on the Chroma server in its own collection."""
+    import uuid
+    from dataclasses import replace
+
+    from assistant.store import drop_index
+
+    if request.param == "embedded":
+        yield Assistant(settings=settings, embedder=embedder)
+        return
+    server = replace(settings, chroma_url=request.getfixturevalue("chroma_url"), collection=f"t{uuid.uuid4().hex[:12]}")
+    yield Assistant(settings=server, embedder=embedder)
+    drop_index(server)

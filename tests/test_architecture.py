@@ -14,7 +14,7 @@ ALLOWED = {
     "indexing": {"top"},
     "answering": {"top", "indexing.chunking"},
     "evaluation": {"top", "answering", "indexing", "facade"},
-    "web": {"top", "answering", "facade"},
+    "web": {"top", "answering", "indexing", "facade"},
     "cli": {"top", "answering", "indexing", "evaluation", "web", "facade"},
     "facade": {"top", "answering", "indexing"},
     "entry": {"cli"},  # `python -m assistant`

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -13,7 +14,8 @@ from queue import Full, Queue
 
 from assistant.errors import InputError
 from assistant.indexing.chunking import make_chunks
-from assistant.indexing.loaders import content_hash, iter_files, load_file
+from assistant.indexing.files import iter_files, max_bytes
+from assistant.indexing.loaders import content_hash, load_file
 from assistant.indexing.locking import write_lock
 from assistant.indexing.sentences import split_sentences
 from assistant.indexing.writes import Prepared, delete_article, sweep, write_batch
@@ -23,13 +25,16 @@ from assistant.store import Store
 BATCH_SENTENCES = 256  # sentences embedded and written together
 Progress = Callable[[int, int], None]  # (done, total) in articles
 _DONE = object()
+JOIN_SECONDS = 60  # the splitter stops between articles; one article splits in seconds at most
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Plan:
     load: list[Article]
     rejected: list[Rejection]
-    rejected_sources: set[str]
+    rejected_sources: set[str]  # files with a problem: their stored articles are never removed
+    loaded_sources: set[str]  # JSON files read whole: stored articles of theirs not in `load` are gone
 
 
 class Indexer:
@@ -79,11 +84,12 @@ class Indexer:
                     report.unchanged += 1
                 else:
                     todo.append(article)
-            stale: list[str] = []
+            kept = {a.id for a in plan.load}
             if mirror:
-                kept = {a.id for a in plan.load}
                 stale = [i for i, info in existing.items()
                          if i not in kept and info.source not in plan.rejected_sources]
+            else:  # records deleted from a JSON/JSONL file that was read
+                stale = [i for i, info in existing.items() if i not in kept and info.source in plan.loaded_sources]
             state = self.store.state()
             if not todo and not stale and not state["dirty"]:
                 report.seconds = time.perf_counter() - started
@@ -101,20 +107,29 @@ class Indexer:
         articles: list[Article] = []
         rejected: list[Rejection] = []
         rejected_sources: set[str] = set()
-        max_bytes = int(self.settings.max_file_mb * 1_000_000)
+        loaded_sources: set[str] = set()
+        limit = max_bytes(self.settings.max_file_mb)
         for item in iter_files(paths):
             if isinstance(item, Rejection):
                 rejected.append(item)
+                rejected_sources.add(_own_path(item.path))
                 continue
+            found: list[Rejection] = []
             try:
-                articles.extend(load_file(item, max_bytes))
+                articles.extend(load_file(item, limit, found))
             except InputError as exc:
-                rejected.append(Rejection(str(item), str(exc)))
-                rejected_sources.add(str(item.resolve()))
+                found.append(Rejection(str(item), str(exc)))
             except OSError as exc:
-                rejected.append(Rejection(str(item), f"cannot be read ({exc.strerror or exc})"))
+                found.append(Rejection(str(item), f"cannot be read ({exc.strerror or exc})"))
+            except Exception as exc:  # any other parse failure rejects this file, never the run
+                log.warning("reading %s failed", item, exc_info=True)
+                found.append(Rejection(str(item), f"cannot be read as an article ({type(exc).__name__})"))
+            rejected.extend(found)
+            if found:
                 rejected_sources.add(str(item.resolve()))
-        return Plan(articles, rejected, rejected_sources)
+            elif item.suffix.lower() in (".json", ".jsonl"):  # a file of many articles, read whole
+                loaded_sources.add(str(item.resolve()))
+        return Plan(articles, rejected, rejected_sources, loaded_sources)
 
     def _check_ids(self, plan: Plan, existing: dict[str, ArticleInfo], report: IngestReport) -> list[Article]:
         """Article ids must be unique: a second file with the same id is rejected, not merged."""
@@ -154,19 +169,25 @@ class Indexer:
         stop = threading.Event()
         failures: list[BaseException] = []
 
+        def hand_over(item: object) -> bool:
+            """Put one item in the queue unless the consumer has stopped; never blocks for good."""
+            while not stop.is_set():
+                try:
+                    batches.put(item, timeout=0.1)
+                    return True
+                except Full:
+                    continue
+            return False
+
         def produce() -> None:
             try:
-                for batch in _batches(self._prepare(todo, report), BATCH_SENTENCES):
-                    while not stop.is_set():
-                        try:
-                            batches.put(batch, timeout=0.1)
-                            break
-                        except Full:
-                            continue
+                for batch in _batches(self._prepare(todo, report, stop), BATCH_SENTENCES):
+                    if not hand_over(batch):
+                        return
             except BaseException as exc:  # handed to the caller below
                 failures.append(exc)
             finally:
-                batches.put(_DONE)
+                hand_over(_DONE)
 
         producer = threading.Thread(target=produce, name="assistant-split", daemon=True)
         producer.start()
@@ -186,13 +207,22 @@ class Indexer:
                     self._finish(pending, existing, report, progress, done, len(todo))
         finally:
             stop.set()
-            producer.join(timeout=5)
+            producer.join(timeout=JOIN_SECONDS)
+            if producer.is_alive():
+                log.error("the sentence splitter did not stop within %s s", JOIN_SECONDS)
         if failures:
             raise failures[0]
 
-    def _prepare(self, todo: list[Article], report: IngestReport):
+    def _prepare(self, todo: list[Article], report: IngestReport, stop: threading.Event):
         for article in todo:
-            sentences = split_sentences(article)
+            if stop.is_set():
+                return
+            try:
+                sentences = split_sentences(article)
+            except Exception:  # a splitter failure rejects this article, never the run
+                log.warning("splitting %s failed", article.source, exc_info=True)
+                report.rejected.append(Rejection(article.source, "its sentences cannot be split"))
+                continue
             if not sentences:
                 report.rejected.append(Rejection(article.source, "no sentences found in the text"))
                 continue
@@ -223,3 +253,9 @@ def _batches(items: list[Prepared], size: int):
             batch, count = [], 0
     if batch:
         yield batch
+
+
+def _own_path(path: str) -> str:
+    """The path with its folders resolved but not its last part: a link stands for itself, not its target."""
+    p = Path(path).absolute()
+    return str(p.parent.resolve() / p.name)

@@ -1,4 +1,8 @@
-"""Load article files (.txt, .md, .html, .json, .jsonl) into normalised `Article` records."""
+"""Load article files (.txt, .md, .html, .json, .jsonl) into normalised `Article` records.
+
+Any problem with one file (or one JSON record) becomes an `InputError` with the reason; the caller
+rejects that file or record and goes on with the rest.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +10,22 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from assistant.errors import InputError
+from assistant.indexing.files import read_bytes
+from assistant.indexing.markup import html_text, markdown_text
 from assistant.records import Article, Rejection
 
 SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl")
+MAX_ID = 200  # characters in an article id (record ids add about 30)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff]")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _BLANKS = re.compile(r"\n{3,}")
 _SLUG = re.compile(r"[^a-z0-9._-]+")
+_WORDY_SLUG = re.compile(r"[^\w.-]+")
+_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"), (b"\xff\xfe", "UTF-16"),
+         (b"\xfe\xff", "UTF-16"))
 
 
 def normalise(text: str) -> str:
@@ -29,9 +38,34 @@ def normalise(text: str) -> str:
 
 
 def slug(name: str) -> str:
-    """A stable article id from a file name: lower case, no spaces or odd characters."""
-    value = _SLUG.sub("-", unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower())
-    return value.strip("-.") or "article"
+    """A stable article id from a file name, unique for different names in any script.
+
+    Latin names are folded to ASCII ("Ñandú" -> "nandu"), as ids always were. A name with letters of
+    another script keeps them ("東京の雨" -> "東京の雨"); when a name loses characters that no id can hold
+    (emoji, symbols), a short hash of the whole name keeps two such names apart.
+    """
+    folded = unicodedata.normalize("NFKD", name)
+    if all(ord(ch) < 128 or unicodedata.combining(ch) for ch in folded):
+        return _SLUG.sub("-", folded.encode("ascii", "ignore").decode().lower()).strip("-.") or "article"
+    composed = unicodedata.normalize("NFKC", name).lower()
+    value = _WORDY_SLUG.sub("-", composed).strip("-.")
+    lost = any(not (ch.isalnum() or ch.isspace() or ord(ch) < 128 or unicodedata.combining(ch)) for ch in composed)
+    if lost or not value:
+        digest = hashlib.sha256(unicodedata.normalize("NFC", name).encode("utf-8")).hexdigest()[:8]
+        value = f"{value}-{digest}" if value else f"article-{digest}"
+    return value[:MAX_ID]
+
+
+def check_id(raw: object) -> str:
+    """An article id given in a JSON record, trimmed; refused when empty, too long or with control characters."""
+    value = str(raw).strip()
+    if not value:
+        raise InputError("has an empty 'id'; give it a non-empty id or leave 'id' out to number the records")
+    if len(value) > MAX_ID:
+        raise InputError(f"has an 'id' of {len(value)} characters; ids may have at most {MAX_ID}")
+    if _CONTROL.search(value) or "\n" in value or "\r" in value:
+        raise InputError("has an 'id' with control characters; use printable characters only")
+    return value
 
 
 def content_hash(article: Article) -> str:
@@ -39,31 +73,11 @@ def content_hash(article: Article) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
-def iter_files(paths: Iterable[str | Path]) -> Iterator[Path | Rejection]:
-    """Files below the given files and folders, sorted; missing paths become rejections."""
-    for raw in paths:
-        path = Path(raw).expanduser()
-        if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                rel = child.relative_to(path).parts
-                if child.is_file() and not any(part.startswith(".") for part in rel):
-                    yield child
-        elif path.is_file():
-            yield path
-        elif path.exists():
-            yield Rejection(str(path), "not a regular file")
-        else:
-            yield Rejection(str(path), "no such file or folder; check the path")
-
-
-def read_text(path: Path, max_bytes: int) -> str:
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise InputError(
-            f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit "
-            "(ASSISTANT_MAX_FILE_MB); split it into smaller articles"
-        )
-    data = path.read_bytes()
+def decode(data: bytes) -> str:
+    """UTF-8 text (a BOM is dropped); UTF-16/32 and binary files are named as such."""
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            raise InputError(f"{name} text; save the file as UTF-8 (most editors offer it under 'Save as')")
     if not data.strip():
         raise InputError("file is empty")
     if b"\x00" in data[:8192]:
@@ -76,6 +90,10 @@ def read_text(path: Path, max_bytes: int) -> str:
         ) from None
 
 
+def read_text(path: Path, max_bytes: int) -> str:
+    return decode(read_bytes(path, max_bytes))
+
+
 def _title_and_body(text: str, fallback: str) -> tuple[str, str]:
     """The first line when it reads like a headline (short, no full stop); else the file name."""
     first = text.split("\n", 1)[0].strip()
@@ -85,116 +103,86 @@ def _title_and_body(text: str, fallback: str) -> tuple[str, str]:
     return (name[:1].upper() + name[1:]) if name else "Untitled", text
 
 
-_MD_RULES = [
-    (re.compile(r"^```.*$", re.M), ""),
-    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),
-    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),
-    (re.compile(r"^\s{0,3}#{1,6}\s+", re.M), ""),
-    (re.compile(r"^\s{0,3}>\s?", re.M), ""),
-    (re.compile(r"^\s*[-*+]\s+", re.M), ""),
-    (re.compile(r"(\*\*|__)(.+?)\1"), r"\2"),
-    (re.compile(r"(?<![\w*])\*(?!\s)([^*\n]+?)\*(?![\w*])"), r"\1"),
-    (re.compile(r"`([^`]*)`"), r"\1"),
-    (re.compile(r"^\s*([-*_]\s*){3,}$", re.M), ""),
-]
-
-
-def _markdown(raw: str, fallback: str) -> tuple[str, str]:
-    heading = re.search(r"^\s{0,3}#\s+(.+?)\s*#*\s*$", raw, re.M)
-    text = raw
-    for pattern, repl in _MD_RULES:
-        text = pattern.sub(repl, text)
-    text = normalise(text)
-    title = normalise(heading.group(1)) if heading else _title_and_body(text, fallback)[0]
-    return title, text
-
-
-_BLOCK_TAGS = ("p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section",
-               "article", "header", "footer", "blockquote", "pre", "table", "ul", "ol")
-
-
-def _html(raw: str, fallback: str) -> tuple[str, str]:
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(raw, "html.parser")
-    for tag in soup(["script", "style", "noscript", "template", "iframe", "svg", "head"]):
-        if tag.name == "head":
-            title_tag = tag.find("title")
-            title_text = title_tag.get_text(" ", strip=True) if title_tag else ""
-            tag.decompose()
-            if title_text:
-                soup.attrs["data-title"] = title_text
-            continue
-        tag.decompose()
-    for tag in soup.find_all(_BLOCK_TAGS):
-        tag.insert_before("\n")
-        tag.insert_after("\n")
-    text = normalise(soup.get_text())
-    h1 = soup.find("h1")
-    title = soup.attrs.get("data-title") or (h1.get_text(" ", strip=True) if h1 else "")
-    return (normalise(title) if title else _title_and_body(text, fallback)[0]), text
-
-
-def _json_records(raw: str, suffix: str) -> list[dict]:
-    if suffix == ".jsonl":
-        records = []
-        for lineno, line in enumerate(raw.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise InputError(f"malformed JSON on line {lineno}: {exc.msg}") from None
-        return records
+def _parse_json(text: str, where: str) -> object:
     try:
-        data = json.loads(raw)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+        raise InputError(f"malformed JSON {where.format(line=exc.lineno, col=exc.colno)}: {exc.msg}") from None
+    except RecursionError:
+        raise InputError(f"JSON nested too deeply {where.format(line='?', col='?')}; "
+                         "an article is a flat object") from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise InputError(f"JSON that cannot be read {where.format(line='?', col='?')} ({exc})") from None
+
+
+def _json_records(raw: str, suffix: str) -> list[object]:
+    if suffix == ".jsonl":
+        return [_parse_json(line, f"on line {n}") for n, line in enumerate(raw.splitlines(), 1) if line.strip()]
+    data = _parse_json(raw, "at line {line}, column {col}")
     return data if isinstance(data, list) else [data]
 
 
-def _json(raw: str, path: Path) -> list[Article]:
-    records = _json_records(raw, path.suffix.lower())
+def _record(rec: object, n: int, total: int, path: Path, stem: str) -> Article:
+    if not isinstance(rec, dict):
+        raise InputError("is not an object with a 'text' field")
+    text = rec.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise InputError("has no non-empty 'text' string")
+    text = normalise(text)
+    if not text:
+        raise InputError("has no text left after removing control characters")
+    raw_id = rec.get("id", rec.get("doc_id"))
+    if raw_id is None or raw_id == "":
+        art_id = slug(stem) if total == 1 else f"{slug(stem)}-{n}"
+    else:
+        art_id = check_id(raw_id)
+    title = rec.get("title")
+    title = normalise(str(title)) if title else _title_and_body(text, art_id)[0]
+    return Article(id=art_id, title=title, text=text, source=str(path.resolve()),
+                   url=str(rec.get("url") or ""), published=str(rec.get("published") or ""))
+
+
+def _json(raw: str, path: Path, name: Path, rejected: list[Rejection] | None) -> list[Article]:
+    records = _json_records(raw, name.suffix.lower())
     if not records:
         raise InputError("no articles in this JSON file")
     articles = []
     for n, rec in enumerate(records, 1):
         where = f"record {n}" if len(records) > 1 else "the JSON object"
-        if not isinstance(rec, dict):
-            raise InputError(f"{where} is not an object with a 'text' field")
-        text = rec.get("text")
-        if not isinstance(text, str) or not text.strip():
-            raise InputError(f"{where} has no non-empty 'text' string")
-        text = normalise(text)
-        raw_id = rec.get("id", rec.get("doc_id"))
-        art_id = str(raw_id).strip() if raw_id not in (None, "") else (
-            slug(path.stem) if len(records) == 1 else f"{slug(path.stem)}-{n}"
-        )
-        title = rec.get("title")
-        title = normalise(str(title)) if title else _title_and_body(text, art_id)[0]
-        articles.append(Article(
-            id=art_id, title=title, text=text, source=str(path.resolve()),
-            url=str(rec.get("url") or ""), published=str(rec.get("published") or ""),
-        ))
+        try:
+            articles.append(_record(rec, n, len(records), path, name.stem))
+        except InputError as exc:
+            if rejected is None or len(records) == 1:
+                raise InputError(f"{where} {exc}") from None
+            rejected.append(Rejection(f"{path} (record {n})", f"{where} {exc}"))
+    if not articles:
+        raise InputError("none of its records can be used (each is listed with its reason)")
     return articles
 
 
-def load_file(path: Path, max_bytes: int) -> list[Article]:
-    """The article(s) in one file; raises InputError with the reason it cannot be used."""
-    suffix = path.suffix.lower()
+def load_file(path: Path, max_bytes: int, rejected: list[Rejection] | None = None,
+              name: str | None = None) -> list[Article]:
+    """The article(s) in one file; raises InputError with the reason it cannot be used.
+
+    With `rejected`, a JSON record that cannot be used is added there and the file's other records load.
+    `name` reads the file as if it had that name (an upload, checked before it is stored).
+    """
+    named = Path(name) if name else path
+    suffix = named.suffix.lower()
     if suffix not in SUPPORTED:
-        raise InputError(f"unsupported file type '{suffix or path.name}'; use one of {', '.join(SUPPORTED)}")
+        raise InputError(f"unsupported file type '{suffix or named.name}'; use one of {', '.join(SUPPORTED)}")
     raw = read_text(path, max_bytes)
     if suffix in (".json", ".jsonl"):
-        return _json(raw, path)
-    fallback = path.stem
+        return _json(raw, path, named, rejected)
+    fallback = named.stem
     if suffix in (".md", ".markdown"):
-        title, text = _markdown(raw, fallback)
+        heading, body = markdown_text(raw)
     elif suffix in (".html", ".htm"):
-        title, text = _html(raw, fallback)
+        heading, body = html_text(raw)
     else:
-        text = normalise(raw)
-        title, _ = _title_and_body(text, fallback)
+        heading, body = "", raw
+    text = normalise(body)
     if not text:
         raise InputError("no text left after removing markup")
-    return [Article(id=slug(path.stem), title=title, text=text, source=str(path.resolve()))]
+    title = normalise(heading) if heading else _title_and_body(text, fallback)[0]
+    return [Article(id=slug(named.stem), title=title or fallback, text=text, source=str(path.resolve()))]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -10,16 +12,25 @@ from assistant.errors import AssistantError
 from assistant.records import IngestReport
 
 
-def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
-    """(size, mtime) of every visible file below the folder: cheap, and enough to notice a change."""
-    out = {}
-    for path in folder.rglob("*"):
-        if path.is_file() and not any(p.startswith(".") for p in path.relative_to(folder).parts):
+def snapshot(folder: Path) -> dict[str, tuple]:
+    """(kind, size, mtime, link target) of every visible entry below the folder, links not followed.
+
+    Cheap, and enough to notice a file or a link arriving, changing or vanishing; what a rebuild then
+    reads (or rejects) follows the folder rule in `files.py`.
+    """
+    out: dict[str, tuple] = {}
+    for here, dirs, files in os.walk(folder, followlinks=False):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in files + [d for d in dirs if (Path(here) / d).is_symlink()]:
+            if name.startswith("."):
+                continue
+            path = Path(here) / name
             try:
-                st = path.stat()
+                st = path.lstat()
+                target = os.readlink(path) if stat.S_ISLNK(st.st_mode) else ""
             except OSError:
                 continue
-            out[str(path)] = (st.st_size, st.st_mtime_ns)
+            out[str(path)] = (stat.S_IFMT(st.st_mode), st.st_size, st.st_mtime_ns, target)
     return out
 
 

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,8 @@ import gradio as gr
 from assistant.answering.condense import check_question
 from assistant.assistant import Assistant
 from assistant.errors import AssistantError, ConfigError
+from assistant.indexing.files import max_bytes
+from assistant.indexing.uploads import safe_name, save_upload
 from assistant.records import Answer
 from assistant.settings import Settings
 from assistant.web import render
@@ -44,14 +44,6 @@ GENERIC = "Something went wrong on the server; try again, and if it keeps happen
 def _say(exc: AssistantError) -> str:
     text = str(exc)
     return text[:1].upper() + text[1:]
-
-
-def safe_name(name: str) -> str:
-    """A file name that stays inside the articles folder: no folders, no `..`, not hidden."""
-    base = re.split(r"[\\/]", name or "")[-1]
-    base = re.sub(r"[^\w.\- ]+", "-", base).strip(" .-")
-    base = re.sub(r"\.{2,}", ".", base)
-    return base[:120] or "upload.txt"
 
 
 def build_app(bot: Assistant) -> gr.Blocks:
@@ -172,22 +164,26 @@ def build_app(bot: Assistant) -> gr.Blocks:
     def upload(files: list[str] | None, progress=gr.Progress()):  # noqa: B008 (Gradio's way to ask for a progress bar)
         if not files:
             return gr.skip(), gr.skip(), gr.skip(), None
-        folder = Path(settings.articles_dir).resolve()
-        folder.mkdir(parents=True, exist_ok=True)
-        limit = settings.max_file_mb * 1024 * 1024
-        copied: dict[str, str] = {}
+        folder = Path(settings.articles_dir)
+        limit = max_bytes(settings.max_file_mb)
+        copied: dict[str, str] = {}  # stored path -> the name shown to the person
+        created: set[str] = set()  # files this upload wrote (only these are ever deleted again)
         refused: list[tuple[str, str]] = []
         for tmp in files:
-            name = safe_name(getattr(tmp, "orig_name", None) or Path(tmp).name)
-            dest = (folder / name).resolve()
-            if dest.parent != folder:
-                refused.append((name, "that file name is not allowed; rename the file and upload it again"))
-            elif Path(tmp).stat().st_size > limit:
-                refused.append((name, f"larger than {settings.max_file_mb:g} MB; split it or raise "
-                                      "ASSISTANT_MAX_FILE_MB"))
-            else:
-                shutil.copyfile(tmp, dest)
-                copied[str(dest)] = name
+            name = getattr(tmp, "orig_name", None) or Path(tmp).name
+            try:  # checked before anything in the articles folder changes
+                saved = save_upload(Path(tmp), name, folder, limit)
+            except AssistantError as exc:
+                refused.append((safe_name(name), str(exc)))
+                continue
+            except OSError as exc:
+                refused.append((safe_name(name), f"could not be saved ({exc.strerror or exc})"))
+                continue
+            copied[str(saved.path)] = saved.path.name
+            if saved.created:
+                created.add(str(saved.path))
+            if saved.note:
+                gr.Info(saved.note, duration=8)
         try:
             report = bot.ingest(list(copied), progress=lambda done, total: progress(
                 done / max(total, 1), desc=f"Embedding {done}/{total} sentences"))
@@ -199,9 +195,9 @@ def build_app(bot: Assistant) -> gr.Blocks:
             return gr.skip(), gr.skip(), gr.update(value=render.source_error(f"Not indexed: {problem}"),
                                                    visible=True), None
         for r in report.rejected:
-            refused.append((copied.get(str(Path(r.path).resolve()), Path(r.path).name), r.reason))
-            if str(Path(r.path).resolve()) in copied:
-                Path(r.path).unlink(missing_ok=True)  # an unreadable file would be refused on every rebuild
+            refused.append((copied.get(r.path, Path(r.path).name), r.reason))
+            if r.path in created:
+                Path(r.path).unlink(missing_ok=True)  # this upload's own new file, refused on indexing
         for name, reason in refused:
             gr.Warning(f"{name} was not added: {reason}")
         if report.changed:
@@ -293,7 +289,7 @@ def launch_options(settings: Settings, host: str | None = None, port: int | None
         "server_name": host or "127.0.0.1",
         "server_port": port or settings.port,
         "auth": auth, "auth_message": "Sign in with the user and password set in ASSISTANT_AUTH.",
-        "max_file_size": f"{settings.max_file_mb:g}mb", "css": render.CSS, "theme": gr.themes.Soft(),
+        "max_file_size": max_bytes(settings.max_file_mb), "css": render.CSS, "theme": gr.themes.Soft(),
         "ssr_mode": False, "mcp_server": False, "show_error": False, "footer_links": ["api"], "run_history": False,
     }
 

@@ -1,0 +1,83 @@
+"""Parsing benchmark: reading and sentence-splitting crafted and ordinary files up to the 10 MB limit.
+
+Run: .venv/bin/python benchmarks/bench_parse.py   (about a minute on 2 cores)
+
+Each case is written to a file and timed through `load_file` + `split_sentences`, the work an ingest
+does before embedding (and, before this was fixed, while holding the index's write lock). The cases
+are the ones that took seconds to hours before (issue "hold up ... no quadratic parse") plus
+ordinary news text. Writes the table in docs/benchmarks.md (section `parse`).
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from assistant.indexing.loaders import load_file  # noqa: E402
+from assistant.indexing.sentences import split_sentences  # noqa: E402
+from benchmarks.common import write_section  # noqa: E402
+
+LIMIT = 10_000_000
+SAMPLE = (ROOT / "articles" / "ecuador-gangs-terrorist-designation.txt").read_text(encoding="utf-8")
+
+
+def _plain(n: int) -> str:
+    return " ".join(f"Officials in district {k} said the budget would rise again." for k in range(n))
+
+
+def _abbreviated(n: int) -> str:  # every sentence needs pysbd's judgement: the slowest ordinary text
+    return " ".join(f"The U.S. envoy met Dr. Smith of group {k} at 5 p.m. on Monday." for k in range(n))
+
+
+def _news(size: int) -> str:
+    return "\n\n".join([SAMPLE] * (size // (len(SAMPLE) + 2)))
+
+
+CASES = [  # (case, file name, text, before the fix, from the issue)
+    ("2,000 sentences on one line", "s2000.txt", _plain(2_000), "11 s"),
+    ("5,000 sentences on one line", "s5000.txt", _plain(5_000), "73 s"),
+    ("50,000 sentences on one line", "s50000.txt", _plain(50_000), "~2 h (extrapolated)"),
+    ("50,000 sentences on one line, each with U.S., Dr. and p.m.", "abbr.txt", _abbreviated(50_000), "–"),
+    ("1 MB of two-character sentences (`x. x. x. …`): the most sentences per byte", "tiny.txt",
+     "x. " * 333_333, "–"),
+    ("500 KB line without punctuation", "words.txt", ("word " * 100_000).strip(), "110 s"),
+    ("40 KB of `[` in Markdown", "brackets.md", "[" * 40_000, "3.6 s"),
+    ("HTML with 20,000 `<p>`", "many.html", "".join(f"<p>Paragraph {n} ends here.</p>" for n in range(20_000)),
+     "24 s"),
+    ("10 MB of news text (the sample article, repeated)", "news.txt", _news(LIMIT - 1000), "–"),
+    ("10 MB of news text on one line", "line.txt", _news(LIMIT - 1000).replace("\n", " "), "–"),
+]
+
+
+def main() -> None:
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for case, name, text, before in CASES:
+            path = Path(tmp) / name
+            path.write_text(text, encoding="utf-8")
+            size = path.stat().st_size
+            started = time.perf_counter()
+            articles = load_file(path, LIMIT)
+            sentences = sum(len(split_sentences(a)) for a in articles)
+            seconds = time.perf_counter() - started
+            rows.append((case, size, sentences, seconds, before))
+            print(f"{case}: {size / 1e6:.2f} MB, {sentences} sentences, {seconds:.2f} s, "
+                  f"{size / 1e6 / seconds:.2f} MB/s", flush=True)
+    body = [f"Measured {date.today().isoformat()} on 2 cores, no GPU, {platform.machine()}, Python "
+            f"{platform.python_version()} (`benchmarks/bench_parse.py`, one run; other work shared the cores).",
+            "", "| file | size | sentences | read + split | MB/s | before the fix |", "|---|---|---|---|---|---|"]
+    for case, size, sentences, seconds, before in rows:
+        body.append(f"| {case} | {size / 1e6:.2f} MB | {sentences:,} | {seconds:.2f} s | {size / 1e6 / seconds:.2f} "
+                    f"| {before} |")
+    write_section(ROOT / "docs" / "benchmarks.md", "parse", "\n".join(body) + "\n", "Benchmarks")
+
+
+if __name__ == "__main__":
+    main()

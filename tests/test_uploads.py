@@ -1,0 +1,130 @@
+"""Web uploads: safe names, checked before the articles folder changes, never replacing another article.
+
+The upload handler of the web app is called as Gradio calls it, over a real index and a real folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.errors import InputError
+from assistant.indexing.uploads import MAX_NAME, safe_name, save_upload
+from assistant.web.app import build_app
+
+FESTIVAL = "Festival opens\nThe harbour festival opened on Friday with 40 boats."
+MB = 1_000_000
+
+
+def _tree(root: Path) -> set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob("*")}
+
+
+def _received(tmp_path: Path, name: str, data: bytes) -> Path:
+    """A file as Gradio hands it over: in its own temporary folder, under the browser's name."""
+    folder = tmp_path / "gradio" / str(len(list((tmp_path / "gradio").glob("*"))) if (tmp_path / "gradio").exists()
+                                       else 0)
+    folder.mkdir(parents=True)
+    path = folder / (Path(name).name or "x")
+    path.write_bytes(data)
+    return path
+
+
+def _upload_fn(bot):
+    [fn] = [f.fn for f in build_app(bot).fns.values() if getattr(f.fn, "__name__", "") == "upload"]
+    return fn
+
+
+class Received(str):
+    """Gradio passes a path string that also carries the name the browser sent."""
+
+    def __new__(cls, path: Path, orig_name: str):
+        obj = super().__new__(cls, str(path))
+        obj.orig_name = orig_name
+        return obj
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("../../etc/x.txt", "x.txt"),
+    (".hidden.txt", "hidden.txt"),
+    ("-rf.txt", "rf.txt"),
+    ("--.-x.md", "x.md"),
+    ("..\\..\\win.md", "win.md"),
+    ("a" * 300 + ".txt", "a" * (MAX_NAME - 4) + ".txt"),
+    ("東" * 300 + ".md", "東" * 65 + ".md"),  # 198 bytes: at most 200 bytes of UTF-8
+    ("report.final.json", "report.final.json"),
+])
+def test_upload_names_are_sanitised_and_keep_their_extension(name, expected):
+    assert safe_name(name) == expected
+    assert len(safe_name(name)) <= MAX_NAME
+
+
+@pytest.mark.parametrize("name", ["../../etc/x.txt", ".hidden.txt", "-rf.txt", "x" * 300 + ".txt", "/abs/olute.txt"])
+def test_uploads_land_inside_the_folder_and_nowhere_else(tmp_path, name):
+    folder = tmp_path / "articles"
+    received = _received(tmp_path, "upload.bin", FESTIVAL.encode())
+    before = _tree(tmp_path)
+    saved = save_upload(received, name, folder, MB)
+    assert saved.path.parent == folder.resolve() and saved.created
+    assert not saved.path.name.startswith((".", "-")) and saved.path.name.endswith(".txt")
+    assert _tree(tmp_path) - before == {"articles", f"articles/{saved.path.name}"}
+
+
+def test_a_bad_upload_never_touches_the_good_article(any_bot, tmp_path):
+    folder = Path(any_bot.settings.articles_dir)
+    folder.mkdir()
+    (folder / "festival.txt").write_text(FESTIVAL, "utf-8")
+    assert any_bot.rebuild(folder).added == 1
+    upload = _upload_fn(any_bot)
+    for name, data in [("festival.txt", b"\x89PNG\r\n\x1a\n\x00\x00binary"), ("festival.txt", b""),
+                       ("festival.json", b"{\"text\": "), ("festival.pdf", b"%PDF-1.4"),
+                       ("festival.jsonl", b"{\"id\": \" \", \"text\": \"x\"}")]:
+        upload([Received(_received(tmp_path, name, data), name)])
+        assert (folder / "festival.txt").read_text("utf-8") == FESTIVAL
+        assert sorted(p.name for p in folder.iterdir()) == ["festival.txt"]  # nothing written, nothing left
+    report = any_bot.rebuild(folder)
+    assert (report.unchanged, report.removed) == (1, 0)
+
+
+def test_a_different_upload_with_the_same_name_gets_a_new_name(any_bot, tmp_path):
+    folder = Path(any_bot.settings.articles_dir)
+    folder.mkdir()
+    (folder / "festival.txt").write_text(FESTIVAL, "utf-8")
+    any_bot.rebuild(folder)
+    upload = _upload_fn(any_bot)
+    newer = "Festival closes\nThe harbour festival closed on Sunday after three days."
+    upload([Received(_received(tmp_path, "festival.txt", newer.encode()), "festival.txt")])
+    assert (folder / "festival.txt").read_text("utf-8") == FESTIVAL
+    assert (folder / "festival-2.txt").read_text("utf-8") == newer
+    assert {a.id for a in any_bot.articles()} == {"festival", "festival-2"}
+    upload([Received(_received(tmp_path, "festival.txt", FESTIVAL.encode()), "festival.txt")])  # the same file
+    assert sorted(p.name for p in folder.iterdir()) == ["festival-2.txt", "festival.txt"]
+
+
+def test_an_upload_never_writes_through_a_link(tmp_path):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    outside = tmp_path / "outside.txt"
+    outside.write_text("Keep me.", "utf-8")
+    (folder / "news.txt").symlink_to(outside)
+    saved = save_upload(_received(tmp_path, "news.txt", FESTIVAL.encode()), "news.txt", folder, MB)
+    assert saved.path.name == "news-2.txt" and outside.read_text("utf-8") == "Keep me."
+
+
+def test_the_upload_limit_is_the_file_limit_in_the_same_unit(tmp_path):
+    folder = tmp_path / "articles"
+    with pytest.raises(InputError, match=r"over the 1 MB limit \(ASSISTANT_MAX_FILE_MB, 1 MB = 1,000,000 bytes\)"):
+        save_upload(_received(tmp_path, "big.txt", b"word " * 200_001), "big.txt", folder, MB)
+    assert save_upload(_received(tmp_path, "ok.txt", b"word " * 199_999 + b"end."), "ok.txt", folder, MB).created
+
+
+def test_the_browser_limit_is_the_same_bytes(settings):
+    """Gradio's own limit (checked before our handler runs) is given in bytes: "10mb" meant MiB to Gradio,
+    and a fractional "2.5mb" stopped the app from starting."""
+    from dataclasses import replace
+
+    from assistant.web.app import launch_options
+
+    assert launch_options(replace(settings, max_file_mb=2.5))["max_file_size"] == 2_500_000
+    assert launch_options(settings)["max_file_size"] == 10 * MB
