@@ -52,10 +52,11 @@ def test_run_eval_writes_results_for_the_extractive_answerer(tmp_path, monkeypat
     dataset.write_text("\n".join(json.dumps(r) for r in _rows()) + "\n", encoding="utf-8")
     (tmp_path / "tiny.docs.jsonl").write_text(json.dumps({"doc_id": SAMPLE_ID, "title": "Ecuador", "text": TEXT})
                                               + "\n", encoding="utf-8")
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("ASSISTANT_ANSWERER", raising=False)
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # would choose the model path ...
     out = tmp_path / "docs"
-    assert run_eval(str(dataset), out=str(out)) == 0
+    assert run_eval(str(dataset), out=str(out), answerer="extractive") == 0  # ... but --answerer decides
     payload = json.loads((out / "results" / "tiny-extractive.json").read_text())
     assert payload["answerer"] == "extractive" and payload["metrics"]["questions"] == 2
     assert payload["records"][0]["answered"] and payload["records"][0]["method"] == "extractive"

@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("eval", help="measure retrieval, answers, citations and refusals on a dataset")
     s.add_argument("dataset", help="questions JSONL; its documents in <name>.docs.jsonl beside it")
     s.add_argument("--baseline", action="store_true", help="also run the plain LangChain recipe")
+    s.add_argument("--answerer", choices=["local", "openai", "extractive"],
+                   help="which answerer to measure (default: ASSISTANT_ANSWERER or the automatic choice)")
     s.add_argument("--limit", type=int, help="only the first N questions")
     s.add_argument("--out", default="docs", help="where results go (default docs/)")
     s = sub.add_parser("serve", help="start the web chat")
@@ -105,7 +107,7 @@ def _run(args) -> int:
     if cmd == "eval":
         from assistant.evaluation.run import run_eval
 
-        return run_eval(args.dataset, baseline=args.baseline, limit=args.limit, out=args.out,
+        return run_eval(args.dataset, answerer=args.answerer, baseline=args.baseline, limit=args.limit, out=args.out,
                         index_override=args.index)
     if cmd == "rebuild" and args.reset:
         from assistant.client import drop_index

@@ -110,10 +110,10 @@ def summarise(records: list[dict]) -> dict[str, Any]:
 
 
 def run_eval(dataset: str, baseline: bool = False, limit: int | None = None, out: str = "docs",
-             index_override: str | None = None) -> int:
+             index_override: str | None = None, answerer: str | None = None) -> int:
     rows, docs = load_dataset(dataset, limit)
     name = Path(dataset).name.replace(".jsonl", "")
-    settings = Settings.from_env()
+    settings = Settings.from_env(**({"answerer": answerer} if answerer else {}))
     with tempfile.TemporaryDirectory(prefix="assistant-eval-") as tmp:
         index_dir = index_override or str(Path(tmp) / "index")
         settings = replace(settings, index_dir=index_dir, collection="eval")
@@ -128,6 +128,7 @@ def run_eval(dataset: str, baseline: bool = False, limit: int | None = None, out
         backend = bot.answerer.name
         payload: dict[str, Any] = {
             "dataset": name, "backend": bot.answerer.backend, "answerer": backend, "k": K,
+            "answerer_reason": bot.choice.reason, "limit": limit,
             "threshold": build_extractive(settings).threshold, "ingest_seconds": round(ingest_s, 2),
             "machine": _machine(), "date": time.strftime("%Y-%m-%d"), "metrics": result["metrics"],
             "tradeoff": tradeoff([(r["confidence"], r["answerable"]) for r in result["records"]

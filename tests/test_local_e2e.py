@@ -1,0 +1,84 @@
+"""End to end with the real bundled local model (Qwen2.5-Coder-1.5B on llama.cpp): a cited answer, a refusal,
+a follow-up, and the model server killed in the middle of an answer. Few on purpose: ~2-15 s each on 2 cores.
+They assert what must hold whatever the model's wording: the contract, which sentence is cited, refusals."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from assistant import Answer
+from assistant.answering.choice import choose_answerer
+from assistant.answering.factory import shared_local_server
+from tests.contract import assert_answer_contract
+
+pytestmark = pytest.mark.localmodel
+
+
+@pytest.fixture(scope="module")
+def local_bot(tmp_path_factory, embedder):
+    from assistant import Assistant, Settings
+    from tests.conftest import SAMPLE_DIR
+
+    settings = Settings.from_env(env={"ASSISTANT_ANSWERER": "local"}, index_dir=str(tmp_path_factory.mktemp("i")),
+                                 request_timeout=120.0)
+    choice = choose_answerer(settings)
+    if choice.name != "local":
+        pytest.skip(f"the local model is not available here: {choice.reason}")
+    bot = Assistant(settings=settings, embedder=embedder)
+    assert bot.answerer.name == "local", bot.choice.reason
+    bot.ingest([SAMPLE_DIR])
+    return bot
+
+
+def test_a_cited_answer_from_the_local_model(local_bot):
+    ans = local_bot.answer("Which gangs will the U.S. designate as foreign terrorist organizations?")
+    assert_answer_contract(local_bot, ans)
+    assert ans.answered and ans.trace.answerer == "local" and ans.trace.raw_model_output
+    assert any("Los Lobos and Los Choneros" in c.text for c in ans.citations)
+
+
+def test_the_local_model_path_refuses_what_the_article_does_not_say(local_bot):
+    ans = local_bot.answer("Who won the 2018 FIFA World Cup?")
+    assert_answer_contract(local_bot, ans)
+    assert not ans.answered and ans.citations == []
+
+
+def test_a_follow_up_with_the_local_model(local_bot):
+    first = local_bot.answer("How much security assistance did the U.S. announce for Ecuador?")
+    assert first.answered
+    ans = local_bot.answer("And how much for drones?", history=[(first.trace.question, first.text)])
+    assert_answer_contract(local_bot, ans)
+    assert ans.answered and any("$6 million allocated for drone technology" in c.text for c in ans.citations)
+
+
+def test_the_model_server_killed_mid_answer_is_restarted_or_the_answer_falls_back(local_bot):
+    server = shared_local_server(local_bot.settings)
+    server.ensure_running()
+    starts, pid = server.starts, server.pid
+    result: list[Answer | BaseException] = []
+
+    def ask() -> None:
+        try:
+            result.append(local_bot.answer("What does the new classification allow the U.S. to do, in detail?"))
+        except BaseException as exc:  # noqa: BLE001 - the test reports it
+            result.append(exc)
+
+    worker = threading.Thread(target=ask)
+    worker.start()
+    time.sleep(1.0)  # the request is on its way (the prompt is read for a few seconds)
+    os.kill(pid, signal.SIGKILL)
+    worker.join(180)
+    assert not worker.is_alive() and len(result) == 1
+    ans = result[0]
+    assert isinstance(ans, Answer), ans  # no exception reaches the person
+    assert_answer_contract(local_bot, ans)
+    if ans.trace.decision.method == "extractive fallback":
+        assert ans.text.startswith("Note: the language model") and ans.trace.fallback
+    again = local_bot.answer("Which gangs will the U.S. designate as foreign terrorist organizations?")
+    assert again.answered and again.trace.decision.method.startswith(("model", "extractive, overruling"))
+    assert server.starts > starts and server.pid != pid  # the next question started a new server
