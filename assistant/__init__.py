@@ -1,9 +1,9 @@
 """Article Assistant: answers questions about news articles, citing verbatim source sentences.
 
-    from assistant import Assistant, answer
-    bot = Assistant(index_dir="index")
-    bot.ingest(["articles/"])
-    ans = bot.answer("What did Rubio announce?")
+from assistant import Assistant, answer
+bot = Assistant(index_dir="index")
+bot.ingest(["articles/"])
+ans = bot.answer("What did Rubio announce?")
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from assistant.errors import AssistantError
 from assistant.records import Answer, Citation, IngestReport, Rejection
 from assistant.settings import Settings
 
-__all__ = ["Answer", "Assistant", "AssistantError", "Citation", "IngestReport", "Rejection", "Settings",
-           "answer"]
+__all__ = ["Answer", "Assistant", "AssistantError", "Citation", "IngestReport", "Rejection", "Settings", "answer"]
 
 
 def answer(question: str, history: Sequence[Any] | None = None) -> Answer:

@@ -24,8 +24,9 @@ from assistant.store import Store, make_client
 class Assistant:
     """Ingest articles and answer questions about them with verbatim sentence citations."""
 
-    def __init__(self, index_dir: str | None = None, *, settings: Settings | None = None,
-                 embedder: Embedder | None = None):
+    def __init__(
+        self, index_dir: str | None = None, *, settings: Settings | None = None, embedder: Embedder | None = None
+    ):
         """`embedder` lets several Assistants share one loaded model (tests, benchmarks)."""
         settings = settings or Settings.from_env()
         if index_dir is not None:
@@ -36,8 +37,9 @@ class Assistant:
         self.indexer = Indexer(self.store)
         self.retriever = Retriever(self.store, settings)
         self.condenser, self.answerer, self.choice = build_answering(settings, self.embedder, self.retriever)
-        self.summarizer = build_summarizer(settings, self.store, self.embedder,
-                                           chat_client(settings, self.choice, SUMMARY_MAX_TOKENS))
+        self.summarizer = build_summarizer(
+            settings, self.store, self.embedder, chat_client(settings, self.choice, SUMMARY_MAX_TOKENS)
+        )
 
     # ---- indexing
     def ingest(self, paths: Iterable[str | Path] | str | Path, progress: Progress | None = None) -> IngestReport:
@@ -61,19 +63,30 @@ class Assistant:
             raise InputError(f"no article with id '{article_id}' in the index")
         rec = records[article_id]
         sentences = [s.sentence for s in self.store.sentences_of(article_id, rec["content_hash"])]
-        return {"id": article_id, "title": rec.get("title", article_id), "text": rec["text"],
-                "source": rec.get("source", ""), "sentences": sentences}
+        return {
+            "id": article_id,
+            "title": rec.get("title", article_id),
+            "text": rec["text"],
+            "source": rec.get("source", ""),
+            "sentences": sentences,
+        }
 
     def status(self) -> dict[str, Any]:
-        return {"settings": self.settings.masked(), "answerer": self.answerer.name,
-                "answerer_reason": self.choice.reason, "backend": self.answerer.backend,
-                "embedding_model": self.embedder.model_name, "embedding_dim": self.embedder.dimension,
-                "index": self.settings.chroma_url or str(Path(self.settings.index_dir).resolve()),
-                **self.store.counts()}
+        return {
+            "settings": self.settings.masked(),
+            "answerer": self.answerer.name,
+            "answerer_reason": self.choice.reason,
+            "backend": self.answerer.backend,
+            "embedding_model": self.embedder.model_name,
+            "embedding_dim": self.embedder.dimension,
+            "index": self.settings.chroma_url or str(Path(self.settings.index_dir).resolve()),
+            **self.store.counts(),
+        }
 
     # ---- answering
-    def answer(self, question: str, history: Sequence[Any] | None = None,
-               article_ids: Sequence[str] | None = None) -> Answer:
+    def answer(
+        self, question: str, history: Sequence[Any] | None = None, article_ids: Sequence[str] | None = None
+    ) -> Answer:
         for event in self.stream(question, history=history, article_ids=article_ids):
             if isinstance(event, Answer):
                 return event
@@ -85,25 +98,38 @@ class Assistant:
         if scope:
             missing = sorted(set(scope) - set(self.store.article_records(scope, with_text=False)))
             if missing:
-                raise InputError(f"no such article: {', '.join(repr(m) for m in missing)} is not in the index; "
-                                 "an article's id is its file name without the extension (or its JSON 'id'); "
-                                 "the web chat lists them")
+                raise InputError(
+                    f"no such article: {', '.join(repr(m) for m in missing)} is not in the index; "
+                    "an article's id is its file name without the extension (or its JSON 'id'); "
+                    "the web chat lists them"
+                )
         return scope
 
-    def stream(self, question: str, history: Sequence[Any] | None = None,
-               article_ids: Sequence[str] | None = None) -> Iterator[str | Answer]:
+    def stream(
+        self, question: str, history: Sequence[Any] | None = None, article_ids: Sequence[str] | None = None
+    ) -> Iterator[str | Answer]:
         """Text deltas as they are produced, then the final `Answer` (verified citations, full trace)."""
         started = time.perf_counter()
         question = check_question(question)
         turns = normalise_history(history)
         scope = self.check_scope(article_ids)
-        trace = Trace(question=question, answerer=self.answerer.name, backend=self.answerer.backend,
-                      article_ids=scope or [], notes=[f"answerer: {self.choice}"])
+        trace = Trace(
+            question=question,
+            answerer=self.answerer.name,
+            backend=self.answerer.backend,
+            article_ids=scope or [],
+            notes=[f"answerer: {self.choice}"],
+        )
         t = time.perf_counter()
         intent = whole_article.detect(question, self.embedder)  # a whole-article question needs no condensing
-        query, trace.condense = ((Query(question, question), {"used": False, "reason": f"whole-article question "
-                                                              f"({intent.kind}, by {intent.how})"})
-                                 if intent else self.condenser.condense(question, turns))
+        query, trace.condense = (
+            (
+                Query(question, question),
+                {"used": False, "reason": f"whole-article question ({intent.kind}, by {intent.how})"},
+            )
+            if intent
+            else self.condenser.condense(question, turns)
+        )
         trace.timings_ms["condense"] = round((time.perf_counter() - t) * 1000, 1)
         trace.standalone_question, trace.context = query.standalone, query.context
         t = time.perf_counter()

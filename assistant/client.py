@@ -85,8 +85,11 @@ def _readable_copy(folder: Path) -> Path:
             f"the index at '{folder}' is read-only and could not be copied to read it ({exc.strerror or exc}); "
             "make it writable, or copy it somewhere writable and set ASSISTANT_INDEX_DIR to that copy"
         ) from exc
-    log.warning("the index at %s is read-only: reading a copy in %s (questions work; ingest, rebuild and "
-                "remove are refused)", folder, copy)
+    log.warning(
+        "the index at %s is read-only: reading a copy in %s (questions work; ingest, rebuild and remove are refused)",
+        folder,
+        copy,
+    )
     return copy
 
 

@@ -154,8 +154,11 @@ class OpenAIEmbedder(Embedder):
             raise ConfigError("ASSISTANT_EMBEDDINGS=openai:<model> needs a model name")
         self.model_name = f"openai:{model}"
         self._client = OpenAIEmbeddings(
-            model=model, api_key=SecretStr(settings.openai_api_key or "not-needed"), base_url=settings.openai_base_url,
-            timeout=settings.request_timeout, max_retries=settings.max_retries,
+            model=model,
+            api_key=SecretStr(settings.openai_api_key or "not-needed"),
+            base_url=settings.openai_base_url,
+            timeout=settings.request_timeout,
+            max_retries=settings.max_retries,
         )
         self.calls = 0
         self.texts_embedded = 0

@@ -28,29 +28,36 @@ def translate_provider_error(exc: BaseException, what: str = "chat model") -> As
     status = getattr(exc, "status_code", None)
     detail = _detail(exc)
     if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError) or status in (401, 403):
-        return ModelAuthError(f"the {what}{where} refused the API key (HTTP {status}); "
-                              f"check OPENAI_API_KEY{detail}")
+        return ModelAuthError(f"the {what}{where} refused the API key (HTTP {status}); check OPENAI_API_KEY{detail}")
     if isinstance(exc, openai.RateLimitError) or status == 429:
         if "quota" in detail.lower():
-            return ModelRateLimitError(f"the {what}{where} says the account's quota is used up (HTTP 429); "
-                                       f"check the plan and billing of OPENAI_API_KEY{detail}")
-        return ModelRateLimitError(f"the {what}{where} is rate-limiting requests (HTTP 429) and the retries "
-                                   "ran out; wait a minute and ask again, or raise ASSISTANT_MAX_RETRIES")
+            return ModelRateLimitError(
+                f"the {what}{where} says the account's quota is used up (HTTP 429); "
+                f"check the plan and billing of OPENAI_API_KEY{detail}"
+            )
+        return ModelRateLimitError(
+            f"the {what}{where} is rate-limiting requests (HTTP 429) and the retries "
+            "ran out; wait a minute and ask again, or raise ASSISTANT_MAX_RETRIES"
+        )
     if isinstance(exc, openai.APITimeoutError | TimeoutError) or _is_http_error(exc, "Timeout"):
-        return ModelTimeoutError(f"the {what}{where} did not answer in time; try again, check that the "
-                                 "server is not overloaded, or raise ASSISTANT_REQUEST_TIMEOUT")
+        return ModelTimeoutError(
+            f"the {what}{where} did not answer in time; try again, check that the "
+            "server is not overloaded, or raise ASSISTANT_REQUEST_TIMEOUT"
+        )
     if isinstance(exc, openai.APIConnectionError | ConnectionError) or _is_http_error(exc, "Error"):
-        return ModelUnavailableError(f"cannot reach the {what}{where}; check OPENAI_BASE_URL and that the "
-                                     "server is running")
+        return ModelUnavailableError(
+            f"cannot reach the {what}{where}; check OPENAI_BASE_URL and that the server is running"
+        )
     if isinstance(status, int) and status >= 500:
         return ModelUnavailableError(f"the {what}{where} failed (HTTP {status}); try again later{detail}")
     if isinstance(exc, openai.NotFoundError) or status == 404:
-        return ModelError(f"the {what}{where} does not know the model or path (HTTP 404); check "
-                          f"{model_var} and OPENAI_BASE_URL (it usually ends in /v1){detail}")
+        return ModelError(
+            f"the {what}{where} does not know the model or path (HTTP 404); check "
+            f"{model_var} and OPENAI_BASE_URL (it usually ends in /v1){detail}"
+        )
     if isinstance(status, int):
         return ModelError(f"the {what}{where} rejected the request (HTTP {status}){detail}")
-    return ModelError(f"the {what} call failed ({type(exc).__name__}{detail}); "
-                      f"check OPENAI_BASE_URL and {model_var}")
+    return ModelError(f"the {what} call failed ({type(exc).__name__}{detail}); check OPENAI_BASE_URL and {model_var}")
 
 
 def _where(exc: BaseException) -> str:
@@ -74,4 +81,5 @@ def _detail(exc: BaseException) -> str:
 def _is_http_error(exc: BaseException, suffix: str) -> bool:
     cls = type(exc)
     return cls.__module__.split(".")[0] in ("httpx", "httpx2", "httpcore") and any(
-        c.__name__.endswith(suffix) for c in cls.__mro__)
+        c.__name__.endswith(suffix) for c in cls.__mro__
+    )

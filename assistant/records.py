@@ -142,6 +142,7 @@ class Answer:
 
 Turn = tuple[str, str]  # (question, answer) of an earlier exchange
 
+
 @dataclass(frozen=True)
 class Query:
     question: str  # what the person asked

@@ -57,20 +57,23 @@ class Limit:
             raise self.error(value if shown is None else shown)
 
     def error(self, shown: object) -> ConfigError:
-        return ConfigError(f"{self.env}={str(shown)!r} is not allowed: it must be {self.allowed()}. "
-                           f"Set it to e.g. {self.example}, or unset it for the default.")
+        return ConfigError(
+            f"{self.env}={str(shown)!r} is not allowed: it must be {self.allowed()}. "
+            f"Set it to e.g. {self.example}, or unset it for the default."
+        )
 
 
 LIMITS = {
     "top_k": Limit("ASSISTANT_TOP_K", int, 1, 100, example="8"),
     "max_file_mb": Limit("ASSISTANT_MAX_FILE_MB", float, 0, 1000, low_open=True, unit=" (MB)", example="10"),
-    "request_timeout": Limit("ASSISTANT_REQUEST_TIMEOUT", float, 0, 3600, low_open=True, unit=" (seconds)",
-                             example="60"),
-    "lock_timeout": Limit("ASSISTANT_LOCK_TIMEOUT", float, 0, 86400, low_open=True, unit=" (seconds)",
-                          example="30"),
+    "request_timeout": Limit(
+        "ASSISTANT_REQUEST_TIMEOUT", float, 0, 3600, low_open=True, unit=" (seconds)", example="60"
+    ),
+    "lock_timeout": Limit("ASSISTANT_LOCK_TIMEOUT", float, 0, 86400, low_open=True, unit=" (seconds)", example="30"),
     "max_retries": Limit("ASSISTANT_MAX_RETRIES", int, 0, 10, example="2"),
-    "refusal_threshold": Limit("ASSISTANT_REFUSAL_THRESHOLD", float, 0, 2, example="0.8 (lower answers more, "
-                               "higher refuses more)"),
+    "refusal_threshold": Limit(
+        "ASSISTANT_REFUSAL_THRESHOLD", float, 0, 2, example="0.8 (lower answers more, higher refuses more)"
+    ),
     "port": Limit("ASSISTANT_PORT", int, 1, 65535, example="7860"),
 }
 FALLBACKS = {"port": ("GRADIO_SERVER_PORT",)}  # Gradio's own variable, read when ASSISTANT_PORT is not set
@@ -164,14 +167,15 @@ class Settings:
         if self.auth is not None:
             user, _, password = self.auth.partition(":")
             if not user.strip() or not password:
-                raise ConfigError("ASSISTANT_AUTH must look like user:password, with both parts non-empty "
-                                  "(its value is not shown: it is a secret).")
+                raise ConfigError(
+                    "ASSISTANT_AUTH must look like user:password, with both parts non-empty "
+                    "(its value is not shown: it is a secret)."
+                )
 
     @property
     def uses_llm(self) -> bool:
         """A language model answers when an API key or a base URL is configured."""
         return bool(self.openai_api_key or self.openai_base_url)
-
 
     def chroma_host_port(self) -> tuple[str, int, bool]:
         url = self.chroma_url or ""

@@ -54,8 +54,7 @@ class Store:
         self.client = client
         self.embedder = embedder
         self.settings = settings
-        self.stamp = {"embedding_model": embedder.model_name, "embedding_dim": embedder.dimension,
-                      "schema": SCHEMA}
+        self.stamp = {"embedding_model": embedder.model_name, "embedding_dim": embedder.dimension, "schema": SCHEMA}
         self._follow_lock = threading.Lock()
         # states of the index this process has caught up with or written itself: (collection id,
         # generation, dirty). The generation only grows, so another process's write is never among them.
@@ -73,7 +72,9 @@ class Store:
 
     def _collection(self, name: str):
         col = self.client.get_or_create_collection(
-            name, embedding_function=self.embedder, metadata=dict(self.stamp),
+            name,
+            embedding_function=self.embedder,
+            metadata=dict(self.stamp),
             configuration={"hnsw": {"space": "cosine"}},
         )
         meta = col.metadata or {}
@@ -131,8 +132,11 @@ class Store:
         for ids, metas, _ in self.scan(self.articles, include=["metadatas"]):
             for art_id, meta in zip(ids, metas, strict=True):
                 out[art_id] = ArticleInfo(
-                    id=art_id, title=str(meta.get("title", art_id)), source=str(meta.get("source", "")),
-                    content_hash=str(meta.get("content_hash", "")), sentences=int(meta.get("sentences", 0)),
+                    id=art_id,
+                    title=str(meta.get("title", art_id)),
+                    source=str(meta.get("source", "")),
+                    content_hash=str(meta.get("content_hash", "")),
+                    sentences=int(meta.get("sentences", 0)),
                     chunks=int(meta.get("chunks", 0)),
                 )
         return out
@@ -146,19 +150,23 @@ class Store:
         with chroma_errors(self.settings):
             got = self.articles.get(ids=list(dict.fromkeys(ids)), include=include)
         docs = got["documents"] if with_text else [None] * len(got["ids"])
-        return {i: {**m, "text": d} if with_text else dict(m)
-                for i, m, d in zip(got["ids"], got["metadatas"], docs, strict=True)}
+        return {
+            i: {**m, "text": d} if with_text else dict(m)
+            for i, m, d in zip(got["ids"], got["metadatas"], docs, strict=True)
+        }
 
     def sentences_of(self, article_id: str, content_hash: str) -> list[StoredSentence]:
         """Every sentence of that version of the article, in order (without vectors)."""
         where = {"$and": [{"article_id": article_id}, {"content_hash": content_hash}]}
         return self._sentences({"where": where}, False)
 
-    def sentences_by_index(self, wanted: dict[str, tuple[str, Sequence[int]]],
-                           with_vectors: bool = False) -> list[StoredSentence]:
+    def sentences_by_index(
+        self, wanted: dict[str, tuple[str, Sequence[int]]], with_vectors: bool = False
+    ) -> list[StoredSentence]:
         """Sentences of several articles in one round trip: {article_id: (content_hash, indices)}."""
-        ids = [f"{record_prefix(a, digest)}s{i}" for a, (digest, indices) in wanted.items()
-               for i in dict.fromkeys(indices)]
+        ids = [
+            f"{record_prefix(a, digest)}s{i}" for a, (digest, indices) in wanted.items() for i in dict.fromkeys(indices)
+        ]
         return self._sentences({"ids": ids}, with_vectors) if ids else []
 
     def _sentences(self, kwargs: dict[str, Any], with_vectors: bool) -> list[StoredSentence]:
@@ -168,16 +176,20 @@ class Store:
         vectors = got.get("embeddings") if with_vectors else None
         out = []
         for n, (meta, doc) in enumerate(zip(got["metadatas"], got["documents"], strict=True)):
-            sentence = Sentence(meta["article_id"], int(meta["sentence_index"]), int(meta["start"]), int(meta["end"]),
-                                doc)
+            sentence = Sentence(
+                meta["article_id"], int(meta["sentence_index"]), int(meta["start"]), int(meta["end"]), doc
+            )
             out.append(StoredSentence(sentence, vectors[n] if vectors is not None else None))
         return sorted(out, key=lambda s: (s.sentence.article_id, s.sentence.index))
 
     def counts(self) -> dict[str, int]:
         self.state()
         with chroma_errors(self.settings):
-            return {"articles": self.articles.count(), "chunks": self.chunks.count(),
-                    "sentences": self.sentences.count()}
+            return {
+                "articles": self.articles.count(),
+                "chunks": self.chunks.count(),
+                "sentences": self.sentences.count(),
+            }
 
     def health(self) -> dict[str, Any]:
         """Whether a write was interrupted, and how many records no current article points to
@@ -185,10 +197,15 @@ class Store:
         state = self.state()
         infos = self.article_infos().values()
         counts = self.counts()
-        orphans = {"chunks": counts["chunks"] - sum(i.chunks for i in infos),
-                   "sentences": counts["sentences"] - sum(i.sentences for i in infos)}
-        return {"interrupted_write": state["dirty"], "orphan_records": orphans,
-                "needs_sweep": state["dirty"] or any(n > 0 for n in orphans.values())}
+        orphans = {
+            "chunks": counts["chunks"] - sum(i.chunks for i in infos),
+            "sentences": counts["sentences"] - sum(i.sentences for i in infos),
+        }
+        return {
+            "interrupted_write": state["dirty"],
+            "orphan_records": orphans,
+            "needs_sweep": state["dirty"] or any(n > 0 for n in orphans.values()),
+        }
 
     def scan(self, collection, include: list[str], where: dict | None = None):
         offset = 0

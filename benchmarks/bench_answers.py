@@ -52,18 +52,25 @@ def main() -> int:
             rows.append((n, question, first if first is not None else total, total, final))
             print(f"{total:6.2f} s  first words {rows[-1][2]:5.2f} s  {question}", file=sys.stderr)
     warm = rows[1:]  # the first question also loads the model and reads the article into the prompt cache
-    body = [f"Answerer: **{bot.answerer.backend}** ({bot.answerer.name}); sample article; 2 cores, no GPU; "
-            f"{time.strftime('%Y-%m-%d')}.", "",
-            "| | first words | whole answer |", "|---|---|---|",
-            f"| first question (cold) | {rows[0][2]:.2f} s | {rows[0][3]:.2f} s |",
-            f"| next {len(warm)} questions, p50 | {statistics.median(r[2] for r in warm):.2f} s | "
-            f"{statistics.median(r[3] for r in warm):.2f} s |",
-            f"| next {len(warm)} questions, max | {max(r[2] for r in warm):.2f} s | {max(r[3] for r in warm):.2f} s |",
-            "", "| question | first words | whole | answered | how |", "|---|---|---|---|---|"]
-    body += [f"| {q} | {f:.2f} s | {t:.2f} s | {'yes' if a.answered else 'no'} | {a.trace.decision.method} |"
-             for _, q, f, t, a in rows]
-    write_section(ROOT / "docs" / "benchmarks.md", f"answers-{bot.answerer.name}", "\n".join(body) + "\n",
-                  "Benchmarks")
+    body = [
+        f"Answerer: **{bot.answerer.backend}** ({bot.answerer.name}); sample article; 2 cores, no GPU; "
+        f"{time.strftime('%Y-%m-%d')}.",
+        "",
+        "| | first words | whole answer |",
+        "|---|---|---|",
+        f"| first question (cold) | {rows[0][2]:.2f} s | {rows[0][3]:.2f} s |",
+        f"| next {len(warm)} questions, p50 | {statistics.median(r[2] for r in warm):.2f} s | "
+        f"{statistics.median(r[3] for r in warm):.2f} s |",
+        f"| next {len(warm)} questions, max | {max(r[2] for r in warm):.2f} s | {max(r[3] for r in warm):.2f} s |",
+        "",
+        "| question | first words | whole | answered | how |",
+        "|---|---|---|---|---|",
+    ]
+    body += [
+        f"| {q} | {f:.2f} s | {t:.2f} s | {'yes' if a.answered else 'no'} | {a.trace.decision.method} |"
+        for _, q, f, t, a in rows
+    ]
+    write_section(ROOT / "docs" / "benchmarks.md", f"answers-{bot.answerer.name}", "\n".join(body) + "\n", "Benchmarks")
     return 0
 
 

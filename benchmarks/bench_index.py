@@ -59,8 +59,17 @@ def child_ingest(index_dir: str, files: list[str]) -> None:
     report = bot.ingest(files)
     seconds = time.perf_counter() - t
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"seconds": seconds, "model_load_s": load_s, "articles": report.added,
-                      "sentences": report.sentences_embedded, "peak_rss_mb": peak_kb / 1024}))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "model_load_s": load_s,
+                "articles": report.added,
+                "sentences": report.sentences_embedded,
+                "peak_rss_mb": peak_kb / 1024,
+            }
+        )
+    )
 
 
 def main() -> None:
@@ -68,9 +77,12 @@ def main() -> None:
     files = corpus_files(tmp)
     articles = [a for f in files for a in load_file(f, 50_000_000)]
     sentences = [s.text for a in articles for s in split_sentences(a)]
-    results: dict = {"machine": f"{os.cpu_count()} cores, no GPU, {platform.processor() or platform.machine()}, "
-                                f"Python {platform.python_version()}", "date": time.strftime("%Y-%m-%d"),
-                     "corpus": {"articles": len(articles), "sentences": len(sentences)}}
+    results: dict = {
+        "machine": f"{os.cpu_count()} cores, no GPU, {platform.processor() or platform.machine()}, "
+        f"Python {platform.python_version()}",
+        "date": time.strftime("%Y-%m-%d"),
+        "corpus": {"articles": len(articles), "sentences": len(sentences)},
+    }
 
     embedder = OnnxMiniLM()
     embedder.embed(sentences[:64])  # warm up
@@ -80,21 +92,30 @@ def main() -> None:
     results["raw_embedder"] = {"seconds": round(raw_s, 2), "sentences_per_s": round(len(sentences) / raw_s, 1)}
 
     index_dir = str(tmp / "index")
-    out = subprocess.run([sys.executable, __file__, "--child", index_dir, *map(str, files)], check=True,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", index_dir, *map(str, files)], check=True, capture_output=True, text=True
+    ).stdout
     child = json.loads(out.strip().splitlines()[-1])
     pipeline_rate = child["sentences"] / child["seconds"]
-    results["pipeline"] = {"seconds": round(child["seconds"], 2), "sentences_per_s": round(pipeline_rate, 1),
-                           "articles": child["articles"], "share_of_raw": round(pipeline_rate * raw_s / len(sentences), 3),
-                           "peak_rss_mb": round(child["peak_rss_mb"], 1), "model_load_s": round(child["model_load_s"], 2)}
+    results["pipeline"] = {
+        "seconds": round(child["seconds"], 2),
+        "sentences_per_s": round(pipeline_rate, 1),
+        "articles": child["articles"],
+        "share_of_raw": round(pipeline_rate * raw_s / len(sentences), 3),
+        "peak_rss_mb": round(child["peak_rss_mb"], 1),
+        "model_load_s": round(child["model_load_s"], 2),
+    }
 
     settings = Settings.from_env(env={}, index_dir=index_dir)
     bot = Assistant(settings=settings, embedder=embedder)
     calls = embedder.calls
     t = time.perf_counter()
     again = bot.ingest(files)
-    results["reingest_unchanged"] = {"seconds": round(time.perf_counter() - t, 3), "unchanged": again.unchanged,
-                                     "embedding_calls": embedder.calls - calls}
+    results["reingest_unchanged"] = {
+        "seconds": round(time.perf_counter() - t, 3),
+        "unchanged": again.unchanged,
+        "embedding_calls": embedder.calls - calls,
+    }
 
     one_big, one_empty = [], []
     sample = ROOT / "articles"
@@ -110,8 +131,12 @@ def main() -> None:
         empty.ingest([new])
         one_empty.append(time.perf_counter() - t)
     big, small = statistics.median(one_big), statistics.median(one_empty)
-    results["add_one_article"] = {"into_full_index_s": round(big, 3), "into_empty_index_s": round(small, 3),
-                                  "ratio": round(big / small, 2), "repeats": 5}
+    results["add_one_article"] = {
+        "into_full_index_s": round(big, 3),
+        "into_empty_index_s": round(small, 3),
+        "ratio": round(big / small, 2),
+        "repeats": 5,
+    }
 
     questions = []
     for qfile in sorted(EVAL.glob("*.jsonl")):
@@ -124,9 +149,12 @@ def main() -> None:
         bot.answer(row["question"], history=[tuple(h) for h in row.get("history") or []])
         latencies.append((time.perf_counter() - t) * 1000)
     latencies.sort()
-    results["answer_latency_ms"] = {"questions": len(latencies), "articles_indexed": len(bot.articles()),
-                                    "p50": round(statistics.median(latencies), 1),
-                                    "p95": round(latencies[int(0.95 * (len(latencies) - 1))], 1)}
+    results["answer_latency_ms"] = {
+        "questions": len(latencies),
+        "articles_indexed": len(bot.articles()),
+        "p50": round(statistics.median(latencies), 1),
+        "p95": round(latencies[int(0.95 * (len(latencies) - 1))], 1),
+    }
     write(results)
 
 
@@ -135,21 +163,21 @@ def write(results: dict) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "benchmarks.json").write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     r = results
-    table = f"""Measured {r['date']} on {r['machine']} (`benchmarks/bench_index.py`, one run).
-Corpus: {r['corpus']['articles']} articles/paragraphs, {r['corpus']['sentences']} sentences.
+    table = f"""Measured {r["date"]} on {r["machine"]} (`benchmarks/bench_index.py`, one run).
+Corpus: {r["corpus"]["articles"]} articles/paragraphs, {r["corpus"]["sentences"]} sentences.
 
 | measure | result | target |
 |---|---|---|
-| raw embedder | {r['raw_embedder']['sentences_per_s']} sentences/s | – |
-| full ingest pipeline | {r['pipeline']['sentences_per_s']} sentences/s = {r['pipeline']['share_of_raw']:.0%} of raw \
-({r['pipeline']['seconds']} s for {r['pipeline']['articles']} articles) | ≥ 80% of raw |
-| add 1 article to the full index | {r['add_one_article']['into_full_index_s']} s (median of 5) | ≤ 2× empty |
-| add 1 article to an empty index | {r['add_one_article']['into_empty_index_s']} s → ratio {r['add_one_article']['ratio']}× | |
-| re-ingest unchanged corpus | {r['reingest_unchanged']['seconds']} s, {r['reingest_unchanged']['embedding_calls']} \
+| raw embedder | {r["raw_embedder"]["sentences_per_s"]} sentences/s | – |
+| full ingest pipeline | {r["pipeline"]["sentences_per_s"]} sentences/s = {r["pipeline"]["share_of_raw"]:.0%} of raw \
+({r["pipeline"]["seconds"]} s for {r["pipeline"]["articles"]} articles) | ≥ 80% of raw |
+| add 1 article to the full index | {r["add_one_article"]["into_full_index_s"]} s (median of 5) | ≤ 2× empty |
+| add 1 article to an empty index | {r["add_one_article"]["into_empty_index_s"]} s → ratio {r["add_one_article"]["ratio"]}× | |
+| re-ingest unchanged corpus | {r["reingest_unchanged"]["seconds"]} s, {r["reingest_unchanged"]["embedding_calls"]} \
 embedding calls | < 2 s, 0 calls |
-| peak RSS of the full ingest | {r['pipeline']['peak_rss_mb']} MB (model load {r['pipeline']['model_load_s']} s) | – |
-| `answer()` latency, offline | p50 {r['answer_latency_ms']['p50']} ms, p95 {r['answer_latency_ms']['p95']} ms over \
-{r['answer_latency_ms']['questions']} questions, {r['answer_latency_ms']['articles_indexed']} articles indexed | p50 ≤ 50 ms |
+| peak RSS of the full ingest | {r["pipeline"]["peak_rss_mb"]} MB (model load {r["pipeline"]["model_load_s"]} s) | – |
+| `answer()` latency, offline | p50 {r["answer_latency_ms"]["p50"]} ms, p95 {r["answer_latency_ms"]["p95"]} ms over \
+{r["answer_latency_ms"]["questions"]} questions, {r["answer_latency_ms"]["articles_indexed"]} articles indexed | p50 ≤ 50 ms |
 """
     write_section(ROOT / "docs" / "benchmarks.md", "index", table, "Benchmarks")
     print(json.dumps(results, indent=1))

@@ -70,9 +70,13 @@ def run_load(url: str, clients: int = 20, per_client: int = 3, deadline_s: float
     wall = time.perf_counter() - started
     latencies = sorted(r[1] * 1000 for r in records if r[0])
     return {
-        "clients": clients, "requests": clients * per_client, "answered": sum(r[0] for r in records),
-        "errors": [r[2] for r in records if not r[0]][:5], "unfinished": sum(t.is_alive() for t in threads),
-        "wall_s": round(wall, 1), "throughput_rps": round(len(latencies) / wall, 2),
+        "clients": clients,
+        "requests": clients * per_client,
+        "answered": sum(r[0] for r in records),
+        "errors": [r[2] for r in records if not r[0]][:5],
+        "unfinished": sum(t.is_alive() for t in threads),
+        "wall_s": round(wall, 1),
+        "throughput_rps": round(len(latencies) / wall, 2),
         "p50_ms": round(statistics.median(latencies), 1) if latencies else None,
         "p95_ms": round(latencies[int(0.95 * (len(latencies) - 1))], 1) if latencies else None,
     }
@@ -126,8 +130,13 @@ def server(tmp: Path, per_client: int) -> dict:
         bot, demo, url = _launch(settings)
         env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
         env["ASSISTANT_CHROMA_URL"] = url_chroma
-        rebuild = subprocess.Popen([sys.executable, "-m", "assistant", "rebuild", "--json", str(folder)], env=env,
-                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        rebuild = subprocess.Popen(
+            [sys.executable, "-m", "assistant", "rebuild", "--json", str(folder)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         try:
             load = run_load(url, per_client=per_client)
             out, _ = rebuild.communicate(timeout=600)

@@ -45,12 +45,10 @@ CASES = [  # (case, file name, text, before the fix, from the issue)
     ("5,000 sentences on one line", "s5000.txt", _plain(5_000), "73 s"),
     ("50,000 sentences on one line", "s50000.txt", _plain(50_000), "~2 h (extrapolated)"),
     ("50,000 sentences on one line, each with U.S., Dr. and p.m.", "abbr.txt", _abbreviated(50_000), "–"),
-    ("1 MB of two-character sentences (`x. x. x. …`): the most sentences per byte", "tiny.txt",
-     "x. " * 333_333, "–"),
+    ("1 MB of two-character sentences (`x. x. x. …`): the most sentences per byte", "tiny.txt", "x. " * 333_333, "–"),
     ("500 KB line without punctuation", "words.txt", ("word " * 100_000).strip(), "110 s"),
     ("40 KB of `[` in Markdown", "brackets.md", "[" * 40_000, "3.6 s"),
-    ("HTML with 20,000 `<p>`", "many.html", "".join(f"<p>Paragraph {n} ends here.</p>" for n in range(20_000)),
-     "24 s"),
+    ("HTML with 20,000 `<p>`", "many.html", "".join(f"<p>Paragraph {n} ends here.</p>" for n in range(20_000)), "24 s"),
     ("10 MB of news text (the sample article, repeated)", "news.txt", _news(LIMIT - 1000), "–"),
     ("10 MB of news text on one line", "line.txt", _news(LIMIT - 1000).replace("\n", " "), "–"),
 ]
@@ -68,14 +66,22 @@ def main() -> None:
             sentences = sum(len(split_sentences(a)) for a in articles)
             seconds = time.perf_counter() - started
             rows.append((case, size, sentences, seconds, before))
-            print(f"{case}: {size / 1e6:.2f} MB, {sentences} sentences, {seconds:.2f} s, "
-                  f"{size / 1e6 / seconds:.2f} MB/s", flush=True)
-    body = [f"Measured {date.today().isoformat()} on 2 cores, no GPU, {platform.machine()}, Python "
-            f"{platform.python_version()} (`benchmarks/bench_parse.py`, one run; other work shared the cores).",
-            "", "| file | size | sentences | read + split | MB/s | before the fix |", "|---|---|---|---|---|---|"]
+            print(
+                f"{case}: {size / 1e6:.2f} MB, {sentences} sentences, {seconds:.2f} s, {size / 1e6 / seconds:.2f} MB/s",
+                flush=True,
+            )
+    body = [
+        f"Measured {date.today().isoformat()} on 2 cores, no GPU, {platform.machine()}, Python "
+        f"{platform.python_version()} (`benchmarks/bench_parse.py`, one run; other work shared the cores).",
+        "",
+        "| file | size | sentences | read + split | MB/s | before the fix |",
+        "|---|---|---|---|---|---|",
+    ]
     for case, size, sentences, seconds, before in rows:
-        body.append(f"| {case} | {size / 1e6:.2f} MB | {sentences:,} | {seconds:.2f} s | {size / 1e6 / seconds:.2f} "
-                    f"| {before} |")
+        body.append(
+            f"| {case} | {size / 1e6:.2f} MB | {sentences:,} | {seconds:.2f} s | {size / 1e6 / seconds:.2f} "
+            f"| {before} |"
+        )
     write_section(ROOT / "docs" / "benchmarks.md", "parse", "\n".join(body) + "\n", "Benchmarks")
 
 

@@ -26,8 +26,28 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import chroma_server, write_section  # noqa: E402
 
-CITIES = ["Quito", "Lima", "Bogota", "Madrid", "Oslo", "Nairobi", "Osaka", "Perth", "Austin", "Lyon", "Accra",
-          "Hanoi", "Cork", "Turin", "Leeds", "Porto", "Graz", "Riga", "Bern", "Kyiv"]
+CITIES = [
+    "Quito",
+    "Lima",
+    "Bogota",
+    "Madrid",
+    "Oslo",
+    "Nairobi",
+    "Osaka",
+    "Perth",
+    "Austin",
+    "Lyon",
+    "Accra",
+    "Hanoi",
+    "Cork",
+    "Turin",
+    "Leeds",
+    "Porto",
+    "Graz",
+    "Riga",
+    "Bern",
+    "Kyiv",
+]
 
 
 def build_corpus(folder: Path, n: int) -> Path:
@@ -45,10 +65,18 @@ def build_corpus(folder: Path, n: int) -> Path:
         for i in range(n):
             d, sents = docs[i % len(docs)], split[i % len(docs)]
             k = i // len(docs)
-            rotated = sents[k % len(sents):] + sents[:k % len(sents)] if sents else [d["text"]]
+            rotated = sents[k % len(sents) :] + sents[: k % len(sents)] if sents else [d["text"]]
             dateline = f"{CITIES[k % len(CITIES)]}, edition {k + 1}."
-            out.write(json.dumps({"id": f"{d['doc_id']}~{k}", "title": f"{d.get('title', '')} ({k + 1})",
-                                  "text": dateline + " " + " ".join(rotated)}) + "\n")
+            out.write(
+                json.dumps(
+                    {
+                        "id": f"{d['doc_id']}~{k}",
+                        "title": f"{d.get('title', '')} ({k + 1})",
+                        "text": dateline + " " + " ".join(rotated),
+                    }
+                )
+                + "\n"
+            )
     return target
 
 
@@ -73,26 +101,38 @@ def child(mode: str, index: str, corpus: str) -> None:
         bot.answer(row["question"], history=[tuple(h) for h in row.get("history") or []])
         latencies.append((time.perf_counter() - t) * 1000)
     latencies.sort()
-    print(json.dumps({
-        "articles": report.added, "sentences": report.sentences_embedded, "ingest_s": round(ingest_s, 1),
-        "sentences_per_s": round(report.sentences_embedded / ingest_s, 1),
-        "first_answer_s": round(first_s, 2), "questions": len(latencies),
-        "p50_ms": round(statistics.median(latencies), 1), "p95_ms": round(latencies[int(0.95 * (len(latencies) - 1))], 1),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-    }))
+    print(
+        json.dumps(
+            {
+                "articles": report.added,
+                "sentences": report.sentences_embedded,
+                "ingest_s": round(ingest_s, 1),
+                "sentences_per_s": round(report.sentences_embedded / ingest_s, 1),
+                "first_answer_s": round(first_s, 2),
+                "questions": len(latencies),
+                "p50_ms": round(statistics.median(latencies), 1),
+                "p95_ms": round(latencies[int(0.95 * (len(latencies) - 1))], 1),
+                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            }
+        )
+    )
 
 
 def run_child(mode: str, index: str, corpus: Path) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", mode, index, str(corpus)], check=True,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", mode, index, str(corpus)], check=True, capture_output=True, text=True
+    ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
 def main(n: int) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-scale-"))
     corpus = build_corpus(tmp, n)
-    results = {"machine": f"{os.cpu_count()} cores, no GPU, Python {sys.version.split()[0]}",
-               "date": time.strftime("%Y-%m-%d"), "articles_requested": n}
+    results = {
+        "machine": f"{os.cpu_count()} cores, no GPU, Python {sys.version.split()[0]}",
+        "date": time.strftime("%Y-%m-%d"),
+        "articles_requested": n,
+    }
     results["embedded"] = run_child("embedded", str(tmp / "index"), corpus)
     with chroma_server(tmp / "server") as (url, server):
         results["server"] = run_child("server", url, corpus)
@@ -119,12 +159,17 @@ def write(results: dict) -> None:
     for mode in ("embedded", "server"):
         r = results.get(mode)
         if r:
-            rows.append(f"| {mode} | {r['articles']} | {r['sentences']} | {r['ingest_s']} s ({r['sentences_per_s']} sentences/s) "
-                        f"| {r['first_answer_s']} s | {r['p50_ms']} ms | {r['p95_ms']} ms | {r['peak_rss_mb']} MB"
-                        + (f" (+ server {r.get('server_rss_mb')} MB)" if mode == "server" else "") + " |")
-    table = (f"Measured {results['date']} on {results['machine']} (`benchmarks/bench_scale.py`, one run).\n\n"
-             "| mode | articles | sentences | ingest | first answer (builds BM25) | answer p50 | answer p95 | peak RSS |\n"
-             "|---|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n")
+            rows.append(
+                f"| {mode} | {r['articles']} | {r['sentences']} | {r['ingest_s']} s ({r['sentences_per_s']} sentences/s) "
+                f"| {r['first_answer_s']} s | {r['p50_ms']} ms | {r['p95_ms']} ms | {r['peak_rss_mb']} MB"
+                + (f" (+ server {r.get('server_rss_mb')} MB)" if mode == "server" else "")
+                + " |"
+            )
+    table = (
+        f"Measured {results['date']} on {results['machine']} (`benchmarks/bench_scale.py`, one run).\n\n"
+        "| mode | articles | sentences | ingest | first answer (builds BM25) | answer p50 | answer p95 | peak RSS |\n"
+        "|---|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n"
+    )
     write_section(ROOT / "docs" / "scaling.md", "scale", table, "Scaling")
     print(json.dumps(results, indent=1))
 

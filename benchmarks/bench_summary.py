@@ -71,17 +71,29 @@ def main() -> int:
         for question in ("Summarize the article", "Who are the main people?", "When did this happen?"):
             ans = bot.answer(question, article_ids=["long-article"])
             assert ans.answered and ans.trace.decision.method == "summary", ans.trace.decision
-            rows.append((f"`answer(\"{question}\")`, article in scope",
-                         timed(lambda q=question: bot.answer(q, article_ids=["long-article"]))))
+            rows.append(
+                (
+                    f'`answer("{question}")`, article in scope',
+                    timed(lambda q=question: bot.answer(q, article_ids=["long-article"])),
+                )
+            )
         ans = bot.answer("What is this article about?")
         assert {c.article_id for c in ans.citations} == {"long-article"}, ans.text
-        rows.append(("`answer(\"What is this article about?\")`, no scope (most recent of all)",
-                     timed(lambda: bot.answer("What is this article about?"))))
+        rows.append(
+            (
+                '`answer("What is this article about?")`, no scope (most recent of all)',
+                timed(lambda: bot.answer("What is this article about?")),
+            )
+        )
         articles = bot.store.counts()["articles"]
-    lines = [f"Measured {date.today()} on 2 cores, no GPU, {platform.machine()}, Python {platform.python_version()} "
-             f"(`benchmarks/bench_summary.py`, median and p95 of {RUNS} runs). Article: {len(words):,} words, "
-             f"{len(texts)} sentences, summarised in {k}; {articles} articles indexed.", "",
-             "| measure | p50 | p95 | target |", "|---|---|---|---|"]
+    lines = [
+        f"Measured {date.today()} on 2 cores, no GPU, {platform.machine()}, Python {platform.python_version()} "
+        f"(`benchmarks/bench_summary.py`, median and p95 of {RUNS} runs). Article: {len(words):,} words, "
+        f"{len(texts)} sentences, summarised in {k}; {articles} articles indexed.",
+        "",
+        "| measure | p50 | p95 | target |",
+        "|---|---|---|---|",
+    ]
     for name, (p50, p95) in rows:
         lines.append(f"| {name} | {p50:.1f} ms | {p95:.1f} ms | ≤ 100 ms |")
     body = "\n".join(lines) + "\n"

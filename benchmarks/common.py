@@ -24,8 +24,11 @@ def chroma_server(path: Path, wait_s: float = 60) -> Iterator[tuple[str, subproc
     """(url, process) of a Chroma server on its own data folder; stopped on exit."""
     port = free_port()
     chroma = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
-    proc = subprocess.Popen([chroma, "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(path)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [chroma, "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + wait_s

@@ -29,8 +29,11 @@ def embedder():
 def settings(tmp_path):
     """Offline defaults with the index in tmp_path, whatever the developer's environment says; the extractive
     answerer even where the local model is installed (its own tests ask for it: the `localmodel` marker)."""
-    return Settings.from_env(env={"ASSISTANT_ANSWERER": "extractive"}, index_dir=str(tmp_path / "index"),
-                             articles_dir=str(tmp_path / "articles"))
+    return Settings.from_env(
+        env={"ASSISTANT_ANSWERER": "extractive"},
+        index_dir=str(tmp_path / "index"),
+        articles_dir=str(tmp_path / "articles"),
+    )
 
 
 @pytest.fixture

@@ -51,8 +51,9 @@ def fail(status: int, message: str | None = None, error_type: str | None = None)
     # retry-after-ms keeps the openai client's retry backoff short in tests
     types = {401: "invalid_request_error", 404: "invalid_request_error", 429: "rate_limit_exceeded"}
     kind = error_type or types.get(status, "server_error")
-    return Behaviour(content=message or f"scripted HTTP {status}", status=status,
-                     headers={"retry-after-ms": "10"}, error_type=kind)
+    return Behaviour(
+        content=message or f"scripted HTTP {status}", status=status, headers={"retry-after-ms": "10"}, error_type=kind
+    )
 
 
 def slow(seconds: float, content: Content = "too late") -> Behaviour:
@@ -101,8 +102,7 @@ class FakeOpenAI:
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
     def url(self) -> str:
@@ -146,23 +146,26 @@ def _handler(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:  # the stdlib's name
             server.requests.append({"method": "GET", "path": self.path, "body": None})
             if self.path.rstrip("/").endswith("/models"):
-                self._json(200, {"object": "list", "data": [{"id": server.model, "object": "model",
-                                                             "owned_by": "tests"}]})
+                self._json(
+                    200, {"object": "list", "data": [{"id": server.model, "object": "model", "owned_by": "tests"}]}
+                )
             else:
                 self._not_found()
 
         def do_POST(self) -> None:  # the stdlib's name
             length = int(self.headers.get("content-length") or 0)
             body = json.loads(self.rfile.read(length) or b"{}")
-            server.requests.append({"method": "POST", "path": self.path, "body": body,
-                                    "headers": dict(self.headers)})
+            server.requests.append({"method": "POST", "path": self.path, "body": body, "headers": dict(self.headers)})
             if not self.path.rstrip("/").endswith("/chat/completions"):
                 self._not_found()
                 return
             behaviour = server.next_behaviour()
             if behaviour is None:
-                self._json(500, {"error": {"message": "the fake server has no scripted reply left",
-                                           "type": "server_error"}}, {"x-should-retry": "false"})
+                self._json(
+                    500,
+                    {"error": {"message": "the fake server has no scripted reply left", "type": "server_error"}},
+                    {"x-should-retry": "false"},
+                )
                 return
             if behaviour.delay and server.stopping.wait(min(behaviour.delay, MAX_DELAY)):
                 return
@@ -171,8 +174,11 @@ def _handler(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 return
             content = behaviour.content(body) if callable(behaviour.content) else behaviour.content
             if behaviour.status != 200:
-                self._json(behaviour.status, {"error": {"message": content, "type": behaviour.error_type,
-                                                        "code": behaviour.error_type}}, behaviour.headers)
+                self._json(
+                    behaviour.status,
+                    {"error": {"message": content, "type": behaviour.error_type, "code": behaviour.error_type}},
+                    behaviour.headers,
+                )
             elif body.get("stream"):
                 self._stream(body, content, behaviour)
             else:
@@ -223,9 +229,13 @@ def _pieces(content: str) -> Iterator[str]:
 
 
 def _chunk(body: dict[str, Any], delta: dict[str, Any], finish: str | None) -> dict[str, Any]:
-    return {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": int(time.time()),
-            "model": body.get("model", "fake"),
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": body.get("model", "fake"),
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
 
 
 def _usage(body: dict[str, Any], content: str) -> dict[str, int]:
@@ -234,11 +244,14 @@ def _usage(body: dict[str, Any], content: str) -> dict[str, int]:
 
 
 def _completion(body: dict[str, Any], content: str) -> dict[str, Any]:
-    return {"id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()),
-            "model": body.get("model", "fake"),
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
-                         "finish_reason": "stop"}],
-            "usage": _usage(body, content)}
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": body.get("model", "fake"),
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+        "usage": _usage(body, content),
+    }
 
 
 def closed_port_url() -> str:

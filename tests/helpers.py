@@ -15,8 +15,10 @@ def write_articles(folder: Path, count: int, sentences: int = 8, start: int = 0)
         town = TOWNS[n % len(TOWNS)]
         lines = [f"Council of {town} district {n} approves plan {n}"]
         for j in range(sentences):
-            lines.append(f"Officials in {town} district {n} said on day {j} that the budget of "
-                         f"{n * 1000 + j} dollars would fund project {n}-{j}.")
+            lines.append(
+                f"Officials in {town} district {n} said on day {j} that the budget of "
+                f"{n * 1000 + j} dollars would fund project {n}-{j}."
+            )
         path = folder / f"town-{n:04d}.txt"
         path.write_text("\n".join(lines), encoding="utf-8")
         paths.append(path)

@@ -41,7 +41,7 @@ def check_invariants(ans: Answer, bot=None) -> None:
     if bot is not None:
         assert_answer_contract(bot, ans)
     for c in ans.citations:
-        assert c.article_id == SAMPLE_ID and TEXT[c.start:c.end] == c.text
+        assert c.article_id == SAMPLE_ID and TEXT[c.start : c.end] == c.text
     assert bool(ans.citations) == ans.answered
 
 
@@ -69,9 +69,10 @@ def test_follow_up_about_the_president_retrieves_his_plans(bot):
 
 
 def test_follow_up_with_gradio_message_history(bot):
-    history = [{"role": "user", "content": [{"type": "text", "text": "How much security assistance did the U.S. "
-                                                                     "announce?"}]},
-               {"role": "assistant", "content": "$13.5 million [1]"}]
+    history = [
+        {"role": "user", "content": [{"type": "text", "text": "How much security assistance did the U.S. announce?"}]},
+        {"role": "assistant", "content": "$13.5 million [1]"},
+    ]
     ans = bot.answer("And how much for drones?", history=history)
     check_invariants(ans, bot)
     assert ans.answered and "$6 million allocated for drone technology" in ans.citations[0].text
@@ -79,15 +80,17 @@ def test_follow_up_with_gradio_message_history(bot):
 
 def test_follow_up_does_not_repeat_the_last_cited_sentence(bot):
     first = bot.answer("Which gangs will the U.S. designate?")
-    ans = bot.answer("What will this classification let the U.S. do?", history=[(first.trace.standalone_question,
-                                                                                first.text)])
+    ans = bot.answer(
+        "What will this classification let the U.S. do?", history=[(first.trace.standalone_question, first.text)]
+    )
     check_invariants(ans, bot)
     assert ans.answered and "freeze the assets" in ans.citations[0].text
 
 
 def test_off_topic_follow_up_is_refused(bot):
-    ans = bot.answer("What is his favourite football team?", history=[("Who is the president of Ecuador?",
-                                                                        "Daniel Noboa")])
+    ans = bot.answer(
+        "What is his favourite football team?", history=[("Who is the president of Ecuador?", "Daniel Noboa")]
+    )
     check_invariants(ans, bot)
     assert not ans.answered
 
@@ -127,12 +130,14 @@ def test_trace_has_scores_and_timings(bot):
     assert ans.trace.timings_ms["total"] >= 0 and ans.trace.backend == "offline extractive"
 
 
-
 def test_the_headline_is_not_the_answer_when_the_body_speaks(bot, tmp_path):
     story = tmp_path / "lighthouse.txt"
-    story.write_text("Port Elin lighthouse reopens after restoration\n"
-                     "The lighthouse of Port Elin reopened on Saturday. The restoration cost 2.4 million euros "
-                     "and took three years.", "utf-8")
+    story.write_text(
+        "Port Elin lighthouse reopens after restoration\n"
+        "The lighthouse of Port Elin reopened on Saturday. The restoration cost 2.4 million euros "
+        "and took three years.",
+        "utf-8",
+    )
     bot.ingest([story])
     ans = bot.answer("How much did the restoration of the Port Elin lighthouse cost?")
     assert ans.answered and ans.citations[0].article_id == "lighthouse"

@@ -133,14 +133,17 @@ def test_terminal_chat_with_a_model_ends_with_the_checked_answer(make_bot, artic
     drops that one and numbers the rest from [1]: that is what the person reads last."""
     question = "Which gangs will the U.S. designate?"
     with FakeOpenAI() as server:
-        bot = make_bot(openai_base_url=server.url, openai_api_key="test", chat_model="fake", max_retries=0,
-                       request_timeout=5)
+        bot = make_bot(
+            openai_base_url=server.url, openai_api_key="test", chat_model="fake", max_retries=0, request_timeout=5
+        )
         bot.ingest([articles_dir])
         raw: list[str] = []
 
         def model(body: dict) -> str:
-            raw.append(f"Los Lobos and Los Choneros will be designated as terrorist organizations "
-                       f"[{number_of(body, LOBOS)}][99].")
+            raw.append(
+                f"Los Lobos and Los Choneros will be designated as terrorist organizations "
+                f"[{number_of(body, LOBOS)}][99]."
+            )
             return raw[-1]
 
         server.script(reply(model), reply(model))
@@ -152,7 +155,9 @@ def test_terminal_chat_with_a_model_ends_with_the_checked_answer(make_bot, artic
     assert checked.text == "Los Lobos and Los Choneros will be designated as terrorist organizations [1]."
     assert raw[0] != checked.text and "[99]" in raw[0]
     assert out.rstrip("\n").split("\n")[-2:] == [
-        checked.text, f"  [1] Ecuador gangs terrorist designation, sentence 3: {checked.citations[0].text}"]
+        checked.text,
+        f"  [1] Ecuador gangs terrorist designation, sentence 3: {checked.citations[0].text}",
+    ]
     assert LOBOS in checked.citations[0].text and len(checked.citations) == 1
     assert raw[0] not in out and "[99]" not in out  # the model's unchecked words never reach the screen
     assert out.count(checked.text) == 1
@@ -162,8 +167,10 @@ def test_a_question_that_is_not_utf8_is_a_clear_error(env, capsys):
     assert main(["rebuild"]) == 0
     capsys.readouterr()
     assert main(["ask", "Which gangs \udcff\udcfe will be designated?"]) == 1  # bytes FF FE as argv carries them
-    assert capsys.readouterr().err == ("error: the question is not valid UTF-8 text; check the terminal's encoding "
-                                       "(e.g. LANG=C.UTF-8) and type it again\n")
+    assert capsys.readouterr().err == (
+        "error: the question is not valid UTF-8 text; check the terminal's encoding "
+        "(e.g. LANG=C.UTF-8) and type it again\n"
+    )
 
 
 def test_an_unknown_article_id_is_named(env, capsys):
@@ -175,8 +182,9 @@ def test_an_unknown_article_id_is_named(env, capsys):
 
 
 def test_terminal_chat_goes_on_after_a_line_that_is_not_utf8(bot, capsys):
-    lines = iter([UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte"),
-                  "Which gangs will the U.S. designate?", ""])
+    lines = iter(
+        [UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte"), "Which gangs will the U.S. designate?", ""]
+    )
 
     def read(prompt):
         line = next(lines)
@@ -195,15 +203,19 @@ def test_status_says_when_the_index_needs_a_sweep(env, capsys):
     bot = Assistant()
     state = bot.store.state()
     bot.store.set_state(state["generation"], dirty=True)
-    bot.store.sentences.upsert(ids=["x::0000000000000000::s0"], embeddings=[bot.embedder.embed(["x"])[0]],
-                               documents=["A sentence of a version that was never finished."],
-                               metadatas=[{"article_id": SAMPLE_ID, "content_hash": "0" * 64, "sentence_index": 0,
-                                           "start": 0, "end": 10}])
+    bot.store.sentences.upsert(
+        ids=["x::0000000000000000::s0"],
+        embeddings=[bot.embedder.embed(["x"])[0]],
+        documents=["A sentence of a version that was never finished."],
+        metadatas=[{"article_id": SAMPLE_ID, "content_hash": "0" * 64, "sentence_index": 0, "start": 0, "end": 10}],
+    )
     capsys.readouterr()
     assert main(["status"]) == 0
     out = capsys.readouterr().out
-    assert ("health           needs a sweep: a write was interrupted (a crash or a kill); 0 chunk and 1 sentence "
-            "records belong to no current article.") in out and "(run: assistant rebuild)" in out
+    assert (
+        "health           needs a sweep: a write was interrupted (a crash or a kill); 0 chunk and 1 sentence "
+        "records belong to no current article."
+    ) in out and "(run: assistant rebuild)" in out
     assert main(["rebuild"]) == 0
     assert main(["status", "--json"]) == 0
     assert json.loads(capsys.readouterr().out.split("\n", 1)[1])["health"]["needs_sweep"] is False

@@ -19,11 +19,26 @@ def _rows() -> list[dict]:
     start = TEXT.index(MONEY)
     end = TEXT.index(".", TEXT.index("drone technology")) + 1
     return [
-        {"id": "q1", "doc_id": SAMPLE_ID, "question": "How much security assistance did the U.S. announce?",
-         "history": [], "answers": ["$13.5 million"], "evidence": [TEXT[start:end]],
-         "evidence_spans": [{"doc_id": SAMPLE_ID, "start": start, "end": end}], "answerable": True},
-        {"id": "q2", "doc_id": SAMPLE_ID, "question": "Who won the 2018 FIFA World Cup?", "history": [],
-         "answers": [], "evidence": [], "evidence_spans": [], "answerable": False},
+        {
+            "id": "q1",
+            "doc_id": SAMPLE_ID,
+            "question": "How much security assistance did the U.S. announce?",
+            "history": [],
+            "answers": ["$13.5 million"],
+            "evidence": [TEXT[start:end]],
+            "evidence_spans": [{"doc_id": SAMPLE_ID, "start": start, "end": end}],
+            "answerable": True,
+        },
+        {
+            "id": "q2",
+            "doc_id": SAMPLE_ID,
+            "question": "Who won the 2018 FIFA World Cup?",
+            "history": [],
+            "answers": [],
+            "evidence": [],
+            "evidence_spans": [],
+            "answerable": False,
+        },
     ]
 
 
@@ -36,8 +51,9 @@ def server():
 def test_evaluate_measures_the_model_path(make_bot, articles_dir, server):
     bot = make_bot(openai_base_url=server.url, openai_api_key="test", chat_model="fake", max_retries=0)
     bot.ingest([articles_dir])
-    server.script(reply(lambda body: f"The U.S. announced $13.5 million [{number_of(body, MONEY)}]."),
-                  reply("France won it."))
+    server.script(
+        reply(lambda body: f"The U.S. announced $13.5 million [{number_of(body, MONEY)}]."), reply("France won it.")
+    )
     result = evaluate(bot, _rows())
     m = result["metrics"]
     assert m["answered_answerable"] == 1.0 and m["answer_contains"] == 1.0 and m["citation_precision"] == 1.0
@@ -50,8 +66,9 @@ def test_evaluate_measures_the_model_path(make_bot, articles_dir, server):
 def test_run_eval_writes_results_for_the_extractive_answerer(tmp_path, monkeypatch):
     dataset = tmp_path / "tiny.jsonl"
     dataset.write_text("\n".join(json.dumps(r) for r in _rows()) + "\n", encoding="utf-8")
-    (tmp_path / "tiny.docs.jsonl").write_text(json.dumps({"doc_id": SAMPLE_ID, "title": "Ecuador", "text": TEXT})
-                                              + "\n", encoding="utf-8")
+    (tmp_path / "tiny.docs.jsonl").write_text(
+        json.dumps({"doc_id": SAMPLE_ID, "title": "Ecuador", "text": TEXT}) + "\n", encoding="utf-8"
+    )
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("ASSISTANT_ANSWERER", raising=False)
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # would choose the model path ...

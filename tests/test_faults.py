@@ -42,8 +42,11 @@ class ChromaServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        self.proc = subprocess.Popen([CHROMA, "run", "--host", "127.0.0.1", "--port", str(self.port), "--path",
-                                      str(self.path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [CHROMA, "run", "--host", "127.0.0.1", "--port", str(self.port), "--path", str(self.path)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -70,8 +73,10 @@ def server(tmp_path):
 
 
 def test_killed_server_gives_a_clear_error_and_the_app_recovers(server, settings, embedder, articles_dir):
-    bot = Assistant(settings=replace(settings, chroma_url=server.url, collection=f"f{uuid.uuid4().hex[:8]}",
-                                     request_timeout=5), embedder=embedder)
+    bot = Assistant(
+        settings=replace(settings, chroma_url=server.url, collection=f"f{uuid.uuid4().hex[:8]}", request_timeout=5),
+        embedder=embedder,
+    )
     bot.ingest([articles_dir])
     assert bot.answer("Which gangs will the U.S. designate?").answered
     server.kill()
@@ -87,8 +92,10 @@ def test_killed_server_gives_a_clear_error_and_the_app_recovers(server, settings
 def test_server_killed_during_rebuild_then_next_rebuild_completes(server, settings, embedder, tmp_path):
     folder = tmp_path / "news"
     write_articles(folder, 80, sentences=10)
-    bot = Assistant(settings=replace(settings, chroma_url=server.url, collection=f"f{uuid.uuid4().hex[:8]}",
-                                     request_timeout=5), embedder=embedder)
+    bot = Assistant(
+        settings=replace(settings, chroma_url=server.url, collection=f"f{uuid.uuid4().hex[:8]}", request_timeout=5),
+        embedder=embedder,
+    )
     errors: list[BaseException] = []
     started = threading.Event()
 

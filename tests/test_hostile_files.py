@@ -53,16 +53,22 @@ def test_bad_ids_reject_the_record_not_the_run(make_bot, tmp_path):
     folder = tmp_path / "news"
     folder.mkdir()
     (folder / "good.txt").write_text(GOOD, "utf-8")
-    rows = [{"id": " ", "text": "Blank id story. It has text."}, {"id": "x" * 300, "text": "Long id. Text."},
-            {"id": "ok-1", "text": "The ferry to Lyle resumed service."}, {"id": "a\u0000b", "text": "Odd id."}]
+    rows = [
+        {"id": " ", "text": "Blank id story. It has text."},
+        {"id": "x" * 300, "text": "Long id. Text."},
+        {"id": "ok-1", "text": "The ferry to Lyle resumed service."},
+        {"id": "a\u0000b", "text": "Odd id."},
+    ]
     (folder / "feed.jsonl").write_text("\n".join(json.dumps(r) for r in rows), "utf-8")
     bot = make_bot()
     report = bot.ingest([folder])
     assert report.added == 2 and {a.id for a in bot.articles()} == {"good", "ok-1"}
     reasons = [r.reason for r in report.rejected]
-    assert reasons == ["record 1 has an empty 'id'; give it a non-empty id or leave 'id' out to number the records",
-                       "record 2 has an 'id' of 300 characters; ids may have at most 200",
-                       "record 4 has an 'id' with control characters; use printable characters only"]
+    assert reasons == [
+        "record 1 has an empty 'id'; give it a non-empty id or leave 'id' out to number the records",
+        "record 2 has an 'id' of 300 characters; ids may have at most 200",
+        "record 4 has an 'id' with control characters; use printable characters only",
+    ]
     assert [r.path.rsplit("/", 1)[-1] for r in report.rejected] == [f"feed.jsonl (record {n})" for n in (1, 2, 4)]
     assert not any("--reset" in r for r in reasons)
     assert_consistent(bot.store)
@@ -110,14 +116,12 @@ def test_html_br_does_not_split_a_sentence(tmp_path):
     path = tmp_path / "page.html"
     path.write_text("<h1>Bridge</h1><p>The mayor said<br>the bridge will reopen.</p><p>Next.</p>", "utf-8")
     [article] = load_file(path, MB)
-    assert [s.text for s in split_sentences(article)] == ["Bridge", "The mayor said the bridge will reopen.",
-                                                          "Next."]
+    assert [s.text for s in split_sentences(article)] == ["Bridge", "The mayor said the bridge will reopen.", "Next."]
 
 
 def test_markdown_link_with_parentheses_in_its_url(tmp_path):
     path = tmp_path / "links.md"
-    path.write_text("# Bridges\n\nRead [the article](https://en.wikipedia.org/wiki/Bridge_(structure)) now.\n",
-                    "utf-8")
+    path.write_text("# Bridges\n\nRead [the article](https://en.wikipedia.org/wiki/Bridge_(structure)) now.\n", "utf-8")
     [article] = load_file(path, MB)
     assert article.text == "Bridges\n\nRead the article now."
 
@@ -146,13 +150,16 @@ def _spy_segmenter(monkeypatch) -> list[int]:
     return seen
 
 
-@pytest.mark.parametrize("line", [
-    " ".join(f"The U.S. envoy met group {n} on Monday." for n in range(3000)),  # pysbd needed everywhere
-    " ".join(f"Story {n} says the river rose again." for n in range(3000)),  # clear ends: no pysbd needed
-    ("word " * 100_000).strip(),  # 500 KB without punctuation
-    "x" * 300_000,  # no space either
-    "x. " * 100_000,  # 300,000 characters that all need judgement: pysbd reads its budget, no more
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        " ".join(f"The U.S. envoy met group {n} on Monday." for n in range(3000)),  # pysbd needed everywhere
+        " ".join(f"Story {n} says the river rose again." for n in range(3000)),  # clear ends: no pysbd needed
+        ("word " * 100_000).strip(),  # 500 KB without punctuation
+        "x" * 300_000,  # no space either
+        "x. " * 100_000,  # 300,000 characters that all need judgement: pysbd reads its budget, no more
+    ],
+)
 def test_long_lines_are_split_with_bounded_input_and_exact_offsets(monkeypatch, line):
     seen = _spy_segmenter(monkeypatch)
     text = "Headline\n" + line + "\nLast line."
@@ -160,8 +167,8 @@ def test_long_lines_are_split_with_bounded_input_and_exact_offsets(monkeypatch, 
     assert max(seen, default=0) <= MAX_PIECE and sum(seen) <= PYSBD_BUDGET + MAX_PIECE
     cursor = 0
     for n, s in enumerate(found):
-        assert s.index == n and text[s.start:s.end] == s.text and s.text == s.text.strip()
-        assert len(s.text) <= MAX_PIECE and s.start >= cursor and not text[cursor:s.start].strip()
+        assert s.index == n and text[s.start : s.end] == s.text and s.text == s.text.strip()
+        assert len(s.text) <= MAX_PIECE and s.start >= cursor and not text[cursor : s.start].strip()
         cursor = s.end
     assert not text[cursor:].strip()
     if line.startswith(("The U.S.", "Story")):

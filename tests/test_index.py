@@ -36,7 +36,7 @@ def test_stored_sentences_are_verbatim(bot):
     art = bot.article(SAMPLE_ID)
     assert len(art["sentences"]) == 17
     for s in art["sentences"]:
-        assert art["text"][s.start:s.end] == s.text
+        assert art["text"][s.start : s.end] == s.text
 
 
 def test_edit_one_article_replaces_its_records(make_bot, tmp_path, embedder):
@@ -91,15 +91,22 @@ def test_bad_inputs_are_rejected_and_nothing_is_lost(bot, tmp_path, settings):
     (bad / "latin1.txt").write_bytes("Caf\u00e9".encode("latin-1"))
     (bad / "huge.txt").write_text("word " * 300_000, "utf-8")
     (bad / "slides.pptx").write_bytes(b"PK\x03\x04")
-    (bad / "broken.json").write_text("{\"text\": ", "utf-8")
+    (bad / "broken.json").write_text('{"text": ', "utf-8")
     (bad / "good.txt").write_text("Harbour reopens\nThe harbour of Port Lyle reopened on Monday.", "utf-8")
     small = replace(settings, max_file_mb=1.0)
     bot2 = Assistant(settings=small, embedder=bot.embedder)
     report = bot2.ingest([bad, tmp_path / "missing.txt"])
     reasons = {os.path.basename(r.path): r.reason for r in report.rejected}
     assert report.added == 1
-    assert set(reasons) == {"empty.txt", "binary.md", "latin1.txt", "huge.txt", "slides.pptx", "broken.json",
-                            "missing.txt"}
+    assert set(reasons) == {
+        "empty.txt",
+        "binary.md",
+        "latin1.txt",
+        "huge.txt",
+        "slides.pptx",
+        "broken.json",
+        "missing.txt",
+    }
     assert "empty" in reasons["empty.txt"] and "binary" in reasons["binary.md"]
     assert "UTF-8" in reasons["latin1.txt"] and "limit" in reasons["huge.txt"]
     assert "unsupported" in reasons["slides.pptx"] and "malformed JSON" in reasons["broken.json"]
@@ -140,14 +147,22 @@ def test_model_stamp_mismatch_is_refused_with_a_rebuild_hint(bot, settings):
 
 def test_a_second_writer_gets_a_clear_busy_error(make_bot, settings, articles_dir):
     bot = make_bot(lock_timeout=0.2)
-    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
         import sys, time
         from assistant.settings import Settings
         from assistant.indexing.locking import write_lock
         with write_lock(Settings(index_dir={settings.index_dir!r})):
             print("locked", flush=True)
             time.sleep(30)
-    """)], stdout=subprocess.PIPE, text=True)
+    """),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
         with pytest.raises(IndexBusyError, match="another process"):
@@ -168,8 +183,7 @@ def test_rebuild_killed_halfway_still_answers_and_next_rebuild_completes(make_bo
         bot = Assistant(settings=Settings.from_env(env={{}}, index_dir={settings.index_dir!r}))
         bot.rebuild({str(folder)!r}, progress=lambda done, total: print(done, total, flush=True))
     """)
-    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True)
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         first = child.stdout.readline()  # one batch is stored, more to come
         assert first, f"the rebuild printed no progress: {child.stderr.read() if child.poll() is not None else ''}"
@@ -188,8 +202,11 @@ def test_rebuild_killed_halfway_still_answers_and_next_rebuild_completes(make_bo
     assert report.added == 120 - stored and report.unchanged == stored
     assert len(bot.articles()) == 120 and bot.store.state()["dirty"] is False
     assert_consistent(bot.store)
-    assert bot.store.health() == {"interrupted_write": False, "orphan_records": {"chunks": 0, "sentences": 0},
-                                  "needs_sweep": False}
+    assert bot.store.health() == {
+        "interrupted_write": False,
+        "orphan_records": {"chunks": 0, "sentences": 0},
+        "needs_sweep": False,
+    }
 
 
 def test_remove_by_id(bot):
@@ -218,8 +235,16 @@ def test_two_processes_rebuilding_at_once_take_turns(make_bot, tmp_path, setting
     env = {**os.environ, "ASSISTANT_INDEX_DIR": settings.index_dir, "ASSISTANT_LOCK_TIMEOUT": "300"}
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ASSISTANT_CHROMA_URL"):
         env.pop(name, None)
-    procs = [subprocess.Popen([sys.executable, "-m", "assistant", "rebuild", "--json", str(folder)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "assistant", "rebuild", "--json", str(folder)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     outs = [p.communicate(timeout=300) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outs
     reports = sorted((json.loads(out) for out, _ in outs), key=lambda r: r["added"])

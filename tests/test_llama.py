@@ -36,8 +36,9 @@ def check(bot, ans) -> None:
 
 @pytest.fixture
 def llama_bot(make_bot, articles_dir, llama_url):
-    bot = make_bot(openai_base_url=llama_url, openai_api_key="none", chat_model="local", request_timeout=120,
-                   max_retries=1)
+    bot = make_bot(
+        openai_base_url=llama_url, openai_api_key="none", chat_model="local", request_timeout=120, max_retries=1
+    )
     bot.ingest([articles_dir])
     return bot
 
@@ -50,8 +51,9 @@ def test_small_model_never_yields_a_false_citation(llama_bot, question):
 
 
 def test_follow_up_is_condensed_and_checked(llama_bot):
-    ans = llama_bot.answer("What does he want to change?", history=[("Who is the president of Ecuador?",
-                                                                      "Daniel Noboa")])
+    ans = llama_bot.answer(
+        "What does he want to change?", history=[("Who is the president of Ecuador?", "Daniel Noboa")]
+    )
     check(llama_bot, ans)
     assert ans.trace.standalone_question
 

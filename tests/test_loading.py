@@ -23,7 +23,7 @@ def test_sample_article_sentences_are_verbatim_and_well_split():
     assert len(sentences) == 17
     for n, s in enumerate(sentences):
         assert s.index == n
-        assert article.text[s.start:s.end] == s.text
+        assert article.text[s.start : s.end] == s.text
     texts = [s.text for s in sentences]
     # 'war.' closes a sentence and Noboa opens the next one
     assert any(t.endswith("which he describes as a 'war.'") for t in texts)
@@ -51,9 +51,12 @@ def test_markdown_title_and_markup_removed(tmp_path):
 
 def test_html_drops_script_style_and_markup(tmp_path):
     path = tmp_path / "page.html"
-    path.write_text("<html><head><title>Flood news</title><style>p{color:red}</style></head><body>"
-                    "<h1>Flood</h1><p>The river rose 3 metres.</p><script>alert('x')</script>"
-                    "<p>Schools closed.</p></body></html>", "utf-8")
+    path.write_text(
+        "<html><head><title>Flood news</title><style>p{color:red}</style></head><body>"
+        "<h1>Flood</h1><p>The river rose 3 metres.</p><script>alert('x')</script>"
+        "<p>Schools closed.</p></body></html>",
+        "utf-8",
+    )
     [article] = load_file(path, MB)
     assert article.title == "Flood news"
     assert "alert" not in article.text and "color" not in article.text and "<" not in article.text
@@ -71,16 +74,19 @@ def test_json_and_jsonl_records(tmp_path):
     assert (b.id, c.id) == ("many-1", "many-2")
 
 
-@pytest.mark.parametrize("name,data,reason", [
-    ("empty.txt", b"", "empty"),
-    ("blank.txt", b"   \n\n ", "empty"),
-    ("binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
-    ("latin1.txt", "Caf\u00e9 cr\u00e8me".encode("latin-1"), "UTF-8"),
-    ("doc.pdf", b"%PDF-1.4", "unsupported file type"),
-    ("bad.json", b"{\"text\": \"x\",", "malformed JSON"),
-    ("notext.json", b"{\"title\": \"x\"}", "'text'"),
-    ("bad.jsonl", b"{\"text\": \"ok\"}\n{oops}\n", "line 2"),
-])
+@pytest.mark.parametrize(
+    "name,data,reason",
+    [
+        ("empty.txt", b"", "empty"),
+        ("blank.txt", b"   \n\n ", "empty"),
+        ("binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
+        ("latin1.txt", "Caf\u00e9 cr\u00e8me".encode("latin-1"), "UTF-8"),
+        ("doc.pdf", b"%PDF-1.4", "unsupported file type"),
+        ("bad.json", b'{"text": "x",', "malformed JSON"),
+        ("notext.json", b'{"title": "x"}', "'text'"),
+        ("bad.jsonl", b'{"text": "ok"}\n{oops}\n', "line 2"),
+    ],
+)
 def test_bad_files_raise_a_clear_reason(tmp_path, name, data, reason):
     path = tmp_path / name
     path.write_bytes(data)
@@ -102,5 +108,4 @@ def test_slug_is_stable():
 
 def test_headline_without_full_stop_is_its_own_sentence():
     art = Article("x", "t", "Big storm hits coast\nWinds reached 100 km/h. Trees fell.", "src")
-    assert [s.text for s in split_sentences(art)] == ["Big storm hits coast", "Winds reached 100 km/h.",
-                                                      "Trees fell."]
+    assert [s.text for s in split_sentences(art)] == ["Big storm hits coast", "Winds reached 100 km/h.", "Trees fell."]

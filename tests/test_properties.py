@@ -16,11 +16,37 @@ from assistant.indexing.loaders import load_file, normalise
 from assistant.indexing.sentences import split_sentences
 from assistant.records import Article, ScoredSentence, Sentence
 
-WORDS = st.sampled_from(["The", "U.S.", "said", "Dr.", "Smith", "$13.5", "million", "'war.'", "Noboa", "e.g.",
-                         "3.14", "No.", "1", "Ecuador's", "«quoted»", "naïve", "日本", "!", "?", "...", "(a)",
-                         "\"Yes,\"", "he", "asked."])
-TEXT = st.lists(st.one_of(WORDS, st.text(min_size=1, max_size=8), st.sampled_from([" ", "\n", "\n\n", ". "])),
-                max_size=60).map(" ".join)
+WORDS = st.sampled_from(
+    [
+        "The",
+        "U.S.",
+        "said",
+        "Dr.",
+        "Smith",
+        "$13.5",
+        "million",
+        "'war.'",
+        "Noboa",
+        "e.g.",
+        "3.14",
+        "No.",
+        "1",
+        "Ecuador's",
+        "«quoted»",
+        "naïve",
+        "日本",
+        "!",
+        "?",
+        "...",
+        "(a)",
+        '"Yes,"',
+        "he",
+        "asked.",
+    ]
+)
+TEXT = st.lists(
+    st.one_of(WORDS, st.text(min_size=1, max_size=8), st.sampled_from([" ", "\n", "\n\n", ". "])), max_size=60
+).map(" ".join)
 
 
 @given(TEXT)
@@ -31,10 +57,10 @@ def test_sentences_are_verbatim_ordered_and_cover_the_text(raw):
     cursor = 0
     for n, s in enumerate(sentences):
         assert s.index == n
-        assert text[s.start:s.end] == s.text
+        assert text[s.start : s.end] == s.text
         assert s.text == s.text.strip() and s.text
         assert s.start >= cursor  # in order, no overlap
-        assert not text[cursor:s.start].strip()  # nothing but spaces between sentences
+        assert not text[cursor : s.start].strip()  # nothing but spaces between sentences
         cursor = s.end
     assert not text[cursor:].strip()  # and nothing left over
 
@@ -62,10 +88,14 @@ def test_any_bytes_load_or_raise_a_reason(data, suffix):
         assert article.text and article.text == normalise(article.text) and article.id
 
 
-JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
-                        st.sampled_from(["id", "title", "text", "url", "x"]), inner, max_size=4),
-                    max_leaves=8)
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(["id", "title", "text", "url", "x"]), inner, max_size=4)
+    ),
+    max_leaves=8,
+)
 
 
 @given(JSON)
@@ -86,9 +116,15 @@ def _shown(k: int) -> list[ScoredSentence]:
     return [ScoredSentence(Sentence("art", i, i * 10, i * 10 + 5, f"s{i}"), "T", 1.0, 0.5, 0.5) for i in range(k)]
 
 
-@given(st.integers(min_value=0, max_value=6),
-       st.lists(st.one_of(st.text(alphabet="abc .,", max_size=5),
-                          st.integers(min_value=0, max_value=12).map(lambda n: f"[{n}]")), max_size=20))
+@given(
+    st.integers(min_value=0, max_value=6),
+    st.lists(
+        st.one_of(
+            st.text(alphabet="abc .,", max_size=5), st.integers(min_value=0, max_value=12).map(lambda n: f"[{n}]")
+        ),
+        max_size=20,
+    ),
+)
 @settings(max_examples=500, deadline=None)
 def test_citation_markers_are_dense_and_match_citations(k, parts):
     shown = _shown(k)

@@ -62,9 +62,15 @@ def test_headline_scores_below_the_same_body_sentence():
 
 
 def test_trace_round_trips_through_json():
-    trace = Trace(question="q", answerer="extractive", backend="offline extractive", standalone_question="q",
-                  sentences=[{"article_id": "a", "sentence_index": 0, "score": 1.0, "text": "x"}],
-                  decision=Decision("answered", "extractive", "why", 0.9, 0.8, False), latency_ms=3.0,
-                  answered=True)
+    trace = Trace(
+        question="q",
+        answerer="extractive",
+        backend="offline extractive",
+        standalone_question="q",
+        sentences=[{"article_id": "a", "sentence_index": 0, "score": 1.0, "text": "x"}],
+        decision=Decision("answered", "extractive", "why", 0.9, 0.8, False),
+        latency_ms=3.0,
+        answered=True,
+    )
     data = json.loads(json.dumps(trace.to_dict()))
     assert Trace.from_dict(data) == trace

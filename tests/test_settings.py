@@ -15,25 +15,35 @@ from assistant.web import app as web
 
 @pytest.fixture
 def env(monkeypatch, tmp_path):
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ASSISTANT_CHROMA_URL", "ASSISTANT_EMBEDDINGS", "ASSISTANT_AUTH",
-                 "ASSISTANT_PORT", "GRADIO_SERVER_PORT"):
+    for name in (
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "ASSISTANT_CHROMA_URL",
+        "ASSISTANT_EMBEDDINGS",
+        "ASSISTANT_AUTH",
+        "ASSISTANT_PORT",
+        "GRADIO_SERVER_PORT",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path / "index"))
     return monkeypatch
 
 
-@pytest.mark.parametrize(("name", "value", "allowed"), [
-    ("ASSISTANT_REFUSAL_THRESHOLD", "high", "a number from 0 to 2"),
-    ("ASSISTANT_REFUSAL_THRESHOLD", "nan", "a number from 0 to 2"),
-    ("ASSISTANT_PORT", "abc", "a whole number from 1 to 65535"),
-    ("GRADIO_SERVER_PORT", "99999", "a whole number from 1 to 65535"),
-    ("ASSISTANT_MAX_FILE_MB", "-5", "a number greater than 0 and at most 1000 (MB)"),
-    ("ASSISTANT_REQUEST_TIMEOUT", "0", "a number greater than 0 and at most 3600 (seconds)"),
-    ("ASSISTANT_LOCK_TIMEOUT", "0", "a number greater than 0 and at most 86400 (seconds)"),
-    ("ASSISTANT_TOP_K", "2.5", "a whole number from 1 to 100"),
-    ("ASSISTANT_TOP_K", "0", "a whole number from 1 to 100"),
-    ("ASSISTANT_MAX_RETRIES", "-1", "a whole number from 0 to 10"),
-])
+@pytest.mark.parametrize(
+    ("name", "value", "allowed"),
+    [
+        ("ASSISTANT_REFUSAL_THRESHOLD", "high", "a number from 0 to 2"),
+        ("ASSISTANT_REFUSAL_THRESHOLD", "nan", "a number from 0 to 2"),
+        ("ASSISTANT_PORT", "abc", "a whole number from 1 to 65535"),
+        ("GRADIO_SERVER_PORT", "99999", "a whole number from 1 to 65535"),
+        ("ASSISTANT_MAX_FILE_MB", "-5", "a number greater than 0 and at most 1000 (MB)"),
+        ("ASSISTANT_REQUEST_TIMEOUT", "0", "a number greater than 0 and at most 3600 (seconds)"),
+        ("ASSISTANT_LOCK_TIMEOUT", "0", "a number greater than 0 and at most 86400 (seconds)"),
+        ("ASSISTANT_TOP_K", "2.5", "a whole number from 1 to 100"),
+        ("ASSISTANT_TOP_K", "0", "a whole number from 1 to 100"),
+        ("ASSISTANT_MAX_RETRIES", "-1", "a whole number from 0 to 10"),
+    ],
+)
 def test_a_bad_setting_stops_the_command_with_a_message(env, capsys, name, value, allowed):
     env.setenv(name, value)
     assert main(["status"]) == 1
@@ -43,11 +53,14 @@ def test_a_bad_setting_stops_the_command_with_a_message(env, capsys, name, value
     assert captured.err.endswith(", or unset it for the default.\n") and captured.err.count("\n") == 1
 
 
-@pytest.mark.parametrize(("name", "value", "words"), [
-    ("OPENAI_BASE_URL", "localhost:8080", "OPENAI_BASE_URL='localhost:8080' is not an http(s) URL"),
-    ("ASSISTANT_COLLECTION", "a/b", "ASSISTANT_COLLECTION='a/b' is not allowed"),
-    ("ASSISTANT_AUTH", "bob:", "ASSISTANT_AUTH must look like user:password"),
-])
+@pytest.mark.parametrize(
+    ("name", "value", "words"),
+    [
+        ("OPENAI_BASE_URL", "localhost:8080", "OPENAI_BASE_URL='localhost:8080' is not an http(s) URL"),
+        ("ASSISTANT_COLLECTION", "a/b", "ASSISTANT_COLLECTION='a/b' is not allowed"),
+        ("ASSISTANT_AUTH", "bob:", "ASSISTANT_AUTH must look like user:password"),
+    ],
+)
 def test_other_bad_settings_are_named(env, capsys, name, value, words):
     env.setenv(name, value)
     assert main(["status"]) == 1
@@ -72,8 +85,9 @@ def test_the_port_is_read_once_into_settings():
 
 
 def test_no_part_of_a_password_is_shown():
-    masked = Settings.from_env(env={"OPENAI_API_KEY": "sk-verysecretvalue1234",
-                                    "ASSISTANT_AUTH": "ann:a-long-password-9876"}).masked()
+    masked = Settings.from_env(
+        env={"OPENAI_API_KEY": "sk-verysecretvalue1234", "ASSISTANT_AUTH": "ann:a-long-password-9876"}
+    ).masked()
     assert masked["openai_api_key"] == "****1234" and masked["auth"] == "****"
     assert Settings.from_env(env={"OPENAI_API_KEY": "short-key"}).masked()["openai_api_key"] == "****"
 

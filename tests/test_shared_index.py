@@ -20,17 +20,21 @@ FESTIVAL = "How many visitors did the Zebra Festival in Quillton draw?"
 
 
 def festival(visitors: str) -> str:
-    return (f"Zebra Festival in Quillton\nThe Zebra Festival in Quillton drew {visitors} visitors on Saturday.\n"
-            "Organisers said the lantern parade lasted six hours.\nThe town council paid for the stage.")
+    return (
+        f"Zebra Festival in Quillton\nThe Zebra Festival in Quillton drew {visitors} visitors on Saturday.\n"
+        "Organisers said the lantern parade lasted six hours.\nThe town council paid for the stage."
+    )
 
 
 def cli(settings, *args: str) -> str:
     """`assistant ARGS` in a separate process on the same index, as a person would run it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
-    env.update(PYTHONPATH=str(ROOT), ASSISTANT_INDEX_DIR=settings.index_dir,
-               ASSISTANT_ARTICLES_DIR=settings.articles_dir)
-    done = subprocess.run([sys.executable, "-m", "assistant", *args], env=env, capture_output=True, text=True,
-                          timeout=300)
+    env.update(
+        PYTHONPATH=str(ROOT), ASSISTANT_INDEX_DIR=settings.index_dir, ASSISTANT_ARTICLES_DIR=settings.articles_dir
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "assistant", *args], env=env, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -134,8 +138,11 @@ def test_a_search_during_a_lexical_refresh_sees_one_whole_index(bot, tmp_path, m
 def _can_mount_read_only(folder) -> bool:
     if not shutil.which("unshare"):
         return False
-    probe = subprocess.run(["unshare", "-m", "sh", "-c", f"mount --bind '{folder}' '{folder}' && "
-                            f"mount -o remount,bind,ro '{folder}'"], capture_output=True, timeout=30)
+    probe = subprocess.run(
+        ["unshare", "-m", "sh", "-c", f"mount --bind '{folder}' '{folder}' && mount -o remount,bind,ro '{folder}'"],
+        capture_output=True,
+        timeout=30,
+    )
     return probe.returncode == 0
 
 
@@ -148,12 +155,13 @@ def test_a_read_only_index_can_still_be_read(bot, settings, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
     env.update(PYTHONPATH=str(ROOT), ASSISTANT_INDEX_DIR=folder)
     python = f"'{sys.executable}' -m assistant"
-    script = (f"mount --bind '{folder}' '{folder}' && mount -o remount,bind,ro '{folder}' && touch '{folder}/x' ; "
-              f"{python} status --json > '{tmp_path}/status.json' && echo status-ok; "
-              f"{python} ask 'Which gangs will the U.S. designate as terrorist organizations?' && echo ask-ok; "
-              f"{python} remove {SAMPLE_ID}; echo remove-exit=$?")
-    done = subprocess.run(["unshare", "-m", "sh", "-c", script], env=env, capture_output=True, text=True,
-                          timeout=300)
+    script = (
+        f"mount --bind '{folder}' '{folder}' && mount -o remount,bind,ro '{folder}' && touch '{folder}/x' ; "
+        f"{python} status --json > '{tmp_path}/status.json' && echo status-ok; "
+        f"{python} ask 'Which gangs will the U.S. designate as terrorist organizations?' && echo ask-ok; "
+        f"{python} remove {SAMPLE_ID}; echo remove-exit=$?"
+    )
+    done = subprocess.run(["unshare", "-m", "sh", "-c", script], env=env, capture_output=True, text=True, timeout=300)
     assert "Read-only file system" in done.stderr  # the mount was read-only indeed
     assert "status-ok" in done.stdout and "ask-ok" in done.stdout, done.stderr
     assert "Los Lobos and Los Choneros" in done.stdout

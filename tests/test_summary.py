@@ -27,14 +27,25 @@ LOBOS = "Los Lobos and Los Choneros, as foreign terrorist organizations"
 MONEY = "$13.5 million in security assistance"
 VENEZUELA = "Venezuelan gang Tren de Aragua, President Trump"
 WHOLE_ARTICLE = {
-    "summary": ["What is this article about?", "Summarize the article", "Give me the key points.",
-                "What's the gist of the story?", "Can you give me a quick overview?", "TL;DR?"],
+    "summary": [
+        "What is this article about?",
+        "Summarize the article",
+        "Give me the key points.",
+        "What's the gist of the story?",
+        "Can you give me a quick overview?",
+        "TL;DR?",
+    ],
     "people": ["Who are the main people in the article?", "Which organisations are involved?"],
     "when": ["When did this happen?", "When was this published?"],
 }
-ORDINARY = ["Which gangs will be designated as terrorist organizations?", "Who is Ecuador's president?",
-            "When did Rubio visit Ecuador?", "Summarize what Rubio said about drones.",
-            "What happened to the drug-traffickers in the Caribbean Sea?", "Who reported the strike?"]
+ORDINARY = [
+    "Which gangs will be designated as terrorist organizations?",
+    "Who is Ecuador's president?",
+    "When did Rubio visit Ecuador?",
+    "Summarize what Rubio said about drones.",
+    "What happened to the drug-traffickers in the Caribbean Sea?",
+    "Who reported the strike?",
+]
 
 
 @pytest.fixture
@@ -58,8 +69,11 @@ def test_whole_article_questions_are_recognised(embedder, kind, question):
 
 
 def test_the_phrasings_file_is_recognised_and_ordinary_questions_are_not(embedder):
-    phrasings = [line.strip() for line in (DATA / "whole_article_questions.txt").read_text().splitlines()
-                 if line.strip() and not line.startswith("#")]
+    phrasings = [
+        line.strip()
+        for line in (DATA / "whole_article_questions.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     assert len(phrasings) >= 30
     assert [q for q in phrasings if detect(q, embedder) is None] == []
     assert [q for q in ORDINARY if detect(q, embedder) is not None] == []
@@ -87,12 +101,15 @@ def test_when_did_this_happen_says_the_article_gives_no_date(bot):
 def test_when_did_this_happen_cites_the_dated_sentences_and_the_published_field(make_bot, tmp_path):
     folder = tmp_path / "dated"
     folder.mkdir()
-    text = ("The city council of Arden approved a new bridge over the river on Tuesday. The vote was close, with "
-            "five members for and four against the plan. Work will start in March 2027 and take two years. "
-            "Residents had asked for a second crossing for a decade. The mayor said the bridge would cut traffic "
-            "in the old town by half.")
-    (folder / "bridge.json").write_text(json.dumps({"id": "bridge", "title": "Arden bridge", "text": text,
-                                                    "published": "2026-11-03"}), encoding="utf-8")
+    text = (
+        "The city council of Arden approved a new bridge over the river on Tuesday. The vote was close, with "
+        "five members for and four against the plan. Work will start in March 2027 and take two years. "
+        "Residents had asked for a second crossing for a decade. The mayor said the bridge would cut traffic "
+        "in the old town by half."
+    )
+    (folder / "bridge.json").write_text(
+        json.dumps({"id": "bridge", "title": "Arden bridge", "text": text, "published": "2026-11-03"}), encoding="utf-8"
+    )
     bot = make_bot()
     bot.ingest([folder])
     ans = bot.answer("When did this happen?")
@@ -160,8 +177,10 @@ def test_cli_chat_has_an_article_option():
 # ---- topic switches and follow-ups
 def test_a_new_subject_after_two_unrelated_turns_is_not_a_follow_up(bot):
     history = []
-    for question in ("Which gangs will be designated as terrorist organizations?",
-                     "How much security assistance did the U.S. announce?"):
+    for question in (
+        "Which gangs will be designated as terrorist organizations?",
+        "How much security assistance did the U.S. announce?",
+    ):
         history.append((question, bot.answer(question, history=history).text))
     ans = bot.answer("What did Trump say about Venezuela?", history=history)
     assert_answer_contract(bot, ans)
@@ -178,8 +197,11 @@ def test_a_real_follow_up_still_reads_the_conversation(bot):
 
 def test_follow_up_decisions_on_the_labelled_set():
     items = [json.loads(line) for line in (DATA / "follow_ups.jsonl").read_text().splitlines() if line.strip()]
-    wrong = [it["question"] for it in items
-             if follow_up(it["question"], [tuple(t) for t in it["history"]])[0] != it["follow_up"]]
+    wrong = [
+        it["question"]
+        for it in items
+        if follow_up(it["question"], [tuple(t) for t in it["history"]])[0] != it["follow_up"]
+    ]
     assert len(items) >= 40 and len(wrong) <= 2, wrong
 
 
@@ -193,8 +215,9 @@ def server():
 @pytest.fixture
 def llm_many(make_bot, articles_dir, server):
     write_articles(articles_dir, 2)
-    bot = make_bot(openai_base_url=server.url, openai_api_key="test", chat_model="fake", max_retries=0,
-                   request_timeout=5)
+    bot = make_bot(
+        openai_base_url=server.url, openai_api_key="test", chat_model="fake", max_retries=0, request_timeout=5
+    )
     assert bot.ingest([articles_dir]).added == 3
     return bot
 
@@ -204,9 +227,15 @@ def cite(template: str, **fragments: str):
 
 
 def test_model_summary_is_verified_and_cited(llm_many, server):
-    server.script(cite("The U.S. will designate Los Lobos and Los Choneros, two of Ecuador's largest gangs, as "
-                       "foreign terrorist organizations [{a}]. It also announced $13.5 million in security "
-                       "assistance for Ecuador [{b}].", a=LOBOS, b=MONEY))
+    server.script(
+        cite(
+            "The U.S. will designate Los Lobos and Los Choneros, two of Ecuador's largest gangs, as "
+            "foreign terrorist organizations [{a}]. It also announced $13.5 million in security "
+            "assistance for Ecuador [{b}].",
+            a=LOBOS,
+            b=MONEY,
+        )
+    )
     ans = llm_many.answer("Summarize the article", article_ids=[SAMPLE_ID])
     assert_answer_contract(llm_many, ans)
     assert ans.answered and len(ans.citations) == 2 and cited_ids(ans) == {SAMPLE_ID}
@@ -229,15 +258,23 @@ def test_model_summary_without_supported_citations_falls_back_to_the_extractive_
 def test_a_long_article_is_summarised_in_parts(make_bot, tmp_path, server):
     folder = tmp_path / "long"
     write_articles(folder, 1, sentences=130)
-    bot = make_bot(openai_base_url=server.url, openai_api_key="test", chat_model="fake", max_retries=0,
-                   request_timeout=5)
+    bot = make_bot(
+        openai_base_url=server.url, openai_api_key="test", chat_model="fake", max_retries=0, request_timeout=5
+    )
     bot.ingest([folder])
     fragments = {"a": "said on day 3 that", "b": "said on day 70 that", "c": "said on day 125 that"}
-    server.script(cite("Officials described project 0-3 [{a}].", a=fragments["a"]),
-                  cite("Officials described project 0-70 [{b}].", b=fragments["b"]),
-                  cite("Officials described project 0-125 [{c}].", c=fragments["c"]),
-                  reply(lambda body: " ".join(line.split(": ", 1)[1] for line in body["messages"][0]["content"]
-                                              .splitlines() if line.startswith("Part "))))
+    server.script(
+        cite("Officials described project 0-3 [{a}].", a=fragments["a"]),
+        cite("Officials described project 0-70 [{b}].", b=fragments["b"]),
+        cite("Officials described project 0-125 [{c}].", c=fragments["c"]),
+        reply(
+            lambda body: " ".join(
+                line.split(": ", 1)[1]
+                for line in body["messages"][0]["content"].splitlines()
+                if line.startswith("Part ")
+            )
+        ),
+    )
     ans = bot.answer("Summarize the article")
     assert len(server.chat_requests) == 4  # three parts of at most 60 sentences, then the combining call
     assert all(len(shown_sentences(b)) <= 60 for b in server.chat_requests[:3])
@@ -246,14 +283,19 @@ def test_a_long_article_is_summarised_in_parts(make_bot, tmp_path, server):
 
 
 def test_model_condenser_skips_a_question_that_stands_on_its_own(llm_many, server):
-    history = [("Which gangs will be designated as terrorist organizations?", "Los Lobos and Los Choneros [1]"),
-               ("How much security assistance did the U.S. announce?", "$13.5 million [1]")]
-    server.script(cite("Trump said the operation against Tren de Aragua was essential against narcotics [{v}].",
-                       v=VENEZUELA))
+    history = [
+        ("Which gangs will be designated as terrorist organizations?", "Los Lobos and Los Choneros [1]"),
+        ("How much security assistance did the U.S. announce?", "$13.5 million [1]"),
+    ]
+    server.script(
+        cite("Trump said the operation against Tren de Aragua was essential against narcotics [{v}].", v=VENEZUELA)
+    )
     ans = llm_many.answer("What did Trump say about Venezuela?", history=history)
     assert len(server.chat_requests) == 1  # the answer; no condense call that could drag in the old topic
-    assert ans.trace.condense["follow_up"] is False and ans.trace.standalone_question == "What did Trump say about " \
-        "Venezuela?"
+    assert (
+        ans.trace.condense["follow_up"] is False
+        and ans.trace.standalone_question == "What did Trump say about Venezuela?"
+    )
     assert ans.answered and VENEZUELA in ans.citations[0].text
 
 
@@ -263,8 +305,9 @@ def test_real_small_model_summary_cites_only_the_article(make_bot, articles_dir,
     """SmolLM2 via llama.cpp (started by scripts/test): whatever it writes, the summary is answered and every
     citation is a verbatim sentence of the article; unsupported output falls back to the extractive summary."""
     write_articles(articles_dir, 2)
-    bot = make_bot(openai_base_url=llama_url, openai_api_key="none", chat_model="local", request_timeout=120,
-                   max_retries=1)
+    bot = make_bot(
+        openai_base_url=llama_url, openai_api_key="none", chat_model="local", request_timeout=120, max_retries=1
+    )
     bot.ingest([articles_dir])
     ans = bot.answer(question, article_ids=[SAMPLE_ID])
     assert_answer_contract(bot, ans)

@@ -23,8 +23,9 @@ def _tree(root: Path) -> set[str]:
 
 def _received(tmp_path: Path, name: str, data: bytes) -> Path:
     """A file as Gradio hands it over: in its own temporary folder, under the browser's name."""
-    folder = tmp_path / "gradio" / str(len(list((tmp_path / "gradio").glob("*"))) if (tmp_path / "gradio").exists()
-                                       else 0)
+    folder = (
+        tmp_path / "gradio" / str(len(list((tmp_path / "gradio").glob("*"))) if (tmp_path / "gradio").exists() else 0)
+    )
     folder.mkdir(parents=True)
     path = folder / (Path(name).name or "x")
     path.write_bytes(data)
@@ -45,16 +46,19 @@ class Received(str):
         return obj
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("../../etc/x.txt", "x.txt"),
-    (".hidden.txt", "hidden.txt"),
-    ("-rf.txt", "rf.txt"),
-    ("--.-x.md", "x.md"),
-    ("..\\..\\win.md", "win.md"),
-    ("a" * 300 + ".txt", "a" * (MAX_NAME - 4) + ".txt"),
-    ("東" * 300 + ".md", "東" * 65 + ".md"),  # 198 bytes: at most 200 bytes of UTF-8
-    ("report.final.json", "report.final.json"),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("../../etc/x.txt", "x.txt"),
+        (".hidden.txt", "hidden.txt"),
+        ("-rf.txt", "rf.txt"),
+        ("--.-x.md", "x.md"),
+        ("..\\..\\win.md", "win.md"),
+        ("a" * 300 + ".txt", "a" * (MAX_NAME - 4) + ".txt"),
+        ("東" * 300 + ".md", "東" * 65 + ".md"),  # 198 bytes: at most 200 bytes of UTF-8
+        ("report.final.json", "report.final.json"),
+    ],
+)
 def test_upload_names_are_sanitised_and_keep_their_extension(name, expected):
     assert safe_name(name) == expected
     assert len(safe_name(name)) <= MAX_NAME
@@ -77,9 +81,13 @@ def test_a_bad_upload_never_touches_the_good_article(any_bot, tmp_path):
     (folder / "festival.txt").write_text(FESTIVAL, "utf-8")
     assert any_bot.rebuild(folder).added == 1
     upload = _upload_fn(any_bot)
-    for name, data in [("festival.txt", b"\x89PNG\r\n\x1a\n\x00\x00binary"), ("festival.txt", b""),
-                       ("festival.json", b"{\"text\": "), ("festival.pdf", b"%PDF-1.4"),
-                       ("festival.jsonl", b"{\"id\": \" \", \"text\": \"x\"}")]:
+    for name, data in [
+        ("festival.txt", b"\x89PNG\r\n\x1a\n\x00\x00binary"),
+        ("festival.txt", b""),
+        ("festival.json", b'{"text": '),
+        ("festival.pdf", b"%PDF-1.4"),
+        ("festival.jsonl", b'{"id": " ", "text": "x"}'),
+    ]:
         upload([Received(_received(tmp_path, name, data), name)])
         assert (folder / "festival.txt").read_text("utf-8") == FESTIVAL
         assert sorted(p.name for p in folder.iterdir()) == ["festival.txt"]  # nothing written, nothing left

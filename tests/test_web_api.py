@@ -35,8 +35,9 @@ def _no_proxy_for_localhost():
 
 def _launch(root, embedder, **overrides):
     """build_app over a fresh index holding the sample, launched as `serve` would, on a free port."""
-    settings = Settings.from_env(env={}, index_dir=str(root / "index"), articles_dir=str(root / "articles"),
-                                 **overrides)
+    settings = Settings.from_env(
+        env={}, index_dir=str(root / "index"), articles_dir=str(root / "articles"), **overrides
+    )
     bot = Assistant(settings=settings, embedder=embedder)
     assert bot.ingest([SAMPLE_DIR]).added == 1
     demo = build_app(bot)
@@ -107,8 +108,9 @@ def test_unreachable_model_server_is_an_error_a_person_can_act_on(tmp_path, embe
     from gradio_client.exceptions import AppError
 
     dead = f"http://127.0.0.1:{_free_port()}/v1"
-    demo, url = _launch(tmp_path, embedder, openai_base_url=dead, openai_api_key="test", max_retries=0,
-                        request_timeout=5.0)
+    demo, url = _launch(
+        tmp_path, embedder, openai_base_url=dead, openai_api_key="test", max_retries=0, request_timeout=5.0
+    )
     try:
         with pytest.raises(AppError, match="OPENAI_BASE_URL"):
             Client(url, verbose=False).predict(ASSISTANCE, api_name="/chat")
@@ -123,10 +125,23 @@ def test_chat_endpoint_ends_with_the_checked_answer_of_a_model(tmp_path, embedde
 
     lobos = "Los Lobos and Los Choneros, as foreign terrorist organizations"
     with FakeOpenAI() as server:
-        server.script(reply(lambda body: "Los Lobos and Los Choneros will be designated as terrorist organizations "
-                            f"[{number_of(body, lobos)}][99]."))
-        demo, url = _launch(tmp_path, embedder, openai_base_url=server.url, openai_api_key="test",
-                            chat_model="fake", max_retries=0, request_timeout=5.0)
+        server.script(
+            reply(
+                lambda body: (
+                    "Los Lobos and Los Choneros will be designated as terrorist organizations "
+                    f"[{number_of(body, lobos)}][99]."
+                )
+            )
+        )
+        demo, url = _launch(
+            tmp_path,
+            embedder,
+            openai_base_url=server.url,
+            openai_api_key="test",
+            chat_model="fake",
+            max_retries=0,
+            request_timeout=5.0,
+        )
         try:
             job = Client(url, verbose=False).submit("Which gangs will the U.S. designate?", api_name="/chat")
             final = job.result(timeout=60)
@@ -168,19 +183,28 @@ def test_source_view_highlights_the_cited_sentence_escaped():
 def test_trace_and_api_text_escape():
     ans = _answer("A [1].", "S.")
     assert api_text(ans) == 'A [1].\n\nSources:\n[1] T, sentence 3: "S."'
-    html = trace_view({"standalone_question": EVIL, "passages": [{"title": EVIL, "text": EVIL, "score": 1}],
-                       "prompt": EVIL, "support": [{"sentence": EVIL, "verdict": "supported", "cited": [1]}]})
+    html = trace_view(
+        {
+            "standalone_question": EVIL,
+            "passages": [{"title": EVIL, "text": EVIL, "score": 1}],
+            "prompt": EVIL,
+            "support": [{"sentence": EVIL, "verdict": "supported", "cited": [1]}],
+        }
+    )
     assert "<img" not in html
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("../../etc/passwd.txt", "passwd.txt"),
-    ("..\\..\\x.md", "x.md"),
-    (".hidden.txt", "hidden.txt"),
-    ("a/b/../c <d>.txt", "c -d-.txt"),
-    ("Café notes.md", "Café notes.md"),
-    ("..", "upload.txt"),
-    ("", "upload.txt"),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("../../etc/passwd.txt", "passwd.txt"),
+        ("..\\..\\x.md", "x.md"),
+        (".hidden.txt", "hidden.txt"),
+        ("a/b/../c <d>.txt", "c -d-.txt"),
+        ("Café notes.md", "Café notes.md"),
+        ("..", "upload.txt"),
+        ("", "upload.txt"),
+    ],
+)
 def test_upload_names_stay_inside_the_folder(name, expected):
     assert safe_name(name) == expected

@@ -29,8 +29,16 @@ pytestmark = [
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-               "--no-first-run", "--disable-sync", "--disable-quic", "--disable-dev-shm-usage"]
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+    "--disable-dev-shm-usage",
+]
 DOCS_SHOTS = ROOT / "docs" / "screenshots"
 BOT = "#aa-chat [data-testid=bot]"
 QUESTION = "#aa-question textarea"
@@ -70,13 +78,23 @@ def app_url(tmp_path_factory):
     root = tmp_path_factory.mktemp("web")
     shutil.copytree(SAMPLE_DIR, root / "articles")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "ASSISTANT_"))}
-    env.update(ASSISTANT_INDEX_DIR=str(root / "index"), ASSISTANT_ARTICLES_DIR=str(root / "articles"),
-               GRADIO_ANALYTICS_ENABLED="False", NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost")
+    env.update(
+        ASSISTANT_INDEX_DIR=str(root / "index"),
+        ASSISTANT_ARTICLES_DIR=str(root / "articles"),
+        GRADIO_ANALYTICS_ENABLED="False",
+        NO_PROXY="127.0.0.1,localhost",
+        no_proxy="127.0.0.1,localhost",
+    )
     port = _free_port()
     url = f"http://127.0.0.1:{port}/"
     log = (root / "app.log").open("w")
-    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port)], cwd=root, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "app.py"), "--port", str(port)],
+        cwd=root,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     deadline = time.monotonic() + 120
     while True:
         try:

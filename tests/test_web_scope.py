@@ -37,8 +37,9 @@ def test_an_uploaded_article_becomes_the_scope_with_a_way_back(page, tmp_path): 
     path = tmp_path / "port-elin-lighthouse.txt"
     path.write_text(LIGHTHOUSE, encoding="utf-8")
     page.locator("#aa-upload input[type=file]").set_input_files(str(path))
-    expect(page.locator("#aa-scope-line")).to_contain_text("Asking about Port Elin lighthouse reopens after "
-                                                           "restoration only")
+    expect(page.locator("#aa-scope-line")).to_contain_text(
+        "Asking about Port Elin lighthouse reopens after restoration only"
+    )
     expect(page.locator("#aa-source .aa-doc-title")).to_have_text("Port Elin lighthouse reopens after restoration")
     answer = ask(page, "Summarize the article")
     expect(answer).to_contain_text("2.4 million euros")

@@ -42,8 +42,9 @@ class Condenser(Protocol):
 class Summarizer(Protocol):
     """Answers a question about the article(s) as a whole (`intent.detect` said so), without retrieval."""
 
-    def summarize(self, question: str, intent: Intent, scope: Sequence[str] | None,
-                  trace: Trace) -> Iterator[str | Answer]:
+    def summarize(
+        self, question: str, intent: Intent, scope: Sequence[str] | None, trace: Trace
+    ) -> Iterator[str | Answer]:
         """Text deltas, then the final `Answer`; fills `trace.decision` (method "summary ...") and `trace.sentences`."""
         ...
 
@@ -52,5 +53,5 @@ def pieces(text: str, size: int = 24) -> Iterator[str]:
     """A finished text as a few deltas, so every answerer streams the same way."""
     words = text.split(" ")
     for start in range(0, len(words), size):
-        chunk = " ".join(words[start:start + size])
+        chunk = " ".join(words[start : start + size])
         yield chunk if start == 0 else " " + chunk

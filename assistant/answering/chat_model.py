@@ -10,16 +10,31 @@ from assistant.errors import AssistantError, ModelUnavailableError
 from assistant.providers import translate_provider_error
 
 
-def build_chat_model(model: str, base_url: str | None, api_key: str | None, timeout: float, max_retries: int,
-                     *, streaming: bool, max_tokens: int):
+def build_chat_model(
+    model: str,
+    base_url: str | None,
+    api_key: str | None,
+    timeout: float,
+    max_retries: int,
+    *,
+    streaming: bool,
+    max_tokens: int,
+):
     """The one place a chat model client is made."""
     from langchain_openai import ChatOpenAI
     from pydantic import SecretStr
 
     # `max_tokens` (an alias the type stubs do not know) is what llama.cpp's server understands
-    return ChatOpenAI(model=model, api_key=SecretStr(api_key or "not-needed"), base_url=base_url, timeout=timeout,
-                      max_retries=max_retries, temperature=0, streaming=streaming,
-                      max_tokens=max_tokens)  # type: ignore[call-arg]
+    return ChatOpenAI(
+        model=model,
+        api_key=SecretStr(api_key or "not-needed"),
+        base_url=base_url,
+        timeout=timeout,
+        max_retries=max_retries,
+        temperature=0,
+        streaming=streaming,
+        max_tokens=max_tokens,
+    )  # type: ignore[call-arg]
 
 
 def content(message: Any) -> str:

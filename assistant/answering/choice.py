@@ -32,23 +32,30 @@ def llama_server_status() -> tuple[bool, str]:
     """Is llama-cpp-python with its server extras importable? Looked up, not imported."""
     missing = [name for name in LLAMA_SERVER_MODULES if importlib.util.find_spec(name) is None]
     if missing:
-        return False, (f"llama.cpp's server is not installed (missing {', '.join(missing)}; "
-                       f"run `{SETUP_COMMAND}`)")
+        return False, (f"llama.cpp's server is not installed (missing {', '.join(missing)}; run `{SETUP_COMMAND}`)")
     return True, "llama.cpp server installed"
 
 
-def choose_answerer(settings: Settings, *, model_status: Callable[[], tuple[bool, str]] | None = None,
-                    server_status: Callable[[], tuple[bool, str]] = llama_server_status) -> AnswererChoice:
+def choose_answerer(
+    settings: Settings,
+    *,
+    model_status: Callable[[], tuple[bool, str]] | None = None,
+    server_status: Callable[[], tuple[bool, str]] = llama_server_status,
+) -> AnswererChoice:
     requested = (settings.answerer or "").strip().lower() or None
     if requested is not None and requested not in ANSWERERS:
-        raise ConfigError(f"ASSISTANT_ANSWERER={settings.answerer!r} is not understood; use local, openai or "
-                          "extractive, or leave it unset to choose automatically.")
+        raise ConfigError(
+            f"ASSISTANT_ANSWERER={settings.answerer!r} is not understood; use local, openai or "
+            "extractive, or leave it unset to choose automatically."
+        )
     if requested == "extractive":
         return AnswererChoice("extractive", "chosen by ASSISTANT_ANSWERER=extractive")
     if requested == "openai" or (requested is None and settings.uses_llm):
         if not settings.uses_llm:
-            raise ConfigError("ASSISTANT_ANSWERER=openai needs OPENAI_API_KEY (or OPENAI_BASE_URL for a compatible "
-                              "server); set it, or use ASSISTANT_ANSWERER=local or extractive.")
+            raise ConfigError(
+                "ASSISTANT_ANSWERER=openai needs OPENAI_API_KEY (or OPENAI_BASE_URL for a compatible "
+                "server); set it, or use ASSISTANT_ANSWERER=local or extractive."
+            )
         where = f"at {settings.openai_base_url}" if settings.openai_base_url else "OpenAI"
         how = "chosen by ASSISTANT_ANSWERER=openai" if requested else "OPENAI_API_KEY or OPENAI_BASE_URL is set"
         return AnswererChoice("openai", f"chat model {settings.chat_model} {where} ({how})")

@@ -14,8 +14,9 @@ NOT_FOUND = "The articles don't say: nothing in the indexed articles answers thi
 
 def to_citation(item: ScoredSentence) -> Citation:
     s = item.sentence
-    return Citation(article_id=s.article_id, title=item.title, sentence_index=s.index, text=s.text,
-                    start=s.start, end=s.end)
+    return Citation(
+        article_id=s.article_id, title=item.title, sentence_index=s.index, text=s.text, start=s.start, end=s.end
+    )
 
 
 def renumber(text: str, shown: Sequence[ScoredSentence]) -> tuple[str, list[Citation], list[int]]:

@@ -32,8 +32,10 @@ def normalise_history(history: Sequence[Any] | None) -> list[Turn]:
     if not history:
         return []
     if isinstance(history, str | bytes) or not isinstance(history, Sequence):
-        raise InputError("history must be a list of (question, answer) pairs or of role/content messages, "
-                         f"not {type(history).__name__}")
+        raise InputError(
+            "history must be a list of (question, answer) pairs or of role/content messages, "
+            f"not {type(history).__name__}"
+        )
     turns: list[Turn] = []
     pending_user: str | None = None
     for item in history:
@@ -72,9 +74,7 @@ def check_question(question: Any) -> str:
         raise InputError("the question is empty; type a question about the articles")
     question = " ".join(question.split())
     if len(question) > MAX_QUESTION_CHARS:
-        raise InputError(
-            f"the question is {len(question):,} characters long; keep it under {MAX_QUESTION_CHARS:,}"
-        )
+        raise InputError(f"the question is {len(question):,} characters long; keep it under {MAX_QUESTION_CHARS:,}")
     return question
 
 
@@ -103,15 +103,22 @@ def check_article_ids(article_ids: Any) -> list[str] | None:
 # words that point back to something said before
 ANAPHORA = frozenset("he him his she her hers they them their theirs it its this these those else another".split())
 POSSESSIVE = frozenset("his her hers their theirs its".split())
-LEADS = re.compile(r"^\s*(and|but|so|also|then|or|plus|what about|how about|what else|who else|anything else|"
-                   r"why not|how so|how come|same for|and what about)\b", re.I)
+LEADS = re.compile(
+    r"^\s*(and|but|so|also|then|or|plus|what about|how about|what else|who else|anything else|"
+    r"why not|how so|how come|same for|and what about)\b",
+    re.I,
+)
 SHORT = 3  # words; "Why?", "Where exactly?", "How much?" lean on what came before
 _TOKEN = re.compile(r"[A-Za-z][\w.'’\-]*|\d[\d.,%$]*")
-_NOT_NAMED = frozenset("I What Who Whom Whose Which When Where Why How Is Are Was Were Do Does Did Can Could Will "
-                       "Would Should Has Have Had Tell Give List Name Explain Describe Please The A An In On At "
-                       "For And But So Also Then Or".split())
-_COMPLEMENT = frozenset("say said says saying think thinks believe believes claim claims mean means know knows show "
-                        "shows so such than suggest suggested announce announced report reported".split())
+_NOT_NAMED = frozenset(
+    "I What Who Whom Whose Which When Where Why How Is Are Was Were Do Does Did Can Could Will "
+    "Would Should Has Have Had Tell Give List Name Explain Describe Please The A An In On At "
+    "For And But So Also Then Or".split()
+)
+_COMPLEMENT = frozenset(
+    "say said says saying think thinks believe believes claim claims mean means know knows show "
+    "shows so such than suggest suggested announce announced report reported".split()
+)
 
 
 def follow_up(question: str, turns: list[Turn]) -> tuple[bool, str]:
@@ -121,8 +128,12 @@ def follow_up(question: str, turns: list[Turn]) -> tuple[bool, str]:
     tokens = _TOKEN.findall(question)
     lower = [t.lower().strip(".,'’") for t in tokens]
     recent = " ".join(f"{q} {a}" for q, a in turns[-CONTEXT_TURNS:]).lower()
-    named = [t for i, t in enumerate(tokens) if (t[:1].isupper() and t.strip(".,'’") not in _NOT_NAMED
-                                                   and (i > 0 or t.lower() not in STOPWORDS)) or t[:1].isdigit()]
+    named = [
+        t
+        for i, t in enumerate(tokens)
+        if (t[:1].isupper() and t.strip(".,'’") not in _NOT_NAMED and (i > 0 or t.lower() not in STOPWORDS))
+        or t[:1].isdigit()
+    ]
     new_named = [t for t in named if t.lower().strip(".,'’").removesuffix("'s") not in recent]
     pointing = []
     for i, word in enumerate(lower):
@@ -131,8 +142,11 @@ def follow_up(question: str, turns: list[Turn]) -> tuple[bool, str]:
         elif word in ANAPHORA and not (word in POSSESSIVE and any(tokens.index(n) < i for n in named if n in tokens)):
             pointing.append(word)
     recent_terms = set(terms(recent))
-    definite = [w for i, w in enumerate(lower[1:], 1) if lower[i - 1] == "the" and tokens[i][:1].islower()
-                and set(terms(w)) & recent_terms]
+    definite = [
+        w
+        for i, w in enumerate(lower[1:], 1)
+        if lower[i - 1] == "the" and tokens[i][:1].islower() and set(terms(w)) & recent_terms
+    ]
     if definite:  # "the accounts" after "secret bank accounts": a definite reference back
         pointing += [f"the {w}" for w in definite]
     if LEADS.match(question):
@@ -158,7 +172,13 @@ class OfflineCondenser:
             return Query(question, question), {"used": False, "reason": "no history", "follow_up": False}
         leans, why = follow_up(question, turns)
         if not leans:
-            return Query(question, question), {"used": False, "follow_up": False,
-                                               "reason": f"not a follow-up: {why}; asked on its own"}
-        return offline_query(question, turns), {"used": False, "follow_up": True,
-                                                "reason": f"follow-up: {why}; no model: earlier turns read as context"}
+            return Query(question, question), {
+                "used": False,
+                "follow_up": False,
+                "reason": f"not a follow-up: {why}; asked on its own",
+            }
+        return offline_query(question, turns), {
+            "used": False,
+            "follow_up": True,
+            "reason": f"follow-up: {why}; no model: earlier turns read as context",
+        }

@@ -58,15 +58,19 @@ class ExtractiveAnswerer:
         decision.confidence, decision.threshold = round(best_conf, 4), round(bar, 4)
         if best is None or best_conf < bar:
             decision.outcome = "refused"
-            decision.reason = ("nothing was retrieved" if best is None else
-                               f"the best sentence's confidence {best_conf:.2f} is below the bar {bar:.2f}")
+            decision.reason = (
+                "nothing was retrieved"
+                if best is None
+                else f"the best sentence's confidence {best_conf:.2f} is below the bar {bar:.2f}"
+            )
             return Answer(NOT_FOUND, [], False)
         chosen = [best]
         second = self._second(best, ranked[1:6], bar, follow_up)
         if second is not None:
             chosen.append(second)
-        chosen.sort(key=lambda s: (s.sentence.article_id != best.sentence.article_id, s.sentence.article_id,
-                                   s.sentence.index))
+        chosen.sort(
+            key=lambda s: (s.sentence.article_id != best.sentence.article_id, s.sentence.article_id, s.sentence.index)
+        )
         draft = " ".join(f"{s.sentence.text} [{n}]" for n, s in enumerate(chosen, 1))
         text, citations, _ = renumber(draft, chosen)
         decision.outcome = "answered"

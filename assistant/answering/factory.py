@@ -31,15 +31,23 @@ def build_extractive(settings: Settings) -> ExtractiveAnswerer:
     return ExtractiveAnswerer(threshold)
 
 
-def build_answering(settings: Settings, embedder: Any,
-                    retriever: Retriever) -> tuple[Condenser, Answerer, AnswererChoice]:
+def build_answering(
+    settings: Settings, embedder: Any, retriever: Retriever
+) -> tuple[Condenser, Answerer, AnswererChoice]:
     """The condenser and answerer the settings choose (`choice.choose_answerer`), and that choice."""
     choice = choose_answerer(settings)
     extractive = build_extractive(settings)
     if choice.name == "openai":
-        condenser, answerer = build_model_answering(settings, embedder, retriever, extractive, name="openai",
-                                                    model=settings.chat_model, base_url=settings.openai_base_url,
-                                                    api_key=settings.openai_api_key)
+        condenser, answerer = build_model_answering(
+            settings,
+            embedder,
+            retriever,
+            extractive,
+            name="openai",
+            model=settings.chat_model,
+            base_url=settings.openai_base_url,
+            api_key=settings.openai_api_key,
+        )
         return condenser, answerer, choice
     if choice.name == "local":
         try:
@@ -51,9 +59,19 @@ def build_answering(settings: Settings, embedder: Any,
             return server.ensure_running()  # started on first use; restarted if it died
 
         condenser, answerer = build_model_answering(
-            settings, embedder, retriever, extractive, name="local", model=MODEL_ALIAS, base_url=None, api_key=None,
-            backend=LOCAL_BACKEND, condense=False, connect=connect,
-            fallback_on=(ModelTimeoutError, ModelUnavailableError, LocalModelError))
+            settings,
+            embedder,
+            retriever,
+            extractive,
+            name="local",
+            model=MODEL_ALIAS,
+            base_url=None,
+            api_key=None,
+            backend=LOCAL_BACKEND,
+            condense=False,
+            connect=connect,
+            fallback_on=(ModelTimeoutError, ModelUnavailableError, LocalModelError),
+        )
         return condenser, answerer, choice
     return OfflineCondenser(), extractive, choice
 
@@ -61,8 +79,15 @@ def build_answering(settings: Settings, embedder: Any,
 def chat_client(settings: Settings, choice: AnswererChoice, max_tokens: int) -> Callable[[], tuple[Any, str]] | None:
     """For the summariser: a function giving the chosen chat model (streaming) and where it is; None offline."""
     if choice.name == "openai":
-        chat = build_chat_model(settings.chat_model, settings.openai_base_url, settings.openai_api_key,
-                                settings.request_timeout, settings.max_retries, streaming=True, max_tokens=max_tokens)
+        chat = build_chat_model(
+            settings.chat_model,
+            settings.openai_base_url,
+            settings.openai_api_key,
+            settings.request_timeout,
+            settings.max_retries,
+            streaming=True,
+            max_tokens=max_tokens,
+        )
         where = settings.openai_base_url or "api.openai.com"
         return lambda: (chat, where)
     if choice.name != "local":
@@ -74,8 +99,15 @@ def chat_client(settings: Settings, choice: AnswererChoice, max_tokens: int) -> 
         url = server.ensure_running()
         if url not in clients:
             clients.clear()
-            clients[url] = build_chat_model(MODEL_ALIAS, url, None, settings.request_timeout, settings.max_retries,
-                                            streaming=True, max_tokens=max_tokens)
+            clients[url] = build_chat_model(
+                MODEL_ALIAS,
+                url,
+                None,
+                settings.request_timeout,
+                settings.max_retries,
+                streaming=True,
+                max_tokens=max_tokens,
+            )
         return clients[url], url
 
     return client
@@ -94,10 +126,20 @@ def shared_local_server(settings: Settings) -> LlamaServer:
         return _servers[key]
 
 
-def build_model_answering(settings: Settings, embedder: Any, retriever: Retriever, extractive: ExtractiveAnswerer, *,
-                          name: str, model: str, base_url: str | None, api_key: str | None,
-                          backend: str | None = None, condense: bool = True,
-                          **options: Any) -> tuple[Condenser, Answerer]:
+def build_model_answering(
+    settings: Settings,
+    embedder: Any,
+    retriever: Retriever,
+    extractive: ExtractiveAnswerer,
+    *,
+    name: str,
+    model: str,
+    base_url: str | None,
+    api_key: str | None,
+    backend: str | None = None,
+    condense: bool = True,
+    **options: Any,
+) -> tuple[Condenser, Answerer]:
     """`condense=False`: follow-ups are read with the conversation instead of a second model call."""
     prompts = Prompts(settings.prompts_dir)  # read now: a missing template fails at start, not mid-chat
     system = prompts.load("answer_system", required={"not_found"})
@@ -105,16 +147,30 @@ def build_model_answering(settings: Settings, embedder: Any, retriever: Retrieve
     condense_prompt = prompts.load("condense", required={"history", "question"})
 
     def chat(url: str | None, streaming: bool, max_tokens: int, retries: int) -> Any:
-        return build_chat_model(model, url, api_key, settings.request_timeout, retries,
-                                streaming=streaming, max_tokens=max_tokens)
+        return build_chat_model(
+            model, url, api_key, settings.request_timeout, retries, streaming=streaming, max_tokens=max_tokens
+        )
 
     def streaming_chat(url: str | None) -> Any:
         # no retries inside the client: the answer as a whole is bounded by the timeout, not each try
         return chat(url, True, ANSWER_MAX_TOKENS, 0)
 
-    answerer = ModelAnswerer(name, backend or f"chat model {model}", streaming_chat, base_url, (system, user),
-                             extractive, CachedEmbedder(embedder), retriever, deadline_s=settings.request_timeout,
-                             retries=settings.max_retries, **options)
-    condenser: Condenser = (ModelCondenser(chat(base_url, False, CONDENSE_MAX_TOKENS, settings.max_retries),
-                                           condense_prompt) if condense else OfflineCondenser())
+    answerer = ModelAnswerer(
+        name,
+        backend or f"chat model {model}",
+        streaming_chat,
+        base_url,
+        (system, user),
+        extractive,
+        CachedEmbedder(embedder),
+        retriever,
+        deadline_s=settings.request_timeout,
+        retries=settings.max_retries,
+        **options,
+    )
+    condenser: Condenser = (
+        ModelCondenser(chat(base_url, False, CONDENSE_MAX_TOKENS, settings.max_retries), condense_prompt)
+        if condense
+        else OfflineCondenser()
+    )
     return condenser, answerer

@@ -28,36 +28,60 @@ import numpy as np
 from assistant.answering.terms import terms
 
 # cue terms (stemmed) for each kind; a question needs one of its kind's cues (or the prototypes)
-SUMMARY_CUES = frozenset(terms("summary summarize summarise summarising overview gist recap tldr tl;dr outline "
-                               "synopsis digest highlights takeaways takeaway rundown brief briefly nutshell"))
-POINT_WORDS = frozenset(terms("points point ideas idea facts things messages message themes theme topics "
-                              "topic issues issue lines line"))
+SUMMARY_CUES = frozenset(
+    terms(
+        "summary summarize summarise summarising overview gist recap tldr tl;dr outline "
+        "synopsis digest highlights takeaways takeaway rundown brief briefly nutshell"
+    )
+)
+POINT_WORDS = frozenset(
+    terms("points point ideas idea facts things messages message themes theme topics topic issues issue lines line")
+)
 KEY_WORDS = frozenset(terms("key main important central major essential chief principal core basic top"))
-PEOPLE_WORDS = frozenset(terms("people person persons figures figure players player characters character "
-                               "organisations organisation organizations organization groups group parties "
-                               "party actors actor individuals names countries country officials mentioned "
-                               "named involved protagonists"))
-WHEN_WORDS = frozenset(terms("happen happened happening take place date dated published written occur "
-                             "occurred time"))
+PEOPLE_WORDS = frozenset(
+    terms(
+        "people person persons figures figure players player characters character "
+        "organisations organisation organizations organization groups group parties "
+        "party actors actor individuals names countries country officials mentioned "
+        "named involved protagonists"
+    )
+)
+WHEN_WORDS = frozenset(terms("happen happened happening take place date dated published written occur occurred time"))
 # content terms that name no subject: a question made only of these and cues is about the whole article
-GENERIC = frozenset(terms(
-    "article articles story stories piece text news report document documents page post item content "
-    "contents say says tell describe describes cover covers discuss discusses talk talks explain give "
-    "list show write written main key summary short quick please here whole entire everything thing "
-    "things overall general mention mentioned name names sentences sentence paragraph go going know need "
-    "read want happen happened happening involved part parts"))
+GENERIC = frozenset(
+    terms(
+        "article articles story stories piece text news report document documents page post item content "
+        "contents say says tell describe describes cover covers discuss discusses talk talks explain give "
+        "list show write written main key summary short quick please here whole entire everything thing "
+        "things overall general mention mentioned name names sentences sentence paragraph go going know need "
+        "read want happen happened happening involved part parts"
+    )
+)
 WH_WHO = re.compile(r"^\s*(who|which (people|persons|organi[sz]ations|groups|countries|officials))\b", re.I)
 WH_WHEN = re.compile(r"^\s*(when|what (date|day|time|year))\b", re.I)
 ABOUT = re.compile(r"^\s*what\b.*\b(about|cover|covers|discuss|discusses|describe|describes|say|says)\W*$", re.I)
-DEICTIC = re.compile(r"\b(this|it|that|these|(the|each|every|all|both) (\w+ )?(article|story|piece|text|news|report|"
-                     r"events?|articles|stories))\b", re.I)
+DEICTIC = re.compile(
+    r"\b(this|it|that|these|(the|each|every|all|both) (\w+ )?(article|story|piece|text|news|report|"
+    r"events?|articles|stories))\b",
+    re.I,
+)
 
 PROTOTYPES = {
-    "summary": ["What is this article about?", "Summarize the article.", "Give me the key points.",
-                "What are the main points of the story?", "Give me an overview.", "What's the gist of it?",
-                "Tell me about this article.", "What happened in the story?"],
-    "people": ["Who are the main people in this article?", "Which organisations are involved?",
-               "Who is mentioned in the story?"],
+    "summary": [
+        "What is this article about?",
+        "Summarize the article.",
+        "Give me the key points.",
+        "What are the main points of the story?",
+        "Give me an overview.",
+        "What's the gist of it?",
+        "Tell me about this article.",
+        "What happened in the story?",
+    ],
+    "people": [
+        "Who are the main people in this article?",
+        "Which organisations are involved?",
+        "Who is mentioned in the story?",
+    ],
     "when": ["When did this happen?", "What is the date of the article?", "When was this published?"],
 }
 PROTOTYPE_BAR = 0.72  # cosine; measured against the evaluation sets' questions (docs/evaluation.md)
@@ -73,8 +97,16 @@ class Intent:
 def detect(question: str, embedder: Any | None = None) -> Intent | None:
     """The whole-article intent of a question, or None for an ordinary question."""
     words = terms(question)
-    specific = [t for t in words if t not in GENERIC and t not in SUMMARY_CUES and t not in POINT_WORDS
-                and t not in KEY_WORDS and t not in PEOPLE_WORDS and t not in WHEN_WORDS]
+    specific = [
+        t
+        for t in words
+        if t not in GENERIC
+        and t not in SUMMARY_CUES
+        and t not in POINT_WORDS
+        and t not in KEY_WORDS
+        and t not in PEOPLE_WORDS
+        and t not in WHEN_WORDS
+    ]
     if specific or len(question) > 160:
         return None  # it names a subject: an ordinary question (a focused summary is answered by retrieval)
     wants_all = bool(re.search(r"\b(articles|stories|all|each|every|both)\b", question, re.I))
@@ -101,8 +133,9 @@ def _by_rules(question: str, words: set[str]) -> str | None:
         return "summary"
     if words & POINT_WORDS and words & KEY_WORDS:
         return "summary"
-    if re.match(r"^\s*what\s+(happened|is (going on|happening))\W*(here|in (the|this) (article|story))?\W*$",
-                question, re.I):
+    if re.match(
+        r"^\s*what\s+(happened|is (going on|happening))\W*(here|in (the|this) (article|story))?\W*$", question, re.I
+    ):
         return "summary"
     return None
 

@@ -34,8 +34,14 @@ def usable(text: str, title: str = "") -> bool:
     return len(words) >= MIN_WORDS and " ".join(words).lower() != " ".join(title.split()).lower()
 
 
-def central(vectors: np.ndarray, texts: Sequence[str], k: int, title: str = "",
-            lead_weight: float = LEAD_WEIGHT, redundancy: float = REDUNDANCY) -> list[int]:
+def central(
+    vectors: np.ndarray,
+    texts: Sequence[str],
+    k: int,
+    title: str = "",
+    lead_weight: float = LEAD_WEIGHT,
+    redundancy: float = REDUNDANCY,
+) -> list[int]:
     """Indices of the k sentences that best cover the article, in article order."""
     if len(texts) == 0:
         return []
@@ -44,24 +50,28 @@ def central(vectors: np.ndarray, texts: Sequence[str], k: int, title: str = "",
     candidates = [i for i, t in enumerate(texts) if usable(t, title)] or list(range(len(texts)))
     centroid = vectors[candidates].mean(axis=0)
     centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
-    relevance = {i: float(vectors[i] @ centroid) + lead_weight / (1 + rank)
-                 for rank, i in enumerate(candidates)}
+    relevance = {i: float(vectors[i] @ centroid) + lead_weight / (1 + rank) for rank, i in enumerate(candidates)}
     chosen: list[int] = []
     while len(chosen) < min(k, len(candidates)):
+
         def gain(i: int) -> float:
             overlap = max((float(vectors[i] @ vectors[j]) for j in chosen), default=0.0)
             return relevance[i] - redundancy * overlap
+
         best = max((i for i in candidates if i not in chosen), key=gain)
         chosen.append(best)
     return sorted(chosen)
 
 
-MONTHS = ("January February March April May June July August September October November December "
-          "Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec").split()
+MONTHS = (
+    "January February March April May June July August September October November December "
+    "Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec"
+).split()
 DAYS = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
 _DATE = re.compile(
     r"\b(" + "|".join(MONTHS + DAYS) + r")\b\.?|\b(1[89]\d\d|20\d\d)s?\b|\d{1,2}/\d{1,2}/\d{2,4}"
-    r"|\b(yesterday|today|tonight|last (week|month|year|night)|this (week|month|year|morning))\b")
+    r"|\b(yesterday|today|tonight|last (week|month|year|night)|this (week|month|year|morning))\b"
+)
 
 
 def dated(texts: Sequence[str]) -> list[int]:
@@ -71,11 +81,71 @@ def dated(texts: Sequence[str]) -> list[int]:
 
 _CONNECT = {"de", "del", "la", "of", "al", "van", "von", "bin", "da", "du", "le"}
 _NOT_NAMES = set(MONTHS + DAYS) | {
-    "The", "A", "An", "This", "That", "These", "Those", "It", "He", "She", "They", "We", "I", "His", "Her",
-    "Their", "In", "On", "At", "As", "To", "For", "With", "During", "After", "Before", "But", "And", "Or",
-    "If", "When", "While", "Now", "Then", "Here", "There", "Notably", "Approximately", "Despite", "Just",
-    "Last", "Next", "Elsewhere", "Other", "Some", "Many", "Most", "One", "Two", "Former", "CNN", "Mr", "Ms",
-    "Mrs", "Dr", "President", "Secretary", "Coach", "Head", "Judging", "Needless", "Don't", "Hip", "Hands"}
+    "The",
+    "A",
+    "An",
+    "This",
+    "That",
+    "These",
+    "Those",
+    "It",
+    "He",
+    "She",
+    "They",
+    "We",
+    "I",
+    "His",
+    "Her",
+    "Their",
+    "In",
+    "On",
+    "At",
+    "As",
+    "To",
+    "For",
+    "With",
+    "During",
+    "After",
+    "Before",
+    "But",
+    "And",
+    "Or",
+    "If",
+    "When",
+    "While",
+    "Now",
+    "Then",
+    "Here",
+    "There",
+    "Notably",
+    "Approximately",
+    "Despite",
+    "Just",
+    "Last",
+    "Next",
+    "Elsewhere",
+    "Other",
+    "Some",
+    "Many",
+    "Most",
+    "One",
+    "Two",
+    "Former",
+    "CNN",
+    "Mr",
+    "Ms",
+    "Mrs",
+    "Dr",
+    "President",
+    "Secretary",
+    "Coach",
+    "Head",
+    "Judging",
+    "Needless",
+    "Don't",
+    "Hip",
+    "Hands",
+}
 _WORDS = re.compile(r"[A-Z][\w.'’\-]*|\w[\w.'’\-]*|[^\w\s]")
 
 
@@ -111,9 +181,39 @@ def names(texts: Sequence[str]) -> Counter:
 
 
 _DEMONYM_END = re.compile(r"(an|ese|ish)$")
-_TITLES = {"Secretary", "State", "President", "Minister", "Prime", "Foreign", "Coach", "Head", "Senator", "Governor",
-           "Judge", "Attorney", "General", "Chief", "Director", "Spokesman", "Spokeswoman", "Sen.", "Rep.", "Gov.",
-           "Former", "Ex", "Vice", "Mayor", "King", "Queen", "Prince", "Pope", "Officer", "Captain", "Gen."}
+_TITLES = {
+    "Secretary",
+    "State",
+    "President",
+    "Minister",
+    "Prime",
+    "Foreign",
+    "Coach",
+    "Head",
+    "Senator",
+    "Governor",
+    "Judge",
+    "Attorney",
+    "General",
+    "Chief",
+    "Director",
+    "Spokesman",
+    "Spokeswoman",
+    "Sen.",
+    "Rep.",
+    "Gov.",
+    "Former",
+    "Ex",
+    "Vice",
+    "Mayor",
+    "King",
+    "Queen",
+    "Prince",
+    "Pope",
+    "Officer",
+    "Captain",
+    "Gen.",
+}
 _ABBREVIATION = re.compile(r"(^|\s)([A-Z]\.)+$")
 
 

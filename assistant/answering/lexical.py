@@ -50,8 +50,9 @@ class Snapshot:
         df = self.df.get(term, 0)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
-    def search(self, query_terms: Sequence[str], k: int,
-               article_ids: set[str] | None = None) -> list[tuple[ChunkRef, float]]:
+    def search(
+        self, query_terms: Sequence[str], k: int, article_ids: set[str] | None = None
+    ) -> list[tuple[ChunkRef, float]]:
         known = [t for t in query_terms if t in self.vocab]
         if self.bm25 is None or not known:
             return []
@@ -100,8 +101,9 @@ class LexicalIndex:
     def idf(self, term: str) -> float:
         return self._snapshot.idf(term)
 
-    def search(self, query_terms: Sequence[str], k: int,
-               article_ids: set[str] | None = None) -> list[tuple[ChunkRef, float]]:
+    def search(
+        self, query_terms: Sequence[str], k: int, article_ids: set[str] | None = None
+    ) -> list[tuple[ChunkRef, float]]:
         return self._snapshot.search(query_terms, k, article_ids)
 
     def _build(self, key: tuple[Any, int]) -> Snapshot:
@@ -116,9 +118,17 @@ class LexicalIndex:
             for chunk_id, meta, doc in zip(ids, metas, docs, strict=True):
                 if current.get(meta["article_id"]) != meta["content_hash"]:
                     continue  # left over from an interrupted write
-                refs.append(ChunkRef(chunk_id, meta["article_id"], meta["content_hash"],
-                                     int(meta["first_sentence"]), int(meta["last_sentence"]),
-                                     str(meta.get("title", "")), doc))
+                refs.append(
+                    ChunkRef(
+                        chunk_id,
+                        meta["article_id"],
+                        meta["content_hash"],
+                        int(meta["first_sentence"]),
+                        int(meta["last_sentence"]),
+                        str(meta.get("title", "")),
+                        doc,
+                    )
+                )
                 corpus.append(terms(f"{meta.get('title', '')} {doc}" if meta.get("chunk_index") == 0 else doc))
         df: dict[str, int] = {}
         for toks in corpus:

@@ -77,10 +77,30 @@ class ServerConfig:
 
     def arguments(self, port: int, prompt_cache: bool | None = None) -> list[str]:
         threads = str(self.n_threads)
-        args = ["--model", str(self.model_path), "--model_alias", self.alias, "--host", "127.0.0.1",
-                "--port", str(port), "--n_ctx", str(self.n_ctx), "--n_batch", str(self.n_batch), "--n_threads", threads,
-                "--n_threads_batch", threads, "--logits_all", "False", "--use_mlock", "False",
-                "--interrupt_requests", "False"]  # queue a second chat's request; never cut a streaming answer short
+        args = [
+            "--model",
+            str(self.model_path),
+            "--model_alias",
+            self.alias,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            str(self.n_ctx),
+            "--n_batch",
+            str(self.n_batch),
+            "--n_threads",
+            threads,
+            "--n_threads_batch",
+            threads,
+            "--logits_all",
+            "False",
+            "--use_mlock",
+            "False",
+            "--interrupt_requests",
+            "False",
+        ]  # queue a second chat's request; never cut a streaming answer short
         if self.prompt_cache if prompt_cache is None else prompt_cache:
             args += ["--cache", "True", "--cache_type", "ram", "--cache_size", str(self.cache_bytes)]
         return args + list(self.extra_args)
@@ -100,9 +120,11 @@ def free_memory_bytes(meminfo: Path = Path("/proc/meminfo")) -> int | None:
 def check_free_memory(required: int, meminfo: Path = Path("/proc/meminfo")) -> None:
     available = free_memory_bytes(meminfo)
     if available is not None and available < required:
-        raise LocalModelError(f"only {available / 1e9:.1f} GB of memory is free and the local model needs about "
-                              f"{required / 1e9:.1f} GB; close other programs, or set ASSISTANT_ANSWERER=extractive "
-                              "(or OPENAI_API_KEY) to answer without it.")
+        raise LocalModelError(
+            f"only {available / 1e9:.1f} GB of memory is free and the local model needs about "
+            f"{required / 1e9:.1f} GB; close other programs, or set ASSISTANT_ANSWERER=extractive "
+            "(or OPENAI_API_KEY) to answer without it."
+        )
 
 
 def free_port() -> int:
@@ -169,7 +191,8 @@ class LlamaServer:
                 raise LocalModelError(
                     f"the local model server stopped {len(self._deaths)} times in the last "
                     f"{self.config.restart_window / 60:.0f} minutes (last: {self._last_exit}); it is not started "
-                    f"again for now. See {self.config.log_path}.")
+                    f"again for now. See {self.config.log_path}."
+                )
             use_cache = self._preflight()  # no model file or not enough memory: refused, not counted as a crash
             try:
                 self._start(use_cache)
@@ -190,8 +213,10 @@ class LlamaServer:
         check_free_memory(config.min_free_bytes, config.meminfo)
         available = free_memory_bytes(config.meminfo)
         if config.prompt_cache and available is not None and available < config.cache_min_free_bytes:
-            log.warning("only %.1f GB of memory is free: the local model starts without its prompt cache "
-                        "(slower follow-ups)", available / 1e9)
+            log.warning(
+                "only %.1f GB of memory is free: the local model starts without its prompt cache (slower follow-ups)",
+                available / 1e9,
+            )
             return False
         return config.prompt_cache
 
@@ -205,8 +230,9 @@ class LlamaServer:
         with open(config.log_path, "ab") as log_file:
             log_file.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} starting on port {port}\n".encode())
             log_file.flush()
-            process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log_file,
-                                       stderr=subprocess.STDOUT, start_new_session=True)
+            process = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+            )
         self._process, self._port = process, port
         self.prompt_cache_active = use_cache
         self.starts += 1
@@ -218,16 +244,19 @@ class LlamaServer:
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 self._process = None
-                raise LocalModelError(f"the local model server exited while starting (code {process.returncode}): "
-                                      f"{self._log_tail()}. Full log: {config.log_path}.")
+                raise LocalModelError(
+                    f"the local model server exited while starting (code {process.returncode}): "
+                    f"{self._log_tail()}. Full log: {config.log_path}."
+                )
             if _models_answer(url):
                 log.info("local model server ready at %s (pid %s)", self.base_url, process.pid)
                 return
             time.sleep(0.2)
         self._terminate(process)
         self._process = None
-        raise LocalModelError(f"the local model server did not answer within {config.start_timeout:.0f} s; "
-                              f"see {config.log_path}.")
+        raise LocalModelError(
+            f"the local model server did not answer within {config.start_timeout:.0f} s; see {config.log_path}."
+        )
 
     def _log_tail(self, lines: int = 3) -> str:
         try:

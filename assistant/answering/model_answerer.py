@@ -41,11 +41,22 @@ OVERRULE_BAR = 1.05  # a model's refusal gives way to an extractive answer this 
 
 
 class ModelAnswerer:
-    def __init__(self, name: str, backend: str, make_chat: Callable[[str | None], Any], base_url: str | None,
-                 prompts: tuple[Prompt, Prompt], extractive: ExtractiveAnswerer, embedder: Any, retriever: Retriever,
-                 *, deadline_s: float, retries: int = 2,
-                 fallback_on: tuple[type[AssistantError], ...] = (ModelTimeoutError,),
-                 connect: Callable[[], str] | None = None):
+    def __init__(
+        self,
+        name: str,
+        backend: str,
+        make_chat: Callable[[str | None], Any],
+        base_url: str | None,
+        prompts: tuple[Prompt, Prompt],
+        extractive: ExtractiveAnswerer,
+        embedder: Any,
+        retriever: Retriever,
+        *,
+        deadline_s: float,
+        retries: int = 2,
+        fallback_on: tuple[type[AssistantError], ...] = (ModelTimeoutError,),
+        connect: Callable[[], str] | None = None,
+    ):
         """`make_chat(base_url)` builds the streaming chat client; `connect()`, when given, is called before each
         answer and returns the server's base URL (the local model's server starts on first use, and may come
         back on another port after a crash)."""
@@ -83,13 +94,15 @@ class ModelAnswerer:
                 if ready and len(ready) > len(emitted):
                     so_far = verify(ready, shown, self.embedder, question).text
                     if so_far.startswith(emitted) and len(so_far) > len(emitted):
-                        yield so_far[len(emitted):]
+                        yield so_far[len(emitted) :]
                         emitted = so_far
         except self.fallback_on as exc:
             trace.raw_model_output = raw
             final = self._fallback(retrieval, trace, f"the model did not finish its answer ({exc})")
-            note = (f"Note: the language model ({self.backend}) did not answer in time or stopped, so this is "
-                    "the offline answer.")
+            note = (
+                f"Note: the language model ({self.backend}) did not answer in time or stopped, so this is "
+                "the offline answer."
+            )
             yield from continue_with(emitted, f"{note}\n\n{final.text}")
             yield Answer(f"{note}\n\n{final.text}", final.citations, final.answered)
             return
@@ -129,7 +142,7 @@ class ModelAnswerer:
                         raise ModelTimeoutError(f"no complete answer within {self.deadline_s:g} s")
                 return
             except (ModelRateLimitError, ModelUnavailableError):
-                pause = 0.5 * 2 ** attempt
+                pause = 0.5 * 2**attempt
                 if text or attempt >= self.retries or time.monotonic() - started + pause > self.deadline_s:
                     raise
                 attempt += 1
@@ -145,8 +158,10 @@ class ModelAnswerer:
             if score >= OVERRULE_BAR:
                 answer = self.extractive.decide(retrieval, decision)
                 decision.method = "extractive, overruling the model"
-                decision.reason = (f"the model said the articles do not answer, but a sentence answers the question "
-                                   f"with confidence {score:.2f} >= {OVERRULE_BAR}")
+                decision.reason = (
+                    f"the model said the articles do not answer, but a sentence answers the question "
+                    f"with confidence {score:.2f} >= {OVERRULE_BAR}"
+                )
                 return answer
             decision.outcome = "refused"
             decision.reason = "the model said the articles do not answer, and no sentence clearly does"
@@ -156,13 +171,14 @@ class ModelAnswerer:
             decision.reason = "no sentence of the model's answer is supported by the articles it was shown"
             return Answer(NOT_FOUND, [], False)
         cited = {(c.article_id, c.sentence_index) for c in checked.citations}
-        relevance = max(confidence(s, follow_up) for s in shown
-                        if (s.sentence.article_id, s.sentence.index) in cited)
+        relevance = max(confidence(s, follow_up) for s in shown if (s.sentence.article_id, s.sentence.index) in cited)
         decision.confidence, decision.threshold = round(relevance, 4), RELEVANCE_BAR
         if relevance < RELEVANCE_BAR:
             decision.outcome = "refused"
-            decision.reason = (f"the sentences the model's answer rests on do not address the question "
-                               f"(confidence {relevance:.2f} < {RELEVANCE_BAR})")
+            decision.reason = (
+                f"the sentences the model's answer rests on do not address the question "
+                f"(confidence {relevance:.2f} < {RELEVANCE_BAR})"
+            )
             return Answer(NOT_FOUND, [], False)
         decision.outcome = "answered"
         if checked.cited_in_code:
@@ -200,7 +216,7 @@ def continue_with(emitted: str, final: str) -> Iterator[str]:
     """The rest of the final text, when what was shown is its beginning; else the final text whole."""
     if final.startswith(emitted):
         if len(final) > len(emitted):
-            yield final[len(emitted):]
+            yield final[len(emitted) :]
     else:  # the checks changed what was shown (e.g. a refusal after all): the final text follows it
         yield f"\n\n{final}"
 

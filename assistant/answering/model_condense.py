@@ -27,8 +27,11 @@ class ModelCondenser:
             return Query(question, question, ""), {"used": False, "reason": "no history", "follow_up": False}
         leans, why = follow_up(question, turns)
         if not leans:  # a question that stands on its own is asked as it is: no call, no drift to the old topic
-            return Query(question, question, ""), {"used": False, "follow_up": False,
-                                                   "reason": f"not a follow-up: {why}; asked on its own"}
+            return Query(question, question, ""), {
+                "used": False,
+                "follow_up": False,
+                "reason": f"not a follow-up: {why}; asked on its own",
+            }
         prompt = self.prompt.render(history=history_text(turns), question=question)
         info: dict[str, Any] = {"prompt": prompt, "follow_up": True, "follow_up_reason": why}
         try:
@@ -59,5 +62,5 @@ def clean_condensed(text: str) -> str:
     line = lines[0] if lines else ""
     for prefix in ("standalone question:", "question:"):
         if line.lower().startswith(prefix):
-            line = line[len(prefix):].strip()
+            line = line[len(prefix) :].strip()
     return line.strip(" \"'“”")

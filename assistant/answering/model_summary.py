@@ -33,8 +33,9 @@ SUMMARY_MAX_TOKENS = 320
 BEGIN, END = "<<<ARTICLE SENTENCES>>>", "<<<END OF ARTICLE SENTENCES>>>"
 
 
-def build_summarizer(settings: Settings, store: Store, embedder: Any,
-                     client: Callable[[], tuple[Any, str]] | None) -> Summarizer:
+def build_summarizer(
+    settings: Settings, store: Store, embedder: Any, client: Callable[[], tuple[Any, str]] | None
+) -> Summarizer:
     """The extractive summariser offline; with a chat model (`client`, from the factory), the model's, falling
     back to the extractive one."""
     extractive = ExtractiveSummarizer(store)
@@ -49,8 +50,14 @@ def build_summarizer(settings: Settings, store: Store, embedder: Any,
 class ModelSummarizer:
     name = "model summary"
 
-    def __init__(self, client: Callable[[], tuple[Any, str]], single: Prompt, combine: Prompt,
-                 extractive: ExtractiveSummarizer, embedder: Any):
+    def __init__(
+        self,
+        client: Callable[[], tuple[Any, str]],
+        single: Prompt,
+        combine: Prompt,
+        extractive: ExtractiveSummarizer,
+        embedder: Any,
+    ):
         """`client()` gives the streaming chat model and where it is (the local model's server starts on first
         use and may come back on another port)."""
         self.client = client
@@ -58,30 +65,47 @@ class ModelSummarizer:
         self.extractive = extractive
         self.embedder = embedder
 
-    def summarize(self, question: str, intent: Intent, scope: Sequence[str] | None,
-                  trace: Trace) -> Iterator[str | Answer]:
+    def summarize(
+        self, question: str, intent: Intent, scope: Sequence[str] | None, trace: Trace
+    ) -> Iterator[str | Answer]:
         chosen = self.extractive.scope(scope, intent)
         shown = article_sentences(chosen)
         if not shown:
             yield from self.extractive.summarize(question, intent, scope, trace)
             return
         several = len(chosen.articles) > 1
-        size = "one short paragraph per article, two or three sentences each" if several else \
-            "a short summary of three to five sentences"
+        size = (
+            "one short paragraph per article, two or three sentences each"
+            if several
+            else "a short summary of three to five sentences"
+        )
         parts = _parts(shown, PART_SENTENCES)
         prompts: list[str] = []
         if len(parts) == 1:
-            final_prompt = self.single.render(question=question, size=size, sources=_numbered(shown, 1),
-                                              begin=BEGIN, end=END, not_found=NOT_IN_ARTICLES)
+            final_prompt = self.single.render(
+                question=question,
+                size=size,
+                sources=_numbered(shown, 1),
+                begin=BEGIN,
+                end=END,
+                not_found=NOT_IN_ARTICLES,
+            )
         else:
             notes = []
             for first, part in parts:  # map: each part on its own, numbers kept
-                prompt = self.single.render(question=question, size="two or three sentences", begin=BEGIN,
-                                            end=END, sources=_numbered(part, first), not_found=NOT_IN_ARTICLES)
+                prompt = self.single.render(
+                    question=question,
+                    size="two or three sentences",
+                    begin=BEGIN,
+                    end=END,
+                    sources=_numbered(part, first),
+                    not_found=NOT_IN_ARTICLES,
+                )
                 prompts.append(prompt)
                 notes.append(f"Part {len(notes) + 1} ({part[0].title}): {self._invoke(prompt)}")
-            final_prompt = self.combine.render(question=question, size=size, notes="\n".join(notes),
-                                               begin=BEGIN, end=END)
+            final_prompt = self.combine.render(
+                question=question, size=size, notes="\n".join(notes), begin=BEGIN, end=END
+            )
         prompts.append(final_prompt)
         trace.prompt = "\n\n----\n\n".join(prompts)
         head = chosen.note if not several else f"{chosen.note}\n".lstrip("\n")
@@ -95,14 +119,17 @@ class ModelSummarizer:
             ready = complete_part(raw)
             so_far = head + verify(ready, shown, self.embedder).text if ready else ""
             if so_far.startswith(emitted) and len(so_far) > len(emitted):
-                yield so_far[len(emitted):]
+                yield so_far[len(emitted) :]
                 emitted = so_far
         checked = verify(raw, shown, self.embedder)
         trace.raw_model_output, trace.support = raw, checked.support
         trace.quotes, trace.dropped_markers = checked.quotes, checked.dropped
         if checked.refused or not checked.citations:
-            reason = ("the model said the articles do not answer" if checked.refused
-                      else "no sentence of the model's summary is supported by the article")
+            reason = (
+                "the model said the articles do not answer"
+                if checked.refused
+                else "no sentence of the model's summary is supported by the article"
+            )
             log.info("falling back to the extractive summary: %s", reason)
             final = self.extractive.compose(intent, chosen, trace)
             trace.fallback = reason
@@ -110,8 +137,12 @@ class ModelSummarizer:
             yield from continue_with(emitted, final.text)
             yield final
             return
-        cited = [s for c in checked.citations for s in shown
-                 if (s.sentence.article_id, s.sentence.index) == (c.article_id, c.sentence_index)]
+        cited = [
+            s
+            for c in checked.citations
+            for s in shown
+            if (s.sentence.article_id, s.sentence.index) == (c.article_id, c.sentence_index)
+        ]
         record_trace(trace, intent, chosen, cited, method="summary (model, verified)")
         text = head + checked.text
         yield from continue_with(emitted, text)

@@ -52,8 +52,10 @@ class Prompts:
                 "folder or point ASSISTANT_PROMPTS_DIR at a folder that has it."
             ) from None
         except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"prompt template {path} cannot be read ({exc.__class__.__name__}); "
-                              "check the file's permissions and that it is UTF-8 text.") from None
+            raise ConfigError(
+                f"prompt template {path} cannot be read ({exc.__class__.__name__}); "
+                "check the file's permissions and that it is UTF-8 text."
+            ) from None
         variables = _placeholders(path, text)
         lacking = sorted(set(required) - variables)
         if lacking:
@@ -69,8 +71,9 @@ def _placeholders(path: Path, text: str) -> set[str]:
     try:
         parsed = list(string.Formatter().parse(text))
     except ValueError as exc:
-        raise ConfigError(f"prompt template {path} is malformed ({exc}); "
-                          "write literal braces as {{ and }}.") from None
+        raise ConfigError(
+            f"prompt template {path} is malformed ({exc}); write literal braces as {{{{ and }}}}."
+        ) from None
     for _literal, field, spec, conversion in parsed:
         if field is None:
             continue

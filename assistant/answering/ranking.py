@@ -84,28 +84,45 @@ def term_coverage(query_terms: dict[str, float], sentence_terms: set[str], title
     return hits / weight
 
 
-def features(signals: QuerySignals, vector: np.ndarray, window_vector: np.ndarray, sentence_terms: set[str],
-             title_terms: set[str], passage_support: float, is_headline: bool,
-             words: Sequence[str]) -> SentenceFeatures:
+def features(
+    signals: QuerySignals,
+    vector: np.ndarray,
+    window_vector: np.ndarray,
+    sentence_terms: set[str],
+    title_terms: set[str],
+    passage_support: float,
+    is_headline: bool,
+    words: Sequence[str],
+) -> SentenceFeatures:
     coverage = term_coverage(signals.terms, sentence_terms, title_terms)
     q_weight = sum(signals.terms.values()) or 1.0
     c_hits = sum(w for t, w in signals.context_terms.items() if t in sentence_terms or t in title_terms)
-    context_coverage = ((coverage * q_weight + CONTEXT_TERM_WEIGHT * c_hits)
-                        / (q_weight + CONTEXT_TERM_WEIGHT * sum(signals.context_terms.values())))
+    context_coverage = (coverage * q_weight + CONTEXT_TERM_WEIGHT * c_hits) / (
+        q_weight + CONTEXT_TERM_WEIGHT * sum(signals.context_terms.values())
+    )
     previous = signals.previous_answer_words
     repeats = bool(previous and words and sum(w in previous for w in words) >= 0.8 * len(words))
     return SentenceFeatures(
-        similarity=float(vector @ signals.vector), context_similarity=float(vector @ signals.context_vector),
-        window_similarity=float(window_vector @ signals.context_vector), coverage=coverage,
-        context_coverage=context_coverage, passage_support=passage_support, is_headline=is_headline,
+        similarity=float(vector @ signals.vector),
+        context_similarity=float(vector @ signals.context_vector),
+        window_similarity=float(window_vector @ signals.context_vector),
+        coverage=coverage,
+        context_coverage=context_coverage,
+        passage_support=passage_support,
+        is_headline=is_headline,
         repeats_previous=repeats,
-        missing_numbers=len(signals.numbers - sentence_terms - title_terms))
+        missing_numbers=len(signals.numbers - sentence_terms - title_terms),
+    )
 
 
 def rank_score(f: SentenceFeatures) -> float:
     """The ranking score: meaning (with neighbours), terms, how well its passages ranked, penalties."""
-    score = (f.context_similarity + W_NEIGHBOURS * f.window_similarity + PASSAGE_COVERAGE_WEIGHT * f.context_coverage
-             + W_PASSAGE * f.passage_support)
+    score = (
+        f.context_similarity
+        + W_NEIGHBOURS * f.window_similarity
+        + PASSAGE_COVERAGE_WEIGHT * f.context_coverage
+        + W_PASSAGE * f.passage_support
+    )
     if f.is_headline:
         score -= HEADLINE_PENALTY
     if f.repeats_previous:

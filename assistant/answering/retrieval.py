@@ -35,16 +35,33 @@ class Retrieval:
     sentence_hits: dict[tuple[str, int], float] = field(default_factory=dict)  # dense sentence channel
 
     def passages_trace(self, limit: int = 8) -> list[dict[str, Any]]:
-        return [{"article_id": p.article_id, "title": p.title, "sentences": [p.first_sentence, p.last_sentence],
-                 "score": round(p.score, 4), "dense": _r(p.dense_score), "bm25": _r(p.lexical_score), "text": p.text}
-                for p in self.passages[:limit]]
+        return [
+            {
+                "article_id": p.article_id,
+                "title": p.title,
+                "sentences": [p.first_sentence, p.last_sentence],
+                "score": round(p.score, 4),
+                "dense": _r(p.dense_score),
+                "bm25": _r(p.lexical_score),
+                "text": p.text,
+            }
+            for p in self.passages[:limit]
+        ]
 
     def sentences_trace(self, limit: int = 8) -> list[dict[str, Any]]:
-        return [{"article_id": s.sentence.article_id, "sentence_index": s.sentence.index, "score": round(s.score, 4),
-                 "similarity": round(s.similarity, 4), "coverage": round(s.coverage, 4),
-                 "context_similarity": round(s.context_similarity, 4),
-                 "context_coverage": round(s.context_coverage, 4), "text": s.sentence.text}
-                for s in self.sentences[:limit]]
+        return [
+            {
+                "article_id": s.sentence.article_id,
+                "sentence_index": s.sentence.index,
+                "score": round(s.score, 4),
+                "similarity": round(s.similarity, 4),
+                "coverage": round(s.coverage, 4),
+                "context_similarity": round(s.context_similarity, 4),
+                "context_coverage": round(s.context_coverage, 4),
+                "text": s.sentence.text,
+            }
+            for s in self.sentences[:limit]
+        ]
 
     def timings_ms(self) -> dict[str, float]:
         return {k: round(v * 1000, 1) for k, v in self.timings.items()}
@@ -80,9 +97,12 @@ class Retriever:
         (another process dropped and rebuilt the index)."""
         current = self._vectors
         if current is None or current._collection.id != self.store.chunks.id:
-            current = self._vectors = Chroma(client=self.store.client, collection_name=self.store.chunks.name,
-                                             embedding_function=self.store.embedder,
-                                             create_collection_if_not_exists=False)
+            current = self._vectors = Chroma(
+                client=self.store.client,
+                collection_name=self.store.chunks.name,
+                embedding_function=self.store.embedder,
+                create_collection_if_not_exists=False,
+            )
         return current
 
     def retrieve(self, query: Query, article_ids: Sequence[str] | None = None) -> Retrieval:
@@ -109,10 +129,11 @@ class Retriever:
         t = time.perf_counter()
         with chroma_errors(self.settings):
             dense = self.vectors().similarity_search_by_vector_with_relevance_scores(
-                r_vec.tolist(), k=CANDIDATES, filter=where)
+                r_vec.tolist(), k=CANDIDATES, filter=where
+            )
             sent_hits = self.store.sentences.query(
-                query_embeddings=[r_vec.tolist()], n_results=CANDIDATES, where=where,
-                include=["metadatas", "distances"])
+                query_embeddings=[r_vec.tolist()], n_results=CANDIDATES, where=where, include=["metadatas", "distances"]
+            )
         timings["dense"] = time.perf_counter() - t
 
         t = time.perf_counter()
@@ -123,11 +144,19 @@ class Retriever:
 
         t = time.perf_counter()
         idf = self.lexical.idf
-        signals = ranking.QuerySignals(q_vec, r_vec, {x: idf(x) for x in q_terms}, {x: idf(x) for x in c_terms},
-                                       frozenset(ranking.words_of(query.previous_answer)))
+        signals = ranking.QuerySignals(
+            q_vec,
+            r_vec,
+            {x: idf(x) for x in q_terms},
+            {x: idf(x) for x in c_terms},
+            frozenset(ranking.words_of(query.previous_answer)),
+        )
         candidates, dense_rank, lexical_rank = self._candidates(dense, lexical)
-        sentence_hits = [(m["article_id"], int(m["sentence_index"]))
-                         for m in (sent_hits["metadatas"][0] if sent_hits["ids"] else []) if m]
+        sentence_hits = [
+            (m["article_id"], int(m["sentence_index"]))
+            for m in (sent_hits["metadatas"][0] if sent_hits["ids"] else [])
+            if m
+        ]
         result = self._fuse_and_rank(query, signals, candidates, dense_rank, lexical_rank, sentence_hits)
         timings["rank"] = time.perf_counter() - t
         timings["total"] = time.perf_counter() - t0
@@ -143,25 +172,40 @@ class Retriever:
             meta = doc.metadata or {}
             if not doc.id or "article_id" not in meta:
                 continue  # a hit whose record vanished under us (another process removed it)
-            c = found.setdefault(doc.id, _Candidate(meta["article_id"], meta["content_hash"],
-                                                    int(meta["first_sentence"]), int(meta["last_sentence"])))
+            c = found.setdefault(
+                doc.id,
+                _Candidate(
+                    meta["article_id"], meta["content_hash"], int(meta["first_sentence"]), int(meta["last_sentence"])
+                ),
+            )
             c.text, c.dense = doc.page_content, max(c.dense if c.dense is not None else -1e9, 1.0 - distance)
             dense_rank.append(doc.id)
         for ref, score in lexical:
-            c = found.setdefault(ref.chunk_id, _Candidate(ref.article_id, ref.content_hash, ref.first_sentence,
-                                                          ref.last_sentence))
+            c = found.setdefault(
+                ref.chunk_id, _Candidate(ref.article_id, ref.content_hash, ref.first_sentence, ref.last_sentence)
+            )
             c.text, c.bm25 = c.text or ref.text, max(c.bm25 if c.bm25 is not None else -1e9, score)
             lexical_rank.append(ref.chunk_id)
         return found, dense_rank, lexical_rank
 
-    def _fuse_and_rank(self, query: Query, signals: ranking.QuerySignals, candidates: dict[str, _Candidate],
-                       dense_rank: list[str], lexical_rank: list[str],
-                       sentence_hits: list[tuple[str, int]]) -> Retrieval:
+    def _fuse_and_rank(
+        self,
+        query: Query,
+        signals: ranking.QuerySignals,
+        candidates: dict[str, _Candidate],
+        dense_rank: list[str],
+        lexical_rank: list[str],
+        sentence_hits: list[tuple[str, int]],
+    ) -> Retrieval:
         sentence_rrf = ranking.rrf(sentence_hits)
-        records = self.store.article_records([c.article_id for c in candidates.values()]
-                                             + [a for a, _ in sentence_rrf], with_text=False)
-        live = {cid: c for cid, c in candidates.items()
-                if records.get(c.article_id, {}).get("content_hash") == c.content_hash}
+        records = self.store.article_records(
+            [c.article_id for c in candidates.values()] + [a for a, _ in sentence_rrf], with_text=False
+        )
+        live = {
+            cid: c
+            for cid, c in candidates.items()
+            if records.get(c.article_id, {}).get("content_hash") == c.content_hash
+        }
         votes: dict[str, float] = {}  # a sentence hit also votes for the chunks that contain it
         for (art_id, index), score in sentence_rrf.items():
             rec = records.get(art_id)
@@ -173,13 +217,25 @@ class Retriever:
                 if cid not in live:
                     live[cid] = _Candidate(art_id, rec["content_hash"], *chunk_span(c, n_sentences))
                 votes[cid] = votes.get(cid, 0.0) + score
-        fused = ranking.fuse(ranking.rrf(c for c in dense_rank if c in live),
-                             ranking.rrf(c for c in lexical_rank if c in live), votes)
+        fused = ranking.fuse(
+            ranking.rrf(c for c in dense_rank if c in live), ranking.rrf(c for c in lexical_rank if c in live), votes
+        )
         ordered = sorted(live, key=lambda cid: -fused.get(cid, 0.0))[: self.settings.top_k]
         titles = {a: str(r.get("title", a)) for a, r in records.items()}
-        passages = [Passage(cid, live[cid].article_id, titles[live[cid].article_id], live[cid].first_sentence,
-                            live[cid].last_sentence, live[cid].text or "", fused.get(cid, 0.0), live[cid].dense,
-                            live[cid].bm25) for cid in ordered]
+        passages = [
+            Passage(
+                cid,
+                live[cid].article_id,
+                titles[live[cid].article_id],
+                live[cid].first_sentence,
+                live[cid].last_sentence,
+                live[cid].text or "",
+                fused.get(cid, 0.0),
+                live[cid].dense,
+                live[cid].bm25,
+            )
+            for cid in ordered
+        ]
         sentences = self._rank_sentences(signals, passages, sentence_rrf, records, titles)
         passages = [p if p.text else _with_text(p, sentences) for p in passages]
         return Retrieval(query, passages, sentences, titles, signals=signals, sentence_hits=sentence_rrf)
@@ -191,23 +247,35 @@ class Retriever:
         records = self.store.article_records(list(article_ids), with_text=False)
         keys = {(a, i) for a, r in records.items() for i in range(int(r.get("sentences", 0)))}
         titles = {**retrieval.titles, **{a: str(r.get("title", a)) for a, r in records.items()}}
-        scored = self._score(retrieval.signals, keys, _support(retrieval.passages), retrieval.sentence_hits,
-                             records, titles)
+        scored = self._score(
+            retrieval.signals, keys, _support(retrieval.passages), retrieval.sentence_hits, records, titles
+        )
         return sorted(scored, key=lambda s: (list(article_ids).index(s.sentence.article_id), s.sentence.index))
 
     # ---- sentence ranking
-    def _rank_sentences(self, signals: ranking.QuerySignals, passages: list[Passage],
-                        sentence_rrf: dict[tuple[str, int], float], records: dict[str, dict[str, Any]],
-                        titles: dict[str, str]) -> list[ScoredSentence]:
+    def _rank_sentences(
+        self,
+        signals: ranking.QuerySignals,
+        passages: list[Passage],
+        sentence_rrf: dict[tuple[str, int], float],
+        records: dict[str, dict[str, Any]],
+        titles: dict[str, str],
+    ) -> list[ScoredSentence]:
         support = _support(passages)
         keys = set(support) | {key for key in sentence_rrf if key[0] in records}
         scored = self._score(signals, keys, support, sentence_rrf, records, titles)
         scored.sort(key=lambda x: -x.score)
         return scored
 
-    def _score(self, signals: ranking.QuerySignals, keys: set[tuple[str, int]], support: dict[tuple[str, int], float],
-               sentence_rrf: dict[tuple[str, int], float], records: dict[str, dict[str, Any]],
-               titles: dict[str, str]) -> list[ScoredSentence]:
+    def _score(
+        self,
+        signals: ranking.QuerySignals,
+        keys: set[tuple[str, int]],
+        support: dict[tuple[str, int], float],
+        sentence_rrf: dict[tuple[str, int], float],
+        records: dict[str, dict[str, Any]],
+        titles: dict[str, str],
+    ) -> list[ScoredSentence]:
         """Score the sentences `keys` (article id, index); each is read with its neighbours."""
         by_article: dict[str, set[int]] = {}
         for art_id, index in keys:
@@ -215,7 +283,8 @@ class Retriever:
                 by_article.setdefault(art_id, set()).add(index)
         wanted: dict[str, tuple[str, Sequence[int]]] = {
             a: (str(records[a]["content_hash"]), sorted({j for i in idx for j in (i - 1, i, i + 1) if j >= 0}))
-            for a, idx in by_article.items()}
+            for a, idx in by_article.items()
+        }
         got = self.store.sentences_by_index(wanted, with_vectors=True)
         vectors = {(g.sentence.article_id, g.sentence.index): np.asarray(g.vector, dtype=np.float32) for g in got}
         scored = []
@@ -228,11 +297,28 @@ class Retriever:
             window = ranking.unit((vectors[key] + (sum(around) / len(around) if around else 0)) / 2)
             title = titles.get(s.article_id, s.article_id)
             s_terms = set(terms(s.text))
-            f = ranking.features(signals, vectors[key], window, s_terms, set(terms(title)) - s_terms,
-                                 support.get(key, 0.0) / (ranking.RRF_K + 1) + sentence_rrf.get(key, 0.0),
-                                 s.text == title, ranking.words_of(s.text))
-            scored.append(ScoredSentence(s, title, ranking.rank_score(f), f.similarity, f.coverage,
-                                         f.context_similarity, f.context_coverage, f.missing_numbers))
+            f = ranking.features(
+                signals,
+                vectors[key],
+                window,
+                s_terms,
+                set(terms(title)) - s_terms,
+                support.get(key, 0.0) / (ranking.RRF_K + 1) + sentence_rrf.get(key, 0.0),
+                s.text == title,
+                ranking.words_of(s.text),
+            )
+            scored.append(
+                ScoredSentence(
+                    s,
+                    title,
+                    ranking.rank_score(f),
+                    f.similarity,
+                    f.coverage,
+                    f.context_similarity,
+                    f.context_coverage,
+                    f.missing_numbers,
+                )
+            )
         return scored
 
 
@@ -248,7 +334,13 @@ def _support(passages: list[Passage]) -> dict[tuple[str, int], float]:
 
 
 def _with_text(passage: Passage, sentences: list[ScoredSentence]) -> Passage:
-    parts = sorted((s.sentence for s in sentences if s.sentence.article_id == passage.article_id
-                    and passage.first_sentence <= s.sentence.index <= passage.last_sentence),
-                   key=lambda s: s.index)
+    parts = sorted(
+        (
+            s.sentence
+            for s in sentences
+            if s.sentence.article_id == passage.article_id
+            and passage.first_sentence <= s.sentence.index <= passage.last_sentence
+        ),
+        key=lambda s: s.index,
+    )
     return replace(passage, text=" ".join(s.text for s in parts))

@@ -61,8 +61,9 @@ class ExtractiveSummarizer:
         self.store = store
         self._newest: tuple[int, list[str], dict[str, str]] | None = None  # (generation, ids newest first, titles)
 
-    def summarize(self, question: str, intent: Intent, scope: Sequence[str] | None,
-                  trace: Trace) -> Iterator[str | Answer]:
+    def summarize(
+        self, question: str, intent: Intent, scope: Sequence[str] | None, trace: Trace
+    ) -> Iterator[str | Answer]:
         chosen = self.scope(scope, intent)
         final = self.compose(intent, chosen, trace)
         yield from pieces(final.text)
@@ -76,19 +77,26 @@ class ExtractiveSummarizer:
             return Scope([self._load(i, records[i]) for i in ids], "", "the articles in scope")
         newest, titles = self._by_recency()
         if not newest:
-            raise IndexEmptyError("no articles are indexed yet: add some with `assistant ingest PATH` or "
-                                  "`assistant rebuild`, or upload them in the web chat")
+            raise IndexEmptyError(
+                "no articles are indexed yet: add some with `assistant ingest PATH` or "
+                "`assistant rebuild`, or upload them in the web chat"
+            )
         if len(newest) == 1:
             ids, note, rule = newest, "", "the only indexed article"
         elif intent.wants_all:
             ids, rule = newest, "every indexed article (the question asks for them all)"
-            note = ("" if len(ids) <= MAX_ARTICLES else
-                    f"You have {len(ids)} articles indexed; these are the {MAX_ARTICLES} most recently added. ")
+            note = (
+                ""
+                if len(ids) <= MAX_ARTICLES
+                else f"You have {len(ids)} articles indexed; these are the {MAX_ARTICLES} most recently added. "
+            )
         else:
             ids, rule = newest[:1], "the most recently added article (no article was picked)"
-            note = (f"You have {len(newest)} articles indexed and did not pick one, so this is about the most "
-                    f"recently added, \"{titles[newest[0]]}\". Pick another article to ask about it "
-                    "(the article menu in the web chat, --article ID in the terminal). ")
+            note = (
+                f"You have {len(newest)} articles indexed and did not pick one, so this is about the most "
+                f'recently added, "{titles[newest[0]]}". Pick another article to ask about it '
+                "(the article menu in the web chat, --article ID in the terminal). "
+            )
         records = self.store.article_records(ids[:MAX_ARTICLES], with_text=False)
         return Scope([self._load(i, records[i]) for i in ids[:MAX_ARTICLES] if i in records], note, rule)
 
@@ -105,8 +113,13 @@ class ExtractiveSummarizer:
         digest, count = str(record.get("content_hash", "")), int(record.get("sentences", 0))
         stored = self.store.sentences_by_index({article_id: (digest, range(count))}, with_vectors=True)
         vectors = np.asarray([s.vector for s in stored], dtype=np.float32).reshape(len(stored), -1)
-        return ArticleText(article_id, str(record.get("title", article_id)), str(record.get("published") or ""),
-                           [s.sentence for s in stored], vectors)
+        return ArticleText(
+            article_id,
+            str(record.get("title", article_id)),
+            str(record.get("published") or ""),
+            [s.sentence for s in stored],
+            vectors,
+        )
 
     # ---- the answer
     def compose(self, intent: Intent, scope: Scope, trace: Trace) -> Answer:
@@ -138,8 +151,12 @@ class ExtractiveSummarizer:
             indices = key_sentences.covering_names(texts, top, k) if top else []
             if not top or not indices:
                 return art, f"No people or organisations are named in {where or 'it'}; in short: ", summary
-            return art, f"The main people and organisations named{' in ' + where if where else ''}: " \
-                        f"{', '.join(top)}. They appear here: ", indices
+            return (
+                art,
+                f"The main people and organisations named{' in ' + where if where else ''}: "
+                f"{', '.join(top)}. They appear here: ",
+                indices,
+            )
         if intent.kind == "when":
             dates = key_sentences.dated(texts)[:2]
             said = f"It is dated {art.published}. " if art.published else ""
@@ -164,10 +181,14 @@ def record_trace(trace: Trace, intent: Intent, scope: Scope, shown: list[ScoredS
     decision: Decision = trace.decision
     decision.outcome = "answered" if shown else "refused"
     decision.method = method
-    decision.reason = (f"whole-article question ({intent.kind}, recognised by {intent.how}); "
-                       f"{len(shown)} sentence(s) from {len(scope.articles)} article(s): {scope.rule}")
-    trace.sentences = [{"article_id": s.sentence.article_id, "sentence_index": s.sentence.index,
-                        "text": s.sentence.text} for s in shown]
+    decision.reason = (
+        f"whole-article question ({intent.kind}, recognised by {intent.how}); "
+        f"{len(shown)} sentence(s) from {len(scope.articles)} article(s): {scope.rule}"
+    )
+    trace.sentences = [
+        {"article_id": s.sentence.article_id, "sentence_index": s.sentence.index, "text": s.sentence.text}
+        for s in shown
+    ]
     trace.notes = trace.notes + ([scope.note.strip()] if scope.note else [])
 
 

@@ -7,7 +7,8 @@ from functools import lru_cache
 
 _WORD = re.compile(r"\w+(?:[.'’]\w+)*", re.UNICODE)
 
-STOPWORDS = frozenset("""
+STOPWORDS = frozenset(
+    """
 a about above after again against all also am an and any are aren as at be because been before being
 below between both but by can could did didn do does doesn doing don down during each few for from
 further had has have having he her here hers herself him himself his how i if in into is isn it its
@@ -15,7 +16,8 @@ itself just let me more most my myself no nor not now of off on once only or oth
 out over own same she should so some such than that the their theirs them themselves then there these
 they this those through to too under until up very was wasn we were weren what when where which while
 who whom whose why will with would you your yours yourself yourselves s t ll re ve d m
-""".split())
+""".split()
+)
 
 
 @lru_cache(maxsize=1)

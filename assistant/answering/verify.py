@@ -54,8 +54,10 @@ MAX_RANGE = 20
 
 _MARKER_LIST = re.compile(r"\[\s*(\d{1,4}(?:\s*(?:,|;|-|–|and)\s*\d{1,4})*)\s*\]")
 _LEADING = re.compile(r"^\s*((?:\[\d{1,4}\]\s*)+)")
-_QUOTE = re.compile(r"\"([^\"\n]{2,}?)\"|“([^”\n]{2,}?)”|‘([^’\n]{2,}?)’"
-                    r"|(?<!\w)'(?=\w)([^\n]+?)(?<=[\w.,!?])'(?!\w)")
+_QUOTE = re.compile(
+    r"\"([^\"\n]{2,}?)\"|“([^”\n]{2,}?)”|‘([^’\n]{2,}?)’"
+    r"|(?<!\w)'(?=\w)([^\n]+?)(?<=[\w.,!?])'(?!\w)"
+)
 _QUOTE_CHARS = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"'})
 _INSTRUCTION = re.compile(r"\b(?:answer|reply|respond|say|write|output|print|repeat|type|ignore)\b", re.I)
 _POLARITY = re.compile(r"\b(?:yes|no|not|never|none|nobody|nothing|neither|nor)\b|n't\b", re.I)
@@ -79,7 +81,7 @@ def is_refusal(text: str) -> bool:
 
 
 def normalise_markers(text: str) -> str:
-    """"[1, 2]" -> "[1][2]", "[2-4]" -> "[2][3][4]", "[ 3 ]" -> "[3]"."""
+    """ "[1, 2]" -> "[1][2]", "[2-4]" -> "[2][3][4]", "[ 3 ]" -> "[3]"."""
 
     def expand(match: re.Match) -> str:
         numbers: list[int] = []
@@ -99,12 +101,12 @@ def split_answer(text: str) -> list[list[str]]:
     lines: list[list[str]] = []
     for line in text.split("\n"):
         units: list[str] = []
-        for piece in (_segmenter().segment(line) if line.strip() else []):
+        for piece in _segmenter().segment(line) if line.strip() else []:
             piece = piece.strip()
             lead = _LEADING.match(piece)
             if lead and units:
                 units[-1] = f"{units[-1]}{lead.group(1).strip()}"
-                piece = piece[lead.end():].strip()
+                piece = piece[lead.end() :].strip()
             if piece:
                 units.append(piece)
         lines.append(units)
@@ -116,7 +118,7 @@ def key_terms(text: str) -> set[str]:
     found: set[str] = set()
     for match in _NAME.finditer(text):
         word = match.group(1)
-        if match.start() == 0 or text[:match.start()].rstrip().endswith((".", "!", "?", ":", "\n")):
+        if match.start() == 0 or text[: match.start()].rstrip().endswith((".", "!", "?", ":", "\n")):
             if not any(ch.isdigit() for ch in word):
                 continue  # a capital that only opens the sentence is no name
         found.update(terms(word))
@@ -125,8 +127,10 @@ def key_terms(text: str) -> set[str]:
 
 def _covered(needed: set[str], available: set[str]) -> bool:
     """Every needed term is available, allowing "Ecuador"/"Ecuadorian" (one a prefix of the other)."""
-    return all(t in available or any(len(t) >= 5 and len(a) >= 5 and (a.startswith(t) or t.startswith(a))
-                                     for a in available) for t in needed)
+    return all(
+        t in available or any(len(t) >= 5 and len(a) >= 5 and (a.startswith(t) or t.startswith(a)) for a in available)
+        for t in needed
+    )
 
 
 def verify(raw: str, shown: Sequence[ScoredSentence], embedder: Any, question: str = "") -> Verified:
@@ -140,14 +144,17 @@ def verify(raw: str, shown: Sequence[ScoredSentence], embedder: Any, question: s
     checks = [_Check(unit, shown) for unit in units]
     _score(checks, shown, embedder, question)
     keep = iter(checks)
-    rebuilt = "\n".join(" ".join(c.rebuilt() for c in (next(keep) for _ in line) if c.rebuilt())
-                        for line in lines)
+    rebuilt = "\n".join(" ".join(c.rebuilt() for c in (next(keep) for _ in line) if c.rebuilt()) for line in lines)
     new_text, citations, _ = renumber(rebuilt, shown)
-    return Verified(new_text if citations else "", citations,
-                    support=[c.report() for c in checks], quotes=[q for c in checks for q in c.quotes],
-                    dropped=[n for c in checks for n in c.dropped],
-                    cited_in_code=sum(c.verdict == "cited in code" for c in checks),
-                    removed=sum(not c.kept for c in checks))
+    return Verified(
+        new_text if citations else "",
+        citations,
+        support=[c.report() for c in checks],
+        quotes=[q for c in checks for q in c.quotes],
+        dropped=[n for c in checks for n in c.dropped],
+        cited_in_code=sum(c.verdict == "cited in code" for c in checks),
+        removed=sum(not c.kept for c in checks),
+    )
 
 
 class _Check:
@@ -185,8 +192,7 @@ class _Check:
         return f"{words} {marks}"
 
     def report(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"sentence": self.claim, "cited": self.cited, "kept": self.kept,
-                               "verdict": self.verdict}
+        out: dict[str, Any] = {"sentence": self.claim, "cited": self.cited, "kept": self.kept, "verdict": self.verdict}
         if self.score is not None and self.cosine is not None and self.overlap is not None:
             out.update(cosine=round(self.cosine, 4), overlap=round(self.overlap, 4), score=round(self.score, 4))
         return out
@@ -201,11 +207,14 @@ def _score(checks: list[_Check], shown: Sequence[ScoredSentence], embedder: Any,
         return
     joined = {c.claim: " ".join(shown[n - 1].sentence.text for n in c.cited) for c in todo if len(c.cited) > 1}
     # a short answer ("Daniel Noboa") means little alone: its meaning is compared as the question answered
-    texts = [f"{question} {c.claim}" if question and len(c.claim.split()) < SHORT_CLAIM_WORDS else c.claim
-             for c in todo] + [s.sentence.text for s in shown] + list(joined.values())
+    texts = (
+        [f"{question} {c.claim}" if question and len(c.claim.split()) < SHORT_CLAIM_WORDS else c.claim for c in todo]
+        + [s.sentence.text for s in shown]
+        + list(joined.values())
+    )
     vectors = np.asarray(embedder.embed(texts), dtype=np.float32)
-    claims, sents = vectors[: len(todo)], vectors[len(todo): len(todo) + len(shown)]
-    joined_vec = dict(zip(joined, vectors[len(todo) + len(shown):], strict=True))
+    claims, sents = vectors[: len(todo)], vectors[len(todo) : len(todo) + len(shown)]
+    joined_vec = dict(zip(joined, vectors[len(todo) + len(shown) :], strict=True))
     cosines = claims @ sents.T
     source_terms = [set(terms(s.sentence.text)) | set(terms(s.title)) for s in shown]
     for row, c in enumerate(todo):
@@ -213,8 +222,9 @@ def _score(checks: list[_Check], shown: Sequence[ScoredSentence], embedder: Any,
         if not c.bare and question_terms and claim_terms <= question_terms and not _POLARITY.search(c.claim):
             c.verdict = "restates the question"
             continue
-        single = np.array([cosines[row, i] + W_OVERLAP * _share(claim_terms, source_terms[i])
-                           for i in range(len(shown))])
+        single = np.array(
+            [cosines[row, i] + W_OVERLAP * _share(claim_terms, source_terms[i]) for i in range(len(shown))]
+        )
         if c.bare:  # the model pointed at sentences: they are the answer, verbatim
             c.kept, c.verdict = list(c.cited), "the model pointed at these sentences"
             c.cosine, c.overlap, c.score = 1.0, 1.0, 1.0 + W_OVERLAP
@@ -230,13 +240,17 @@ def _score(checks: list[_Check], shown: Sequence[ScoredSentence], embedder: Any,
             if problem is None and c.score >= SUPPORT_THRESHOLD:
                 c.verdict = "supported"
                 c.kept = [n for n in c.cited if single[n - 1] >= MARKER_FLOOR] or [
-                    max(c.cited, key=lambda n: single[n - 1])]
+                    max(c.cited, key=lambda n: single[n - 1])
+                ]
                 continue
             c.verdict = problem or "unsupported"
         best = int(np.argmax(single))
-        if (single[best] >= CODE_CITE_THRESHOLD and _covered(names, source_terms[best] | question_terms)
-                and not _echoes_instruction(c.claim, shown[best].sentence.text)
-                and all(q["verbatim"] for q in _quotes_in(c.claim, shown[best].sentence.text))):
+        if (
+            single[best] >= CODE_CITE_THRESHOLD
+            and _covered(names, source_terms[best] | question_terms)
+            and not _echoes_instruction(c.claim, shown[best].sentence.text)
+            and all(q["verbatim"] for q in _quotes_in(c.claim, shown[best].sentence.text))
+        ):
             c.kept, c.verdict = [best + 1], "cited in code"
             if c.score is None:
                 c.cosine, c.overlap = float(cosines[row, best]), _share(claim_terms, source_terms[best])

@@ -18,8 +18,9 @@ EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NO_ANSWER, EXIT_REJECTED = 0, 1, 2, 3, 4
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="assistant", description="Answer questions about news articles, "
-                                "citing the exact source sentences.")
+    p = argparse.ArgumentParser(
+        prog="assistant", description="Answer questions about news articles, citing the exact source sentences."
+    )
     p.add_argument("--index", help="index folder (default: ASSISTANT_INDEX_DIR or 'index')")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     s = sub.add_parser("ingest", help="add or update articles from files and folders")
@@ -45,8 +46,11 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("eval", help="measure retrieval, answers, citations and refusals on a dataset")
     s.add_argument("dataset", help="questions JSONL; its documents in <name>.docs.jsonl beside it")
     s.add_argument("--baseline", action="store_true", help="also run the plain LangChain recipe")
-    s.add_argument("--answerer", choices=["local", "openai", "extractive"],
-                   help="which answerer to measure (default: ASSISTANT_ANSWERER or the automatic choice)")
+    s.add_argument(
+        "--answerer",
+        choices=["local", "openai", "extractive"],
+        help="which answerer to measure (default: ASSISTANT_ANSWERER or the automatic choice)",
+    )
     s.add_argument("--limit", type=int, help="only the first N questions")
     s.add_argument("--out", default="docs", help="where results go (default docs/)")
     s = sub.add_parser("serve", help="start the web chat")
@@ -58,9 +62,11 @@ def add_serve_options(p: argparse.ArgumentParser) -> None:
     """`assistant serve` and `python app.py` take the same options."""
     p.add_argument("--host", default=None, help="default 127.0.0.1 (this machine only)")
     p.add_argument("--port", type=port_number, default=None, help="default 7860 (or ASSISTANT_PORT)")
-    p.add_argument("--allow-anonymous", action="store_true",
-                   help="serve beyond this machine without ASSISTANT_AUTH (anyone who reaches it can upload "
-                        "and remove articles)")
+    p.add_argument(
+        "--allow-anonymous",
+        action="store_true",
+        help="serve beyond this machine without ASSISTANT_AUTH (anyone who reaches it can upload and remove articles)",
+    )
 
 
 def port_number(text: str) -> int:
@@ -107,8 +113,14 @@ def _run(args) -> int:
     if cmd == "eval":
         from assistant.evaluation.run import run_eval
 
-        return run_eval(args.dataset, answerer=args.answerer, baseline=args.baseline, limit=args.limit, out=args.out,
-                        index_override=args.index)
+        return run_eval(
+            args.dataset,
+            answerer=args.answerer,
+            baseline=args.baseline,
+            limit=args.limit,
+            out=args.out,
+            index_override=args.index,
+        )
     if cmd == "rebuild" and args.reset:
         from assistant.client import drop_index
 
@@ -159,9 +171,11 @@ def health_line(health: dict) -> str:
         return "ok"
     orphans = health["orphan_records"]
     what = "a write was interrupted (a crash or a kill)" if health["interrupted_write"] else "records were left over"
-    return (f"needs a sweep: {what}; {orphans['chunks']} chunk and {orphans['sentences']} sentence records belong "
-            "to no current article. Answers ignore them; the next ingest or rebuild sweeps them away "
-            "(run: assistant rebuild)")
+    return (
+        f"needs a sweep: {what}; {orphans['chunks']} chunk and {orphans['sentences']} sentence records belong "
+        "to no current article. Answers ignore them; the next ingest or rebuild sweeps them away "
+        "(run: assistant rebuild)"
+    )
 
 
 def _text(value: str, what: str) -> str:
@@ -169,8 +183,9 @@ def _text(value: str, what: str) -> str:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise InputError(f"the {what} is not valid UTF-8 text; check the terminal's encoding "
-                         "(e.g. LANG=C.UTF-8) and type it again") from None
+        raise InputError(
+            f"the {what} is not valid UTF-8 text; check the terminal's encoding (e.g. LANG=C.UTF-8) and type it again"
+        ) from None
     return value
 
 
@@ -183,8 +198,10 @@ def _known_ids(bot, ids: list[str] | None) -> list[str] | None:
     missing = [i for i in ids if i not in known]
     if missing:
         some = ", ".join(known[:10]) + (f" (and {len(known) - 10} more)" if len(known) > 10 else "")
-        raise InputError(f"no article with id {', '.join(repr(m) for m in missing)} in the index; "
-                         + (f"the index has: {some}" if known else "the index is empty"))
+        raise InputError(
+            f"no article with id {', '.join(repr(m) for m in missing)} in the index; "
+            + (f"the index has: {some}" if known else "the index is empty")
+        )
     return ids
 
 
@@ -223,8 +240,12 @@ def format_answer(ans) -> str:
 
 
 def answer_json(ans) -> dict:
-    return {"text": ans.text, "answered": ans.answered,
-            "citations": [c.__dict__ for c in ans.citations], "trace": ans.trace.to_dict()}
+    return {
+        "text": ans.text,
+        "answered": ans.answered,
+        "citations": [c.__dict__ for c in ans.citations],
+        "trace": ans.trace.to_dict(),
+    }
 
 
 if __name__ == "__main__":  # pragma: no cover

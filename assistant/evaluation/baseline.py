@@ -31,11 +31,15 @@ def run_baseline(embedder, docs_path: Path, rows: list[dict], tmp: Path) -> dict
             for piece in splitter.split_text(d["text"]):
                 documents.append(Document(page_content=piece, metadata={"doc_id": d["doc_id"]}))
     client = chromadb.PersistentClient(path=str(tmp / "baseline"), settings=ChromaSettings(anonymized_telemetry=False))
-    store = Chroma(client=client, collection_name="baseline", embedding_function=embedder,
-                   collection_configuration={"hnsw": {"space": "cosine"}})
+    store = Chroma(
+        client=client,
+        collection_name="baseline",
+        embedding_function=embedder,
+        collection_configuration={"hnsw": {"space": "cosine"}},
+    )
     t = time.perf_counter()
     for start in range(0, len(documents), 2000):
-        store.add_documents(documents[start:start + 2000])
+        store.add_documents(documents[start : start + 2000])
     ingest_s = time.perf_counter() - t
     records: list[dict[str, Any]] = []
     for row in rows:
@@ -43,8 +47,9 @@ def run_baseline(embedder, docs_path: Path, rows: list[dict], tmp: Path) -> dict
         question = row["question"]
         hits = store.similarity_search(question, k=4)
         latency = time.perf_counter() - started
-        evidence = [(s["doc_id"], e) for s, e in zip(row.get("evidence_spans") or [], row.get("evidence", []),
-                                                     strict=False)]
+        evidence = [
+            (s["doc_id"], e) for s, e in zip(row.get("evidence_spans") or [], row.get("evidence", []), strict=False)
+        ]
         sentences = []  # the baseline ranks chunks only: its sentences in chunk order
         for hit in hits:
             art = Article(hit.metadata["doc_id"], "", hit.page_content, "")
@@ -52,15 +57,17 @@ def run_baseline(embedder, docs_path: Path, rows: list[dict], tmp: Path) -> dict
         top = hits[0] if hits else None
         answer = top.page_content if top else ""
         cited = [(top.metadata["doc_id"], top.page_content)] if top else []
-        records.append({
-            "answerable": bool(row.get("answerable", True)),
-            "recall_at_k": any(evidence_covered(sentences[:K], evidence)) if evidence else None,
-            "contains": contains_answer(answer, row.get("answers", [])),
-            "f1": max((token_f1(answer, g) for g in row.get("answers", [])), default=0.0),
-            "chunk_has_evidence": any(evidence_covered(cited, evidence)) if evidence else None,
-            "cited_ok": hits_evidence(cited, evidence) if evidence else [],
-            "latency_ms": latency * 1000,
-        })
+        records.append(
+            {
+                "answerable": bool(row.get("answerable", True)),
+                "recall_at_k": any(evidence_covered(sentences[:K], evidence)) if evidence else None,
+                "contains": contains_answer(answer, row.get("answers", [])),
+                "f1": max((token_f1(answer, g) for g in row.get("answers", [])), default=0.0),
+                "chunk_has_evidence": any(evidence_covered(cited, evidence)) if evidence else None,
+                "cited_ok": hits_evidence(cited, evidence) if evidence else [],
+                "latency_ms": latency * 1000,
+            }
+        )
     pos = [r for r in records if r["answerable"]]
     latencies = [r["latency_ms"] for r in records]
     return {

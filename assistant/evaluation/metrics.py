@@ -77,9 +77,11 @@ def tradeoff(confidences: Sequence[tuple[float, bool]], steps: int = 41) -> list
     rows = []
     for i in range(steps):
         t = lo + (hi - lo) * i / (steps - 1)
-        rows.append({
-            "threshold": round(t, 4),
-            "answered_answerable": round(sum(c >= t for c in pos) / len(pos), 4) if pos else None,
-            "refused_unanswerable": round(sum(c < t for c in neg) / len(neg), 4) if neg else None,
-        })
+        rows.append(
+            {
+                "threshold": round(t, 4),
+                "answered_answerable": round(sum(c >= t for c in pos) / len(pos), 4) if pos else None,
+                "refused_unanswerable": round(sum(c < t for c in neg) / len(neg), 4) if neg else None,
+            }
+        )
     return rows

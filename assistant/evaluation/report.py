@@ -6,8 +6,18 @@ import json
 from pathlib import Path
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
-METRICS = ["evidence_recall@5", "answered_answerable", "answer_contains", "answer_f1", "citation_precision",
-           "citation_recall", "refusal_precision", "refusal_recall", "latency_p50_ms", "latency_p95_ms"]
+METRICS = [
+    "evidence_recall@5",
+    "answered_answerable",
+    "answer_contains",
+    "answer_f1",
+    "citation_precision",
+    "citation_recall",
+    "refusal_precision",
+    "refusal_recall",
+    "latency_p50_ms",
+    "latency_p95_ms",
+]
 
 
 def _fmt(value) -> str:
@@ -24,9 +34,11 @@ def tables(results_dir: Path) -> str:
             continue  # benchmark results live beside the evaluation results
         m, b = data["metrics"], data.get("baseline", {}).get("metrics", {})
         out.append(f"### {data['dataset']} — {data['backend']}\n")
-        out.append(f"{m['questions']} questions ({m['answerable']} answerable, {m['unanswerable']} not); "
-                   f"refusal threshold {data.get('threshold')}; index built in {data.get('ingest_seconds')} s; "
-                   f"{data.get('machine')}; {data.get('date')}. Raw: `results/{path.name}`.\n")
+        out.append(
+            f"{m['questions']} questions ({m['answerable']} answerable, {m['unanswerable']} not); "
+            f"refusal threshold {data.get('threshold')}; index built in {data.get('ingest_seconds')} s; "
+            f"{data.get('machine')}; {data.get('date')}. Raw: `results/{path.name}`.\n"
+        )
         out.append("| metric | ours | baseline |\n|---|---|---|")
         for key in METRICS:
             out.append(f"| {key} | {_fmt(m.get(key))} | {_fmt(b.get(key)) if b else '–'} |")
@@ -36,8 +48,10 @@ def tables(results_dir: Path) -> str:
             out.append("<details><summary>Refusal threshold trade-off</summary>\n")
             out.append("| threshold | answers answerable | refuses unanswerable |\n|---|---|---|")
             for row in curve:
-                out.append(f"| {row['threshold']:.3f} | {_fmt(row['answered_answerable'])} | "
-                           f"{_fmt(row['refused_unanswerable'])} |")
+                out.append(
+                    f"| {row['threshold']:.3f} | {_fmt(row['answered_answerable'])} | "
+                    f"{_fmt(row['refused_unanswerable'])} |"
+                )
             out.append("\n</details>\n")
     return "\n".join(out)
 

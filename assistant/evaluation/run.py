@@ -71,18 +71,27 @@ def evaluate(bot: Assistant, rows: list[dict]) -> dict[str, Any]:
         evidence = _evidence(row)
         top = [(s["article_id"], s["text"]) for s in ans.trace.sentences[:K]]
         cited = [(c.article_id, c.text) for c in ans.citations]
-        records.append({
-            "id": row["id"], "answerable": bool(row.get("answerable", True)), "answered": ans.answered,
-            "confidence": ans.trace.decision.confidence, "method": ans.trace.decision.method,
-            "reason": ans.trace.decision.reason,
-            "question": row["question"], "text": ans.text, "gold": row.get("answers", [])[:3],
-            "recall_at_k": any(evidence_covered(top, evidence)) if evidence else None,
-            "contains": contains_answer(ans.text, row.get("answers", [])) if ans.answered else False,
-            "f1": max((token_f1(ans.text, g) for g in row.get("answers", [])), default=0.0) if ans.answered else 0.0,
-            "cited_ok": hits_evidence(cited, evidence) if evidence else [],
-            "evidence_cited": evidence_covered(cited, evidence) if evidence else [],
-            "latency_ms": round(latency * 1000, 2),
-        })
+        records.append(
+            {
+                "id": row["id"],
+                "answerable": bool(row.get("answerable", True)),
+                "answered": ans.answered,
+                "confidence": ans.trace.decision.confidence,
+                "method": ans.trace.decision.method,
+                "reason": ans.trace.decision.reason,
+                "question": row["question"],
+                "text": ans.text,
+                "gold": row.get("answers", [])[:3],
+                "recall_at_k": any(evidence_covered(top, evidence)) if evidence else None,
+                "contains": contains_answer(ans.text, row.get("answers", [])) if ans.answered else False,
+                "f1": max((token_f1(ans.text, g) for g in row.get("answers", [])), default=0.0)
+                if ans.answered
+                else 0.0,
+                "cited_ok": hits_evidence(cited, evidence) if evidence else [],
+                "evidence_cited": evidence_covered(cited, evidence) if evidence else [],
+                "latency_ms": round(latency * 1000, 2),
+            }
+        )
     return {"records": records, "metrics": summarise(records)}
 
 
@@ -94,14 +103,17 @@ def summarise(records: list[dict]) -> dict[str, Any]:
     cited = [ok for r in answered_pos for ok in r["cited_ok"]]
     latencies = [r["latency_ms"] for r in records]
     return {
-        "questions": len(records), "answerable": len(pos), "unanswerable": len(neg),
+        "questions": len(records),
+        "answerable": len(pos),
+        "unanswerable": len(neg),
         f"evidence_recall@{K}": mean([float(r["recall_at_k"]) for r in pos if r["recall_at_k"] is not None]),
         "answered_answerable": mean([float(r["answered"]) for r in pos]),
         "answer_contains": mean([float(r["contains"]) for r in pos]),
         "answer_f1": mean([r["f1"] for r in pos]),
         "citation_precision": mean([float(ok) for ok in cited]),
-        "citation_recall": mean([mean([float(x) for x in r["evidence_cited"]]) or 0.0
-                                 for r in answered_pos if r["evidence_cited"]]),
+        "citation_recall": mean(
+            [mean([float(x) for x in r["evidence_cited"]]) or 0.0 for r in answered_pos if r["evidence_cited"]]
+        ),
         "refusal_precision": (sum(not r["answerable"] for r in refused) / len(refused)) if refused else None,
         "refusal_recall": mean([float(not r["answered"]) for r in neg]),
         "latency_p50_ms": round(percentile(latencies, 0.5), 2),
@@ -109,8 +121,14 @@ def summarise(records: list[dict]) -> dict[str, Any]:
     }
 
 
-def run_eval(dataset: str, baseline: bool = False, limit: int | None = None, out: str = "docs",
-             index_override: str | None = None, answerer: str | None = None) -> int:
+def run_eval(
+    dataset: str,
+    baseline: bool = False,
+    limit: int | None = None,
+    out: str = "docs",
+    index_override: str | None = None,
+    answerer: str | None = None,
+) -> int:
     rows, docs = load_dataset(dataset, limit)
     name = Path(dataset).name.replace(".jsonl", "")
     settings = Settings.from_env(**({"answerer": answerer} if answerer else {}))
@@ -127,12 +145,20 @@ def run_eval(dataset: str, baseline: bool = False, limit: int | None = None, out
         result = evaluate(bot, rows)
         backend = bot.answerer.name
         payload: dict[str, Any] = {
-            "dataset": name, "backend": bot.answerer.backend, "answerer": backend, "k": K,
-            "answerer_reason": bot.choice.reason, "limit": limit,
-            "threshold": build_extractive(settings).threshold, "ingest_seconds": round(ingest_s, 2),
-            "machine": _machine(), "date": time.strftime("%Y-%m-%d"), "metrics": result["metrics"],
-            "tradeoff": tradeoff([(r["confidence"], r["answerable"]) for r in result["records"]
-                                  if r["confidence"] is not None]),
+            "dataset": name,
+            "backend": bot.answerer.backend,
+            "answerer": backend,
+            "k": K,
+            "answerer_reason": bot.choice.reason,
+            "limit": limit,
+            "threshold": build_extractive(settings).threshold,
+            "ingest_seconds": round(ingest_s, 2),
+            "machine": _machine(),
+            "date": time.strftime("%Y-%m-%d"),
+            "metrics": result["metrics"],
+            "tradeoff": tradeoff(
+                [(r["confidence"], r["answerable"]) for r in result["records"] if r["confidence"] is not None]
+            ),
         }
         if baseline:
             from assistant.evaluation.baseline import run_baseline

@@ -65,8 +65,10 @@ def main(argv: list[str]) -> int:
     result = measure(*(Path(a) for a in argv[:2]))
     print("| method | summary sentences with a key fact | key facts covered |\n|---|---|---|")
     for name, r in result.items():
-        print(f"| {name} | {r['with_fact']}/{r['sentences']} ({r['with_fact'] / r['sentences']:.0%}) "
-              f"| {r['covered']}/{r['facts']} ({r['covered'] / r['facts']:.0%}) |")
+        print(
+            f"| {name} | {r['with_fact']}/{r['sentences']} ({r['with_fact'] / r['sentences']:.0%}) "
+            f"| {r['covered']}/{r['facts']} ({r['covered'] / r['facts']:.0%}) |"
+        )
     return 0
 
 

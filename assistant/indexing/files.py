@@ -20,8 +20,13 @@ from assistant.records import Rejection
 
 MB = 1_000_000  # the unit of ASSISTANT_MAX_FILE_MB, for files and uploads alike
 OUTSIDE = "links outside the folder are not followed"
-_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
-          (stat.S_ISBLK, "a block device"), (stat.S_ISDIR, "a folder"))
+_KINDS = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISDIR, "a folder"),
+)
 
 
 def max_bytes(max_file_mb: float) -> int:
@@ -32,8 +37,10 @@ def size_problem(size: int, limit: int) -> str | None:
     """The one wording of the size limit, used for files and uploads."""
     if size <= limit:
         return None
-    return (f"file is {size / MB:.1f} MB, over the {limit / MB:g} MB limit (ASSISTANT_MAX_FILE_MB, "
-            "1 MB = 1,000,000 bytes); split it into smaller articles")
+    return (
+        f"file is {size / MB:.1f} MB, over the {limit / MB:g} MB limit (ASSISTANT_MAX_FILE_MB, "
+        "1 MB = 1,000,000 bytes); split it into smaller articles"
+    )
 
 
 def not_regular(mode: int) -> str | None:

@@ -86,8 +86,9 @@ class Indexer:
                     todo.append(article)
             kept = {a.id for a in plan.load}
             if mirror:
-                stale = [i for i, info in existing.items()
-                         if i not in kept and info.source not in plan.rejected_sources]
+                stale = [
+                    i for i, info in existing.items() if i not in kept and info.source not in plan.rejected_sources
+                ]
             else:  # records deleted from a JSON/JSONL file that was read
                 stale = [i for i, info in existing.items() if i not in kept and info.source in plan.loaded_sources]
             state = self.store.state()
@@ -142,11 +143,13 @@ class Indexer:
                 if info and info.source and info.source != article.source and Path(info.source).exists():
                     other = info.source
             if other is not None and other != article.source:
-                report.rejected.append(Rejection(
-                    article.source,
-                    f"article id '{article.id}' is already used by {other}; rename one of the files "
-                    "(or give the JSON record its own 'id')",
-                ))
+                report.rejected.append(
+                    Rejection(
+                        article.source,
+                        f"article id '{article.id}' is already used by {other}; rename one of the files "
+                        "(or give the JSON record its own 'id')",
+                    )
+                )
                 continue
             if other == article.source and article.id in seen:
                 report.rejected.append(Rejection(article.source, f"article id '{article.id}' appears twice"))
@@ -163,8 +166,9 @@ class Indexer:
         return state["generation"]
 
     # ---- embedding and writing: split in one thread, embed here, write in another, batches in order
-    def _index(self, todo: list[Article], existing: dict[str, ArticleInfo], report: IngestReport,
-               progress: Progress | None) -> None:
+    def _index(
+        self, todo: list[Article], existing: dict[str, ArticleInfo], report: IngestReport, progress: Progress | None
+    ) -> None:
         batches: Queue = Queue(maxsize=2)
         stop = threading.Event()
         failures: list[BaseException] = []

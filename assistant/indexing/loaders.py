@@ -24,8 +24,12 @@ _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _BLANKS = re.compile(r"\n{3,}")
 _SLUG = re.compile(r"[^a-z0-9._-]+")
 _WORDY_SLUG = re.compile(r"[^\w.-]+")
-_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"), (b"\xff\xfe", "UTF-16"),
-         (b"\xfe\xff", "UTF-16"))
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
 
 
 def normalise(text: str) -> str:
@@ -85,9 +89,7 @@ def decode(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(
-            f"not UTF-8 text (undecodable byte at position {exc.start}); save the file as UTF-8"
-        ) from None
+        raise InputError(f"not UTF-8 text (undecodable byte at position {exc.start}); save the file as UTF-8") from None
 
 
 def read_text(path: Path, max_bytes: int) -> str:
@@ -109,8 +111,9 @@ def _parse_json(text: str, where: str) -> object:
     except json.JSONDecodeError as exc:
         raise InputError(f"malformed JSON {where.format(line=exc.lineno, col=exc.colno)}: {exc.msg}") from None
     except RecursionError:
-        raise InputError(f"JSON nested too deeply {where.format(line='?', col='?')}; "
-                         "an article is a flat object") from None
+        raise InputError(
+            f"JSON nested too deeply {where.format(line='?', col='?')}; an article is a flat object"
+        ) from None
     except ValueError as exc:  # e.g. an integer of more than 4,300 digits
         raise InputError(f"JSON that cannot be read {where.format(line='?', col='?')} ({exc})") from None
 
@@ -138,8 +141,14 @@ def _record(rec: object, n: int, total: int, path: Path, stem: str) -> Article:
         art_id = check_id(raw_id)
     title = rec.get("title")
     title = normalise(str(title)) if title else _title_and_body(text, art_id)[0]
-    return Article(id=art_id, title=title, text=text, source=str(path.resolve()),
-                   url=str(rec.get("url") or ""), published=str(rec.get("published") or ""))
+    return Article(
+        id=art_id,
+        title=title,
+        text=text,
+        source=str(path.resolve()),
+        url=str(rec.get("url") or ""),
+        published=str(rec.get("published") or ""),
+    )
 
 
 def _json(raw: str, path: Path, name: Path, rejected: list[Rejection] | None) -> list[Article]:
@@ -160,8 +169,9 @@ def _json(raw: str, path: Path, name: Path, rejected: list[Rejection] | None) ->
     return articles
 
 
-def load_file(path: Path, max_bytes: int, rejected: list[Rejection] | None = None,
-              name: str | None = None) -> list[Article]:
+def load_file(
+    path: Path, max_bytes: int, rejected: list[Rejection] | None = None, name: str | None = None
+) -> list[Article]:
     """The article(s) in one file; raises InputError with the reason it cannot be used.
 
     With `rejected`, a JSON record that cannot be used is added there and the file's other records load.

@@ -38,8 +38,7 @@ def write_lock(settings: Settings, timeout: float | None = None) -> Iterator[Non
         lock.acquire()
     except Timeout:
         raise IndexBusyError(
-            f"another process is writing the index at '{folder}' (waited {wait:.0f} s); "
-            "let it finish, then try again"
+            f"another process is writing the index at '{folder}' (waited {wait:.0f} s); let it finish, then try again"
         ) from None
     try:
         yield

@@ -33,9 +33,36 @@ def markdown_text(raw: str) -> tuple[str, str]:
     return title, text
 
 
-_BLOCK = frozenset({"p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section", "article", "header",
-                    "footer", "blockquote", "pre", "table", "ul", "ol", "dd", "dt", "figcaption", "main", "aside",
-                    "nav", "hr"})
+_BLOCK = frozenset(
+    {
+        "p",
+        "div",
+        "li",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "tr",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "blockquote",
+        "pre",
+        "table",
+        "ul",
+        "ol",
+        "dd",
+        "dt",
+        "figcaption",
+        "main",
+        "aside",
+        "nav",
+        "hr",
+    }
+)
 _SKIP = frozenset({"script", "style", "noscript", "template", "iframe", "svg", "head", "object"})
 
 

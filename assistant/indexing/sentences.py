@@ -57,7 +57,7 @@ def _needs_judgement(body: str) -> bool:
     if _OTHER_CUES.search(body):
         return True
     for m in _INNER_STOP.finditer(body):
-        stop, following = body[m.start()], body[m.end():m.end() + 1]
+        stop, following = body[m.start()], body[m.end() : m.end() + 1]
         word = _WORD_BEFORE.search(body, max(0, m.start() - 30), m.start()).group().lower().rstrip(".")
         if stop != "." or not word or not following:
             return True
@@ -88,8 +88,15 @@ def split_sentences(article: Article) -> list[Sentence]:
             start += len(raw) - len(raw.lstrip())
             end -= len(raw) - len(raw.rstrip())
             if end > start:
-                out.append(Sentence(article.id, len(out), line_start + start, line_start + end,
-                                    text[line_start + start:line_start + end]))
+                out.append(
+                    Sentence(
+                        article.id,
+                        len(out),
+                        line_start + start,
+                        line_start + end,
+                        text[line_start + start : line_start + end],
+                    )
+                )
     return out
 
 

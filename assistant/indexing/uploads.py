@@ -46,7 +46,7 @@ def safe_name(name: str, limit: int = MAX_NAME) -> str:
     if not dot or not stem or len(suffix) > _MAX_SUFFIX:
         stem, suffix = base, ""
     suffix = f".{suffix}" if suffix else ""
-    stem = stem[:max(limit - len(suffix), 1)]
+    stem = stem[: max(limit - len(suffix), 1)]
     while stem and len((stem + suffix).encode("utf-8")) > _MAX_NAME_BYTES:
         stem = stem[:-1]
     stem = stem.rstrip(" .")
@@ -74,8 +74,11 @@ def save_upload(received: Path, name: str, folder: Path, max_bytes: int) -> Save
     for n in range(1, _ATTEMPTS + 1):
         candidate = target if n == 1 else folder / safe_name(f"{stem}-{n}{ext}")
         if _place(data, candidate):
-            note = "" if n == 1 else (f"{name} was saved as {candidate.name}: the articles folder already "
-                                      f"holds a different {name}")
+            note = (
+                ""
+                if n == 1
+                else (f"{name} was saved as {candidate.name}: the articles folder already holds a different {name}")
+            )
             return Saved(candidate, created=True, note=note)
     raise InputError(f"the articles folder already holds {_ATTEMPTS} files named like {name}; rename the file")
 

@@ -34,8 +34,14 @@ def snapshot(folder: Path) -> dict[str, tuple]:
     return out
 
 
-def watch(bot, folder: str | Path, interval: float, on_report: Callable[[IngestReport], object],
-          max_rounds: int | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
+def watch(
+    bot,
+    folder: str | Path,
+    interval: float,
+    on_report: Callable[[IngestReport], object],
+    max_rounds: int | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
     """Rebuild now, then whenever the snapshot changes. `max_rounds` bounds the loop (tests)."""
     folder = Path(folder)
     print(f"watching {folder} every {interval:g} s; Ctrl-C stops", flush=True)

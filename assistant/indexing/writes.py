@@ -34,22 +34,43 @@ def write_batch(store: Store, batch: list[Prepared], vectors: np.ndarray, replac
     row = 0
     for item in batch:
         article, digest = item.article, item.content_hash
-        own = vectors[row:row + len(item.sentences)]
+        own = vectors[row : row + len(item.sentences)]
         row += len(item.sentences)
         prefix = record_prefix(article.id, digest)
         base = {"article_id": article.id, "content_hash": digest}
         for s, vec in zip(item.sentences, own, strict=True):
-            _append(sentence_rows, f"{prefix}s{s.index}", vec, s.text,
-                    {**base, "sentence_index": s.index, "start": s.start, "end": s.end})
+            _append(
+                sentence_rows,
+                f"{prefix}s{s.index}",
+                vec,
+                s.text,
+                {**base, "sentence_index": s.index, "start": s.start, "end": s.end},
+            )
         for c in item.chunks:
-            vector = _unit(own[c.first_sentence:c.last_sentence + 1].mean(axis=0))
-            meta = {**base, "chunk_index": c.index, "first_sentence": c.first_sentence,
-                    "last_sentence": c.last_sentence, "title": article.title}
+            vector = _unit(own[c.first_sentence : c.last_sentence + 1].mean(axis=0))
+            meta = {
+                **base,
+                "chunk_index": c.index,
+                "first_sentence": c.first_sentence,
+                "last_sentence": c.last_sentence,
+                "title": article.title,
+            }
             _append(chunk_rows, f"{prefix}c{c.index}", vector, c.text, meta)
-        _append(article_rows, article.id, _unit(own.mean(axis=0)), article.text,
-                {"title": article.title, "source": article.source, "url": article.url,
-                 "published": article.published, "content_hash": digest,
-                 "sentences": len(item.sentences), "chunks": len(item.chunks)})
+        _append(
+            article_rows,
+            article.id,
+            _unit(own.mean(axis=0)),
+            article.text,
+            {
+                "title": article.title,
+                "source": article.source,
+                "url": article.url,
+                "published": article.published,
+                "content_hash": digest,
+                "sentences": len(item.sentences),
+                "chunks": len(item.chunks),
+            },
+        )
     with chroma_errors(store.settings):
         store.sentences.upsert(**sentence_rows)
         store.chunks.upsert(**chunk_rows)
@@ -74,11 +95,12 @@ def sweep(store: Store) -> None:
     for collection in (store.chunks, store.sentences):
         orphans = []
         for ids, metas, _ in store.scan(collection, include=["metadatas"]):
-            orphans.extend(i for i, m in zip(ids, metas, strict=True)
-                           if current.get(m.get("article_id")) != m.get("content_hash"))
+            orphans.extend(
+                i for i, m in zip(ids, metas, strict=True) if current.get(m.get("article_id")) != m.get("content_hash")
+            )
         with chroma_errors(store.settings):
             for start in range(0, len(orphans), 5000):
-                collection.delete(ids=orphans[start:start + 5000])
+                collection.delete(ids=orphans[start : start + 5000])
 
 
 def _append(rows: dict[str, list], id_: str, vector, document: str, metadata: dict) -> None:

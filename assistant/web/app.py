@@ -56,8 +56,10 @@ def build_app(bot: Assistant) -> gr.Blocks:
     def chat_messages(turns: list[dict]) -> list[dict[str, str]]:
         out = []
         for t in turns:
-            out += [{"role": "user", "content": render.user_message(t["question"], t.get("about"))},
-                    {"role": "assistant", "content": render.answer_message(t["answer"])}]
+            out += [
+                {"role": "user", "content": render.user_message(t["question"], t.get("about"))},
+                {"role": "assistant", "content": render.answer_message(t["answer"])},
+            ]
         return out
 
     def take_question(question: str) -> tuple[str, str]:
@@ -185,15 +187,21 @@ def build_app(bot: Assistant) -> gr.Blocks:
             if saved.note:
                 gr.Info(saved.note, duration=8)
         try:
-            report = bot.ingest(list(copied), progress=lambda done, total: progress(
-                done / max(total, 1), desc=f"Embedding {done}/{total} sentences"))
+            report = bot.ingest(
+                list(copied),
+                progress=lambda done, total: progress(done / max(total, 1), desc=f"Embedding {done}/{total} sentences"),
+            )
         except Exception as exc:  # a warning, not gr.Error: that would cover the panel with an overlay
             problem = _say(exc) if isinstance(exc, AssistantError) else GENERIC
             if not isinstance(exc, AssistantError):
                 log.exception("indexing an upload failed")
             gr.Warning(f"The upload was not indexed: {problem}")
-            return gr.skip(), gr.skip(), gr.update(value=render.source_error(f"Not indexed: {problem}"),
-                                                   visible=True), None
+            return (
+                gr.skip(),
+                gr.skip(),
+                gr.update(value=render.source_error(f"Not indexed: {problem}"), visible=True),
+                None,
+            )
         for r in report.rejected:
             refused.append((copied.get(r.path, Path(r.path).name), r.reason))
             if r.path in created:
@@ -230,49 +238,96 @@ def build_app(bot: Assistant) -> gr.Blocks:
         with gr.Sidebar(open=True, width=360, label="Articles"):
             gr.Markdown("### Articles")
             articles_html = gr.HTML(render.articles_table(infos), elem_id="aa-articles")
-            files = gr.File(label="Add articles (.txt .md .html .json .jsonl)", file_count="multiple",
-                            file_types=[".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl"],
-                            elem_id="aa-upload", height=150)
+            files = gr.File(
+                label="Add articles (.txt .md .html .json .jsonl)",
+                file_count="multiple",
+                file_types=[".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl"],
+                elem_id="aa-upload",
+                height=150,
+            )
             ingest_html = gr.HTML("", elem_id="aa-ingest", visible=False)
-            to_remove = gr.Dropdown(choices=[(f"{a.title} ({a.id})", a.id) for a in infos], multiselect=True,
-                                    label="Remove from the index", elem_id="aa-remove")
+            to_remove = gr.Dropdown(
+                choices=[(f"{a.title} ({a.id})", a.id) for a in infos],
+                multiselect=True,
+                label="Remove from the index",
+                elem_id="aa-remove",
+            )
             remove_btn = gr.Button("Remove selected", variant="stop", size="sm", elem_id="aa-remove-btn")
             gr.HTML(render.backend_info(bot.answerer.backend, index, bot.embedder.model_name))
         known = gr.State([a.id for a in infos])  # article ids the page has seen: an upload adds one
-        gr.Markdown("## Article Assistant\nAsk about the indexed articles; every answer cites the exact "
-                    "sentences it comes from. Click a citation to read it in place.")
+        gr.Markdown(
+            "## Article Assistant\nAsk about the indexed articles; every answer cites the exact "
+            "sentences it comes from. Click a citation to read it in place."
+        )
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
                 with gr.Row(equal_height=False):
-                    scope = gr.Dropdown(choices=scope_choices(infos), value=ALL, label="Ask about", scale=4,
-                                        elem_id="aa-scope", filterable=True)
+                    scope = gr.Dropdown(
+                        choices=scope_choices(infos),
+                        value=ALL,
+                        label="Ask about",
+                        scale=4,
+                        elem_id="aa-scope",
+                        filterable=True,
+                    )
                     everything = gr.Button("All articles", size="sm", scale=1, min_width=110, elem_id="aa-scope-all")
                 scope_html = gr.HTML(render.scope_line(None, len(infos)), elem_id="aa-scope-line")
-                chatbot = gr.Chatbot(elem_id="aa-chat", height=520, label="Chat", examples=examples,
-                                     allow_tags=False, latex_delimiters=[], buttons=[],
-                                     feedback_options=None, placeholder="Ask a question about the articles.")
+                chatbot = gr.Chatbot(
+                    elem_id="aa-chat",
+                    height=520,
+                    label="Chat",
+                    examples=examples,
+                    allow_tags=False,
+                    latex_delimiters=[],
+                    buttons=[],
+                    feedback_options=None,
+                    placeholder="Ask a question about the articles.",
+                )
                 with gr.Row():
-                    question = gr.Textbox(show_label=False, placeholder="Type a question and press Enter",
-                                          scale=5, elem_id="aa-question", max_lines=4)
+                    question = gr.Textbox(
+                        show_label=False,
+                        placeholder="Type a question and press Enter",
+                        scale=5,
+                        elem_id="aa-question",
+                        max_lines=4,
+                    )
                     send = gr.Button("Ask", variant="primary", scale=1, elem_id="aa-send")
                 with gr.Accordion("How this answer was found (trace)", open=False, elem_id="aa-trace"):
                     trace_html = gr.HTML(render.trace_view({}))
             with gr.Column(scale=2):
-                source = gr.HTML(render.SOURCE_EMPTY, elem_id="aa-source", js_on_load=render.SOURCE_JS,
-                                 server_functions=[show_source], max_height=640)
+                source = gr.HTML(
+                    render.SOURCE_EMPTY,
+                    elem_id="aa-source",
+                    js_on_load=render.SOURCE_JS,
+                    server_functions=[show_source],
+                    max_height=640,
+                )
 
         checked = {"outputs": [question, pending], **private, "concurrency_limit": None, "show_progress": "hidden"}
-        answer = {"fn": respond, "inputs": [pending, turns, scope], "outputs": [chatbot, trace_html, turns], **private,
-                  **answering, "show_progress": "minimal"}
+        answer = {
+            "fn": respond,
+            "inputs": [pending, turns, scope],
+            "outputs": [chatbot, trace_html, turns],
+            **private,
+            **answering,
+            "show_progress": "minimal",
+        }
         question.submit(take_question, question, **checked).success(**answer)
         send.click(take_question, question, **checked).success(**answer)
         chatbot.example_select(picked_example, None, **checked).success(**answer)
-        chatbot.clear(lambda: ([], render.trace_view({}), render.SOURCE_EMPTY), None,
-                      [turns, trace_html, source], **private, queue=False)
-        files.upload(upload, files, [articles_html, to_remove, ingest_html, files], **private, **indexing,
-                     show_progress="full").then(scope_options, [known, scope], [scope, known], **private)
+        chatbot.clear(
+            lambda: ([], render.trace_view({}), render.SOURCE_EMPTY),
+            None,
+            [turns, trace_html, source],
+            **private,
+            queue=False,
+        )
+        files.upload(
+            upload, files, [articles_html, to_remove, ingest_html, files], **private, **indexing, show_progress="full"
+        ).then(scope_options, [known, scope], [scope, known], **private)
         remove_btn.click(remove, to_remove, [articles_html, to_remove], **private, **indexing).then(
-            scope_options, [known, scope], [scope, known], **private)
+            scope_options, [known, scope], [scope, known], **private
+        )
         demo.load(refresh, None, [articles_html, to_remove], **private)
         demo.load(lambda: scope_options(None, ALL), None, [scope, known], **private)
         scope.change(pick_scope, scope, [scope_html, source], **private, queue=False)
@@ -288,9 +343,16 @@ def launch_options(settings: Settings, host: str | None = None, port: int | None
     return {
         "server_name": host or "127.0.0.1",
         "server_port": port or settings.port,
-        "auth": auth, "auth_message": "Sign in with the user and password set in ASSISTANT_AUTH.",
-        "max_file_size": max_bytes(settings.max_file_mb), "css": render.CSS, "theme": gr.themes.Soft(),
-        "ssr_mode": False, "mcp_server": False, "show_error": False, "footer_links": ["api"], "run_history": False,
+        "auth": auth,
+        "auth_message": "Sign in with the user and password set in ASSISTANT_AUTH.",
+        "max_file_size": max_bytes(settings.max_file_mb),
+        "css": render.CSS,
+        "theme": gr.themes.Soft(),
+        "ssr_mode": False,
+        "mcp_server": False,
+        "show_error": False,
+        "footer_links": ["api"],
+        "run_history": False,
     }
 
 
@@ -308,12 +370,16 @@ def check_exposure(host: str, settings: Settings, allow_anonymous: bool = False)
             "reach this machine could read, upload and remove articles. Set ASSISTANT_AUTH=user:password, "
             "or add --allow-anonymous if an open chat is what you want."
         )
-    log.warning("SERVING ON %s WITHOUT A LOGIN (--allow-anonymous): anyone who can reach this machine can read, "
-                "upload and remove articles. Set ASSISTANT_AUTH=user:password to require one.", host)
+    log.warning(
+        "SERVING ON %s WITHOUT A LOGIN (--allow-anonymous): anyone who can reach this machine can read, "
+        "upload and remove articles. Set ASSISTANT_AUTH=user:password to require one.",
+        host,
+    )
 
 
-def serve(host: str | None = None, port: int | None = None, index_dir: str | None = None,
-          allow_anonymous: bool = False) -> None:
+def serve(
+    host: str | None = None, port: int | None = None, index_dir: str | None = None, allow_anonymous: bool = False
+) -> None:
     """Start the web chat; with an empty index, index the articles folder first."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     for name in ("NO_PROXY", "no_proxy"):  # launch() calls its own URL; through a proxy that can hang

@@ -73,7 +73,7 @@ def _with_markers(text: str, citations: Sequence[Citation]) -> str:
     """Escaped answer text whose `[n]` markers link to their sentence."""
     out, pos = [], 0
     for match in MARKER.finditer(text):
-        out.append(_inline(text[pos:match.start()]))
+        out.append(_inline(text[pos : match.start()]))
         n = int(match.group(1))
         if 1 <= n <= len(citations):
             c = citations[n - 1]
@@ -99,16 +99,19 @@ def api_text(ans: Answer) -> str:
 
 
 # ---- source pane
-SOURCE_EMPTY = ('<div class="aa-source-empty">Click a citation or a marker like [1] to read the sentence '
-                'in its article.</div>')
+SOURCE_EMPTY = (
+    '<div class="aa-source-empty">Click a citation or a marker like [1] to read the sentence in its article.</div>'
+)
 
 
 def scope_line(title: str | None, count: int) -> str:
     """What the next question is about: one article, or all of them."""
     if title is None:
         return f'<div class="aa-scope-line">Asking about <b>all {count} articles</b>.</div>'
-    return (f'<div class="aa-scope-line">Asking about <b>{esc(title)}</b> only. Pick "All articles" to ask '
-            'about every article.</div>')
+    return (
+        f'<div class="aa-scope-line">Asking about <b>{esc(title)}</b> only. Pick "All articles" to ask '
+        "about every article.</div>"
+    )
 
 
 def source_view(article: dict[str, Any], sentence_index: int | None) -> str:
@@ -117,10 +120,10 @@ def source_view(article: dict[str, Any], sentence_index: int | None) -> str:
     for s in article["sentences"]:
         if s.start < pos:
             continue
-        parts.append(esc(text[pos:s.start]))
+        parts.append(esc(text[pos : s.start]))
         tag = "mark" if s.index == sentence_index else "span"
         cls = "aa-s aa-hl" if s.index == sentence_index else "aa-s"
-        parts.append(f'<{tag} class="{cls}" data-sentence="{s.index}">{esc(text[s.start:s.end])}</{tag}>')
+        parts.append(f'<{tag} class="{cls}" data-sentence="{s.index}">{esc(text[s.start : s.end])}</{tag}>')
         pos = s.end
     parts.append(esc(text[pos:]))
     found = sentence_index is None or any(s.index == sentence_index for s in article["sentences"])
@@ -129,7 +132,7 @@ def source_view(article: dict[str, Any], sentence_index: int | None) -> str:
     return (
         f'<article class="aa-doc"><div class="aa-doc-head"><h3 class="aa-doc-title">{esc(article["title"])}</h3>'
         f'<div class="aa-doc-meta">{esc(Path(article.get("source") or article["id"]).name)} · '
-        f'{len(article["sentences"])} sentences · {showing}</div></div>{note}'
+        f"{len(article['sentences'])} sentences · {showing}</div></div>{note}"
         f'<div class="aa-doc-body">{"".join(parts)}</div></article>'
     )
 
@@ -151,8 +154,10 @@ def articles_table(infos: Iterable[ArticleInfo]) -> str:
 
 
 def backend_info(backend: str, index: str, embedding: str) -> str:
-    return (f'<div class="aa-backend"><div><b>Answers:</b> {esc(backend)}</div>'
-            f'<div><b>Embeddings:</b> {esc(embedding)}</div><div><b>Index:</b> <code>{esc(index)}</code></div></div>')
+    return (
+        f'<div class="aa-backend"><div><b>Answers:</b> {esc(backend)}</div>'
+        f"<div><b>Embeddings:</b> {esc(embedding)}</div><div><b>Index:</b> <code>{esc(index)}</code></div></div>"
+    )
 
 
 def ingest_result(report: IngestReport, refused: Sequence[tuple[str, str]]) -> str:
@@ -167,8 +172,10 @@ def trace_view(trace: dict[str, Any]) -> str:
         return '<div class="aa-source-empty">Ask a question to see how its answer was found.</div>'
     parts = [f'<div class="aa-trace"><p><b>Standalone question:</b> {esc(trace.get("standalone_question", ""))}</p>']
     decision = trace.get("decision")
-    parts.append(f"<p><b>Backend:</b> {esc(trace.get('backend', ''))} · <b>Decision:</b> "
-                 f"{esc(_compact(decision))} · {esc(trace.get('latency_ms', '?'))} ms</p>")
+    parts.append(
+        f"<p><b>Backend:</b> {esc(trace.get('backend', ''))} · <b>Decision:</b> "
+        f"{esc(_compact(decision))} · {esc(trace.get('latency_ms', '?'))} ms</p>"
+    )
     passages = trace.get("passages") or []
     if passages:
         rows = "".join(
@@ -178,14 +185,20 @@ def trace_view(trace: dict[str, Any]) -> str:
             f"<div class='aa-passage'>{esc(p.get('text', ''))}</div></td></tr>"
             for p in passages
         )
-        parts.append("<p><b>Retrieved passages</b></p><table class='aa-articles'><thead><tr><th>score</th>"
-                     f"<th>dense</th><th>bm25</th><th>passage</th></tr></thead>{rows}</table>")
+        parts.append(
+            "<p><b>Retrieved passages</b></p><table class='aa-articles'><thead><tr><th>score</th>"
+            f"<th>dense</th><th>bm25</th><th>passage</th></tr></thead>{rows}</table>"
+        )
     support = trace.get("support") or []
     if support:
-        rows = "".join(f"<tr><td>{esc(s.get('verdict'))}</td><td>{esc(s.get('cited'))}</td>"
-                       f"<td>{esc(s.get('sentence'))}</td></tr>" for s in support)
-        parts.append("<p><b>Support verdicts</b></p><table class='aa-articles'><thead><tr><th>verdict</th>"
-                     f"<th>cited</th><th>answer sentence</th></tr></thead>{rows}</table>")
+        rows = "".join(
+            f"<tr><td>{esc(s.get('verdict'))}</td><td>{esc(s.get('cited'))}</td><td>{esc(s.get('sentence'))}</td></tr>"
+            for s in support
+        )
+        parts.append(
+            "<p><b>Support verdicts</b></p><table class='aa-articles'><thead><tr><th>verdict</th>"
+            f"<th>cited</th><th>answer sentence</th></tr></thead>{rows}</table>"
+        )
     if trace.get("prompt"):
         parts.append(f"<details><summary>Prompt sent to the model</summary><pre>{esc(trace['prompt'])}</pre></details>")
     full = json.dumps(trace, indent=1, ensure_ascii=False, default=str)
