@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from assistant.errors import ConfigError
@@ -16,9 +17,13 @@ PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"  # shipped inside the 
 SECRET_FIELDS = ("openai_api_key", "auth")
 
 
-def _get(env: Mapping[str, str], name: str, default: str | None = None) -> str | None:
+def _get(env: Mapping[str, str], name: str) -> str | None:
     value = env.get(name)
-    return value.strip() if value and value.strip() else default
+    return value.strip() if value and value.strip() else None
+
+
+def _text(env: Mapping[str, str], name: str, default: str) -> str:
+    return _get(env, name) or default
 
 
 @dataclass(frozen=True)
@@ -47,7 +52,7 @@ class Limit:
         self.check(value, raw)
         return value
 
-    def check(self, value: object, shown: object = None) -> None:
+    def check(self, value: Any, shown: object = None) -> None:
         ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
         if self.kind is int:
             ok = ok and float(value).is_integer()
@@ -112,21 +117,21 @@ class Settings:
     model_cache: str | None = None  # directory of the joined local model; None: the user's cache dir
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Every variable is checked as it is read: a bad one is a `ConfigError` naming it, its value
         and what is allowed."""
         env = os.environ if env is None else env
-        numbers = {name: value for name in LIMITS if (value := _number(env, name)) is not None}
+        numbers: dict[str, Any] = {name: value for name in LIMITS if (value := _number(env, name)) is not None}
         settings = cls(
-            index_dir=_get(env, "ASSISTANT_INDEX_DIR", "index"),
-            articles_dir=_get(env, "ASSISTANT_ARTICLES_DIR", "articles"),
+            index_dir=_text(env, "ASSISTANT_INDEX_DIR", "index"),
+            articles_dir=_text(env, "ASSISTANT_ARTICLES_DIR", "articles"),
             chroma_url=_get(env, "ASSISTANT_CHROMA_URL"),
-            embeddings=_get(env, "ASSISTANT_EMBEDDINGS", "local"),
+            embeddings=_text(env, "ASSISTANT_EMBEDDINGS", "local"),
             openai_api_key=_get(env, "OPENAI_API_KEY"),
             openai_base_url=_get(env, "OPENAI_BASE_URL"),
-            chat_model=_get(env, "ASSISTANT_CHAT_MODEL", "gpt-4o-mini"),
-            collection=_get(env, "ASSISTANT_COLLECTION", "articles"),
-            prompts_dir=_get(env, "ASSISTANT_PROMPTS_DIR", str(PROMPTS_DIR)),
+            chat_model=_text(env, "ASSISTANT_CHAT_MODEL", "gpt-4o-mini"),
+            collection=_text(env, "ASSISTANT_COLLECTION", "articles"),
+            prompts_dir=_text(env, "ASSISTANT_PROMPTS_DIR", str(PROMPTS_DIR)),
             auth=_get(env, "ASSISTANT_AUTH"),
             **numbers,
             answerer=_get(env, "ASSISTANT_ANSWERER"),

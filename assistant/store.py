@@ -73,7 +73,8 @@ class Store:
     def _collection(self, name: str):
         col = self.client.get_or_create_collection(
             name,
-            embedding_function=self.embedder,
+            # chromadb's type also admits images; ours embeds text, which is all we give it
+            embedding_function=self.embedder,  # type: ignore[arg-type]
             metadata=dict(self.stamp),
             configuration={"hnsw": {"space": "cosine"}},
         )
@@ -101,7 +102,7 @@ class Store:
             col = self.client.get_collection(self.articles.name)
         meta = col.metadata or {}
         state = {"generation": int(meta.get("generation", 0)), "dirty": bool(meta.get("dirty", False))}
-        self._follow((col.id, state["generation"], state["dirty"]))
+        self._follow((col.id, int(state["generation"]), bool(state["dirty"])))
         return state
 
     def set_state(self, generation: int, dirty: bool) -> None:

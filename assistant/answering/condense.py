@@ -149,8 +149,8 @@ def follow_up(question: str, turns: list[Turn]) -> tuple[bool, str]:
     ]
     if definite:  # "the accounts" after "secret bank accounts": a definite reference back
         pointing += [f"the {w}" for w in definite]
-    if LEADS.match(question):
-        return True, f"it continues the conversation ('{LEADS.match(question).group(1)}')"
+    if lead := LEADS.match(question):
+        return True, f"it continues the conversation ('{lead.group(1)}')"
     if pointing:
         return True, f"it points back ({', '.join(dict.fromkeys(pointing))})"
     if len(tokens) <= SHORT and len(terms(question)) < 2 and not new_named:

@@ -91,7 +91,7 @@ class ModelSummarizer:
                 not_found=NOT_IN_ARTICLES,
             )
         else:
-            notes = []
+            notes: list[str] = []
             for first, part in parts:  # map: each part on its own, numbers kept
                 prompt = self.single.render(
                     question=question,

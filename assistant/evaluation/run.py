@@ -131,7 +131,7 @@ def run_eval(
 ) -> int:
     rows, docs = load_dataset(dataset, limit)
     name = Path(dataset).name.replace(".jsonl", "")
-    settings = Settings.from_env(**({"answerer": answerer} if answerer else {}))
+    settings = Settings.from_env(None, **({"answerer": answerer} if answerer else {}))
     with tempfile.TemporaryDirectory(prefix="assistant-eval-") as tmp:
         index_dir = index_override or str(Path(tmp) / "index")
         settings = replace(settings, index_dir=index_dir, collection="eval")

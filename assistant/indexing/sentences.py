@@ -58,7 +58,8 @@ def _needs_judgement(body: str) -> bool:
         return True
     for m in _INNER_STOP.finditer(body):
         stop, following = body[m.start()], body[m.end() : m.end() + 1]
-        word = _WORD_BEFORE.search(body, max(0, m.start() - 30), m.start()).group().lower().rstrip(".")
+        before = _WORD_BEFORE.search(body, max(0, m.start() - 30), m.start())
+        word = before.group().lower().rstrip(".") if before else ""
         if stop != "." or not word or not following:
             return True
         if following.isalnum() and word in _prepositive():
@@ -181,7 +182,8 @@ def _simple_spans(window: str) -> list[tuple[int, int]]:
     past pysbd's budget (huge files dense with stops)."""
     spans, cursor = [], 0
     for m in _SIMPLE_END.finditer(window):
-        word = _WORD_BEFORE.search(window, max(0, m.start() - 30), m.start()).group().lower().rstrip(".")
+        before = _WORD_BEFORE.search(window, max(0, m.start() - 30), m.start())
+        word = before.group().lower().rstrip(".") if before else ""
         if window[m.start()] == "." and ("." in word or word in _abbreviations() or word in _prepositive()):
             continue
         spans.append((cursor, m.start() + len(m.group().rstrip())))

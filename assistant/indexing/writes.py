@@ -93,7 +93,7 @@ def sweep(store: Store) -> None:
     """Delete records that no current article points to (left by an interrupted write)."""
     current = {i: info.content_hash for i, info in store.article_infos().items()}
     for collection in (store.chunks, store.sentences):
-        orphans = []
+        orphans: list[str] = []
         for ids, metas, _ in store.scan(collection, include=["metadatas"]):
             orphans.extend(
                 i for i, m in zip(ids, metas, strict=True) if current.get(m.get("article_id")) != m.get("content_hash")

@@ -91,6 +91,8 @@ def build_app(bot: Assistant) -> gr.Blocks:
             log.exception("answering failed")
             problem = GENERIC
         else:
+            problem = GENERIC  # used only if no answer came, which cannot happen: every stream ends with one
+        if final is not None:
             turns.append({"question": question, "answer": final, "about": about})
             yield chat_messages(turns), render.trace_view(final.trace.to_dict()), turns
             return
@@ -227,10 +229,10 @@ def build_app(bot: Assistant) -> gr.Blocks:
 
     infos = bot.articles()
     index = settings.chroma_url or str(Path(settings.index_dir).resolve())
-    examples = [{"text": q} for q in EXAMPLES] if any(a.id == SAMPLE_ID for a in infos) else None
+    examples: Any = [{"text": q} for q in EXAMPLES] if any(a.id == SAMPLE_ID for a in infos) else None
     private: dict[str, Any] = {"api_visibility": "private"}
-    answering = {"concurrency_id": "answer", "concurrency_limit": answer_limit}
-    indexing = {"concurrency_id": "index", "concurrency_limit": 1}
+    answering: dict[str, Any] = {"concurrency_id": "answer", "concurrency_limit": answer_limit}
+    indexing: dict[str, Any] = {"concurrency_id": "index", "concurrency_limit": 1}
 
     with gr.Blocks(title="Article Assistant", analytics_enabled=False) as demo:
         turns = gr.State([])  # [{"question": str, "answer": Answer}], this browser tab's conversation
@@ -303,8 +305,13 @@ def build_app(bot: Assistant) -> gr.Blocks:
                     max_height=640,
                 )
 
-        checked = {"outputs": [question, pending], **private, "concurrency_limit": None, "show_progress": "hidden"}
-        answer = {
+        checked: dict[str, Any] = {
+            "outputs": [question, pending],
+            **private,
+            "concurrency_limit": None,
+            "show_progress": "hidden",
+        }
+        answer: dict[str, Any] = {
             "fn": respond,
             "inputs": [pending, turns, scope],
             "outputs": [chatbot, trace_html, turns],
@@ -387,7 +394,7 @@ def serve(
         os.environ[name] = ",".join(hosts + [h for h in ("127.0.0.1", "localhost") if h not in hosts])
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    settings = Settings.from_env(**({"index_dir": index_dir} if index_dir else {}))
+    settings = Settings.from_env(None, **({"index_dir": index_dir} if index_dir else {}))
     check_exposure(host or "127.0.0.1", settings, allow_anonymous)
     bot = Assistant(settings=settings)
     if not bot.articles() and Path(settings.articles_dir).is_dir():

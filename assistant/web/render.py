@@ -127,7 +127,9 @@ def source_view(article: dict[str, Any], sentence_index: int | None) -> str:
         pos = s.end
     parts.append(esc(text[pos:]))
     found = sentence_index is None or any(s.index == sentence_index for s in article["sentences"])
-    note = "" if found else f'<p class="aa-error">Sentence {sentence_index + 1} is no longer in this article.</p>'
+    note = (
+        "" if found else f'<p class="aa-error">Sentence {(sentence_index or 0) + 1} is no longer in this article.</p>'
+    )
     showing = "the whole article" if sentence_index is None else f"showing sentence {sentence_index + 1}"
     return (
         f'<article class="aa-doc"><div class="aa-doc-head"><h3 class="aa-doc-title">{esc(article["title"])}</h3>'
