@@ -120,6 +120,13 @@ class ModelAnswerer:
         user = self.user_prompt.render(sources=format_sources(shown), conversation=conversation, question=question)
         return [("system", system), ("user", user)]
 
+    def warm_up(self) -> None:
+        """Start the model server now (the web chat does this at start), so the first question does not wait."""
+        try:
+            self._client()
+        except AssistantError as exc:  # the first question will fall back and say why
+            log.warning("the model could not be started ahead of the first question: %s", exc)
+
     def _client(self) -> Any:
         if self.connect is None:
             return self.chat

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -255,7 +256,7 @@ def build_app(bot: Assistant) -> gr.Blocks:
                 elem_id="aa-remove",
             )
             remove_btn = gr.Button("Remove selected", variant="stop", size="sm", elem_id="aa-remove-btn")
-            gr.HTML(render.backend_info(bot.answerer.backend, index, bot.embedder.model_name))
+            gr.HTML(render.backend_info(bot.answerer.backend, index, bot.embedder.model_name, bot.choice.reason))
         known = gr.State([a.id for a in infos])  # article ids the page has seen: an upload adds one
         gr.Markdown(
             "## Article Assistant\nAsk about the indexed articles; every answer cites the exact "
@@ -400,4 +401,7 @@ def serve(
     if not bot.articles() and Path(settings.articles_dir).is_dir():
         report = bot.ingest([settings.articles_dir])
         log.info("empty index: indexed %s: %s", settings.articles_dir, report.summary())
+    warm_up = getattr(bot.answerer, "warm_up", None)
+    if warm_up is not None:  # start the local model's server while the page loads
+        threading.Thread(target=warm_up, name="assistant-warm-up", daemon=True).start()
     build_app(bot).launch(**launch_options(settings, host, port))

@@ -155,9 +155,10 @@ def articles_table(infos: Iterable[ArticleInfo]) -> str:
     return f'<table class="aa-articles"><thead><tr><th>Article</th><th>Sentences</th></tr></thead>{rows}</table>'
 
 
-def backend_info(backend: str, index: str, embedding: str) -> str:
+def backend_info(backend: str, index: str, embedding: str, why: str = "") -> str:
+    reason = f' <span class="aa-why">({esc(why)})</span>' if why else ""
     return (
-        f'<div class="aa-backend"><div><b>Answers:</b> {esc(backend)}</div>'
+        f'<div class="aa-backend"><div><b>Answers:</b> {esc(backend)}{reason}</div>'
         f"<div><b>Embeddings:</b> {esc(embedding)}</div><div><b>Index:</b> <code>{esc(index)}</code></div></div>"
     )
 
