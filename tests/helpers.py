@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 TOWNS = ["Arden", "Bexley", "Corvin", "Dunmore", "Elston", "Fairholt", "Glenrock", "Harlow"]
@@ -39,3 +40,10 @@ def assert_consistent(store) -> None:
     for art_id, info in store.article_infos().items():
         got = store.sentences.get(where={"article_id": art_id}, include=[])
         assert len(got["ids"]) == info.sentences
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1 (the one copy the tests share)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

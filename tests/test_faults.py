@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -19,23 +18,17 @@ import pytest
 
 from assistant import Assistant
 from assistant.errors import IndexUnavailableError
-from tests.helpers import assert_consistent, write_articles
+from tests.helpers import assert_consistent, free_port, write_articles
 
 pytestmark = pytest.mark.server
 CHROMA = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class ChromaServer:
     """A real `chroma run` on 127.0.0.1 that a test can kill -9 and start again on the same data."""
 
     def __init__(self, path: Path):
-        self.path, self.port, self.proc = path, _free_port(), None
+        self.path, self.port, self.proc = path, free_port(), None
 
     @property
     def url(self) -> str:

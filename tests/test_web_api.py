@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 
 import pytest
 
@@ -12,16 +11,11 @@ from assistant.web.app import build_app, launch_options, safe_name
 from assistant.web.render import answer_message, api_text, source_view, trace_view
 from tests.conftest import SAMPLE_DIR
 from tests.fake_openai import FakeOpenAI, number_of, reply
+from tests.helpers import free_port
 
 ASSISTANCE = "How much security assistance did the U.S. announce?"
 MERCURY = "What is the boiling point of mercury in kelvin?"
 EVIL = "<img src=x onerror=alert(1)>"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -41,7 +35,7 @@ def _launch(root, embedder, **overrides):
     bot = Assistant(settings=settings, embedder=embedder)
     assert bot.ingest([SAMPLE_DIR]).added == 1
     demo = build_app(bot)
-    _, url, _ = demo.launch(**launch_options(settings, port=_free_port()), prevent_thread_lock=True, quiet=True)
+    _, url, _ = demo.launch(**launch_options(settings, port=free_port()), prevent_thread_lock=True, quiet=True)
     return demo, url
 
 
@@ -107,7 +101,7 @@ def test_unreachable_model_server_is_an_error_a_person_can_act_on(tmp_path, embe
     from gradio_client import Client
     from gradio_client.exceptions import AppError
 
-    dead = f"http://127.0.0.1:{_free_port()}/v1"
+    dead = f"http://127.0.0.1:{free_port()}/v1"
     demo, url = _launch(
         tmp_path, embedder, openai_base_url=dead, openai_api_key="test", max_retries=0, request_timeout=5.0
     )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, SAMPLE_DIR
+from tests.helpers import free_port
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = [
@@ -66,12 +66,6 @@ The ferry to Vell Island runs twice a day in summer.
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
     """`python app.py` on 127.0.0.1 with an empty index in tmp: it indexes the sample on first start."""
@@ -85,7 +79,7 @@ def app_url(tmp_path_factory):
         NO_PROXY="127.0.0.1,localhost",
         no_proxy="127.0.0.1,localhost",
     )
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/"
     log = (root / "app.log").open("w")
     proc = subprocess.Popen(
