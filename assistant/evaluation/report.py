@@ -12,6 +12,7 @@ METRICS = [
     "answer_contains",
     "answer_f1",
     "citation_precision",
+    "top_citation_gold",
     "citation_recall",
     "refusal_precision",
     "refusal_recall",

@@ -111,6 +111,7 @@ def summarise(records: list[dict]) -> dict[str, Any]:
         "answer_contains": mean([float(r["contains"]) for r in pos]),
         "answer_f1": mean([r["f1"] for r in pos]),
         "citation_precision": mean([float(ok) for ok in cited]),
+        "top_citation_gold": mean([float(r["cited_ok"][0]) for r in answered_pos if r["cited_ok"]]),
         "citation_recall": mean(
             [mean([float(x) for x in r["evidence_cited"]]) or 0.0 for r in answered_pos if r["evidence_cited"]]
         ),
