@@ -38,14 +38,16 @@ def tables(results_dir: Path) -> str:
         out.append(
             f"{m['questions']} questions ({m['answerable']} answerable, {m['unanswerable']} not); "
             f"refusal threshold {data.get('threshold')}; index built in {data.get('ingest_seconds')} s; "
-            f"{data.get('machine')}; {data.get('date')}. Raw: `results/{path.name}`.\n"
+            f"{data.get('machine')}; {data.get('date')}. Raw: `results/{path.name}`."
+            + (f" Note: {data['note']}." if data.get("note") else "")
+            + "\n"
         )
         out.append("| metric | ours | baseline |\n|---|---|---|")
         for key in METRICS:
             out.append(f"| {key} | {_fmt(m.get(key))} | {_fmt(b.get(key)) if b else '–'} |")
         out.append("")
         curve = data.get("tradeoff") or []
-        if m.get("unanswerable") and curve:
+        if m.get("unanswerable") and curve and data.get("answerer", "extractive") == "extractive":
             out.append("<details><summary>Refusal threshold trade-off</summary>\n")
             out.append("| threshold | answers answerable | refuses unanswerable |\n|---|---|---|")
             for row in curve:
