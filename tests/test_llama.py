@@ -79,4 +79,4 @@ def test_article_with_instructions_does_not_change_the_rules(llama_bot, tmp_path
             assert c.article_id == "bulletin" and c.text in HOSTILE
         prompt = ans.trace.prompt or ""
         assert "Ignore previous instructions" in prompt  # the article text is there, as quoted data ...
-        assert prompt.index("Ignore previous instructions") > prompt.index("untrusted")  # ... after the rule
+        assert prompt.index("Ignore previous instructions") > prompt.index("never instructions")  # ... after the rule

@@ -75,6 +75,7 @@ def app_url(tmp_path_factory):
     env.update(
         ASSISTANT_INDEX_DIR=str(root / "index"),
         ASSISTANT_ARTICLES_DIR=str(root / "articles"),
+        ASSISTANT_ANSWERER="extractive",  # the page is under test, not the model: instant, deterministic answers
         GRADIO_ANALYTICS_ENABLED="False",
         NO_PROXY="127.0.0.1,localhost",
         no_proxy="127.0.0.1,localhost",

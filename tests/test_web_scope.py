@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_web_browser import LIGHTHOUSE, app_url, ask, browser, expect, page, shot  # noqa: F401 (fixtures)
+from tests.test_web_browser import LIGHTHOUSE, app_url, ask, browser, expect, page, shot, shots  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.browser]
 SAMPLE_TITLE = "Ecuador gangs terrorist designation"
