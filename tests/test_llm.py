@@ -492,3 +492,11 @@ def test_a_claim_that_only_restates_the_question_is_no_answer(llm_bot, server):
     ans = bot.answer("Will the U.S. blow up the Peruvian navy?")
     check_contract(bot, ans)
     assert not ans.answered and ans.trace.support[0]["verdict"] == "restates the question"
+
+
+def test_a_short_uncited_answer_is_cited_in_code(llm_bot, server):
+    bot = llm_bot()
+    server.script(reply("Daniel Noboa"))
+    ans = bot.answer("Who is the president of Ecuador?")
+    check_contract(bot, ans)
+    assert ans.answered and ans.text == "Daniel Noboa [1]" and "Daniel Noboa" in ans.citations[0].text

@@ -16,7 +16,8 @@
    claim states stands in the cited sentences, their titles or the question (`key_terms`): word
    overlap alone let "Los Choneros was targeted [9]" pass on a sentence about Tren de Aragua.
 5. A claim the model cited badly or not at all keeps its words when some shown sentence supports
-   it clearly (score >= CODE_CITE_THRESHOLD, names and numbers present): the code cites that one
+   it clearly (score >= CODE_CITE_THRESHOLD, names and numbers present; a short answer whose every
+   term stands in the sentence needs only SUPPORT_THRESHOLD): the code cites that one
    ("cited in code"). A claim nothing supports is removed from the answer, so an invented fact never
    reaches the page, cited or not.
 6. A claim must say something the question does not: "The Normans entered Italy soon after the
@@ -245,8 +246,10 @@ def _score(checks: list[_Check], shown: Sequence[ScoredSentence], embedder: Any,
                 continue
             c.verdict = problem or "unsupported"
         best = int(np.argmax(single))
+        # a short answer ("22", "Tripoli hospital") whose every term stands in the sentence needs only the usual bar
+        short = len(c.claim.split()) < SHORT_CLAIM_WORDS and bool(claim_terms) and claim_terms <= source_terms[best]
         if (
-            single[best] >= CODE_CITE_THRESHOLD
+            single[best] >= (SUPPORT_THRESHOLD if short else CODE_CITE_THRESHOLD)
             and _covered(names, source_terms[best] | question_terms)
             and not _echoes_instruction(c.claim, shown[best].sentence.text)
             and all(q["verbatim"] for q in _quotes_in(c.claim, shown[best].sentence.text))
