@@ -38,7 +38,9 @@ def translate_chroma_error(exc: Exception, settings: Settings) -> IndexUnavailab
         )
     return IndexUnavailableError(
         f"the index at '{settings.index_dir}' cannot be used ({type(exc).__name__}: {str(exc)[:200]}). "
-        "Check that the folder exists and is writable, or rebuild it with: assistant rebuild --reset"
+        "Check that the folder exists and is writable and that no other program holds it. Only if the index "
+        "itself is damaged: `assistant rebuild --reset` rebuilds it from the articles folder (it drops what "
+        "was indexed from elsewhere)"
     )
 
 
