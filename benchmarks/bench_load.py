@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import chroma_server, free_port  # noqa: E402
+from benchmarks.common import chroma_server, free_port, write_articles  # noqa: E402
 
 QUESTIONS = [
     "How much security assistance did the U.S. announce?",
@@ -96,7 +96,6 @@ def _launch(settings, embedder=None):
 def embedded(tmp: Path, per_client: int, embedder=None) -> dict:
     """App and rebuild in one process over one embedded index."""
     from assistant import Settings
-    from tests.helpers import write_articles
 
     folder = tmp / "articles"
     shutil.copytree(ROOT / "articles", folder)
@@ -120,7 +119,6 @@ def embedded(tmp: Path, per_client: int, embedder=None) -> dict:
 def server(tmp: Path, per_client: int) -> dict:
     """App over a Chroma server; the rebuild is another process."""
     from assistant import Settings
-    from tests.helpers import write_articles
 
     folder = tmp / "articles"
     shutil.copytree(ROOT / "articles", folder)

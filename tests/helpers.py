@@ -3,27 +3,8 @@
 from __future__ import annotations
 
 import socket
-from pathlib import Path
 
-TOWNS = ["Arden", "Bexley", "Corvin", "Dunmore", "Elston", "Fairholt", "Glenrock", "Harlow"]
-
-
-def write_articles(folder: Path, count: int, sentences: int = 8, start: int = 0) -> list[Path]:
-    """Distinct news-like articles, one .txt each."""
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for n in range(start, start + count):
-        town = TOWNS[n % len(TOWNS)]
-        lines = [f"Council of {town} district {n} approves plan {n}"]
-        for j in range(sentences):
-            lines.append(
-                f"Officials in {town} district {n} said on day {j} that the budget of "
-                f"{n * 1000 + j} dollars would fund project {n}-{j}."
-            )
-        path = folder / f"town-{n:04d}.txt"
-        path.write_text("\n".join(lines), encoding="utf-8")
-        paths.append(path)
-    return paths
+from benchmarks.common import TOWNS, write_articles  # noqa: F401 (one source of synthetic articles; tests use it)
 
 
 def record_hashes(store, collection) -> set[tuple[str, str]]:

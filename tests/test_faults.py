@@ -3,56 +3,18 @@
 from __future__ import annotations
 
 import os
-import shutil
-import signal
-import subprocess
-import sys
 import threading
-import time
-import urllib.request
 import uuid
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
 from assistant import Assistant
 from assistant.errors import IndexUnavailableError
-from tests.helpers import assert_consistent, free_port, write_articles
+from benchmarks.common import CHROMA, ChromaServer
+from tests.helpers import assert_consistent, write_articles
 
 pytestmark = pytest.mark.server
-CHROMA = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
-
-
-class ChromaServer:
-    """A real `chroma run` on 127.0.0.1 that a test can kill -9 and start again on the same data."""
-
-    def __init__(self, path: Path):
-        self.path, self.port, self.proc = path, free_port(), None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [CHROMA, "run", "--host", "127.0.0.1", "--port", str(self.port), "--path", str(self.path)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"{self.url}/api/v2/heartbeat", timeout=2)
-                return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("chroma server did not start within 60 s")
-
-    def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(10)
 
 
 @pytest.fixture
