@@ -8,6 +8,7 @@ import json
 import pytest
 
 from assistant.evaluation.run import evaluate, run_eval
+from assistant.records import Trace
 from tests.conftest import SAMPLE_DIR, SAMPLE_ID
 from tests.fake_openai import FakeOpenAI, number_of, reply
 
@@ -73,7 +74,12 @@ def test_run_eval_writes_results_for_the_extractive_answerer(tmp_path, monkeypat
     monkeypatch.delenv("ASSISTANT_ANSWERER", raising=False)
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # would choose the model path ...
     out = tmp_path / "docs"
-    assert run_eval(str(dataset), out=str(out), answerer="extractive") == 0  # ... but --answerer decides
+    traces = tmp_path / "traces.jsonl"
+    # ... but --answerer decides
+    assert run_eval(str(dataset), out=str(out), answerer="extractive", traces=str(traces)) == 0
     payload = json.loads((out / "results" / "tiny-extractive.json").read_text())
     assert payload["answerer"] == "extractive" and payload["metrics"]["questions"] == 2
     assert payload["records"][0]["answered"] and payload["records"][0]["method"] == "extractive"
+    lines = [json.loads(line) for line in traces.read_text().splitlines()]  # one full trace per question
+    assert [line["id"] for line in lines] == [r["id"] for r in _rows()]
+    assert Trace.from_dict(lines[0]["trace"]).decision.method == "extractive" and lines[0]["trace"]["sentences"]

@@ -53,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--limit", type=int, help="only the first N questions")
     s.add_argument("--out", default="docs", help="where results go (default docs/)")
+    s.add_argument("--traces", help="also write every answer's full trace to this JSONL file, to read the failures")
     s = sub.add_parser("serve", help="start the web chat")
     add_serve_options(s)
     return p
@@ -120,6 +121,7 @@ def _run(args) -> int:
             limit=args.limit,
             out=args.out,
             index_override=args.index,
+            traces=args.traces,
         )
     if cmd == "rebuild" and args.reset:
         from assistant.client import drop_index

@@ -13,7 +13,7 @@ import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from assistant.answering.factory import build_extractive
 from assistant.assistant import Assistant
@@ -61,8 +61,10 @@ def _evidence(row: dict) -> list[tuple[str, str]]:
     return [(row["doc_id"], e) for e in row.get("evidence", [])]
 
 
-def evaluate(bot: Assistant, rows: list[dict]) -> dict[str, Any]:
-    """Ask every question; returns per-question records and the summary metrics."""
+def evaluate(bot: Assistant, rows: list[dict], traces: TextIO | None = None) -> dict[str, Any]:
+    """Ask every question; returns per-question records and the summary metrics.
+
+    With `traces`, each answer's full trace is written there as one JSON line, as it comes."""
     records = []
     for row in rows:
         started = time.perf_counter()
@@ -92,6 +94,10 @@ def evaluate(bot: Assistant, rows: list[dict]) -> dict[str, Any]:
                 "latency_ms": round(latency * 1000, 2),
             }
         )
+        if traces is not None:
+            line = {"id": row["id"], "gold": row.get("answers", []), "text": ans.text, "trace": ans.trace.to_dict()}
+            traces.write(json.dumps(line, ensure_ascii=False) + "\n")
+            traces.flush()
     return {"records": records, "metrics": summarise(records)}
 
 
@@ -129,6 +135,7 @@ def run_eval(
     out: str = "docs",
     index_override: str | None = None,
     answerer: str | None = None,
+    traces: str | None = None,
 ) -> int:
     rows, docs = load_dataset(dataset, limit)
     name = Path(dataset).name.replace(".jsonl", "")
@@ -143,7 +150,11 @@ def run_eval(
         ingest_s = time.perf_counter() - t
         if report.rejected:
             raise InputError(f"documents rejected: {report.rejected[:3]}")
-        result = evaluate(bot, rows)
+        if traces:
+            with open(traces, "w", encoding="utf-8") as sink:
+                result = evaluate(bot, rows, sink)
+        else:
+            result = evaluate(bot, rows)
         backend = bot.answerer.name
         payload: dict[str, Any] = {
             "dataset": name,
