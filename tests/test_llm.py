@@ -12,6 +12,7 @@ import pytest
 
 from assistant import Answer
 from assistant.answering.citing import NOT_FOUND
+from assistant.answering.condense import OfflineCondenser
 from assistant.answering.model_answerer import format_sources
 from assistant.answering.prompts import Prompts
 from assistant.errors import (
@@ -500,3 +501,24 @@ def test_a_short_uncited_answer_is_cited_in_code(llm_bot, server):
     ans = bot.answer("Who is the president of Ecuador?")
     check_contract(bot, ans)
     assert ans.answered and ans.text == "Daniel Noboa [1]" and "Daniel Noboa" in ans.citations[0].text
+
+
+def test_a_follow_up_answer_is_kept_though_its_sentence_does_not_repeat_the_question(llm_bot, server):
+    """The question leans on the conversation ("he"), so its sentence shares few of its words: the
+    follow-up relevance bar is lower, like the extractive answerer's (measured on CoQA's follow-ups).
+    As with the local model, the follow-up is not condensed by a model call but read with the conversation."""
+    bot = llm_bot()
+    bot.condenser = OfflineCondenser()
+    constitution = "modify the constitution"
+    server.script(cite("He wants to modify the constitution to allow foreign bases back [{c}].", c=constitution))
+    history = [
+        (
+            "Who is Ecuador's president?",
+            "The designation of Los Lobos and Los Choneros aligns with Ecuadorian President Daniel Noboa's hardline "
+            "stance against criminal organizations, which he describes as a 'war.' [1]",
+        )
+    ]
+    ans = bot.answer("What does he want to change?", history=history)
+    check_contract(bot, ans)
+    assert ans.trace.context, "asked as a follow-up"
+    assert ans.answered and constitution in ans.citations[0].text, ans.trace.decision.reason

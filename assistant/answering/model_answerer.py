@@ -5,7 +5,10 @@ sentences, numbered, grouped by article) -> stream the model's answer, showing e
 once it has passed the checks -> verify it in code (`verify.py`) -> decide in code:
 
 - the model's answer stands when at least one of its sentences is supported by a shown sentence
-  and the sentences it rests on address the question (extractive confidence >= `RELEVANCE_BAR`);
+  and the sentences it rests on address the question (extractive confidence >= `RELEVANCE_BAR`,
+  less the extractive answerer's `FOLLOW_UP_DISCOUNT` for a follow-up: a question that leans on the
+  conversation ("How did he kill them?") shares few words with the sentence that answers it; on the
+  three eval sets this gate refused only answerable CoQA follow-ups, never a standalone question);
 - otherwise the answer is "the articles don't say", even when the model wrote something: a small
   model answers questions the articles cannot answer;
 - the model's own "NOT_IN_ARTICLES" is overruled when one retrieved sentence answers the question
@@ -26,7 +29,7 @@ from typing import Any
 from assistant.answering import context
 from assistant.answering.chat_model import stream_text
 from assistant.answering.citing import NOT_FOUND
-from assistant.answering.extractive import ExtractiveAnswerer, confidence
+from assistant.answering.extractive import FOLLOW_UP_DISCOUNT, ExtractiveAnswerer, confidence
 from assistant.answering.model_condense import history_text
 from assistant.answering.prompts import Prompt
 from assistant.answering.retrieval import Retrieval, Retriever
@@ -179,12 +182,13 @@ class ModelAnswerer:
             return Answer(NOT_FOUND, [], False)
         cited = {(c.article_id, c.sentence_index) for c in checked.citations}
         relevance = max(confidence(s, follow_up) for s in shown if (s.sentence.article_id, s.sentence.index) in cited)
-        decision.confidence, decision.threshold = round(relevance, 4), RELEVANCE_BAR
-        if relevance < RELEVANCE_BAR:
+        bar = round(RELEVANCE_BAR - (FOLLOW_UP_DISCOUNT if follow_up else 0.0), 4)
+        decision.confidence, decision.threshold = round(relevance, 4), bar
+        if relevance < bar:
             decision.outcome = "refused"
             decision.reason = (
                 f"the sentences the model's answer rests on do not address the question "
-                f"(confidence {relevance:.2f} < {RELEVANCE_BAR})"
+                f"(confidence {relevance:.2f} < {bar})"
             )
             return Answer(NOT_FOUND, [], False)
         decision.outcome = "answered"
