@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
@@ -13,12 +14,15 @@ from assistant.answering.condense import check_article_ids, check_question, norm
 from assistant.answering.factory import build_answering, chat_client
 from assistant.answering.model_summary import SUMMARY_MAX_TOKENS, build_summarizer
 from assistant.answering.retrieval import Retriever
+from assistant.answering.summary import newest_first
 from assistant.embeddings import Embedder, build_embedder
-from assistant.errors import AnswerMissingError, InputError
+from assistant.errors import AnswerMissingError, AssistantError, InputError
 from assistant.indexing.indexer import Indexer, Progress
 from assistant.records import Answer, ArticleInfo, IngestReport, Query, Trace
 from assistant.settings import Settings
 from assistant.store import Store, make_client
+
+log = logging.getLogger(__name__)
 
 
 class Assistant:
@@ -40,6 +44,24 @@ class Assistant:
         self.summarizer = build_summarizer(
             settings, self.store, self.embedder, chat_client(settings, self.choice, SUMMARY_MAX_TOKENS)
         )
+
+    def warm_up(self) -> None:
+        """Get the answerer ready before the first question: the local model's server is started and reads
+        the most recently added article (what a first question is most likely about) into its prompt cache.
+        The web chat calls this in the background at start; a no-op for the extractive answerer."""
+        warm = getattr(self.answerer, "warm_up", None)
+        if warm is None:
+            return
+        prime = None
+        try:
+            infos = self.store.article_infos()
+            newest = newest_first(infos)[:1]
+            if newest:
+                title = infos[newest[0]].title
+                prime = self.retriever.retrieve(Query(title, title), newest)
+        except AssistantError as exc:  # the model still starts; the first question reads the article itself
+            log.warning("no article to read ahead of the first question: %s", exc)
+        warm(prime)
 
     # ---- indexing
     def ingest(self, paths: Iterable[str | Path] | str | Path, progress: Progress | None = None) -> IngestReport:

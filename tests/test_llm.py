@@ -522,3 +522,35 @@ def test_a_follow_up_answer_is_kept_though_its_sentence_does_not_repeat_the_ques
     check_contract(bot, ans)
     assert ans.trace.context, "asked as a follow-up"
     assert ans.answered and constitution in ans.citations[0].text, ans.trace.decision.reason
+
+
+def test_warm_up_has_the_model_read_the_newest_article_up_to_the_question(llm_bot, server):
+    """At start the model reads what a first question's prompt starts with, writing one token, so that the
+    first question is read from the model server's prompt cache (llama.cpp keeps the longest shared prefix)."""
+    bot = llm_bot()
+    server.script(reply("ok"), cite("It announced $13.5 million in security assistance [{m}].", m=MONEY))
+    bot.warm_up()
+    ans = bot.answer("How much security assistance did the U.S. announce?")
+    check_contract(bot, ans)
+    assert ans.answered
+    primed, asked = server.chat_requests
+    assert primed["max_tokens"] == 1 and primed["max_completion_tokens"] == 1
+    assert LOBOS in prompt_text(primed) and MONEY in prompt_text(primed)  # the whole (short) sample article
+    (p_system, p_user), (a_system, a_user) = ([m["content"] for m in r["messages"]] for r in (primed, asked))
+    assert p_system == a_system and a_user.startswith(p_user.rstrip())  # the question's prompt begins the same
+
+
+def test_warm_up_without_articles_only_starts_the_model(make_bot, server):
+    bot = make_bot(openai_base_url=server.url, openai_api_key="test", chat_model="fake", max_retries=0)
+    bot.warm_up()
+    assert server.chat_requests == []
+
+
+def test_a_server_other_than_openai_is_sent_the_limit_it_reads(llm_bot, server):
+    """llama.cpp's server reads `max_tokens` and ignores `max_completion_tokens` (langchain_openai's field):
+    without it the local model writes until its context is full."""
+    bot = llm_bot()
+    server.script(cite("It announced $13.5 million in security assistance [{m}].", m=MONEY))
+    bot.answer("How much security assistance did the U.S. announce?")
+    (body,) = server.chat_requests
+    assert body["max_tokens"] == body["max_completion_tokens"] > 0

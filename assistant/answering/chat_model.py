@@ -20,11 +20,14 @@ def build_chat_model(
     streaming: bool,
     max_tokens: int,
 ):
-    """The one place a chat model client is made."""
+    """The one place a chat model client is made.
+
+    langchain_openai sends the limit as `max_completion_tokens`, which OpenAI reads; llama.cpp's server
+    ignores that field and writes until its context is full. A server at another address (llama.cpp, vLLM,
+    Ollama, ...) is therefore also sent `max_tokens`."""
     from langchain_openai import ChatOpenAI
     from pydantic import SecretStr
 
-    # `max_tokens` (an alias the type stubs do not know) is what llama.cpp's server understands
     return ChatOpenAI(
         model=model,
         api_key=SecretStr(api_key or "not-needed"),
@@ -33,8 +36,15 @@ def build_chat_model(
         max_retries=max_retries,
         temperature=0,
         streaming=streaming,
-        max_tokens=max_tokens,
-    )  # type: ignore[call-arg]
+        max_completion_tokens=max_tokens,
+        extra_body={"max_tokens": max_tokens} if base_url else None,
+    )
+
+
+def limited(chat: Any, max_tokens: int) -> Any:
+    """The same client, writing at most `max_tokens` tokens (both fields, see `build_chat_model`)."""
+    extra = {"extra_body": {"max_tokens": max_tokens}} if getattr(chat, "openai_api_base", None) else {}
+    return chat.bind(max_completion_tokens=max_tokens, **extra)
 
 
 def content(message: Any) -> str:

@@ -14,7 +14,7 @@ source file), and the answer says which and how to pick another.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,7 +24,7 @@ from assistant.answering.base import pieces
 from assistant.answering.citing import renumber
 from assistant.answering.intent import Intent
 from assistant.errors import IndexEmptyError
-from assistant.records import Answer, Decision, ScoredSentence, Sentence, Trace
+from assistant.records import Answer, ArticleInfo, Decision, ScoredSentence, Sentence, Trace
 from assistant.store import Store
 
 MAX_ARTICLES = 5  # articles summarised in one answer; more are named, not summarised
@@ -105,7 +105,7 @@ class ExtractiveSummarizer:
         generation = self.store.state()["generation"]
         if self._newest is None or self._newest[0] != generation:
             infos = self.store.article_infos()
-            ids = sorted(infos, key=lambda i: (-_added(infos[i].source), infos[i].title.lower()))
+            ids = newest_first(infos)
             self._newest = (generation, ids, {i: infos[i].title for i in ids})
         return self._newest[1], self._newest[2]
 
@@ -167,6 +167,11 @@ class ExtractiveSummarizer:
                 return art, f"{said}What it reports: ", summary
             return art, f"{where or 'It'} gives no date or day for these events; what it reports: ", summary
         return art, f"In short, {where}: " if where else "", summary
+
+
+def newest_first(infos: Mapping[str, ArticleInfo]) -> list[str]:
+    """Article ids, most recently added (newest source file) first; ties by title."""
+    return sorted(infos, key=lambda i: (-_added(infos[i].source), infos[i].title.lower()))
 
 
 def _added(source: str) -> float:

@@ -401,7 +401,6 @@ def serve(
     if not bot.articles() and Path(settings.articles_dir).is_dir():
         report = bot.ingest([settings.articles_dir])
         log.info("empty index: indexed %s: %s", settings.articles_dir, report.summary())
-    warm_up = getattr(bot.answerer, "warm_up", None)
-    if warm_up is not None:  # start the local model's server while the page loads
-        threading.Thread(target=warm_up, name="assistant-warm-up", daemon=True).start()
+    # start the local model's server and have it read the newest article while the page loads
+    threading.Thread(target=bot.warm_up, name="assistant-warm-up", daemon=True).start()
     build_app(bot).launch(**launch_options(settings, host, port))
