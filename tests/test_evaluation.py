@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from assistant.evaluation.run import evaluate, run_eval
+from assistant.evaluation.report import write_report
+from assistant.evaluation.run import evaluate, run_eval, summarise
 from assistant.records import Trace
 from tests.conftest import SAMPLE_DIR, SAMPLE_ID
 from tests.fake_openai import FakeOpenAI, number_of, reply
@@ -83,3 +84,38 @@ def test_run_eval_writes_results_for_the_extractive_answerer(tmp_path, monkeypat
     lines = [json.loads(line) for line in traces.read_text().splitlines()]  # one full trace per question
     assert [line["id"] for line in lines] == [r["id"] for r in _rows()]
     assert Trace.from_dict(lines[0]["trace"]).decision.method == "extractive" and lines[0]["trace"]["sentences"]
+
+
+def test_the_report_says_which_local_model_targets_are_met_beside_extractive_on_the_same_questions(tmp_path):
+    def result(answerer: str, records: list[dict]) -> dict:
+        return {
+            "dataset": "hotpotqa_dev100",
+            "backend": answerer,
+            "answerer": answerer,
+            "records": records,
+            "metrics": summarise(records),
+        }
+
+    def record(n: int, contains: bool) -> dict:
+        return {
+            "id": f"q{n}",
+            "answerable": True,
+            "answered": True,
+            "contains": contains,
+            "f1": 0.0,
+            "recall_at_k": True,
+            "cited_ok": [True],
+            "evidence_cited": [True],
+            "latency_ms": 1000.0 * n,
+        }
+
+    (tmp_path / "results").mkdir()
+    local = result("local", [record(1, True), record(2, False)])  # 0.50 < 0.60; precision 1.00
+    extractive = result("extractive", [record(1, False), record(2, False), record(3, True)])  # q3 not asked locally
+    (tmp_path / "results" / "hotpotqa_dev100-local.json").write_text(json.dumps(local))
+    (tmp_path / "results" / "hotpotqa_dev100-extractive.json").write_text(json.dumps(extractive))
+    (tmp_path / "evaluation.md").write_text("# E\n\n<!-- local-targets:start -->\nold\n<!-- local-targets:end -->\n")
+    text = write_report(tmp_path).read_text()
+    assert "| `hotpotqa_dev100` (2 q) | gold answer in text ≥ 0.60 | 0.50 (missed by 0.10) | 0.00 |" in text
+    assert "| `hotpotqa_dev100` (2 q) | citation precision ≥ 0.85 | 1.00 (met) | 1.00 |" in text
+    assert "\nold\n" not in text

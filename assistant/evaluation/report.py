@@ -6,6 +6,19 @@ import json
 from pathlib import Path
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
+TARGETS_START, TARGETS_END = "<!-- local-targets:start -->", "<!-- local-targets:end -->"
+# issue 9's targets for the local model: (set, label, metric, at least)
+TARGETS = [
+    ("squad_v2_normans", "answers answerable", "answered_answerable", 0.90),
+    ("squad_v2_normans", "gold answer in text", "answer_contains", 0.80),
+    ("squad_v2_normans", "refuses unanswerable", "refusal_recall", 0.60),
+    ("squad_v2_normans", "citation precision", "citation_precision", 0.85),
+    ("coqa_cnn_dev", "top citation is gold evidence", "top_citation_gold", 0.85),
+    ("coqa_cnn_dev", "gold answer in text", "answer_contains", 0.70),
+    ("coqa_cnn_dev", "citation precision", "citation_precision", 0.85),
+    ("hotpotqa_dev100", "gold answer in text", "answer_contains", 0.60),
+    ("hotpotqa_dev100", "citation precision", "citation_precision", 0.85),
+]
 METRICS = [
     "evidence_recall@5",
     "answered_answerable",
@@ -59,6 +72,42 @@ def tables(results_dir: Path) -> str:
     return "\n".join(out)
 
 
+def target_rows(results_dir: Path) -> list[str]:
+    """Each target: the local model's figure, met or missed by how much, and the extractive answerer's figure
+    on the same questions; then each set's time per answer."""
+    from assistant.evaluation.run import summarise
+
+    rows: list[str] = []
+    for dataset in dict.fromkeys(t[0] for t in TARGETS):
+        local_path, extractive_path = (results_dir / f"{dataset}-{a}.json" for a in ("local", "extractive"))
+        if not local_path.exists():
+            continue
+        local = json.loads(local_path.read_text(encoding="utf-8"))
+        ids = {r["id"] for r in local["records"]}
+        same: dict = {}
+        if extractive_path.exists():
+            records = json.loads(extractive_path.read_text(encoding="utf-8"))["records"]
+            same = summarise([r for r in records if r["id"] in ids])
+        m = local["metrics"]
+        for _, label, key, target in (t for t in TARGETS if t[0] == dataset):
+            value = m.get(key)
+            verdict = "met" if value is not None and value >= target else f"missed by {target - (value or 0):.2f}"
+            rows.append(
+                f"| `{dataset}` ({m['questions']} q) | {label} ≥ {target:.2f} | {_fmt2(value)} ({verdict}) | "
+                f"{_fmt2(same.get(key))} |"
+            )
+        where = " (other jobs shared the cores)" if "shared" in (local.get("note") or "") else ""
+        extractive_p50 = f"{same['latency_p50_ms']:.0f} ms" if same else "–"
+        rows.append(
+            f"| `{dataset}` | time per answer, p50 | {m['latency_p50_ms'] / 1000:.1f} s{where} | {extractive_p50} |"
+        )
+    return rows
+
+
+def _fmt2(value) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
 def write_report(out: Path) -> Path:
     target = out / "evaluation.md"
     text = target.read_text(encoding="utf-8") if target.exists() else f"# Evaluation\n\n{START}\n{END}\n"
@@ -66,5 +115,11 @@ def write_report(out: Path) -> Path:
         text += f"\n{START}\n{END}\n"
     head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)
-    target.write_text(f"{head}{START}\n{tables(out / 'results')}\n{END}{tail}", encoding="utf-8")
+    text = f"{head}{START}\n{tables(out / 'results')}\n{END}{tail}"
+    rows = target_rows(out / "results")
+    if rows and TARGETS_START in text and TARGETS_END in text:
+        head, rest = text.split(TARGETS_START, 1)
+        _, tail = rest.split(TARGETS_END, 1)
+        text = f"{head}{TARGETS_START}\n" + "\n".join(rows) + f"\n{TARGETS_END}{tail}"
+    target.write_text(text, encoding="utf-8")
     return target
