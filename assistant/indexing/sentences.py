@@ -12,19 +12,21 @@ rule decides. Offsets are exact: every sentence is `article.text[start:end]`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from functools import lru_cache
 
 from assistant.records import Article, Sentence
 
 MAX_PIECE = 1000  # the most pysbd sees at once, and the longest sentence kept whole
 PYSBD_BUDGET = 20_000  # characters per article pysbd may read (0.1 s, 1 s at worst); then a simpler rule decides
-_SIMPLE_END = re.compile(r"[.!?…]+[\"'”’)\]]*\s+")
+# A stop before a space, with the word before it (as far as 30 letters, digits and dots back): the
+# shortest prefix that reaches the first such stop, so group 1 is exactly the trailing word.
+_SIMPLE_END_WORD = re.compile(r"([\w.]{0,30}?)([.!?…]+[\"'”’)\]]*\s+)")
 _SURE_END = re.compile(r"(?<![.\w@/&'’-])([A-Za-z]{2,}|[0-9]{2,})[.!?]+[\"'”’)\]]*(\s+)(?=[\"'“‘(\[]?[A-Z])")
 _INNER_STOP = re.compile(r"[.!?][\"'”’)\]]*[\s[]\s*")  # a stop before a space: not "3.14" or "example.com"
 _WORD_BEFORE = re.compile(r"[\w.]{0,30}$")
 _OTHER_CUES = re.compile(r"[…•]|(?:^|[\s(])[0-9A-Za-z]{1,4}\)")  # an ellipsis, a bullet, list items "(a)" "2)"
 _QUOTES = re.compile(r"[\"“”]")
+_ANY_CUE = re.compile(r"[.!?…•)]")  # a line without these (past its last stop) has no sure end, needs no judgement
 _TRAILING = ".!?\"'”’)]"
 
 
@@ -54,6 +56,8 @@ def _prepositive() -> frozenset[str]:
 def _needs_judgement(body: str) -> bool:
     """True when the piece holds a stop that might end a sentence; abbreviations that surely don't
     ("Dr. Smith", "the U.S. envoy", "5 p.m. on", "No. 5") need no pysbd."""
+    if not _ANY_CUE.search(body):
+        return False
     if _OTHER_CUES.search(body):
         return True
     for m in _INNER_STOP.finditer(body):
@@ -76,81 +80,84 @@ def split_sentences(article: Article) -> list[Sentence]:
     Lines are split first (a headline has no full stop), then each line as described above.
     """
     text = article.text
+    spans: list[tuple[int, int]] = []
+    _split_lines(text, spans, [PYSBD_BUDGET])
     out: list[Sentence] = []
-    pos = 0
-    budget = [PYSBD_BUDGET]
-    for line in text.split("\n"):
-        line_start = pos
-        pos += len(line) + 1
-        if not line.strip():
+    for start, end in spans:  # spans may carry spaces at either end (a cut after a space, an untrimmed line)
+        raw = text[start:end]
+        body = raw.strip()
+        if not body:
             continue
-        for start, end in _line_spans(line, budget):
-            raw = line[start:end]
+        if len(body) != len(raw):
             start += len(raw) - len(raw.lstrip())
-            end -= len(raw) - len(raw.rstrip())
-            if end > start:
-                out.append(
-                    Sentence(
-                        article.id,
-                        len(out),
-                        line_start + start,
-                        line_start + end,
-                        text[line_start + start : line_start + end],
-                    )
-                )
+            end = start + len(body)
+        out.append(Sentence(article.id, len(out), start, end, body))
     return out
 
 
-def _line_spans(line: str, budget: list[int]) -> Iterator[tuple[int, int]]:
+def _split_lines(text: str, spans: list[tuple[int, int]], budget: list[int]) -> None:
+    """Appends the spans (offsets in `text`) of the sentences of every line of `text`."""
+    pos = 0
+    for line in text.split("\n"):
+        line_start = pos
+        pos += len(line) + 1
+        if not line or line.isspace():
+            continue
+        if len(line) <= MAX_PIECE and not _ANY_CUE.search(line.rstrip().rstrip(_TRAILING)):
+            spans.append((line_start, pos - 1))  # no stop before its end: the line is one sentence
+        else:
+            _line_spans(line, line_start, spans, budget)
+
+
+def _line_spans(line: str, offset: int, spans: list[tuple[int, int]], budget: list[int]) -> None:
     """Sure ends cut the line; none inside double quotes, where pysbd keeps a quoted speech together."""
     cursor = 0
     abbreviations = _abbreviations()
+    quoted = _QUOTES.search(line) is not None
     quotes, counted = 0, 0
     for m in _SURE_END.finditer(line):
         if m.group(1).lower() in abbreviations:
             continue
-        quotes += len(_QUOTES.findall(line, counted, m.start(2)))
-        counted = m.start(2)
-        if quotes % 2:
-            continue
-        yield from _piece(line, cursor, m.start(2), budget)
+        if quoted:
+            quotes += len(_QUOTES.findall(line, counted, m.start(2)))
+            counted = m.start(2)
+            if quotes % 2:
+                continue
+        _piece(line, cursor, m.start(2), offset, spans, budget)
         cursor = m.end()
-    yield from _piece(line, cursor, len(line), budget)
+    _piece(line, cursor, len(line), offset, spans, budget)
 
 
-def _piece(line: str, start: int, end: int, budget: list[int]) -> Iterator[tuple[int, int]]:
-    """Spans of the sentences in line[start:end]; pysbd reads at most `budget[0]` more characters."""
+def _piece(line: str, start: int, end: int, offset: int, spans: list[tuple[int, int]], budget: list[int]) -> None:
+    """Appends the spans of the sentences in line[start:end], shifted by `offset`; pysbd reads at most
+    `budget[0]` more characters."""
     body = line[start:end].rstrip().rstrip(_TRAILING)
     if not _needs_judgement(body):
-        yield from _bounded(line, start, end)
+        while end - start > MAX_PIECE:  # one sentence, or, beyond MAX_PIECE characters, pieces cut at a space
+            cut = _cut(line, start, start + MAX_PIECE)
+            spans.append((offset + start, offset + cut))
+            start = cut
+        spans.append((offset + start, offset + end))
         return
     cursor = start
     while cursor < end:
         stop = min(end, cursor + MAX_PIECE)
         window = line[cursor:stop]
-        spans = _pysbd_spans(window) if budget[0] > 0 else _simple_spans(window)
+        found = _pysbd_spans(window) if budget[0] > 0 else _simple_spans(window)
         budget[0] -= len(window)
-        if not spans:
+        if not found:
             return
+        base = offset + cursor
         if stop == end:
-            yield from ((cursor + a, cursor + b) for a, b in spans)
+            spans.extend((base + a, base + b) for a, b in found)
             return
-        if len(spans) >= 2:  # the last sentence may go on past the window: it starts the next one
-            yield from ((cursor + a, cursor + b) for a, b in spans[:-1])
-            cursor += spans[-1][0]
+        if len(found) >= 2:  # the last sentence may go on past the window: it starts the next one
+            spans.extend((base + a, base + b) for a, b in found[:-1])
+            cursor += found[-1][0]
         else:
             cut = _cut(line, cursor, stop)
-            yield cursor, cut
+            spans.append((base, offset + cut))
             cursor = cut
-
-
-def _bounded(line: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    """One sentence, or, beyond MAX_PIECE characters, pieces cut at a space."""
-    while end - start > MAX_PIECE:
-        cut = _cut(line, start, start + MAX_PIECE)
-        yield start, cut
-        start = cut
-    yield start, end
 
 
 def _cut(line: str, start: int, stop: int) -> int:
@@ -181,12 +188,14 @@ def _simple_spans(window: str) -> list[tuple[int, int]]:
     """Sentences ended by a stop before a space unless an abbreviation or initialism ends there: for text
     past pysbd's budget (huge files dense with stops)."""
     spans, cursor = [], 0
-    for m in _SIMPLE_END.finditer(window):
-        before = _WORD_BEFORE.search(window, max(0, m.start() - 30), m.start())
-        word = before.group().lower().rstrip(".") if before else ""
-        if window[m.start()] == "." and ("." in word or word in _abbreviations() or word in _prepositive()):
-            continue
-        spans.append((cursor, m.start() + len(m.group().rstrip())))
+    abbreviations, prepositive = _abbreviations(), _prepositive()
+    for m in _SIMPLE_END_WORD.finditer(window):
+        stop = m.start(2)
+        if window[stop] == ".":
+            word = m.group(1).lower().rstrip(".")
+            if "." in word or word in abbreviations or word in prepositive:
+                continue
+        spans.append((cursor, stop + len(m.group(2).rstrip())))
         cursor = m.end()
     if window[cursor:].strip():
         spans.append((cursor, len(window)))
