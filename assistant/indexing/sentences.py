@@ -6,7 +6,9 @@ outside double quotes, then a capital letter). A piece with no other stop that m
 ("Dr. Smith", "the U.S. envoy" and "3.14" cannot) is a sentence as it stands; only pieces that need
 judgement ("in the U.S. The", quoted speech, "(a) ... (b) ...") go to pysbd, in windows of at most
 `MAX_PIECE` characters and at most `PYSBD_BUDGET` characters per article, after which a simpler
-rule decides. Offsets are exact: every sentence is `article.text[start:end]`.
+rule decides. A run of fragments without words ("x. x. x. …", a column of numbers; see fragments.py)
+is kept in units of up to `MAX_PIECE` characters instead. Offsets are exact: every sentence is
+`article.text[start:end]`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from assistant.indexing.fragments import degenerate_runs
 from assistant.records import Article, Sentence
 
 MAX_PIECE = 1000  # the most pysbd sees at once, and the longest sentence kept whole
@@ -77,11 +80,17 @@ def _needs_judgement(body: str) -> bool:
 def split_sentences(article: Article) -> list[Sentence]:
     """Sentences of the article in order, each with `article.text[start:end] == sentence.text`.
 
-    Lines are split first (a headline has no full stop), then each line as described above.
+    Runs of fragments without words are set apart first, then lines are split (a headline has no full
+    stop), then each line as described above.
     """
     text = article.text
     spans: list[tuple[int, int]] = []
-    _split_lines(text, spans, [PYSBD_BUDGET])
+    budget, cursor = [PYSBD_BUDGET], 0
+    for start, end in degenerate_runs(text):  # fragments without words: units of up to MAX_PIECE characters
+        _split_lines(text, cursor, start, spans, budget)
+        _units(text, start, end, spans)
+        cursor = end
+    _split_lines(text, cursor, len(text), spans, budget)
     out: list[Sentence] = []
     for start, end in spans:  # spans may carry spaces at either end (a cut after a space, an untrimmed line)
         raw = text[start:end]
@@ -95,10 +104,10 @@ def split_sentences(article: Article) -> list[Sentence]:
     return out
 
 
-def _split_lines(text: str, spans: list[tuple[int, int]], budget: list[int]) -> None:
-    """Appends the spans (offsets in `text`) of the sentences of every line of `text`."""
-    pos = 0
-    for line in text.split("\n"):
+def _split_lines(text: str, begin: int, end: int, spans: list[tuple[int, int]], budget: list[int]) -> None:
+    """Appends the spans (offsets in `text`) of the sentences of every line of `text[begin:end]`."""
+    pos = begin
+    for line in text[begin:end].split("\n"):
         line_start = pos
         pos += len(line) + 1
         if not line or line.isspace():
@@ -158,6 +167,18 @@ def _piece(line: str, start: int, end: int, offset: int, spans: list[tuple[int, 
             cut = _cut(line, cursor, stop)
             spans.append((base, offset + cut))
             cursor = cut
+
+
+def _units(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
+    """A run of fragments without words (see fragments.py) in units of at most MAX_PIECE characters, each
+    cut after the last space or line break in its second half."""
+    while end - start > MAX_PIECE:
+        half, stop = start + MAX_PIECE // 2, start + MAX_PIECE
+        cut = max(text.rfind(" ", half, stop), text.rfind("\n", half, stop))
+        cut = cut + 1 if cut > start else stop
+        spans.append((start, cut))
+        start = cut
+    spans.append((start, end))
 
 
 def _cut(line: str, start: int, stop: int) -> int:
