@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 
 import pytest
 
 from assistant.errors import InputError
+from assistant.indexing import sentences as sentences_module
 from assistant.indexing.loaders import load_file, normalise, slug
 from assistant.indexing.sentences import split_sentences
 from assistant.records import Article
@@ -51,6 +53,27 @@ def test_real_articles_split_into_the_recorded_sentences(name):
             count += 1
     found = {"articles": len(articles), "sentences": count, "sha256": digest.hexdigest()}
     assert found == SPLITS[name]
+
+
+def test_splitting_leaves_the_cycle_collector_as_it_found_it(monkeypatch):
+    article = Article("a", "t", "One sentence. Another one.", "src")
+    assert gc.isenabled()
+    split_sentences(article)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        split_sentences(article)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+    def fail(*args):
+        raise RuntimeError("splitter bug")
+
+    monkeypatch.setattr(sentences_module, "_split_lines", fail)
+    with pytest.raises(RuntimeError):
+        split_sentences(article)
+    assert gc.isenabled()
 
 
 def test_normalise_is_nfc_and_collapses_whitespace():
