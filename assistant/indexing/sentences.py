@@ -25,8 +25,9 @@ from assistant.records import Article, Sentence
 MAX_PIECE = 1000  # the most pysbd sees at once, and the longest sentence kept whole
 PYSBD_BUDGET = 20_000  # characters per article pysbd may read (0.1 s, 1 s at worst); then a simpler rule decides
 # A stop before a space, with the word before it (as far as 30 letters, digits and dots back): the
-# shortest prefix that reaches the first such stop, so group 1 is exactly the trailing word.
-_SIMPLE_END_WORD = re.compile(r"([\w.]{0,30}?)([.!?…]+[\"'”’)\]]*\s+)")
+# shortest prefix that reaches the first such stop, so group 1 is exactly the trailing word; group 2 is
+# the stop with the quotes and brackets that close it.
+_SIMPLE_END_WORD = re.compile(r"([\w.]{0,30}?)([.!?…]+[\"'”’)\]]*)\s+")
 _SURE_END = re.compile(r"(?<![.\w@/&'’-])([A-Za-z]{2,}|[0-9]{2,})[.!?]+[\"'”’)\]]*(\s+)(?=[\"'“‘(\[]?[A-Z])")
 _INNER_STOP = re.compile(r"[.!?][\"'”’)\]]*[\s[]\s*")  # a stop before a space: not "3.14" or "example.com"
 _WORD_BEFORE = re.compile(r"[\w.]{0,30}$")
@@ -237,8 +238,8 @@ def _simple_spans(window: str) -> list[tuple[int, int]]:
             word = m.group(1).lower().rstrip(".")
             if "." in word or word in abbreviations or word in prepositive:
                 continue
-        spans.append((cursor, stop + len(m.group(2).rstrip())))
+        spans.append((cursor, m.end(2)))  # never blank: it holds the stop
         cursor = m.end()
     if window[cursor:].strip():
         spans.append((cursor, len(window)))
-    return [(a, b) for a, b in spans if window[a:b].strip()]
+    return spans
