@@ -11,6 +11,7 @@ from assistant import Assistant
 from assistant.embeddings import Embedder
 from assistant.errors import InputError
 from assistant.indexing import sentences as sentences_module
+from assistant.indexing.fragments import DEGENERATE_RUN, degenerate_runs
 from assistant.indexing.loaders import load_file, slug
 from assistant.indexing.sentences import MAX_PIECE, PYSBD_BUDGET, split_sentences
 from assistant.indexing.watch import watch
@@ -157,7 +158,7 @@ def _spy_segmenter(monkeypatch) -> list[int]:
         " ".join(f"Story {n} says the river rose again." for n in range(3000)),  # clear ends: no pysbd needed
         ("word " * 100_000).strip(),  # 500 KB without punctuation
         "x" * 300_000,  # no space either
-        "x. " * 100_000,  # 300,000 characters that all need judgement: pysbd reads its budget, no more
+        "ab. " * 75_000,  # 300,000 characters that all need judgement: pysbd reads its budget, no more
     ],
 )
 def test_long_lines_are_split_with_bounded_input_and_exact_offsets(monkeypatch, line):
@@ -173,6 +174,34 @@ def test_long_lines_are_split_with_bounded_input_and_exact_offsets(monkeypatch, 
     assert not text[cursor:].strip()
     if line.startswith(("The U.S.", "Story")):
         assert len(found) == 3002 and found[1].text.endswith("group 0 on Monday.") | found[1].text.endswith("again.")
+
+
+@pytest.mark.parametrize("run", ["x. " * 100_000, "7.\n" * 100_000, "a. b! (c)? 4… " * 20_000, "1\n\n" * 100_000])
+def test_fragments_without_words_are_kept_in_bounded_units(monkeypatch, run):
+    """A run of fragments with no word of two letters is no prose: a few units of up to MAX_PIECE characters,
+    not one sentence every three characters, and pysbd never reads it; the sentences around it are as usual."""
+    seen = _spy_segmenter(monkeypatch)
+    text = "Storm passes\nThe storm passed. " + run + "Roads reopened on Monday.\nLast line."
+    found = split_sentences(Article("a", "t", text, "src"))
+    assert not seen
+    assert [s.text for s in found[:2]] == ["Storm passes", "The storm passed."]
+    assert [s.text for s in found[-2:]] == ["Roads reopened on Monday.", "Last line."]
+    assert len(found) <= 4 + 2 * len(run) // MAX_PIECE + 1
+    cursor = 0
+    for n, s in enumerate(found):
+        assert s.index == n and text[s.start : s.end] == s.text and s.text == s.text.strip()
+        assert len(s.text) <= MAX_PIECE and s.start >= cursor and not text[cursor : s.start].strip()
+        cursor = s.end
+    assert not text[cursor:].strip()
+
+
+def test_initials_and_shorter_runs_are_split_as_before():
+    text = "He met J. R. R. Tolkien. " + "x. " * (DEGENERATE_RUN - 1) + "It rained."
+    assert list(degenerate_runs(text)) == []
+    found = [s.text for s in split_sentences(Article("a", "t", text, "src"))]
+    assert found == ["He met J. R. R. Tolkien.", *["x."] * (DEGENERATE_RUN - 1), "It rained."]
+    longer = "It ended. " + "x. " * DEGENERATE_RUN + "Then"
+    assert [longer[a:b] for a, b in degenerate_runs(longer)] == ["x. " * DEGENERATE_RUN]
 
 
 class DiesAfterOneBatch(Embedder):

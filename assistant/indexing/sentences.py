@@ -6,25 +6,34 @@ outside double quotes, then a capital letter). A piece with no other stop that m
 ("Dr. Smith", "the U.S. envoy" and "3.14" cannot) is a sentence as it stands; only pieces that need
 judgement ("in the U.S. The", quoted speech, "(a) ... (b) ...") go to pysbd, in windows of at most
 `MAX_PIECE` characters and at most `PYSBD_BUDGET` characters per article, after which a simpler
-rule decides. Offsets are exact: every sentence is `article.text[start:end]`.
+rule decides. A run of fragments without words ("x. x. x. …", a column of numbers; see fragments.py)
+is kept in units of up to `MAX_PIECE` characters instead. Offsets are exact: every sentence is
+`article.text[start:end]`.
 """
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 
+from assistant.indexing.fragments import degenerate_runs
 from assistant.records import Article, Sentence
 
 MAX_PIECE = 1000  # the most pysbd sees at once, and the longest sentence kept whole
 PYSBD_BUDGET = 20_000  # characters per article pysbd may read (0.1 s, 1 s at worst); then a simpler rule decides
-_SIMPLE_END = re.compile(r"[.!?…]+[\"'”’)\]]*\s+")
+# A stop before a space, with the word before it (as far as 30 letters, digits and dots back): the
+# shortest prefix that reaches the first such stop, so group 1 is exactly the trailing word; group 2 is
+# the stop with the quotes and brackets that close it.
+_SIMPLE_END_WORD = re.compile(r"([\w.]{0,30}?)([.!?…]+[\"'”’)\]]*)\s+")
 _SURE_END = re.compile(r"(?<![.\w@/&'’-])([A-Za-z]{2,}|[0-9]{2,})[.!?]+[\"'”’)\]]*(\s+)(?=[\"'“‘(\[]?[A-Z])")
 _INNER_STOP = re.compile(r"[.!?][\"'”’)\]]*[\s[]\s*")  # a stop before a space: not "3.14" or "example.com"
 _WORD_BEFORE = re.compile(r"[\w.]{0,30}$")
 _OTHER_CUES = re.compile(r"[…•]|(?:^|[\s(])[0-9A-Za-z]{1,4}\)")  # an ellipsis, a bullet, list items "(a)" "2)"
 _QUOTES = re.compile(r"[\"“”]")
+_ANY_CUE = re.compile(r"[.!?…•)]")  # a line without these (past its last stop) has no sure end, needs no judgement
 _TRAILING = ".!?\"'”’)]"
 
 
@@ -54,6 +63,8 @@ def _prepositive() -> frozenset[str]:
 def _needs_judgement(body: str) -> bool:
     """True when the piece holds a stop that might end a sentence; abbreviations that surely don't
     ("Dr. Smith", "the U.S. envoy", "5 p.m. on", "No. 5") need no pysbd."""
+    if not _ANY_CUE.search(body):
+        return False
     if _OTHER_CUES.search(body):
         return True
     for m in _INNER_STOP.finditer(body):
@@ -73,84 +84,123 @@ def _needs_judgement(body: str) -> bool:
 def split_sentences(article: Article) -> list[Sentence]:
     """Sentences of the article in order, each with `article.text[start:end] == sentence.text`.
 
-    Lines are split first (a headline has no full stop), then each line as described above.
+    Runs of fragments without words are set apart first, then lines are split (a headline has no full
+    stop), then each line as described above.
     """
     text = article.text
+    spans: list[tuple[int, int]] = []
+    budget, cursor = [PYSBD_BUDGET], 0
     out: list[Sentence] = []
-    pos = 0
-    budget = [PYSBD_BUDGET]
-    for line in text.split("\n"):
-        line_start = pos
-        pos += len(line) + 1
-        if not line.strip():
-            continue
-        for start, end in _line_spans(line, budget):
-            raw = line[start:end]
-            start += len(raw) - len(raw.lstrip())
-            end -= len(raw) - len(raw.rstrip())
-            if end > start:
-                out.append(
-                    Sentence(
-                        article.id,
-                        len(out),
-                        line_start + start,
-                        line_start + end,
-                        text[line_start + start : line_start + end],
-                    )
-                )
+    with _collector_paused():
+        for start, end in degenerate_runs(text):  # fragments without words: units of up to MAX_PIECE characters
+            _split_lines(text, cursor, start, spans, budget)
+            _units(text, start, end, spans)
+            cursor = end
+        _split_lines(text, cursor, len(text), spans, budget)
+        for start, end in spans:  # spans may carry spaces at either end (a cut after a space, an untrimmed line)
+            raw = text[start:end]
+            body = raw.strip()
+            if not body:
+                continue
+            if len(body) != len(raw):
+                start += len(raw) - len(raw.lstrip())
+                end = start + len(body)
+            out.append(Sentence(article.id, len(out), start, end, body))
     return out
 
 
-def _line_spans(line: str, budget: list[int]) -> Iterator[tuple[int, int]]:
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector paused while an article is split. Its spans and Sentence records form no
+    cycles, but each is an object the collector tracks, and 333,333 of them (1 MB of two-letter lines) set
+    off four collections of every object in the process: half the time of the split. The collection that
+    is due runs once, at the first allocations after. Left alone when the collector is off already (by the
+    program, or by this in another thread, which turns it back on when it is done)."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _split_lines(text: str, begin: int, end: int, spans: list[tuple[int, int]], budget: list[int]) -> None:
+    """Appends the spans (offsets in `text`) of the sentences of every line of `text[begin:end]`."""
+    pos = begin
+    for line in text[begin:end].split("\n"):
+        line_start = pos
+        pos += len(line) + 1
+        if not line or line.isspace():
+            continue
+        if len(line) <= MAX_PIECE and not _ANY_CUE.search(line.rstrip().rstrip(_TRAILING)):
+            spans.append((line_start, pos - 1))  # no stop before its end: the line is one sentence
+        else:
+            _line_spans(line, line_start, spans, budget)
+
+
+def _line_spans(line: str, offset: int, spans: list[tuple[int, int]], budget: list[int]) -> None:
     """Sure ends cut the line; none inside double quotes, where pysbd keeps a quoted speech together."""
     cursor = 0
     abbreviations = _abbreviations()
+    quoted = _QUOTES.search(line) is not None
     quotes, counted = 0, 0
     for m in _SURE_END.finditer(line):
         if m.group(1).lower() in abbreviations:
             continue
-        quotes += len(_QUOTES.findall(line, counted, m.start(2)))
-        counted = m.start(2)
-        if quotes % 2:
-            continue
-        yield from _piece(line, cursor, m.start(2), budget)
+        if quoted:
+            quotes += len(_QUOTES.findall(line, counted, m.start(2)))
+            counted = m.start(2)
+            if quotes % 2:
+                continue
+        _piece(line, cursor, m.start(2), offset, spans, budget)
         cursor = m.end()
-    yield from _piece(line, cursor, len(line), budget)
+    _piece(line, cursor, len(line), offset, spans, budget)
 
 
-def _piece(line: str, start: int, end: int, budget: list[int]) -> Iterator[tuple[int, int]]:
-    """Spans of the sentences in line[start:end]; pysbd reads at most `budget[0]` more characters."""
+def _piece(line: str, start: int, end: int, offset: int, spans: list[tuple[int, int]], budget: list[int]) -> None:
+    """Appends the spans of the sentences in line[start:end], shifted by `offset`; pysbd reads at most
+    `budget[0]` more characters."""
     body = line[start:end].rstrip().rstrip(_TRAILING)
     if not _needs_judgement(body):
-        yield from _bounded(line, start, end)
+        while end - start > MAX_PIECE:  # one sentence, or, beyond MAX_PIECE characters, pieces cut at a space
+            cut = _cut(line, start, start + MAX_PIECE)
+            spans.append((offset + start, offset + cut))
+            start = cut
+        spans.append((offset + start, offset + end))
         return
     cursor = start
     while cursor < end:
         stop = min(end, cursor + MAX_PIECE)
         window = line[cursor:stop]
-        spans = _pysbd_spans(window) if budget[0] > 0 else _simple_spans(window)
+        found = _pysbd_spans(window) if budget[0] > 0 else _simple_spans(window)
         budget[0] -= len(window)
-        if not spans:
+        if not found:
             return
+        base = offset + cursor
         if stop == end:
-            yield from ((cursor + a, cursor + b) for a, b in spans)
+            spans.extend((base + a, base + b) for a, b in found)
             return
-        if len(spans) >= 2:  # the last sentence may go on past the window: it starts the next one
-            yield from ((cursor + a, cursor + b) for a, b in spans[:-1])
-            cursor += spans[-1][0]
+        if len(found) >= 2:  # the last sentence may go on past the window: it starts the next one
+            spans.extend((base + a, base + b) for a, b in found[:-1])
+            cursor += found[-1][0]
         else:
             cut = _cut(line, cursor, stop)
-            yield cursor, cut
+            spans.append((base, offset + cut))
             cursor = cut
 
 
-def _bounded(line: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    """One sentence, or, beyond MAX_PIECE characters, pieces cut at a space."""
+def _units(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
+    """A run of fragments without words (see fragments.py) in units of at most MAX_PIECE characters, each
+    cut after the last space or line break in its second half."""
     while end - start > MAX_PIECE:
-        cut = _cut(line, start, start + MAX_PIECE)
-        yield start, cut
+        half, stop = start + MAX_PIECE // 2, start + MAX_PIECE
+        cut = max(text.rfind(" ", half, stop), text.rfind("\n", half, stop))
+        cut = cut + 1 if cut > start else stop
+        spans.append((start, cut))
         start = cut
-    yield start, end
+    spans.append((start, end))
 
 
 def _cut(line: str, start: int, stop: int) -> int:
@@ -181,13 +231,15 @@ def _simple_spans(window: str) -> list[tuple[int, int]]:
     """Sentences ended by a stop before a space unless an abbreviation or initialism ends there: for text
     past pysbd's budget (huge files dense with stops)."""
     spans, cursor = [], 0
-    for m in _SIMPLE_END.finditer(window):
-        before = _WORD_BEFORE.search(window, max(0, m.start() - 30), m.start())
-        word = before.group().lower().rstrip(".") if before else ""
-        if window[m.start()] == "." and ("." in word or word in _abbreviations() or word in _prepositive()):
-            continue
-        spans.append((cursor, m.start() + len(m.group().rstrip())))
+    abbreviations, prepositive = _abbreviations(), _prepositive()
+    for m in _SIMPLE_END_WORD.finditer(window):
+        stop = m.start(2)
+        if window[stop] == ".":
+            word = m.group(1).lower().rstrip(".")
+            if "." in word or word in abbreviations or word in prepositive:
+                continue
+        spans.append((cursor, m.end(2)))  # never blank: it holds the stop
         cursor = m.end()
     if window[cursor:].strip():
         spans.append((cursor, len(window)))
-    return [(a, b) for a, b in spans if window[a:b].strip()]
+    return spans
