@@ -528,6 +528,7 @@ def test_warm_up_has_the_model_read_the_newest_article_up_to_the_question(llm_bo
     """At start the model reads what a first question's prompt starts with, writing one token, so that the
     first question is read from the model server's prompt cache (llama.cpp keeps the longest shared prefix)."""
     bot = llm_bot()
+    bot.answerer.connect = lambda: server.url  # as for the local model: a server of our own, started on first use
     server.script(reply("ok"), cite("It announced $13.5 million in security assistance [{m}].", m=MONEY))
     bot.warm_up()
     ans = bot.answer("How much security assistance did the U.S. announce?")
@@ -542,6 +543,13 @@ def test_warm_up_has_the_model_read_the_newest_article_up_to_the_question(llm_bo
 
 def test_warm_up_without_articles_only_starts_the_model(make_bot, server):
     bot = make_bot(openai_base_url=server.url, openai_api_key="test", chat_model="fake", max_retries=0)
+    bot.answerer.connect = lambda: server.url
+    bot.warm_up()
+    assert server.chat_requests == []
+
+
+def test_warm_up_asks_nothing_of_a_remote_api(llm_bot, server):
+    bot = llm_bot()  # OpenAI or a server the user runs: reading the article ahead would be billed, and not kept
     bot.warm_up()
     assert server.chat_requests == []
 

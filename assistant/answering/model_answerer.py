@@ -132,7 +132,9 @@ class ModelAnswerer:
         (on 2 cores reading a 700-word article takes ~10 s)."""
         try:
             chat = self._client()
-            shown = context.choose(prime, self.retriever) if prime is not None else []
+            # only a model server of our own (`connect`) keeps what it read for the next request; a remote API
+            # would be billed for reading it and is not asked
+            shown = context.choose(prime, self.retriever) if prime is not None and self.connect is not None else []
             if shown:
                 started = time.monotonic()
                 for _ in stream_text(limited(chat, 1), self.messages("", [], shown), self.where):
