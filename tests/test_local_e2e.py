@@ -1,5 +1,5 @@
 """End to end with the real bundled local model (Qwen2.5-Coder-1.5B on llama.cpp): a cited answer, a refusal,
-a follow-up, and the model server killed in the middle of an answer. Few on purpose: ~2-15 s each on 2 cores.
+a follow-up, a summary, and the model server killed in the middle of an answer. Few on purpose: ~2-15 s each on 2 cores.
 They assert what must hold whatever the model's wording: the contract, which sentence is cited, refusals."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import pytest
 from assistant import Answer
 from assistant.answering.choice import choose_answerer
 from assistant.answering.factory import shared_local_server
+from tests.conftest import SAMPLE_ID
 from tests.contract import assert_answer_contract
 
 pytestmark = pytest.mark.localmodel
@@ -55,6 +56,14 @@ def test_a_follow_up_with_the_local_model(local_bot):
     ans = local_bot.answer("And how much for drones?", history=[(first.trace.question, first.text)])
     assert_answer_contract(local_bot, ans)
     assert ans.answered and any("$6 million allocated for drone technology" in c.text for c in ans.citations)
+
+
+def test_a_summary_from_the_local_model(local_bot):
+    ans = local_bot.answer("Summarize the article")
+    assert_answer_contract(local_bot, ans)
+    assert ans.answered and {c.article_id for c in ans.citations} == {SAMPLE_ID}
+    assert ans.trace.decision.method == "summary (model, verified)", ans.trace.fallback
+    assert any("Los Lobos and Los Choneros" in c.text for c in ans.citations)  # the headline fact
 
 
 def test_the_model_server_killed_mid_answer_is_restarted_or_the_answer_falls_back(local_bot):

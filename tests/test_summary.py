@@ -14,9 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from assistant.answering import context
 from assistant.answering.condense import follow_up
 from assistant.answering.intent import detect
+from assistant.answering.model_answerer import format_sources
 from assistant.errors import InputError
+from assistant.records import Query
 from tests.conftest import SAMPLE_ID
 from tests.contract import assert_answer_contract
 from tests.fake_openai import FakeOpenAI, number_of, reply, shown_sentences
@@ -244,7 +247,12 @@ def test_model_summary_is_verified_and_cited(llm_many, server):
     (body,) = server.chat_requests
     shown = shown_sentences(body)
     assert len(shown) == len(llm_many.article(SAMPLE_ID)["sentences"])  # the whole article, not a search
-    assert "Summarize the article" in body["messages"][0]["content"]
+    system, user = (m["content"] for m in body["messages"])
+    assert "Summarize the article" in user
+    # the answer prompt's beginning (system message, numbered sentences): read from the model server's cache
+    article_only = llm_many.retriever.retrieve(Query("Ecuador", "Ecuador"), [SAMPLE_ID])
+    assert system == llm_many.answerer.messages("", [], [])[0][1]
+    assert user.startswith(format_sources(context.choose(article_only, llm_many.retriever)))
 
 
 def test_model_summary_without_supported_citations_falls_back_to_the_extractive_one(llm_many, server):

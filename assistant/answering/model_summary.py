@@ -1,8 +1,11 @@
 """Whole-article answers written by a chat model, verified and cited like any answer.
 
 The model sees the article's sentences numbered (every article in scope, numbered across them).
-A long article is read in parts of `PART_SENTENCES` sentences: each part is summarised on its own
-(map), then the part notes, which keep their sentence numbers, are combined into one summary
+An article that fits in one part is shown exactly as the answer prompt shows it (the same system
+message, then the same numbered sentences, then the request), so a summary asked after a question
+about the article, or after the start's warm-up, is read from the model server's prompt cache:
+only the request is new. A long article is read in parts of `PART_SENTENCES` sentences: each part is
+summarised on its own (map), then the part notes, which keep their sentence numbers, are combined into one summary
 (reduce), so no article is too long. The result is checked by `verify.verify` against the numbered
 sentences; when no cited claim survives, the extractive summary answers instead.
 """
@@ -16,7 +19,7 @@ from typing import Any
 from assistant.answering.base import Summarizer
 from assistant.answering.chat_model import content, stream_text
 from assistant.answering.intent import Intent
-from assistant.answering.model_answerer import complete_part, continue_with
+from assistant.answering.model_answerer import complete_part, continue_with, format_sources
 from assistant.answering.prompts import Prompt, Prompts
 from assistant.answering.summary import ExtractiveSummarizer, article_sentences, record_trace
 from assistant.answering.verify import NOT_IN_ARTICLES, verify
@@ -44,7 +47,9 @@ def build_summarizer(
     prompts = Prompts(settings.prompts_dir)  # read now: a missing template fails at start, not mid-chat
     single = prompts.load("summary", required={"sources", "question"})
     combine = prompts.load("summary_combine", required={"notes", "question"})
-    return ModelSummarizer(client, single, combine, extractive, embedder)
+    system = prompts.load("answer_system", required={"not_found"})
+    request = prompts.load("summary_request", required={"question", "size"})
+    return ModelSummarizer(client, single, combine, extractive, embedder, (system, request))
 
 
 class ModelSummarizer:
@@ -57,6 +62,7 @@ class ModelSummarizer:
         combine: Prompt,
         extractive: ExtractiveSummarizer,
         embedder: Any,
+        whole: tuple[Prompt, Prompt],
     ):
         """`client()` gives the streaming chat model and where it is (the local model's server starts on first
         use and may come back on another port)."""
@@ -64,6 +70,7 @@ class ModelSummarizer:
         self.single, self.combine = single, combine
         self.extractive = extractive
         self.embedder = embedder
+        self.system, self.request = whole  # an article in one part: the answer's system message, then a request
 
     def summarize(
         self, question: str, intent: Intent, scope: Sequence[str] | None, trace: Trace
@@ -82,14 +89,10 @@ class ModelSummarizer:
         parts = _parts(shown, PART_SENTENCES)
         prompts: list[str] = []
         if len(parts) == 1:
-            final_prompt = self.single.render(
-                question=question,
-                size=size,
-                sources=_numbered(shown, 1),
-                begin=BEGIN,
-                end=END,
-                not_found=NOT_IN_ARTICLES,
-            )
+            messages = [
+                ("system", self.system.render(not_found=NOT_IN_ARTICLES)),
+                ("user", f"{format_sources(shown)}\n\n{self.request.render(question=question, size=size)}"),
+            ]
         else:
             notes: list[str] = []
             for first, part in parts:  # map: each part on its own, numbers kept
@@ -106,7 +109,8 @@ class ModelSummarizer:
             final_prompt = self.combine.render(
                 question=question, size=size, notes="\n".join(notes), begin=BEGIN, end=END
             )
-        prompts.append(final_prompt)
+            messages = [("user", final_prompt)]
+        prompts.append("\n\n".join(f"[{role}]\n{text}" for role, text in messages))
         trace.prompt = "\n\n----\n\n".join(prompts)
         head = chosen.note if not several else f"{chosen.note}\n".lstrip("\n")
         emitted, raw = "", ""
@@ -114,7 +118,7 @@ class ModelSummarizer:
             yield head
             emitted = head
         chat, where = self.client()
-        for delta in stream_text(chat, [("user", final_prompt)], where):  # only checked sentences are shown
+        for delta in stream_text(chat, messages, where):  # only checked sentences are shown
             raw += delta
             ready = complete_part(raw)
             so_far = head + verify(ready, shown, self.embedder).text if ready else ""
