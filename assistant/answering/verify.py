@@ -62,7 +62,7 @@ _QUOTE = re.compile(
 _QUOTE_CHARS = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"'})
 _INSTRUCTION = re.compile(r"\b(?:answer|reply|respond|say|write|output|print|repeat|type|ignore)\b", re.I)
 _POLARITY = re.compile(r"\b(?:yes|no|not|never|none|nobody|nothing|neither|nor)\b|n't\b", re.I)
-_NAME = re.compile(r"(?<![\w.])([A-Z][\w'’.-]*|\d[\d,.%]*)")
+_NAME = re.compile(r"(?<![\w.])([A-Z][\w'’.-]*|\d[\d,.%]*[^\W\d_]*)")  # "1990s" whole, as `terms` reads it
 
 
 @dataclass
