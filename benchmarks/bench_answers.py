@@ -84,8 +84,8 @@ def main() -> int:
     ]
     body += [
         "",
-        "Whole-article questions, asked after the questions above (their prompt is the summary prompt, which "
-        "shares no beginning with the answer prompt, so the model reads the article again):",
+        "Whole-article questions, asked after the questions above (a summary prompt begins as the answer prompt "
+        "does, with the article's numbered sentences, so the model reads only the request):",
         "",
         "| question | first words | whole | answered | how |",
         "|---|---|---|---|---|",

@@ -23,6 +23,7 @@ from assistant.answering.model_answerer import complete_part, continue_with, for
 from assistant.answering.prompts import Prompt, Prompts
 from assistant.answering.summary import ExtractiveSummarizer, article_sentences, record_trace
 from assistant.answering.verify import NOT_IN_ARTICLES, verify
+from assistant.embeddings import CachedEmbedder
 from assistant.errors import AssistantError
 from assistant.providers import translate_provider_error
 from assistant.records import Answer, ScoredSentence, Trace
@@ -49,7 +50,8 @@ def build_summarizer(
     combine = prompts.load("summary_combine", required={"notes", "question"})
     system = prompts.load("answer_system", required={"not_found"})
     request = prompts.load("summary_request", required={"question", "size"})
-    return ModelSummarizer(client, single, combine, extractive, embedder, (system, request))
+    # the shown sentences are checked again after every finished summary sentence: their vectors are kept
+    return ModelSummarizer(client, single, combine, extractive, CachedEmbedder(embedder), (system, request))
 
 
 class ModelSummarizer:
