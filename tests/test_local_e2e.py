@@ -58,12 +58,36 @@ def test_a_follow_up_with_the_local_model(local_bot):
     assert ans.answered and any("$6 million allocated for drone technology" in c.text for c in ans.citations)
 
 
-def test_a_summary_from_the_local_model(local_bot):
-    ans = local_bot.answer("Summarize the article")
-    assert_answer_contract(local_bot, ans)
+@pytest.fixture(scope="module")
+def among_distractors(local_bot, tmp_path_factory, embedder):
+    """The sample article among three synthetic ones, in an index of its own; the same local model server."""
+    from assistant import Assistant
+    from tests.conftest import SAMPLE_DIR
+    from tests.helpers import write_articles
+
+    folder = tmp_path_factory.mktemp("articles")
+    write_articles(folder, 3)
+    bot = Assistant(str(tmp_path_factory.mktemp("index")), settings=local_bot.settings, embedder=embedder)
+    assert bot.ingest([SAMPLE_DIR, folder]).added == 4
+    return bot
+
+
+@pytest.mark.parametrize(
+    "question,headline",
+    [
+        ("Summarize the article", True),
+        ("What is this article about?", True),
+        ("Who are the main people in the article?", False),  # people, not necessarily the designation
+    ],
+)
+def test_a_whole_article_question_to_the_local_model_cites_the_article_in_scope(among_distractors, question, headline):
+    ans = among_distractors.answer(question, article_ids=[SAMPLE_ID])
+    assert_answer_contract(among_distractors, ans)
     assert ans.answered and {c.article_id for c in ans.citations} == {SAMPLE_ID}
-    assert ans.trace.decision.method == "summary (model, verified)", ans.trace.fallback
-    assert any("Los Lobos and Los Choneros" in c.text for c in ans.citations)  # the headline fact
+    assert ans.trace.decision.method in ("summary (model, verified)", "summary (extractive fallback)")
+    assert ans.trace.raw_model_output, "the model was asked"
+    if headline:  # the two gangs' designation, the article's main fact
+        assert any("Los Lobos and Los Choneros" in c.text for c in ans.citations), (ans.text, ans.trace.fallback)
 
 
 def test_the_model_server_killed_mid_answer_is_restarted_or_the_answer_falls_back(local_bot):
