@@ -7,8 +7,9 @@ import json
 
 import pytest
 
+from assistant.evaluation.metrics import summarise
 from assistant.evaluation.report import write_report
-from assistant.evaluation.run import evaluate, run_eval, summarise
+from assistant.evaluation.run import evaluate, run_eval
 from assistant.records import Trace
 from tests.conftest import SAMPLE_DIR, SAMPLE_ID
 from tests.fake_openai import FakeOpenAI, number_of, reply

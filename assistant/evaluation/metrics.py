@@ -6,9 +6,13 @@ import re
 import string
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 _PUNCT = str.maketrans("", "", string.punctuation)
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
+
+
+K = 5  # evidence recall counts the top K retrieved sentences
 
 
 def norm_answer(text: str) -> str:
@@ -85,3 +89,30 @@ def tradeoff(confidences: Sequence[tuple[float, bool]], steps: int = 41) -> list
             }
         )
     return rows
+
+
+def summarise(records: list[dict]) -> dict[str, Any]:
+    pos = [r for r in records if r["answerable"]]
+    neg = [r for r in records if not r["answerable"]]
+    answered_pos = [r for r in pos if r["answered"]]
+    refused = [r for r in records if not r["answered"]]
+    cited = [ok for r in answered_pos for ok in r["cited_ok"]]
+    latencies = [r["latency_ms"] for r in records]
+    return {
+        "questions": len(records),
+        "answerable": len(pos),
+        "unanswerable": len(neg),
+        f"evidence_recall@{K}": mean([float(r["recall_at_k"]) for r in pos if r["recall_at_k"] is not None]),
+        "answered_answerable": mean([float(r["answered"]) for r in pos]),
+        "answer_contains": mean([float(r["contains"]) for r in pos]),
+        "answer_f1": mean([r["f1"] for r in pos]),
+        "citation_precision": mean([float(ok) for ok in cited]),
+        "top_citation_gold": mean([float(r["cited_ok"][0]) for r in answered_pos if r["cited_ok"]]),
+        "citation_recall": mean(
+            [mean([float(x) for x in r["evidence_cited"]]) or 0.0 for r in answered_pos if r["evidence_cited"]]
+        ),
+        "refusal_precision": (sum(not r["answerable"] for r in refused) / len(refused)) if refused else None,
+        "refusal_recall": mean([float(not r["answered"]) for r in neg]),
+        "latency_p50_ms": round(percentile(latencies, 0.5), 2),
+        "latency_p95_ms": round(percentile(latencies, 0.95), 2),
+    }

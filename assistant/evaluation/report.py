@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from assistant.evaluation.metrics import summarise
+
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 TARGETS_START, TARGETS_END = "<!-- local-targets:start -->", "<!-- local-targets:end -->"
 # issue 9's targets for the local model: (set, label, metric, at least)
@@ -75,8 +77,6 @@ def tables(results_dir: Path) -> str:
 def target_rows(results_dir: Path) -> list[str]:
     """Each target: the local model's figure, met or missed by how much, and the extractive answerer's figure
     on the same questions; then each set's time per answer."""
-    from assistant.evaluation.run import summarise
-
     rows: list[str] = []
     for dataset in dict.fromkeys(t[0] for t in TARGETS):
         local_path, extractive_path = (results_dir / f"{dataset}-{a}.json" for a in ("local", "extractive"))

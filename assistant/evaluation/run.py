@@ -19,17 +19,15 @@ from assistant.answering.factory import build_extractive
 from assistant.assistant import Assistant
 from assistant.errors import InputError
 from assistant.evaluation.metrics import (
+    K,
     contains_answer,
     evidence_covered,
     hits_evidence,
-    mean,
-    percentile,
+    summarise,
     token_f1,
     tradeoff,
 )
 from assistant.settings import Settings
-
-K = 5
 
 
 def load_dataset(path: str | Path, limit: int | None = None) -> tuple[list[dict], Path]:
@@ -99,33 +97,6 @@ def evaluate(bot: Assistant, rows: list[dict], traces: TextIO | None = None) -> 
             traces.write(json.dumps(line, ensure_ascii=False) + "\n")
             traces.flush()
     return {"records": records, "metrics": summarise(records)}
-
-
-def summarise(records: list[dict]) -> dict[str, Any]:
-    pos = [r for r in records if r["answerable"]]
-    neg = [r for r in records if not r["answerable"]]
-    answered_pos = [r for r in pos if r["answered"]]
-    refused = [r for r in records if not r["answered"]]
-    cited = [ok for r in answered_pos for ok in r["cited_ok"]]
-    latencies = [r["latency_ms"] for r in records]
-    return {
-        "questions": len(records),
-        "answerable": len(pos),
-        "unanswerable": len(neg),
-        f"evidence_recall@{K}": mean([float(r["recall_at_k"]) for r in pos if r["recall_at_k"] is not None]),
-        "answered_answerable": mean([float(r["answered"]) for r in pos]),
-        "answer_contains": mean([float(r["contains"]) for r in pos]),
-        "answer_f1": mean([r["f1"] for r in pos]),
-        "citation_precision": mean([float(ok) for ok in cited]),
-        "top_citation_gold": mean([float(r["cited_ok"][0]) for r in answered_pos if r["cited_ok"]]),
-        "citation_recall": mean(
-            [mean([float(x) for x in r["evidence_cited"]]) or 0.0 for r in answered_pos if r["evidence_cited"]]
-        ),
-        "refusal_precision": (sum(not r["answerable"] for r in refused) / len(refused)) if refused else None,
-        "refusal_recall": mean([float(not r["answered"]) for r in neg]),
-        "latency_p50_ms": round(percentile(latencies, 0.5), 2),
-        "latency_p95_ms": round(percentile(latencies, 0.95), 2),
-    }
 
 
 def run_eval(
