@@ -51,6 +51,14 @@ def ask(bot: Assistant, n: int, question: str) -> tuple[int, str, float, float, 
     return n, question, first if first is not None else total, total, final
 
 
+def table(rows: list[tuple[int, str, float, float, Answer]]) -> list[str]:
+    """A markdown table: each question's time to the first words and to the whole answer, and how it was answered."""
+    return ["| question | first words | whole | answered | how |", "|---|---|---|---|---|"] + [
+        f"| {q} | {f:.2f} s | {t:.2f} s | {'yes' if a.answered else 'no'} | {a.trace.decision.method} |"
+        for _, q, f, t, a in rows
+    ]
+
+
 def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         bot = Assistant(settings=Settings.from_env(index_dir=str(Path(tmp) / "index")))
@@ -65,34 +73,29 @@ def main() -> int:
         f"Answerer: **{bot.answerer.backend}** ({bot.answerer.name}); sample article; 2 cores, no GPU; "
         f"{time.strftime('%Y-%m-%d')}.",
         "",
-        f"Start (`Assistant.warm_up`, which the web chat runs in the background while the page loads: the model "
-        f"server starts and reads the newest article up to the question): {warm_up_s:.2f} s.",
-        "",
+        *(
+            [
+                f"Start (`Assistant.warm_up`, which the web chat runs in the background while the page loads: the "
+                f"model server starts and reads the newest article up to the question): {warm_up_s:.2f} s.",
+                "",
+            ]
+            if hasattr(bot.answerer, "warm_up")
+            else []
+        ),
         "| | first words | whole answer |",
         "|---|---|---|",
-        f"| first question (after the warm-up) | {rows[0][2]:.2f} s | {rows[0][3]:.2f} s |",
+        f"| first question{' (after the warm-up)' if hasattr(bot.answerer, 'warm_up') else ''} | {rows[0][2]:.2f} s | "
+        f"{rows[0][3]:.2f} s |",
         f"| next {len(warm)} questions, p50 | {statistics.median(r[2] for r in warm):.2f} s | "
         f"{statistics.median(r[3] for r in warm):.2f} s |",
         f"| next {len(warm)} questions, max | {max(r[2] for r in warm):.2f} s | {max(r[3] for r in warm):.2f} s |",
         "",
-        "| question | first words | whole | answered | how |",
-        "|---|---|---|---|---|",
-    ]
-    body += [
-        f"| {q} | {f:.2f} s | {t:.2f} s | {'yes' if a.answered else 'no'} | {a.trace.decision.method} |"
-        for _, q, f, t, a in rows
-    ]
-    body += [
+        *table(rows),
         "",
         "Whole-article questions, asked after the questions above (a summary prompt begins as the answer prompt "
         "does, with the article's numbered sentences, so the model reads only the request):",
         "",
-        "| question | first words | whole | answered | how |",
-        "|---|---|---|---|---|",
-    ]
-    body += [
-        f"| {q} | {f:.2f} s | {t:.2f} s | {'yes' if a.answered else 'no'} | {a.trace.decision.method} |"
-        for _, q, f, t, a in whole
+        *table(whole),
     ]
     write_section(ROOT / "docs" / "benchmarks.md", f"answers-{bot.answerer.name}", "\n".join(body) + "\n", "Benchmarks")
     return 0
