@@ -151,6 +151,16 @@ def _spy_segmenter(monkeypatch) -> list[int]:
     return seen
 
 
+def assert_exact_spans(text: str, found: list) -> None:
+    """Numbered in order, verbatim at their offsets, at most MAX_PIECE long, and nothing but space between."""
+    cursor = 0
+    for n, s in enumerate(found):
+        assert s.index == n and text[s.start : s.end] == s.text and s.text == s.text.strip()
+        assert len(s.text) <= MAX_PIECE and s.start >= cursor and not text[cursor : s.start].strip()
+        cursor = s.end
+    assert not text[cursor:].strip()
+
+
 @pytest.mark.parametrize(
     "line",
     [
@@ -166,12 +176,7 @@ def test_long_lines_are_split_with_bounded_input_and_exact_offsets(monkeypatch, 
     text = "Headline\n" + line + "\nLast line."
     found = split_sentences(Article("a", "t", text, "src"))
     assert max(seen, default=0) <= MAX_PIECE and sum(seen) <= PYSBD_BUDGET + MAX_PIECE
-    cursor = 0
-    for n, s in enumerate(found):
-        assert s.index == n and text[s.start : s.end] == s.text and s.text == s.text.strip()
-        assert len(s.text) <= MAX_PIECE and s.start >= cursor and not text[cursor : s.start].strip()
-        cursor = s.end
-    assert not text[cursor:].strip()
+    assert_exact_spans(text, found)
     if line.startswith(("The U.S.", "Story")):
         assert len(found) == 3002 and found[1].text.endswith("group 0 on Monday.") | found[1].text.endswith("again.")
 
@@ -187,12 +192,7 @@ def test_fragments_without_words_are_kept_in_bounded_units(monkeypatch, run):
     assert [s.text for s in found[:2]] == ["Storm passes", "The storm passed."]
     assert [s.text for s in found[-2:]] == ["Roads reopened on Monday.", "Last line."]
     assert len(found) <= 4 + 2 * len(run) // MAX_PIECE + 1
-    cursor = 0
-    for n, s in enumerate(found):
-        assert s.index == n and text[s.start : s.end] == s.text and s.text == s.text.strip()
-        assert len(s.text) <= MAX_PIECE and s.start >= cursor and not text[cursor : s.start].strip()
-        cursor = s.end
-    assert not text[cursor:].strip()
+    assert_exact_spans(text, found)
 
 
 def test_initials_and_shorter_runs_are_split_as_before():
