@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 
 @dataclass(frozen=True)
@@ -18,10 +18,12 @@ class Article:
     published: str = ""
 
 
-@dataclass(frozen=True)
-class Sentence:
+class Sentence(NamedTuple):
+    """One sentence of an article, `text == article.text[start:end]`. A named tuple, not a dataclass: an
+    ingest makes one per sentence (400,000 for 1 MB of two-letter lines), at a third of the cost."""
+
     article_id: str
-    index: int  # 0-based position in the article
+    index: int  # type: ignore[assignment]  # 0-based position in the article; shadows tuple.index, unused
     start: int
     end: int
     text: str

@@ -17,7 +17,7 @@ from assistant.indexing.chunking import make_chunks
 from assistant.indexing.files import iter_files, max_bytes
 from assistant.indexing.loaders import content_hash, load_file
 from assistant.indexing.locking import write_lock
-from assistant.indexing.sentences import split_sentences
+from assistant.indexing.sentences import PysbdBudget, split_sentences
 from assistant.indexing.writes import Prepared, delete_article, sweep, write_batch
 from assistant.records import Article, ArticleInfo, IngestReport, Rejection
 from assistant.store import Store
@@ -218,11 +218,12 @@ class Indexer:
             raise failures[0]
 
     def _prepare(self, todo: list[Article], report: IngestReport, stop: threading.Event):
+        budgets = {article.source: PysbdBudget() for article in todo}  # one per file
         for article in todo:
             if stop.is_set():
                 return
             try:
-                sentences = split_sentences(article)
+                sentences = split_sentences(article, budgets[article.source])
             except Exception:  # a splitter failure rejects this article, never the run
                 log.warning("splitting %s failed", article.source, exc_info=True)
                 report.rejected.append(Rejection(article.source, "its sentences cannot be split"))

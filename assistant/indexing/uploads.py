@@ -21,7 +21,7 @@ from pathlib import Path
 from assistant.errors import InputError
 from assistant.indexing.files import read_bytes
 from assistant.indexing.loaders import SUPPORTED, load_file
-from assistant.indexing.sentences import split_sentences
+from assistant.indexing.sentences import PysbdBudget, split_sentences
 
 MAX_NAME = 120  # characters in a stored upload's name, extension included
 _MAX_NAME_BYTES = 200  # and UTF-8 bytes (file systems allow 255)
@@ -61,7 +61,8 @@ def save_upload(received: Path, name: str, folder: Path, max_bytes: int) -> Save
         raise InputError(f"unsupported file type '{suffix or name}'; use one of {', '.join(SUPPORTED)}")
     data = read_bytes(received, max_bytes)
     articles = load_file(received, max_bytes, name=name)
-    if not any(split_sentences(a) for a in articles):
+    budget = PysbdBudget()
+    if not any(split_sentences(a, budget) for a in articles):
         raise InputError("no sentences found in the text")
     folder = folder.resolve()
     folder.mkdir(parents=True, exist_ok=True)
