@@ -15,6 +15,7 @@ from assistant.errors import ConfigError
 
 PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"  # shipped inside the package
 SECRET_FIELDS = ("openai_api_key", "auth")
+CONDENSE_CHOICES = ("model", "conversation")
 
 
 def _get(env: Mapping[str, str], name: str) -> str | None:
@@ -115,6 +116,8 @@ class Settings:
     port: int = 7860  # the web chat's port
     answerer: str | None = None  # "local", "openai" or "extractive"; None: chosen by answering.choice
     model_cache: str | None = None  # directory of the joined local model; None: the user's cache dir
+    condense: str | None = None  # follow-ups: "model" (rewritten by the chat model) or "conversation" (read with
+    # the earlier turns, no extra call); None: "model" for OpenAI, "conversation" for the local model (measured)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -136,6 +139,7 @@ class Settings:
             **numbers,
             answerer=_get(env, "ASSISTANT_ANSWERER"),
             model_cache=_get(env, "ASSISTANT_MODEL_CACHE"),
+            condense=_get(env, "ASSISTANT_CONDENSE"),
         )
         settings = replace(settings, **overrides) if overrides else settings
         settings.validate()
@@ -168,6 +172,12 @@ class Settings:
             raise ConfigError(
                 f"ASSISTANT_COLLECTION={self.collection!r} is not allowed: use letters, digits, '.', '_' and '-' "
                 "(starting with a letter or digit, at most 200 characters), e.g. articles."
+            )
+        if self.condense not in (None, *CONDENSE_CHOICES):
+            raise ConfigError(
+                f"ASSISTANT_CONDENSE={self.condense!r} is not understood; use 'model' (a chat model rewrites a "
+                "follow-up as a standalone question) or 'conversation' (it is read with the earlier turns), "
+                "or unset it for the default."
             )
         if self.auth is not None:
             user, _, password = self.auth.partition(":")

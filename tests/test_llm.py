@@ -349,6 +349,35 @@ def test_condense_junk_or_failure_falls_back_to_question_and_context(llm_bot, se
     assert len(server.chat_requests) == 2
 
 
+def test_with_condense_set_to_conversation_a_follow_up_is_read_with_the_turns_not_rewritten(llm_bot, server):
+    bot = llm_bot(condense="conversation")  # ASSISTANT_CONDENSE=conversation
+    server.script(cite("It announced $13.5 million in security assistance [{m}].", m=MONEY))
+    history = [("What did the U.S. announce for Ecuador?", "Security assistance [1].")]
+    ans = bot.answer("How much was it?", history=history)
+    check_contract(bot, ans)
+    assert len(server.chat_requests) == 1 and server.chat_requests[0].get("stream")  # the answer, no condense call
+    assert ans.trace.standalone_question == "How much was it?" and "Security assistance" in ans.trace.context
+    assert ans.answered and MONEY in ans.citations[0].text
+
+
+def test_the_condenser_of_a_server_started_on_demand_connects_on_each_call(server):
+    """The local model's server has an address only once it runs, and a new one after a restart."""
+    from assistant.answering.chat_model import ConnectedChat, build_chat_model
+
+    server.script(reply("Standalone question: How much did the U.S. give?"), reply("How much?"))
+    urls = [server.url, server.url + "/"]  # the same server under a second address: as after a restart
+    built: list[str] = []
+
+    def build(url):
+        built.append(url)
+        return build_chat_model("fake", url, None, 10, 0, streaming=False, max_tokens=32)
+
+    chat = ConnectedChat(lambda: urls.pop(0), build)
+    assert "How much did the U.S. give?" in chat.invoke([("user", "rewrite")]).content
+    assert chat.invoke([("user", "rewrite")]).content == "How much?"
+    assert built == [server.url, server.url + "/"] and len(server.chat_requests) == 2
+
+
 def test_no_history_no_condense_call(llm_bot, server):
     bot = llm_bot()
     server.script(reply("NOT_IN_ARTICLES"))

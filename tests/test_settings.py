@@ -59,6 +59,7 @@ def test_a_bad_setting_stops_the_command_with_a_message(env, capsys, name, value
         ("OPENAI_BASE_URL", "localhost:8080", "OPENAI_BASE_URL='localhost:8080' is not an http(s) URL"),
         ("ASSISTANT_COLLECTION", "a/b", "ASSISTANT_COLLECTION='a/b' is not allowed"),
         ("ASSISTANT_AUTH", "bob:", "ASSISTANT_AUTH must look like user:password"),
+        ("ASSISTANT_CONDENSE", "always", "ASSISTANT_CONDENSE='always' is not understood"),
     ],
 )
 def test_other_bad_settings_are_named(env, capsys, name, value, words):

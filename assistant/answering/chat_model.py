@@ -3,7 +3,7 @@ built in one place and streamed through `langchain_openai`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from assistant.errors import AssistantError, ModelUnavailableError
@@ -39,6 +39,23 @@ def build_chat_model(
         max_completion_tokens=max_tokens,
         extra_body={"max_tokens": max_tokens} if base_url else None,
     )
+
+
+class ConnectedChat:
+    """A chat model for a server whose address is known only once it runs (our llama.cpp child): each call
+    first connects (starting or restarting the server), and the client is made again when the address
+    changes."""
+
+    def __init__(self, connect: Callable[[], str], build: Callable[[str], Any]):
+        self.connect, self.build = connect, build
+        self.url: str | None = None
+        self.chat: Any = None
+
+    def invoke(self, messages: Any) -> Any:
+        url = self.connect()
+        if url != self.url:
+            self.url, self.chat = url, self.build(url)
+        return self.chat.invoke(messages)
 
 
 def limited(chat: Any, max_tokens: int) -> Any:

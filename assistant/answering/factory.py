@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from assistant.answering.base import Answerer, Condenser
-from assistant.answering.chat_model import build_chat_model
+from assistant.answering.chat_model import ConnectedChat, build_chat_model
 from assistant.answering.choice import AnswererChoice, choose_answerer, fall_back
 from assistant.answering.condense import OfflineCondenser
 from assistant.answering.extractive import DEFAULT_THRESHOLD, ExtractiveAnswerer
@@ -47,6 +47,7 @@ def build_answering(
             model=settings.chat_model,
             base_url=settings.openai_base_url,
             api_key=settings.openai_api_key,
+            condense=settings.condense != "conversation",
         )
         return condenser, answerer, choice
     if choice.name == "local":
@@ -68,7 +69,7 @@ def build_answering(
             base_url=None,
             api_key=None,
             backend=LOCAL_BACKEND,
-            condense=False,
+            condense=settings.condense == "model",  # measured on CoQA: docs/evaluation.md, "Follow-ups"
             connect=connect,
             fallback_on=(ModelTimeoutError, ModelUnavailableError, LocalModelError),
         )
@@ -140,7 +141,8 @@ def build_model_answering(
     condense: bool = True,
     **options: Any,
 ) -> tuple[Condenser, Answerer]:
-    """`condense=False`: follow-ups are read with the conversation instead of a second model call."""
+    """`condense=False`: follow-ups are read with the conversation instead of a second model call.
+    `options` go to ModelAnswerer; with `connect` (our own server) the condenser connects through it too."""
     prompts = Prompts(settings.prompts_dir)  # read now: a missing template fails at start, not mid-chat
     system = prompts.load("answer_system", required={"not_found"})
     user = prompts.load("answer_user", required={"sources", "question"})
@@ -168,9 +170,12 @@ def build_model_answering(
         retries=settings.max_retries,
         **options,
     )
-    condenser: Condenser = (
-        ModelCondenser(chat(base_url, False, CONDENSE_MAX_TOKENS, settings.max_retries), condense_prompt)
-        if condense
-        else OfflineCondenser()
+    if not condense:
+        return OfflineCondenser(), answerer
+    connect = options.get("connect")
+    condense_chat = (
+        ConnectedChat(connect, lambda url: chat(url, False, CONDENSE_MAX_TOKENS, settings.max_retries))
+        if connect is not None  # our own server: its address is known once it runs
+        else chat(base_url, False, CONDENSE_MAX_TOKENS, settings.max_retries)
     )
-    return condenser, answerer
+    return ModelCondenser(condense_chat, condense_prompt), answerer

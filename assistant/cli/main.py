@@ -51,6 +51,11 @@ def _parser() -> argparse.ArgumentParser:
         choices=["local", "openai", "extractive"],
         help="which answerer to measure (default: ASSISTANT_ANSWERER or the automatic choice)",
     )
+    s.add_argument(
+        "--condense",
+        choices=["model", "conversation"],
+        help="follow-ups rewritten by the chat model, or read with the earlier turns (default: ASSISTANT_CONDENSE)",
+    )
     s.add_argument("--limit", type=int, help="only the first N questions")
     s.add_argument("--out", default="docs", help="where results go (default docs/)")
     s.add_argument("--traces", help="also write every answer's full trace to this JSONL file, to read the failures")
@@ -122,6 +127,7 @@ def _run(args) -> int:
             out=args.out,
             index_override=args.index,
             traces=args.traces,
+            condense=args.condense,
         )
     if cmd == "rebuild" and args.reset:
         from assistant.client import drop_index

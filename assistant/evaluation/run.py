@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from assistant.answering.factory import build_extractive
+from assistant.answering.model_condense import ModelCondenser
 from assistant.assistant import Assistant
 from assistant.errors import InputError
 from assistant.evaluation.metrics import (
@@ -107,10 +108,12 @@ def run_eval(
     index_override: str | None = None,
     answerer: str | None = None,
     traces: str | None = None,
+    condense: str | None = None,
 ) -> int:
     rows, docs = load_dataset(dataset, limit)
     name = Path(dataset).name.replace(".jsonl", "")
-    settings = Settings.from_env(None, **({"answerer": answerer} if answerer else {}))
+    chosen = {"answerer": answerer, "condense": condense}
+    settings = Settings.from_env(None, **{k: v for k, v in chosen.items() if v})
     with tempfile.TemporaryDirectory(prefix="assistant-eval-") as tmp:
         index_dir = index_override or str(Path(tmp) / "index")
         settings = replace(settings, index_dir=index_dir, collection="eval")
@@ -133,6 +136,7 @@ def run_eval(
             "answerer": backend,
             "k": K,
             "answerer_reason": bot.choice.reason,
+            "condense": "model" if isinstance(bot.condenser, ModelCondenser) else "conversation",
             "limit": limit,
             "threshold": build_extractive(settings).threshold,
             "ingest_seconds": round(ingest_s, 2),
