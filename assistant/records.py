@@ -193,6 +193,7 @@ class Trace:
     quotes: list[dict[str, Any]] = field(default_factory=list)
     dropped_markers: list[int] = field(default_factory=list)
     fallback: str | None = None  # why the model's answer was replaced by the extractive one
+    asked_again: dict[str, Any] = field(default_factory=dict)  # the second ask after a refusal (model path)
     notes: list[str] = field(default_factory=list)  # what a person should know (e.g. a fallback)
     decision: Decision = field(default_factory=Decision)
     timings_ms: dict[str, float] = field(default_factory=dict)

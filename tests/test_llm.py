@@ -259,13 +259,39 @@ def test_nothing_supported_is_a_refusal(llm_bot, server):
     assert ans.trace.support[0]["verdict"] in ("unsupported", "names or numbers not in the cited sentences")
 
 
-def test_a_refusal_is_overruled_when_a_sentence_clearly_answers(llm_bot, server):
+STRIKES = "have not committed to support"
+
+
+def test_a_refusal_is_questioned_once_pointing_at_the_best_sentence(llm_bot, server):
+    """A small model refuses questions its sentences plainly answer; asked again about the best sentence
+    (the same prompt, then a short request), its new answer is checked like any other."""
     bot = llm_bot()
-    server.script(reply("NOT_IN_ARTICLES"))
+    server.script(reply("NOT_IN_ARTICLES"), cite("No, they have not committed to support strikes [{s}].", s=STRIKES))
     ans = bot.answer("Have Ecuador and Mexico committed to support U.S. military strikes?")
     check_contract(bot, ans)
-    assert ans.answered and "have not committed to support" in ans.citations[0].text
+    assert ans.answered and ans.text.startswith("No, they have not") and STRIKES in ans.citations[0].text
+    assert ans.trace.decision.method == "model, asked again"
+    first, again = server.chat_requests
+    n = number_of(first, STRIKES)
+    assert again["messages"][: len(first["messages"])] == first["messages"]  # what the server has read, then more
+    assert again["messages"][-2] == {"role": "assistant", "content": "NOT_IN_ARTICLES"}
+    assert f"Look again at sentence [{n}]" in again["messages"][-1]["content"]
+    assert ans.trace.asked_again["pointed_at"] == n and ans.trace.asked_again["raw"].startswith("No, they")
+
+
+@pytest.mark.parametrize(
+    "second",
+    [reply("NOT_IN_ARTICLES"), reply(lambda body: f"Peru won the World Cup [{other_than(body, 'Peru')}]."), fail(500)],
+)
+def test_a_refusal_is_overruled_when_a_sentence_clearly_answers(llm_bot, server, second):
+    """Asked again, the model refuses again, answers what nothing supports, or fails: the extractive answer."""
+    bot = llm_bot()
+    server.script(reply("NOT_IN_ARTICLES"), second)
+    ans = bot.answer("Have Ecuador and Mexico committed to support U.S. military strikes?")
+    check_contract(bot, ans)
+    assert ans.answered and STRIKES in ans.citations[0].text and "Peru" not in ans.text
     assert ans.trace.decision.method == "extractive, overruling the model"
+    assert len(server.chat_requests) == 2
 
 
 def test_an_answer_whose_sentences_miss_the_question_is_a_refusal(llm_bot, server):
@@ -285,6 +311,7 @@ def test_not_in_articles_reply_is_a_refusal(llm_bot, server, output):
     check_contract(bot, ans)
     assert not ans.answered and ans.citations == [] and ans.text == NOT_FOUND
     assert "".join(e for e in events[:-1]) == NOT_FOUND  # the token itself is never shown
+    assert len(server.chat_requests) == 1 and not ans.trace.asked_again  # no sentence answers: not asked again
 
 
 def test_stream_yields_deltas_then_the_answer(llm_bot, server):

@@ -11,8 +11,14 @@ once it has passed the checks -> verify it in code (`verify.py`) -> decide in co
   three eval sets this gate refused only answerable CoQA follow-ups, never a standalone question);
 - otherwise the answer is "the articles don't say", even when the model wrote something: a small
   model answers questions the articles cannot answer;
-- the model's own "NOT_IN_ARTICLES" is overruled when one retrieved sentence answers the question
-  with high confidence (`OVERRULE_BAR`): the extractive answer is given instead;
+- the model's own "NOT_IN_ARTICLES" is not taken at its word when the best retrieved sentence
+  answers the question fairly confidently (`ASK_AGAIN_BAR`): a 1.5B model refuses questions its
+  sentences plainly answer ("Who took a tight grip?" beside "the Proteas took a tight grip"). It is
+  asked once more, pointed at that sentence (`prompts/answer_again.txt`; the model server reads the
+  same prompt from its cache, so this costs about a second), and its new answer is checked like
+  any other ("model, asked again");
+- a refusal that stands is overruled when that sentence answers with high confidence
+  (`OVERRULE_BAR`): the extractive answer is given instead;
 - when the model server times out (or, for the local model, dies), the extractive answer is given
   with a note saying so.
 The trace records which of these happened (`decision.method` and `decision.reason`).
@@ -40,6 +46,7 @@ from assistant.records import Answer, ScoredSentence, Trace, Turn
 log = logging.getLogger(__name__)
 
 RELEVANCE_BAR = 0.55  # the cited sentences must address the question this well (extractive confidence)
+ASK_AGAIN_BAR = 0.80  # a model's refusal is questioned once when the best sentence is this confident
 OVERRULE_BAR = 1.05  # a model's refusal gives way to an extractive answer this confident
 
 
@@ -50,7 +57,7 @@ class ModelAnswerer:
         backend: str,
         make_chat: Callable[[str | None], Any],
         base_url: str | None,
-        prompts: tuple[Prompt, Prompt],
+        prompts: tuple[Prompt, Prompt, Prompt],
         extractive: ExtractiveAnswerer,
         embedder: Any,
         retriever: Retriever,
@@ -67,7 +74,7 @@ class ModelAnswerer:
         self.make_chat, self.base_url = make_chat, base_url
         self.chat = make_chat(base_url) if connect is None else None
         self.where = base_url or "api.openai.com"
-        self.system_prompt, self.user_prompt = prompts
+        self.system_prompt, self.user_prompt, self.again_prompt = prompts
         self.extractive = extractive
         self.embedder = embedder
         self.retriever = retriever
@@ -111,10 +118,22 @@ class ModelAnswerer:
             return
         trace.raw_model_output = raw
         checked = verify(raw, shown, self.embedder, question)
+        decided: Answer | None = None
+        if checked.refused:
+            again = self._ask_again(chat, messages, raw, retrieval, shown, trace)
+            if again is not None and not again.refused:
+                decided = self._decide(retrieval, shown, again, trace)
+                if decided.answered:
+                    trace.decision.method = trace.decision.method.replace("model", "model, asked again", 1)
+                    checked = again
+                else:
+                    decided = None  # the refusal stands, and is weighed as before
+                    trace.decision.method = "model"
         trace.support, trace.quotes, trace.dropped_markers = checked.support, checked.quotes, checked.dropped
-        final = self._decide(retrieval, shown, checked, trace)
-        yield from continue_with(emitted, final.text)
-        yield final
+        if decided is None:
+            decided = self._decide(retrieval, shown, checked, trace)
+        yield from continue_with(emitted, decided.text)
+        yield decided
 
     # ---- steps
     def messages(self, question: str, turns: list[Turn], shown: list[ScoredSentence]) -> list[tuple[str, str]]:
@@ -174,6 +193,40 @@ class ModelAnswerer:
                     raise
                 attempt += 1
                 time.sleep(pause)
+
+    def _ask_again(
+        self,
+        chat: Any,
+        messages: list[tuple[str, str]],
+        raw: str,
+        retrieval: Retrieval,
+        shown: list[ScoredSentence],
+        trace: Trace,
+    ) -> Verified | None:
+        """After a refusal: when the best retrieved sentence answers the question with confidence >= ASK_AGAIN_BAR
+        and was shown, the model is asked once more, pointed at it; its answer, checked (None: not asked)."""
+        best = retrieval.sentences[0] if retrieval.sentences else None
+        if best is None:
+            return None
+        score = confidence(best, bool(retrieval.query.context))
+        key = (best.sentence.article_id, best.sentence.index)
+        number = next((n for n, s in enumerate(shown, 1) if (s.sentence.article_id, s.sentence.index) == key), 0)
+        if score < ASK_AGAIN_BAR or not number:
+            return None
+        request = self.again_prompt.render(number=number, not_found=NOT_IN_ARTICLES)
+        trace.asked_again = {"pointed_at": number, "confidence": round(score, 4), "request": request}
+        text = ""
+        started = time.perf_counter()
+        try:
+            for so_far in self._generate(chat, [*messages, ("assistant", raw.strip()), ("user", request)]):
+                text = so_far
+        except AssistantError as exc:  # the first answer's refusal stands
+            trace.asked_again["error"] = str(exc)
+            return None
+        finally:
+            trace.timings_ms["ask_again"] = round((time.perf_counter() - started) * 1000, 1)
+        trace.asked_again["raw"] = text
+        return verify(text, shown, self.embedder, retrieval.query.standalone)
 
     def _decide(self, retrieval: Retrieval, shown: list[ScoredSentence], checked: Verified, trace: Trace) -> Answer:
         decision = trace.decision

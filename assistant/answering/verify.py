@@ -18,8 +18,13 @@
 5. A claim the model cited badly or not at all keeps its words when some shown sentence supports
    it clearly (score >= CODE_CITE_THRESHOLD, names and numbers present; a short answer whose every
    term stands in the sentence needs only SUPPORT_THRESHOLD): the code cites that one
-   ("cited in code"). A claim nothing supports is removed from the answer, so an invented fact never
-   reaches the page, cited or not.
+   ("cited in code"). When the claim names who that sentence only calls "he" or "the attorney
+   general" ("Abdel Maguid Mahmoud filed an order against Hosni Mubarak" on "Egypt's attorney
+   general issued an order ... Hosni Mubarak"), the nearest shown sentence that holds the missing
+   names is cited beside it, when the two together clear CODE_CITE_THRESHOLD and the first alone
+   SUPPORT_THRESHOLD ("Hashim Amla got hit by Steyn" beside "Fleming was struck by Steyn" does
+   not). A claim nothing supports is removed from the answer, so an invented fact never reaches
+   the page, cited or not.
 6. A claim must say something the question does not: "The Normans entered Italy soon after the
    Byzantine Empire [3]" for "Who entered Italy soon after the Byzantine Empire?" only restates the
    question (a small model does that when the articles lack the answer). A claim whose terms all come
@@ -32,6 +37,7 @@ Finally `citing.renumber` numbers the surviving markers densely: `[n]` is `citat
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -248,18 +254,35 @@ def _score(checks: list[_Check], shown: Sequence[ScoredSentence], embedder: Any,
         best = int(np.argmax(single))
         # a short answer ("22", "Tripoli hospital") whose every term stands in the sentence needs only the usual bar
         short = len(c.claim.split()) < SHORT_CLAIM_WORDS and bool(claim_terms) and claim_terms <= source_terms[best]
+        bar, score = (SUPPORT_THRESHOLD if short else CODE_CITE_THRESHOLD), float(single[best])
+        # the model may name who "he" or "the attorney general" is from another shown sentence: that one is cited
+        # too when the two together support the claim clearly and the first alone at least as a citation would
+        second = None if _covered(names, source_terms[best] | question_terms) else _naming(names, best, source_terms)
+        if second is not None:
+            cos = max(float(cosines[row, best]), float(cosines[row, second]))
+            bar = CODE_CITE_THRESHOLD if single[best] >= SUPPORT_THRESHOLD else math.inf
+            score = cos + W_OVERLAP * _share(claim_terms, source_terms[best] | source_terms[second])
+        sources = " ".join(shown[i].sentence.text for i in (best, second) if i is not None)
         if (
-            single[best] >= (SUPPORT_THRESHOLD if short else CODE_CITE_THRESHOLD)
-            and _covered(names, source_terms[best] | question_terms)
+            score >= bar
+            and (second is not None or _covered(names, source_terms[best] | question_terms))
             and not _echoes_instruction(c.claim, shown[best].sentence.text)
-            and all(q["verbatim"] for q in _quotes_in(c.claim, shown[best].sentence.text))
+            and all(q["verbatim"] for q in _quotes_in(c.claim, sources))
         ):
-            c.kept, c.verdict = [best + 1], "cited in code"
+            c.kept, c.verdict = sorted(n + 1 for n in (best, second) if n is not None), "cited in code"
             if c.score is None:
                 c.cosine, c.overlap = float(cosines[row, best]), _share(claim_terms, source_terms[best])
-                c.score = float(single[best])
+                c.score = score
         elif c.verdict == "unchecked":
             c.verdict = "unsupported"
+
+
+def _naming(names: set[str], best: int, source_terms: list[set[str]]) -> int | None:
+    """The shown sentence nearest `best` (in reading order) that holds every name and number of the claim
+    that sentence `best` lacks."""
+    missing = {t for t in names if not _covered({t}, source_terms[best])}
+    nearest = sorted((i for i in range(len(source_terms)) if i != best), key=lambda i: abs(i - best))
+    return next((i for i in nearest if _covered(missing, source_terms[i] | source_terms[best])), None)
 
 
 def _problem(c: _Check, shown: Sequence[ScoredSentence], available: set[str], names: set[str]) -> str | None:
