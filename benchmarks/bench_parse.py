@@ -5,7 +5,7 @@ Run: .venv/bin/python benchmarks/bench_parse.py   (about a minute on 2 cores)
 Each case is written to a file and timed through `load_file` + `split_sentences`, the work an ingest
 does before embedding (and, before this was fixed, while holding the index's write lock). The cases
 are the ones that took seconds to hours before (issue "hold up ... no quadratic parse"), files with
-the most sentences per byte, JSON Lines whose records all need pysbd (its budget is per record), real
+the most sentences per byte, JSON Lines whose records all need pysbd (they share one budget), real
 paragraphs (HotpotQA) and ordinary news text. Writes the table in docs/benchmarks.md (section `parse`).
 """
 
@@ -43,7 +43,7 @@ def _news(size: int) -> str:
     return "\n\n".join([SAMPLE] * (size // (len(SAMPLE) + 2)))
 
 
-def _records(n: int, text: str) -> str:  # JSON Lines: pysbd's budget is per article, so per record
+def _records(n: int, text: str) -> str:  # JSON Lines: the records share pysbd's budget (it was per record)
     return "\n".join(json.dumps({"id": f"r{k}", "text": text}) for k in range(n))
 
 
@@ -117,7 +117,8 @@ def main() -> None:
         f"Measured {date.today().isoformat()} on 2 cores, no GPU, {platform.machine()}, Python "
         f"{platform.python_version()} (`benchmarks/bench_parse.py`, one run; other work shared the cores). "
         "Before the fix: the issue's figures; for the rows from `x. x. x.` to HotpotQA, the splitter before the "
-        "rule for runs of fragments without words and the per-sentence speed-ups, timed the same way.",
+        "rule for runs of fragments without words, the per-sentence speed-ups and the budget per file, timed the "
+        "same way.",
         "",
         "| file | size | sentences | read + split | MB/s | before the fix |",
         "|---|---|---|---|---|---|",
