@@ -264,7 +264,7 @@ STRIKES = "have not committed to support"
 
 def test_a_refusal_is_questioned_once_pointing_at_the_best_sentence(llm_bot, server):
     """A small model refuses questions its sentences plainly answer; asked again about the best sentence
-    (the same prompt, then a short request), its new answer is checked like any other."""
+    (the same prompt with a short request after the question), its new answer is checked like any other."""
     bot = llm_bot()
     server.script(reply("NOT_IN_ARTICLES"), cite("No, they have not committed to support strikes [{s}].", s=STRIKES))
     ans = bot.answer("Have Ecuador and Mexico committed to support U.S. military strikes?")
@@ -273,9 +273,9 @@ def test_a_refusal_is_questioned_once_pointing_at_the_best_sentence(llm_bot, ser
     assert ans.trace.decision.method == "model, asked again"
     first, again = server.chat_requests
     n = number_of(first, STRIKES)
-    assert again["messages"][: len(first["messages"])] == first["messages"]  # what the server has read, then more
-    assert again["messages"][-2] == {"role": "assistant", "content": "NOT_IN_ARTICLES"}
-    assert f"Look again at sentence [{n}]" in again["messages"][-1]["content"]
+    asked, request = first["messages"][-1]["content"], again["messages"][-1]["content"]
+    assert again["messages"][0] == first["messages"][0] and request.startswith(asked)  # what the server read, then more
+    assert f"Sentence [{n}] may answer it" in request[len(asked) :] and "NOT_IN_ARTICLES" not in request
     assert ans.trace.asked_again["pointed_at"] == n and ans.trace.asked_again["raw"].startswith("No, they")
 
 

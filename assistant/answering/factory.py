@@ -146,7 +146,7 @@ def build_model_answering(
     prompts = Prompts(settings.prompts_dir)  # read now: a missing template fails at start, not mid-chat
     system = prompts.load("answer_system", required={"not_found"})
     user = prompts.load("answer_user", required={"sources", "question"})
-    again = prompts.load("answer_again", required={"number", "not_found"})
+    again = prompts.load("answer_again", required={"number"})
     condense_prompt = prompts.load("condense", required={"history", "question"})
 
     def chat(url: str | None, streaming: bool, max_tokens: int, retries: int) -> Any:

@@ -13,10 +13,10 @@ once it has passed the checks -> verify it in code (`verify.py`) -> decide in co
   model answers questions the articles cannot answer;
 - the model's own "NOT_IN_ARTICLES" is not taken at its word when the best retrieved sentence
   answers the question fairly confidently (`ASK_AGAIN_BAR`): a 1.5B model refuses questions its
-  sentences plainly answer ("Who took a tight grip?" beside "the Proteas took a tight grip"). It is
-  asked once more, pointed at that sentence (`prompts/answer_again.txt`; the model server reads the
-  same prompt from its cache, so this costs about a second), and its new answer is checked like
-  any other ("model, asked again");
+  sentences plainly answer ("To where did Ethelred flee?" beside "Ethelred fled to Normandy"). It
+  is asked once more, pointed at that sentence (`prompts/answer_again.txt`, after the question; the
+  model server reads the rest from its cache, so this costs about a second), and its new answer is
+  checked like any other ("model, asked again");
 - a refusal that stands is overruled when that sentence answers with high confidence
   (`OVERRULE_BAR`): the extractive answer is given instead;
 - when the model server times out (or, for the local model, dies), the extractive answer is given
@@ -213,12 +213,16 @@ class ModelAnswerer:
         number = next((n for n, s in enumerate(shown, 1) if (s.sentence.article_id, s.sentence.index) == key), 0)
         if score < ASK_AGAIN_BAR or not number:
             return None
-        request = self.again_prompt.render(number=number, not_found=NOT_IN_ARTICLES)
+        request = self.again_prompt.render(number=number)
         trace.asked_again = {"pointed_at": number, "confidence": round(score, 4), "request": request}
+        # the same messages, the request after the question: the server reads all but the request from its cache;
+        # not as a reply to the refusal, which the model only repeats, and without the option to refuse, which it
+        # takes again (measured: docs/evaluation.md)
+        (system_role, system), (user_role, user) = messages
         text = ""
         started = time.perf_counter()
         try:
-            for so_far in self._generate(chat, [*messages, ("assistant", raw.strip()), ("user", request)]):
+            for so_far in self._generate(chat, [(system_role, system), (user_role, f"{user}\n\n{request}")]):
                 text = so_far
         except AssistantError as exc:  # the first answer's refusal stands
             trace.asked_again["error"] = str(exc)
