@@ -15,7 +15,7 @@ from assistant.answering.factory import build_answering, chat_client
 from assistant.answering.model_summary import SUMMARY_MAX_TOKENS, build_summarizer
 from assistant.answering.retrieval import Retriever
 from assistant.answering.summary import newest_first
-from assistant.embeddings import Embedder, build_embedder
+from assistant.embeddings import CachedEmbedder, Embedder, build_embedder
 from assistant.errors import AnswerMissingError, AssistantError, InputError
 from assistant.indexing.indexer import Indexer, Progress
 from assistant.records import Answer, ArticleInfo, IngestReport, Query, Trace
@@ -40,9 +40,12 @@ class Assistant:
         self.store = Store(make_client(settings), self.embedder, settings)
         self.indexer = Indexer(self.store)
         self.retriever = Retriever(self.store, settings)
-        self.condenser, self.answerer, self.choice = build_answering(settings, self.embedder, self.retriever)
+        # the sentences shown to a model are checked again after each answer sentence, by the answerer and the
+        # summariser alike: one cache of their vectors
+        checker = CachedEmbedder(self.embedder)
+        self.condenser, self.answerer, self.choice = build_answering(settings, checker, self.retriever)
         self.summarizer = build_summarizer(
-            settings, self.store, self.embedder, chat_client(settings, self.choice, SUMMARY_MAX_TOKENS)
+            settings, self.store, checker, chat_client(settings, self.choice, SUMMARY_MAX_TOKENS)
         )
 
     def warm_up(self) -> None:

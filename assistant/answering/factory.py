@@ -17,7 +17,6 @@ from assistant.answering.model_answerer import ModelAnswerer
 from assistant.answering.model_condense import ModelCondenser
 from assistant.answering.prompts import Prompts
 from assistant.answering.retrieval import Retriever
-from assistant.embeddings import CachedEmbedder
 from assistant.errors import LocalModelError, ModelTimeoutError, ModelUnavailableError
 from assistant.settings import Settings
 
@@ -32,15 +31,16 @@ def build_extractive(settings: Settings) -> ExtractiveAnswerer:
 
 
 def build_answering(
-    settings: Settings, embedder: Any, retriever: Retriever
+    settings: Settings, checker: Any, retriever: Retriever
 ) -> tuple[Condenser, Answerer, AnswererChoice]:
-    """The condenser and answerer the settings choose (`choice.choose_answerer`), and that choice."""
+    """The condenser and answerer the settings choose (`choice.choose_answerer`), and that choice. `checker`
+    embeds the sentences a model's answer is checked against (the Assistant's `CachedEmbedder`)."""
     choice = choose_answerer(settings)
     extractive = build_extractive(settings)
     if choice.name == "openai":
         condenser, answerer = build_model_answering(
             settings,
-            embedder,
+            checker,
             retriever,
             extractive,
             name="openai",
@@ -61,7 +61,7 @@ def build_answering(
 
         condenser, answerer = build_model_answering(
             settings,
-            embedder,
+            checker,
             retriever,
             extractive,
             name="local",
@@ -129,7 +129,7 @@ def shared_local_server(settings: Settings) -> LlamaServer:
 
 def build_model_answering(
     settings: Settings,
-    embedder: Any,
+    checker: Any,
     retriever: Retriever,
     extractive: ExtractiveAnswerer,
     *,
@@ -165,7 +165,7 @@ def build_model_answering(
         base_url,
         (system, user, again),
         extractive,
-        CachedEmbedder(embedder),
+        checker,
         retriever,
         deadline_s=settings.request_timeout,
         retries=settings.max_retries,

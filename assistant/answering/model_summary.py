@@ -23,7 +23,6 @@ from assistant.answering.model_answerer import complete_part, continue_with, for
 from assistant.answering.prompts import Prompt, Prompts
 from assistant.answering.summary import ExtractiveSummarizer, article_sentences, record_trace
 from assistant.answering.verify import NOT_IN_ARTICLES, verify
-from assistant.embeddings import CachedEmbedder
 from assistant.errors import AssistantError
 from assistant.providers import translate_provider_error
 from assistant.records import Answer, ScoredSentence, Trace
@@ -38,10 +37,11 @@ BEGIN, END = "<<<ARTICLE SENTENCES>>>", "<<<END OF ARTICLE SENTENCES>>>"
 
 
 def build_summarizer(
-    settings: Settings, store: Store, embedder: Any, client: Callable[[], tuple[Any, str]] | None
+    settings: Settings, store: Store, checker: Any, client: Callable[[], tuple[Any, str]] | None
 ) -> Summarizer:
     """The extractive summariser offline; with a chat model (`client`, from the factory), the model's, falling
-    back to the extractive one."""
+    back to the extractive one. `checker` embeds the sentences a summary is checked against (the Assistant's
+    `CachedEmbedder`, shared with the answerer)."""
     extractive = ExtractiveSummarizer(store)
     if client is None:
         return extractive
@@ -50,8 +50,7 @@ def build_summarizer(
     combine = prompts.load("summary_combine", required={"notes", "question"})
     system = prompts.load("answer_system", required={"not_found"})
     request = prompts.load("summary_request", required={"question", "size"})
-    # the shown sentences are checked again after every finished summary sentence: their vectors are kept
-    return ModelSummarizer(client, single, combine, extractive, CachedEmbedder(embedder), (system, request))
+    return ModelSummarizer(client, single, combine, extractive, checker, (system, request))
 
 
 class ModelSummarizer:
