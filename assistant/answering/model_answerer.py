@@ -34,13 +34,14 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from assistant.answering import context
+from assistant.answering.answer_text import NOT_IN_ARTICLES, split_answer
 from assistant.answering.chat_model import limited, stream_text
 from assistant.answering.citing import NOT_FOUND
 from assistant.answering.extractive import FOLLOW_UP_DISCOUNT, ExtractiveAnswerer, confidence
 from assistant.answering.model_condense import history_text
 from assistant.answering.prompts import Prompt
 from assistant.answering.retrieval import Retrieval, Retriever
-from assistant.answering.verify import NOT_IN_ARTICLES, Verified, split_answer, verify
+from assistant.answering.verify import Verified, verify
 from assistant.errors import AssistantError, ModelRateLimitError, ModelTimeoutError, ModelUnavailableError
 from assistant.records import Answer, ScoredSentence, Trace, Turn
 
@@ -306,15 +307,15 @@ def continue_with(emitted: str, final: str) -> Iterator[str]:
         yield f"\n\n{final}"
 
 
-def format_sources(shown: Sequence[ScoredSentence]) -> str:
-    """An "Article: <title>" line, then `[n] sentence` lines, for each article in turn."""
+def format_sources(shown: Sequence[ScoredSentence], first: int = 1) -> str:
+    """An "Article: <title>" line, then `[n] sentence` lines (numbered from `first`), for each article in turn."""
     lines: list[str] = []
-    for n, item in enumerate(shown, 1):
-        if n == 1 or item.sentence.article_id != shown[n - 2].sentence.article_id:
-            if n > 1:
+    for k, item in enumerate(shown):
+        if k == 0 or item.sentence.article_id != shown[k - 1].sentence.article_id:
+            if k > 0:
                 lines.append("")
             lines.append(f"Article: {_one_line(item.title)}")
-        lines.append(f"[{n}] {_one_line(item.sentence.text)}")
+        lines.append(f"[{first + k}] {_one_line(item.sentence.text)}")
     return "\n".join(lines)
 
 

@@ -5,9 +5,10 @@ An article that fits in one part is shown exactly as the answer prompt shows it 
 message, then the same numbered sentences, then the request), so a summary asked after a question
 about the article, or after the start's warm-up, is read from the model server's prompt cache:
 only the request is new. A long article is read in parts of `PART_SENTENCES` sentences: each part is
-summarised on its own (map), then the part notes, which keep their sentence numbers, are combined into one summary
-(reduce), so no article is too long. The result is checked by `verify.verify` against the numbered
-sentences; when no cited claim survives, the extractive summary answers instead.
+summarised on its own with the same prompt (map; its sentences keep their numbers), then the part notes
+are combined into one summary (reduce, `prompts/summary_combine.txt`), so no article is too long. The
+result is checked by `verify.verify` against the numbered sentences; when no cited claim survives, the
+extractive summary answers instead.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from assistant.answering.answer_text import NOT_IN_ARTICLES
 from assistant.answering.base import Summarizer
 from assistant.answering.chat_model import content, stream_text
 from assistant.answering.intent import Intent
 from assistant.answering.model_answerer import complete_part, continue_with, format_sources
 from assistant.answering.prompts import Prompt, Prompts
 from assistant.answering.summary import ExtractiveSummarizer, article_sentences, record_trace
-from assistant.answering.verify import NOT_IN_ARTICLES, verify
+from assistant.answering.verify import verify
 from assistant.errors import AssistantError
 from assistant.providers import translate_provider_error
 from assistant.records import Answer, ScoredSentence, Trace
@@ -46,11 +48,10 @@ def build_summarizer(
     if client is None:
         return extractive
     prompts = Prompts(settings.prompts_dir)  # read now: a missing template fails at start, not mid-chat
-    single = prompts.load("summary", required={"sources", "question"})
     combine = prompts.load("summary_combine", required={"notes", "question"})
     system = prompts.load("answer_system", required={"not_found"})
     request = prompts.load("summary_request", required={"question", "size"})
-    return ModelSummarizer(client, single, combine, extractive, checker, (system, request))
+    return ModelSummarizer(client, combine, extractive, checker, (system, request))
 
 
 class ModelSummarizer:
@@ -59,7 +60,6 @@ class ModelSummarizer:
     def __init__(
         self,
         client: Callable[[], tuple[Any, str]],
-        single: Prompt,
         combine: Prompt,
         extractive: ExtractiveSummarizer,
         embedder: Any,
@@ -68,7 +68,7 @@ class ModelSummarizer:
         """`client()` gives the streaming chat model and where it is (the local model's server starts on first
         use and may come back on another port)."""
         self.client = client
-        self.single, self.combine = single, combine
+        self.combine = combine
         self.extractive = extractive
         self.embedder = embedder
         self.system, self.request = whole  # an article in one part: the answer's system message, then a request
@@ -90,28 +90,18 @@ class ModelSummarizer:
         parts = _parts(shown, PART_SENTENCES)
         prompts: list[str] = []
         if len(parts) == 1:
-            messages = [
-                ("system", self.system.render(not_found=NOT_IN_ARTICLES)),
-                ("user", f"{format_sources(shown)}\n\n{self.request.render(question=question, size=size)}"),
-            ]
+            messages = self._messages(shown, 1, question, size)
         else:
             notes: list[str] = []
-            for first, part in parts:  # map: each part on its own, numbers kept
-                prompt = self.single.render(
-                    question=question,
-                    size="two or three sentences",
-                    begin=BEGIN,
-                    end=END,
-                    sources=_numbered(part, first),
-                    not_found=NOT_IN_ARTICLES,
-                )
-                prompts.append(prompt)
-                notes.append(f"Part {len(notes) + 1} ({part[0].title}): {self._invoke(prompt)}")
+            for first, part in parts:  # map: each part on its own, as an article in one part is asked, numbers kept
+                part_messages = self._messages(part, first, question, "two or three sentences")
+                prompts.append(_shown(part_messages))
+                notes.append(f"Part {len(notes) + 1} ({_defuse(part[0].title)}): {self._invoke(part_messages)}")
             final_prompt = self.combine.render(
                 question=question, size=size, notes="\n".join(notes), begin=BEGIN, end=END
             )
             messages = [("user", final_prompt)]
-        prompts.append("\n\n".join(f"[{role}]\n{text}" for role, text in messages))
+        prompts.append(_shown(messages))
         trace.prompt = "\n\n----\n\n".join(prompts)
         head = chosen.note if not several else f"{chosen.note}\n".lstrip("\n")
         emitted, raw = "", ""
@@ -153,9 +143,18 @@ class ModelSummarizer:
         yield from continue_with(emitted, text)
         yield Answer(text, checked.citations, True)
 
-    def _invoke(self, prompt: str) -> str:
+    def _messages(self, part: list[ScoredSentence], first: int, question: str, size: str) -> list[tuple[str, str]]:
+        """The answer's system message, then the sentences (numbered from `first`) and the request: a prompt that
+        begins as an answer's does, so the model server reads it from its cache."""
+        request = self.request.render(question=question, size=size)
+        return [
+            ("system", self.system.render(not_found=NOT_IN_ARTICLES)),
+            ("user", f"{format_sources(part, first)}\n\n{request}"),
+        ]
+
+    def _invoke(self, messages: list[tuple[str, str]]) -> str:
         try:
-            return content(self.client()[0].invoke([("user", prompt)]))
+            return content(self.client()[0].invoke(messages))
         except AssistantError:
             raise
         except Exception as exc:
@@ -173,13 +172,8 @@ def _parts(shown: list[ScoredSentence], size: int) -> list[tuple[int, list[Score
     return parts
 
 
-def _numbered(items: list[ScoredSentence], first: int) -> str:
-    lines = []
-    for n, item in enumerate(items, first):
-        if n > first and item.sentence.article_id != items[n - first - 1].sentence.article_id:
-            lines.append("")
-        lines.append(f"[{n}] ({_defuse(item.title)}) {_defuse(item.sentence.text)}")
-    return "\n".join(lines)
+def _shown(messages: list[tuple[str, str]]) -> str:
+    return "\n\n".join(f"[{role}]\n{text}" for role, text in messages)
 
 
 def _defuse(text: str) -> str:

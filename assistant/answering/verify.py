@@ -2,11 +2,11 @@
 
 1. Refusal: the token `NOT_IN_ARTICLES` with (almost) nothing else means the model found no answer.
    The caller weighs that against the evidence; it is one signal, not the gate.
-2. Markers: "[1, 2]", "[1-3]" and "[ 1 ]" are normalised to "[1][2]" form; numbers that were never
-   shown are dropped and reported.
+2. Markers: "[1, 2]", "[1-3]" and "[ 1 ]" are normalised to "[1][2]" form (`answer_text.py`);
+   numbers that were never shown are dropped and reported.
 3. Answer sentences: lines, then pysbd; markers that open a sentence ("... up. [1] Then ...")
-   belong to the sentence before them. A sentence that is only markers ("[4]") points at those
-   sentences: the claim is their text.
+   belong to the sentence before them (`answer_text.py`). A sentence that is only markers ("[4]")
+   points at those sentences: the claim is their text.
 4. Support of a claim (its words, markers removed) by a shown sentence:
        score = cosine + 0.5 x overlap
    cosine: embedding cosine of the claim with the sentence (or with all cited sentences joined; a
@@ -41,26 +41,21 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
+from assistant.answering.answer_text import REFUSAL, is_refusal, normalise_markers, split_answer
 from assistant.answering.citing import MARKER, renumber
 from assistant.answering.terms import terms
 from assistant.records import Citation, ScoredSentence
 
-NOT_IN_ARTICLES = "NOT_IN_ARTICLES"
-REFUSAL = re.compile(r"\bNOT[ _]IN[ _](?:THE[ _])?ARTICLES\b|\bnot_in_articles\b")
 SUPPORT_THRESHOLD = 0.75
 CODE_CITE_THRESHOLD = 0.95  # a higher bar when the code, not the model, picks the sentence
 W_OVERLAP = 0.5
 MARKER_FLOOR = 0.5
 SHORT_CLAIM_WORDS = 6
-MAX_RANGE = 20
 
-_MARKER_LIST = re.compile(r"\[\s*(\d{1,4}(?:\s*(?:,|;|-|–|and)\s*\d{1,4})*)\s*\]")
-_LEADING = re.compile(r"^\s*((?:\[\d{1,4}\]\s*)+)")
 _QUOTE = re.compile(
     r"\"([^\"\n]{2,}?)\"|“([^”\n]{2,}?)”|‘([^’\n]{2,}?)’"
     r"|(?<!\w)'(?=\w)([^\n]+?)(?<=[\w.,!?])'(?!\w)"
@@ -81,43 +76,6 @@ class Verified:
     dropped: list[int] = field(default_factory=list)
     cited_in_code: int = 0  # answer sentences whose citation the code picked
     removed: int = 0  # answer sentences taken out because nothing shown supports them
-
-
-def is_refusal(text: str) -> bool:
-    return bool(REFUSAL.search(text))
-
-
-def normalise_markers(text: str) -> str:
-    """ "[1, 2]" -> "[1][2]", "[2-4]" -> "[2][3][4]", "[ 3 ]" -> "[3]"."""
-
-    def expand(match: re.Match) -> str:
-        numbers: list[int] = []
-        for part in re.split(r"\s*(?:,|;|and)\s*", match.group(1)):
-            ends = [int(x) for x in re.split(r"\s*[-–]\s*", part) if x]
-            if len(ends) == 2 and 0 < ends[1] - ends[0] <= MAX_RANGE:
-                numbers += range(ends[0], ends[1] + 1)
-            else:
-                numbers += ends
-        return "".join(f"[{n}]" for n in numbers)
-
-    return _MARKER_LIST.sub(expand, text)
-
-
-def split_answer(text: str) -> list[list[str]]:
-    """Lines of answer sentences; a run of markers opening a sentence joins the sentence before."""
-    lines: list[list[str]] = []
-    for line in text.split("\n"):
-        units: list[str] = []
-        for piece in _segmenter().segment(line) if line.strip() else []:
-            piece = piece.strip()
-            lead = _LEADING.match(piece)
-            if lead and units:
-                units[-1] = f"{units[-1]}{lead.group(1).strip()}"
-                piece = piece[lead.end() :].strip()
-            if piece:
-                units.append(piece)
-        lines.append(units)
-    return lines
 
 
 def key_terms(text: str) -> set[str]:
@@ -319,10 +277,3 @@ def _share(claim_terms: set[str], source_terms: set[str]) -> float:
 def _norm(text: str) -> str:
     text = " ".join(text.translate(_QUOTE_CHARS).lower().split())
     return text.strip(" .,;:!?'\"")
-
-
-@lru_cache(maxsize=1)
-def _segmenter():
-    import pysbd
-
-    return pysbd.Segmenter(language="en", clean=False)
