@@ -294,6 +294,16 @@ def test_a_refusal_is_overruled_when_a_sentence_clearly_answers(llm_bot, server,
     assert len(server.chat_requests) == 2
 
 
+def test_no_second_ask_when_the_first_used_most_of_the_answer_s_time(llm_bot, server):
+    """The answer as a whole is bounded by the timeout: a refusal that came late is overruled without asking."""
+    bot = llm_bot(request_timeout=2)
+    server.script(slow(1.7, "NOT_IN_ARTICLES"), cite("No, they have not [{s}].", s=STRIKES))
+    ans = bot.answer("Have Ecuador and Mexico committed to support U.S. military strikes?")
+    check_contract(bot, ans)
+    assert ans.trace.decision.method == "extractive, overruling the model" and not ans.trace.asked_again
+    assert len(server.chat_requests) == 1
+
+
 def test_an_answer_whose_sentences_miss_the_question_is_a_refusal(llm_bot, server):
     bot = llm_bot()
     server.script(cite("[{c}]", c=COCAINE))

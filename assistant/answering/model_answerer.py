@@ -98,6 +98,7 @@ class ModelAnswerer:
         trace.prompt = "\n\n".join(f"[{role}]\n{text}" for role, text in messages)
         raw = ""
         emitted = ""
+        began = time.monotonic()
         try:
             chat = self._client()
             for raw in self._generate(chat, messages):
@@ -121,7 +122,8 @@ class ModelAnswerer:
         checked = verify(raw, shown, self.embedder, question)
         decided: Answer | None = None
         if checked.refused:
-            again = self._ask_again(chat, messages, raw, retrieval, shown, trace)
+            left = self.deadline_s - (time.monotonic() - began)
+            again = self._ask_again(chat, messages, left, retrieval, shown, trace)
             if again is not None and not again.refused:
                 decided = self._decide(retrieval, shown, again, trace)
                 if decided.answered:
@@ -176,21 +178,23 @@ class ModelAnswerer:
                 self.chat, self.base_url, self.where = self.make_chat(url), url, url
             return self.chat
 
-    def _generate(self, chat: Any, messages: list[tuple[str, str]]) -> Iterator[str]:
-        """The model's text so far, after each delta. The answer as a whole is bounded by `deadline_s`;
+    def _generate(self, chat: Any, messages: list[tuple[str, str]], budget_s: float | None = None) -> Iterator[str]:
+        """The model's text so far, after each delta. The answer as a whole is bounded by `deadline_s` (or what is
+        left of it, `budget_s`);
         a refused or failed call is tried again (`retries`) only while no text has come and time is left."""
         started, text, attempt = time.monotonic(), "", 0
+        deadline = self.deadline_s if budget_s is None else budget_s
         while True:
             try:
                 for delta in stream_text(chat, messages, self.where):
                     text += delta
                     yield text
-                    if time.monotonic() - started > self.deadline_s:
+                    if time.monotonic() - started > deadline:
                         raise ModelTimeoutError(f"no complete answer within {self.deadline_s:g} s")
                 return
             except (ModelRateLimitError, ModelUnavailableError):
                 pause = 0.5 * 2**attempt
-                if text or attempt >= self.retries or time.monotonic() - started + pause > self.deadline_s:
+                if text or attempt >= self.retries or time.monotonic() - started + pause > deadline:
                     raise
                 attempt += 1
                 time.sleep(pause)
@@ -199,20 +203,21 @@ class ModelAnswerer:
         self,
         chat: Any,
         messages: list[tuple[str, str]],
-        raw: str,
+        left_s: float,
         retrieval: Retrieval,
         shown: list[ScoredSentence],
         trace: Trace,
     ) -> Verified | None:
         """After a refusal: when the best retrieved sentence answers the question with confidence >= OVERRULE_BAR
-        and was shown, the model is asked once more, pointed at it; its answer, checked (None: not asked)."""
+        and was shown, the model is asked once more, pointed at it, within what is left of the answer's time
+        (`left_s`; not when under a quarter of it is left); its answer, checked (None: not asked, or failed)."""
         best = retrieval.sentences[0] if retrieval.sentences else None
         if best is None:
             return None
         score = confidence(best, bool(retrieval.query.context))
         key = (best.sentence.article_id, best.sentence.index)
         number = next((n for n, s in enumerate(shown, 1) if (s.sentence.article_id, s.sentence.index) == key), 0)
-        if score < OVERRULE_BAR or not number:
+        if score < OVERRULE_BAR or not number or left_s < self.deadline_s / 4:
             return None
         request = self.again_prompt.render(number=number)
         trace.asked_again = {"pointed_at": number, "confidence": round(score, 4), "request": request}
@@ -223,7 +228,7 @@ class ModelAnswerer:
         text = ""
         started = time.perf_counter()
         try:
-            for so_far in self._generate(chat, [(system_role, system), (user_role, f"{user}\n\n{request}")]):
+            for so_far in self._generate(chat, [(system_role, system), (user_role, f"{user}\n\n{request}")], left_s):
                 text = so_far
         except AssistantError as exc:  # the first answer's refusal stands
             trace.asked_again["error"] = str(exc)
