@@ -40,8 +40,9 @@ _QUOTES = re.compile(r"[\"“”]")
 _ANY_CUE = re.compile(r"[.!?…•)]")  # a line without these (past its last stop) has no sure end, needs no judgement
 _TRAILING = ".!?\"'”’)]"
 _NEXT_WORD = re.compile(r"\w+")
-# pysbd ends no sentence within these (as far as it reads: MAX_PIECE characters)
-_ENCLOSED = re.compile(r"\([^()]{0,1000}\)|\[[^\]]{0,1000}\]|\"[^\"]{0,1000}\"|“[^”]{0,1000}”|«[^»]{0,1000}»")
+# pysbd ends no sentence within these (as far as it reads: MAX_PIECE characters); an opening mark ends the search,
+# so a text of many unclosed marks is read once
+_ENCLOSED = re.compile(r"\([^()]{0,1000}\)|\[[^[\]]{0,1000}\]|\"[^\"]{0,1000}\"|“[^“”]{0,1000}”|«[^«»]{0,1000}»")
 _BOUNDARY_INITIALISMS = frozenset(("u.s", "u.k", "e.u", "u.s.a", "i.v"))  # pysbd ends a sentence after these ...
 
 
