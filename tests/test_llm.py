@@ -13,7 +13,7 @@ import pytest
 from assistant import Answer
 from assistant.answering.citing import NOT_FOUND
 from assistant.answering.condense import OfflineCondenser
-from assistant.answering.model_answerer import format_sources
+from assistant.answering.context import format_sources
 from assistant.answering.prompts import Prompts
 from assistant.errors import (
     ConfigError,

@@ -16,8 +16,8 @@ import pytest
 
 from assistant.answering import context
 from assistant.answering.condense import follow_up
+from assistant.answering.context import format_sources
 from assistant.answering.intent import detect
-from assistant.answering.model_answerer import format_sources
 from assistant.errors import InputError
 from assistant.records import Query
 from tests.conftest import SAMPLE_ID

@@ -2,12 +2,14 @@
 
 `verify.py` checks what the sentences claim; this reads them: "[1, 2]" and "[2-4]" become "[1][2]"
 and "[2][3][4]", and a run of markers that opens a sentence ("... up. [1] Then ...") belongs to the
-sentence before it.
+sentence before it. While an answer streams, `complete_part` gives its finished sentences and
+`continue_with` the rest of the final text after what was shown.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 
 NOT_IN_ARTICLES = "NOT_IN_ARTICLES"
@@ -53,6 +55,26 @@ def split_answer(text: str) -> list[list[str]]:
                 units.append(piece)
         lines.append(units)
     return lines
+
+
+def complete_part(raw: str) -> str:
+    """The part of the model's text whose sentences are complete (all but the last, still growing)."""
+    lines = raw.split("\n")
+    done = "\n".join(lines[:-1])
+    units = split_answer(lines[-1])[0] if lines[-1].strip() else []
+    if len(units) > 1:
+        last_start = lines[-1].rfind(units[-1])
+        done = (done + "\n" if done else "") + lines[-1][:last_start].rstrip()
+    return done.strip()
+
+
+def continue_with(emitted: str, final: str) -> Iterator[str]:
+    """The rest of the final text, when what was shown is its beginning; else the final text whole."""
+    if final.startswith(emitted):
+        if len(final) > len(emitted):
+            yield final[len(emitted) :]
+    else:  # the checks changed what was shown (e.g. a refusal after all): the final text follows it
+        yield f"\n\n{final}"
 
 
 @lru_cache(maxsize=1)

@@ -61,3 +61,19 @@ def arrange(items: Sequence[ScoredSentence], order: Sequence[str] = ()) -> list[
         first.setdefault(item.sentence.article_id, len(order) + rank)
     unique = {(s.sentence.article_id, s.sentence.index): s for s in items}
     return sorted(unique.values(), key=lambda s: (first[s.sentence.article_id], s.sentence.index))
+
+
+def format_sources(shown: Sequence[ScoredSentence], first: int = 1) -> str:
+    """An "Article: <title>" line, then `[n] sentence` lines (numbered from `first`), for each article in turn."""
+    lines: list[str] = []
+    for k, item in enumerate(shown):
+        if k == 0 or item.sentence.article_id != shown[k - 1].sentence.article_id:
+            if k > 0:
+                lines.append("")
+            lines.append(f"Article: {_one_line(item.title)}")
+        lines.append(f"[{first + k}] {_one_line(item.sentence.text)}")
+    return "\n".join(lines)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

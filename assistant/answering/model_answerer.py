@@ -30,11 +30,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from assistant.answering import context
-from assistant.answering.answer_text import NOT_IN_ARTICLES, split_answer
+from assistant.answering.answer_text import NOT_IN_ARTICLES, complete_part, continue_with
 from assistant.answering.chat_model import limited, stream_text
 from assistant.answering.citing import NOT_FOUND
 from assistant.answering.extractive import FOLLOW_UP_DISCOUNT, ExtractiveAnswerer, confidence
@@ -142,7 +142,9 @@ class ModelAnswerer:
     def messages(self, question: str, turns: list[Turn], shown: list[ScoredSentence]) -> list[tuple[str, str]]:
         system = self.system_prompt.render(not_found=NOT_IN_ARTICLES)
         conversation = f"Earlier conversation:\n{history_text(turns)}\n\n" if turns else ""
-        user = self.user_prompt.render(sources=format_sources(shown), conversation=conversation, question=question)
+        user = self.user_prompt.render(
+            sources=context.format_sources(shown), conversation=conversation, question=question
+        )
         return [("system", system), ("user", user)]
 
     def warm_up(self, prime: Retrieval | None = None) -> None:
@@ -290,39 +292,3 @@ class ModelAnswerer:
         trace.notes.append(f"The model ({self.backend}) failed: {why}. The offline answer was given instead.")
         log.warning("falling back to the extractive answer: %s", why)
         return answer
-
-
-def complete_part(raw: str) -> str:
-    """The part of the model's text whose sentences are complete (all but the last, still growing)."""
-    lines = raw.split("\n")
-    done = "\n".join(lines[:-1])
-    units = split_answer(lines[-1])[0] if lines[-1].strip() else []
-    if len(units) > 1:
-        last_start = lines[-1].rfind(units[-1])
-        done = (done + "\n" if done else "") + lines[-1][:last_start].rstrip()
-    return done.strip()
-
-
-def continue_with(emitted: str, final: str) -> Iterator[str]:
-    """The rest of the final text, when what was shown is its beginning; else the final text whole."""
-    if final.startswith(emitted):
-        if len(final) > len(emitted):
-            yield final[len(emitted) :]
-    else:  # the checks changed what was shown (e.g. a refusal after all): the final text follows it
-        yield f"\n\n{final}"
-
-
-def format_sources(shown: Sequence[ScoredSentence], first: int = 1) -> str:
-    """An "Article: <title>" line, then `[n] sentence` lines (numbered from `first`), for each article in turn."""
-    lines: list[str] = []
-    for k, item in enumerate(shown):
-        if k == 0 or item.sentence.article_id != shown[k - 1].sentence.article_id:
-            if k > 0:
-                lines.append("")
-            lines.append(f"Article: {_one_line(item.title)}")
-        lines.append(f"[{first + k}] {_one_line(item.sentence.text)}")
-    return "\n".join(lines)
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())

@@ -17,11 +17,11 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from assistant.answering.answer_text import NOT_IN_ARTICLES
+from assistant.answering.answer_text import NOT_IN_ARTICLES, complete_part, continue_with
 from assistant.answering.base import Summarizer
 from assistant.answering.chat_model import content, stream_text
+from assistant.answering.context import format_sources
 from assistant.answering.intent import Intent
-from assistant.answering.model_answerer import complete_part, continue_with, format_sources
 from assistant.answering.prompts import Prompt, Prompts
 from assistant.answering.summary import ExtractiveSummarizer, article_sentences, record_trace
 from assistant.answering.verify import verify

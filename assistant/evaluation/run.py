@@ -11,6 +11,7 @@ import json
 import platform
 import tempfile
 import time
+from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
@@ -124,11 +125,8 @@ def run_eval(
         ingest_s = time.perf_counter() - t
         if report.rejected:
             raise InputError(f"documents rejected: {report.rejected[:3]}")
-        if traces:
-            with open(traces, "w", encoding="utf-8") as sink:
-                result = evaluate(bot, rows, sink)
-        else:
-            result = evaluate(bot, rows)
+        with open(traces, "w", encoding="utf-8") if traces else nullcontext() as sink:
+            result = evaluate(bot, rows, sink)
         backend = bot.answerer.name
         payload: dict[str, Any] = {
             "dataset": name,
