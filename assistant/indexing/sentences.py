@@ -6,7 +6,7 @@ outside double quotes, then a capital letter). A piece with no other stop that m
 ("Dr. Smith", "the U.S. envoy", "C. Robert" and "3.14" cannot) is a sentence as it stands; only pieces
 that need judgement ("in the U.S. The", quoted speech, "(a) ... (b) ...") go to pysbd, in windows of at
 most `MAX_PIECE` characters and at most `PYSBD_BUDGET` characters per file (`PysbdBudget`), after which
-a simpler rule that follows pysbd's main rules decides (on HotpotQA's 991 paragraphs it alone splits 975
+a simpler rule that follows pysbd's main rules decides (pysbd_rules.py; on HotpotQA's 991 paragraphs it alone splits 975
 as pysbd does). A run of fragments without words ("x. x. x. …", a column of numbers; see fragments.py)
 is kept in units of up to `MAX_PIECE` characters instead. Offsets are exact: every sentence is
 `article.text[start:end]`.
@@ -21,15 +21,12 @@ from contextlib import contextmanager
 from functools import lru_cache
 
 from assistant.indexing.fragments import degenerate_runs
+from assistant.indexing.pysbd_rules import abbreviations, is_initial, prepositive, simple_spans
 from assistant.records import Article, Sentence
 
 MAX_PIECE = 1000  # the most pysbd sees at once, and the longest sentence kept whole
 PYSBD_BUDGET = 20_000  # characters of a file pysbd may read (0.1 s at most); then a simpler rule decides ...
 STOP_CHARS = 16  # ... where each stop counts as this many more: pysbd weighs one as long as 16 characters
-# A stop before a space, with the word before it (as far as 30 letters, digits and dots back): the
-# shortest prefix that reaches the first such stop, so group 1 is exactly the trailing word; group 2 is
-# the stop with the quotes and brackets that close it.
-_SIMPLE_END_WORD = re.compile(r"([\w.]{0,30}?)([.!?…]+[\"'”’)\]]*)\s+")
 _SURE_END = re.compile(r"(?<![.\w@/&'’-])([A-Za-z]{2,}|[0-9]{2,})[.!?]+[\"'”’)\]]*(\s+)(?=[\"'“‘(\[]?[A-Z])")
 _INNER_STOP = re.compile(r"[.!?][\"'”’)\]]*[\s[]\s*")  # a stop before a space: not "3.14" or "example.com"
 _WORD_BEFORE = re.compile(r"[\w.]{0,30}$")
@@ -39,11 +36,6 @@ _OTHER_CUES = re.compile(r"[…•]|(?:^|[\s(])(?:[a-z]{1,5}|[0-9]{1,2})\)")
 _QUOTES = re.compile(r"[\"“”]")
 _ANY_CUE = re.compile(r"[.!?…•)]")  # a line without these (past its last stop) has no sure end, needs no judgement
 _TRAILING = ".!?\"'”’)]"
-_NEXT_WORD = re.compile(r"\w+")
-# pysbd ends no sentence within these (as far as it reads: MAX_PIECE characters); an opening mark ends the search,
-# so a text of many unclosed marks is read once
-_ENCLOSED = re.compile(r"\([^()]{0,1000}\)|\[[^[\]]{0,1000}\]|\"[^\"]{0,1000}\"|“[^“”]{0,1000}”|«[^«»]{0,1000}»")
-_BOUNDARY_INITIALISMS = frozenset(("u.s", "u.k", "e.u", "u.s.a", "i.v"))  # pysbd ends a sentence after these ...
 
 
 class PysbdBudget:
@@ -62,36 +54,6 @@ def _segmenter():
     return pysbd.Segmenter(language="en", clean=False)
 
 
-@lru_cache(maxsize=1)
-def _abbreviations() -> frozenset[str]:
-    from pysbd.lang.english import English
-
-    return frozenset(a.lower() for a in English.Abbreviation.ABBREVIATIONS)
-
-
-@lru_cache(maxsize=1)
-def _nonends() -> frozenset[str]:
-    """Words after which a full stop may end no sentence (see `_ends_here`)."""
-    return _abbreviations() | _prepositive()
-
-
-@lru_cache(maxsize=1)
-def _starters() -> frozenset[str]:
-    """... when one of these words follows: "in the U.S. The town"."""
-    from pysbd.lang.english import English
-
-    return frozenset(English.AbbreviationReplacer.SENTENCE_STARTERS)
-
-
-@lru_cache(maxsize=1)
-def _prepositive() -> frozenset[str]:
-    """Abbreviations that stand before a name or number ("Dr. Smith", "No. 5"): never a sentence end."""
-    from pysbd.lang.english import English
-
-    a = English.Abbreviation
-    return frozenset(x.lower() for x in (*a.PREPOSITIVE_ABBREVIATIONS, *a.NUMBER_ABBREVIATIONS))
-
-
 def _needs_judgement(body: str) -> bool:
     """True when the piece holds a stop that might end a sentence; abbreviations that surely don't
     ("Dr. Smith", "the U.S. envoy", "5 p.m. on", "No. 5") need no pysbd."""
@@ -105,27 +67,15 @@ def _needs_judgement(body: str) -> bool:
         word = before.group().lower().rstrip(".") if before else ""
         if stop != "." or not word or not following:
             return True
-        if _is_initial(body, m.start()):
+        if is_initial(body, m.start()):
             continue  # "C. Robert", "Philip S. Goldberg": pysbd never ends a sentence after one capital
         after_space = before is not None and (before.start() == 0 or body[before.start() - 1].isspace())
-        if following.isalnum() and after_space and word in _prepositive():
+        if following.isalnum() and after_space and word in prepositive():
             continue  # "Dr. Smith", "No. 5"; not "Lieut-Col. D." (pysbd reads no abbreviation there)
-        if (following.islower() or following.isdigit()) and ("." in word or word in _abbreviations()):
+        if (following.islower() or following.isdigit()) and ("." in word or word in abbreviations()):
             continue
         return True
     return False
-
-
-def _is_initial(body: str, stop: int) -> bool:
-    """True when the full stop at `stop` follows one capital letter that follows a space (or starts the
-    piece) and comes before a space: pysbd's single-letter rule never ends a sentence there."""
-    letter = body[stop - 1 : stop]
-    return (
-        "A" <= letter <= "Z"
-        and letter != "I"  # "World War I. He": pysbd ends a sentence after the roman numeral
-        and (stop == 1 or body[stop - 2].isspace())
-        and body[stop + 1 : stop + 2].isspace()
-    )
 
 
 def split_sentences(article: Article, budget: PysbdBudget | None = None) -> list[Sentence]:
@@ -194,11 +144,11 @@ def _split_lines(text: str, begin: int, end: int, spans: list[tuple[int, int]], 
 def _line_spans(line: str, offset: int, spans: list[tuple[int, int]], budget: PysbdBudget) -> None:
     """Sure ends cut the line; none inside double quotes, where pysbd keeps a quoted speech together."""
     cursor = 0
-    abbreviations = _abbreviations()
+    known = abbreviations()
     quoted = _QUOTES.search(line) is not None
     quotes, counted = 0, 0
     for m in _SURE_END.finditer(line):
-        if m.group(1).lower() in abbreviations:
+        if m.group(1).lower() in known:
             continue
         if quoted:
             quotes += len(_QUOTES.findall(line, counted, m.start(2)))
@@ -248,7 +198,7 @@ def _piece(line: str, start: int, end: int, offset: int, spans: list[tuple[int, 
 def _simple_piece(line: str, start: int, end: int, offset: int, spans: list[tuple[int, int]]) -> None:
     """Appends the spans of the sentences in line[start:end] by the simpler rule, read whole (it is linear),
     shifted by `offset`; a sentence longer than MAX_PIECE is cut at a space."""
-    for a, b in _simple_spans(line[start:end]):
+    for a, b in simple_spans(line[start:end]):
         a, b = a + start, b + start
         while b - a > MAX_PIECE:
             cut = _cut(line, a, a + MAX_PIECE)
@@ -291,51 +241,3 @@ def _pysbd_spans(window: str) -> list[tuple[int, int]]:
     if window[cursor:].strip():
         spans.append((cursor, len(window)))
     return spans
-
-
-def _simple_spans(window: str) -> list[tuple[int, int]]:
-    """Sentences ended by a stop before a space where pysbd's main rules would end one (see `_ends_here`): for
-    text past pysbd's budget (huge files dense with stops)."""
-    spans, cursor = [], 0
-    nonends = _nonends()
-    enclosed = _ENCLOSED.finditer(window)
-    inside = next(enclosed, None)
-    for m in _SIMPLE_END_WORD.finditer(window):
-        stop, after = m.start(2), m.end()
-        while inside is not None and inside.end() - 1 <= stop:
-            inside = next(enclosed, None)
-        if inside is not None and inside.start() < stop:
-            continue  # within brackets or quotes: "(c. 1580)", "(Public Law 91-572, 84 Stat. 1504)"
-        word = m.group(1).rstrip(".")
-        initial = len(word) == 1 and "A" <= word <= "Z"
-        plain = window[stop] == "." and "." not in word and word.lower() not in nonends and not initial
-        if not plain and not _ends_here(window, stop, word, after):  # the common end decided without a call
-            continue
-        spans.append((cursor, m.end(2)))  # never blank: it holds the stop
-        cursor = after
-    if window[cursor:].strip():
-        spans.append((cursor, len(window)))
-    return spans
-
-
-def _ends_here(window: str, stop: int, word: str, after: int) -> bool:
-    """Whether the stop at `stop`, after `word` and before the text at `after`, ends a sentence, as pysbd's
-    rules for abbreviations, initials, "a.m." and "!" decide: "Pa. The" ends one, "Pa. the", "Gen. Smith",
-    "C. Robert", "No. 5" and "wow! and" do not; "U.S. The" does, "U.S. Embassy" does not."""
-    following = window[after : after + 1]
-    mark = window[stop]
-    if mark == "!":
-        return not following.islower()
-    if mark != ".":
-        return True
-    low = word.lower()
-    if "." in low:
-        if low in ("a.m", "p.m"):
-            return following.isupper()
-        starter = _NEXT_WORD.match(window, after)
-        return low in _BOUNDARY_INITIALISMS and starter is not None and starter.group() in _starters()
-    if _is_initial(window, stop):
-        return False
-    if following.isalnum() and low in _prepositive():
-        return False
-    return not ((following.islower() or following.isdigit() or following == "(") and low in _abbreviations())
