@@ -1,4 +1,9 @@
-"""Word terms for lexical matching: lower case, stop words out, English stems."""
+"""Word terms for lexical matching: lower case, stop words out, English lemmas then stems.
+
+A word is first lemmatised (simplemma's English dictionary, shipped inside the package: no download),
+then stemmed: "fell" and "fall" both become "fall", "wolves" and "wolf" "wolf", "went" and "go" "go",
+which stems alone keep apart. Numbers and dotted words ("U.S.", "13.5") are never lemmatised.
+"""
 
 from __future__ import annotations
 
@@ -27,9 +32,18 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
-@lru_cache(maxsize=100_000)
+@lru_cache(maxsize=200_000)
 def _stem(word: str) -> str:
     return _stemmer().stemWord(word)
+
+
+@lru_cache(maxsize=200_000)
+def _lemma_stem(word: str) -> str:
+    """The stem of the word's lemma (an alphabetic word; simplemma spells "1990s" out, so digits never come here)."""
+    import simplemma
+
+    lemma = simplemma.lemmatize(word, lang="en").lower()
+    return _stem(lemma if lemma.isalpha() else word)
 
 
 def terms(text: str) -> list[str]:
@@ -39,11 +53,12 @@ def terms(text: str) -> list[str]:
         word = match.group(0).replace("’", "'")
         if word.endswith("'s"):
             word = word[:-2]
+        dotted = "." in word
         if not word.replace(".", "").isdigit():
             word = word.replace(".", "")  # U.S. -> us (kept: a dotted word is no stop word); 13.5 stays
-        if not word or (word in STOPWORDS and match.group(0).count(".") == 0):
+        if not word or (word in STOPWORDS and not dotted):
             continue
-        out.append(_stem(word))
+        out.append(_lemma_stem(word) if word.isalpha() and not dotted else _stem(word))
     return out
 
 

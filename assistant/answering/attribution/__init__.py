@@ -1,0 +1,1 @@
+"""attribution step of answering."""

@@ -1,0 +1,175 @@
+"""Attribution: the shown sentence(s) that hold a reader's answer and address the question.
+
+A small model reads best when it only answers ("Daniel Noboa"); the code then finds where that answer
+stands. For each claim of the answer (a short answer is one claim):
+
+1. Its *new* content terms (lemmatised, stemmed; those the question already has say nothing new) and its
+   *names and numbers* are looked for in each sentence the reader was shown.
+2. The sentence that holds most of them, and among those the one that reads best as the question answered
+   (cosine of "question + claim" with the sentence, plus how well the sentence addresses the question),
+   is cited.
+3. When the claim's names are split over two sentences, or the question names someone the cited sentence
+   only calls "he", a second sentence is joined when it holds what is missing and is tied to the first by a
+   clear reference: it is the sentence just before one that opens with a pronoun or "the <noun>", or the
+   two share a name (a two-hop answer: the film's director, then where he was born).
+4. A claim that adds nothing to the question (a yes/no answer, or one that repeats the question) is tied
+   to the sentence that best addresses the question; the decision step judges whether that is enough.
+
+An extractive reading needs no search: its claims are the sentences themselves.
+
+Nothing is decided here: the `Attribution` record carries the evidence (coverage, missing names,
+relevance) and `decision.decide` applies the thresholds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.answering.attribution import support
+from assistant.answering.extractive import confidence
+from assistant.answering.terms import terms
+from assistant.records import Query, ScoredSentence
+
+W_FIT = 1.0  # "question + claim" read like the sentence
+W_RELEVANCE = 0.5  # the sentence addresses the question
+_REFERENCE = re.compile(
+    r"^\W*(?:he|she|they|it|his|her|their|its|this|that|these|those|the\s+\w+|there|both|such)\b", re.I
+)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One claim of an answer and the sentence(s) it rests on (positions in the shown sentences)."""
+
+    text: str
+    sentences: tuple[int, ...]
+    coverage: float  # share of the claim's new content terms found in those sentences
+    missing: tuple[str, ...]  # names and numbers of the claim found neither there nor in the question
+    new_terms: int  # content terms the claim adds to the question (0: a yes/no answer or a restatement)
+    relevance: float  # how well the sentences address the question (extractive confidence, best of them)
+    fit: float  # cosine of "question + claim" with the sentence(s)
+    how: str  # in words, for the trace
+
+
+@dataclass(frozen=True)
+class Attribution:
+    claims: tuple[Claim, ...]
+    question_missing: tuple[str, ...]  # names and numbers of the question the cited sentences' reach lacks
+
+    @property
+    def cited(self) -> list[int]:
+        return list(dict.fromkeys(i for c in self.claims for i in c.sentences))
+
+
+def attribute_extractive(query: Query, shown: Sequence[ScoredSentence], chosen: Sequence[int]) -> Attribution:
+    """An extractive reading: each chosen sentence is its own claim, verbatim."""
+    follow_up = bool(query.context)
+    claims = tuple(
+        Claim(
+            shown[i].sentence.text,
+            (i,),
+            1.0,
+            (),
+            len(set(terms(shown[i].sentence.text)) - set(terms(query.standalone))),
+            confidence(shown[i], follow_up),
+            1.0,
+            "the sentence itself",
+        )
+        for i in chosen
+    )
+    return Attribution(claims, tuple(_question_missing(query, shown, [i for c in claims for i in c.sentences])))
+
+
+def attribute(query: Query, claims: Sequence[str], shown: Sequence[ScoredSentence], embedder) -> Attribution:
+    """The sentences each claim of a model's answer rests on."""
+    if not shown:
+        return Attribution(tuple(Claim(c, (), 0.0, (), 0, 0.0, 0.0, "nothing was shown") for c in claims), ())
+    ctx = _Context(query, shown, embedder, claims)
+    out = tuple(ctx.claim(n, c) for n, c in enumerate(claims))
+    return Attribution(out, tuple(_question_missing(query, shown, [i for c in out for i in c.sentences])))
+
+
+class _Context:
+    def __init__(self, query: Query, shown: Sequence[ScoredSentence], embedder, claims: Sequence[str]):
+        self.query, self.shown = query, shown
+        self.follow_up = bool(query.context)
+        self.question_terms = set(terms(query.standalone))
+        self.question_names = support.key_terms(query.standalone)
+        self.sentence_terms = [set(terms(s.sentence.text)) for s in shown]
+        self.relevance = [confidence(s, self.follow_up) for s in shown]
+        asked = [f"{query.standalone} {c}" for c in claims]
+        vectors = np.asarray(embedder.embed(asked + [s.sentence.text for s in shown]), dtype=np.float32)
+        self.asked, self.sentences = vectors[: len(claims)], vectors[len(claims) :]
+
+    def claim(self, n: int, text: str) -> Claim:
+        claim_terms = list(dict.fromkeys(terms(text)))
+        new = [t for t in claim_terms if not support.matches(t, self.question_terms)]
+        names = [t for t in support.key_terms(text) if not support.matches(t, self.question_terms)]
+        fits = self.sentences @ self.asked[n]
+        if not new:
+            best = max(range(len(self.shown)), key=lambda i: (self.relevance[i] + W_FIT * fits[i]))
+            return self._claim(text, (best,), new, names, fits, "adds nothing to the question: the sentence it is about")
+        covers = [support.share(new, self.sentence_terms[i]) for i in range(len(self.shown))]
+        score = [
+            covers[i] + W_FIT * float(fits[i]) + W_RELEVANCE * self.relevance[i] - (0.0 if not support.missing(names, self.sentence_terms[i]) else 1.0)
+            for i in range(len(self.shown))
+        ]
+        best = max(range(len(self.shown)), key=lambda i: score[i])
+        chosen: tuple[int, ...] = (best,)
+        how = "its words stand in the sentence"
+        lacking = support.missing(names, self.sentence_terms[best]) or (
+            support.missing(new, self.sentence_terms[best]) if covers[best] < 1.0 else []
+        )
+        if lacking:
+            second = self._joined(best, lacking)
+            if second is not None:
+                chosen, how = tuple(sorted((best, second))), "its words stand in two sentences tied by a reference"
+        return self._claim(text, chosen, new, names, fits, how)
+
+    def _claim(self, text: str, chosen: tuple[int, ...], new: list[str], names: list[str], fits, how: str) -> Claim:
+        available = set().union(*(self.sentence_terms[i] for i in chosen))
+        return Claim(
+            text,
+            chosen,
+            support.share(new, available),
+            tuple(support.missing(names, available)),
+            len(new),
+            max(self.relevance[i] for i in chosen),
+            max(float(fits[i]) for i in chosen),
+            how,
+        )
+
+    def _joined(self, first: int, lacking: list[str]) -> int | None:
+        """A sentence that holds what `first` lacks and is tied to it by a clear reference."""
+        s = self.shown[first].sentence
+        for j, other in enumerate(self.shown):
+            if j == first or not all(support.matches(t, self.sentence_terms[j] | self.sentence_terms[first]) for t in lacking):
+                continue
+            o = other.sentence
+            same_article = o.article_id == s.article_id
+            before = same_article and o.index == s.index - 1 and bool(_REFERENCE.match(s.text))
+            after = same_article and o.index == s.index + 1 and bool(_REFERENCE.match(o.text))
+            shared = support.key_terms(s.text) & support.key_terms(o.text) - self.question_names
+            if before or after or shared:
+                return j
+        return None
+
+
+def _question_missing(query: Query, shown: Sequence[ScoredSentence], cited: Sequence[int]) -> list[str]:
+    """Names and numbers of the question that the cited sentences do not hold, nor their titles, the
+    sentence before each (a "he" there names whom), or the conversation."""
+    needed = support.key_terms(query.standalone)
+    if not needed or not cited:
+        return []
+    reach: set[str] = set(terms(query.context))
+    for i in cited:
+        s = shown[i]
+        reach |= set(terms(s.sentence.text)) | set(terms(s.title))
+        for other in shown:
+            if other.sentence.article_id == s.sentence.article_id and other.sentence.index == s.sentence.index - 1:
+                reach |= set(terms(other.sentence.text))
+    return support.missing(needed, reach)

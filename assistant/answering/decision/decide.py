@@ -1,0 +1,119 @@
+"""The decision step: answer, or say the articles don't say. One set of rules for every reader, its bars
+in one record (`Thresholds`), each rule named in the trace.
+
+In order, an answer is refused when:
+1. the reader said the articles do not say (the model's NOT_IN_TEXT; the extractive reader found nothing);
+2. no claim of it stands in the shown text: its new words are not in the sentence(s) it was attributed
+   to, a name or number it states is in none of them, a quote is not verbatim, or the sentence is an
+   instruction planted in the article (claims that fail are dropped; when none is left, it is refused);
+3. it lacks what the question asks for: a time for "when", a number for "how many", a person or
+   organisation for "who", a place for "where" (`question.kinds`);
+4. it only restates the question (not a yes/no answer);
+5. the question names someone or something (a name or number) that its sentences, their titles, the
+   sentence before each and the conversation never mention;
+6. its sentence(s) do not address the question: their confidence (cosine with the question + 0.8 x the
+   share of its terms, as the extractive reader weighs it) is under the bar (lower for a model's answer,
+   whose reading is evidence too, and lower again for a follow-up, which leans on the conversation).
+
+The bars were calibrated on the public sets only (docs/evaluation.md has the curve); the extractive
+bar is `ASSISTANT_REFUSAL_THRESHOLD`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.answering.attribution import support
+from assistant.answering.attribution.attribute import Attribution, Claim
+from assistant.answering.question.kinds import Asks, has
+from assistant.records import ScoredSentence
+
+_POLARITY = re.compile(r"^\W*(?:yes|no|not|never|none|nobody|nothing|neither|nor)\b|n't\b", re.I)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Every bar the decision step applies (calibrated on the public sets: docs/evaluation.md, "Decision")."""
+
+    coverage: float = 1.0  # share of a claim's new content terms that must stand in its sentence(s)
+    model_relevance: float = 0.55  # a model's answer: its sentence must address the question this well
+    extractive_relevance: float = 0.80  # an extractive answer (ASSISTANT_REFUSAL_THRESHOLD)
+    follow_up_discount: float = 0.25  # a follow-up shares few words with the sentence that answers it
+    question_names: bool = True  # rule 5 on or off (measured both ways)
+
+
+@dataclass(frozen=True)
+class Decided:
+    """What the decision step concluded. `kept`: the claims that stand, in order (empty when refused)."""
+
+    answered: bool
+    rule: str  # the rule that refused, or "answered"
+    reason: str
+    kept: tuple[Claim, ...]
+    confidence: float | None = None
+    threshold: float | None = None
+
+
+def decide(
+    attribution: Attribution,
+    shown: list[ScoredSentence],
+    *,
+    refused_by_reader: bool,
+    asks: Asks | None,
+    follow_up: bool,
+    extractive: bool,
+    thresholds: Thresholds,
+) -> Decided:
+    if refused_by_reader:
+        return Decided(False, "reader refused", "the reader said the articles do not say", ())
+    if not attribution.claims:
+        return Decided(False, "empty", "the reader gave no answer", ())
+    kept = tuple(c for c in attribution.claims if _stands(c, shown, thresholds) is None)
+    if not kept:
+        why = _stands(attribution.claims[0], shown, thresholds) or "nothing supports it"
+        return Decided(False, "not in the text", f"the answer is not in the articles' text: {why}", ())
+    answer = " ".join(c.text for c in kept)
+    if asks is not None and not has(answer, asks):
+        return Decided(False, "lacks what was asked", f"the question asks for {asks.value} and the answer has none", ())
+    if all(c.new_terms == 0 and not _POLARITY.search(c.text) for c in kept) and not extractive:
+        return Decided(False, "restates the question", "the answer only repeats the question's words", ())
+    if thresholds.question_names and attribution.question_missing:
+        names = ", ".join(attribution.question_missing)
+        return Decided(
+            False, "question names missing", f"the question names {names}, which the answer's sentences never mention", ()
+        )
+    relevance = max(c.relevance for c in kept)
+    bar = thresholds.extractive_relevance if extractive else thresholds.model_relevance
+    bar = round(bar - (thresholds.follow_up_discount if follow_up else 0.0), 4)
+    if relevance < bar:
+        return Decided(
+            False,
+            "does not address the question",
+            f"the answer's sentences do not address the question (confidence {relevance:.2f} < {bar})",
+            (),
+            round(relevance, 4),
+            bar,
+        )
+    n = len({i for c in kept for i in c.sentences})
+    return Decided(
+        True, "answered", f"{n} sentence(s) hold the answer, confidence {relevance:.2f} >= {bar}", kept, round(relevance, 4), bar
+    )
+
+
+def _stands(claim: Claim, shown: list[ScoredSentence], thresholds: Thresholds) -> str | None:
+    """Why the claim does not stand in its sentences (None: it does)."""
+    if not claim.sentences:
+        return "no sentence holds it"
+    sources = " ".join(shown[i].sentence.text for i in claim.sentences)
+    if claim.missing:
+        return f"{', '.join(claim.missing)} is in none of the sentences it rests on"
+    if claim.coverage < thresholds.coverage:
+        return f"only {claim.coverage:.0%} of its words stand in the sentences it rests on"
+    if not support.quoted_verbatim(claim.text, sources):
+        return "a quote in it is not verbatim in its sentences"
+    if all(support.is_instruction(shown[i].sentence.text) for i in claim.sentences) or any(
+        support.echoes_instruction(claim.text, shown[i].sentence.text) for i in claim.sentences
+    ):
+        return "its sentence is an instruction planted in the article, not a fact"
+    return None

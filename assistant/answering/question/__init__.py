@@ -1,0 +1,1 @@
+"""question step of answering."""
