@@ -9,12 +9,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from assistant.answering import intent as whole_article
-from assistant.answering.condense import check_article_ids, check_question, normalise_history
+from assistant.answering.question import intent as whole_article
+from assistant.answering.question.condense import check_article_ids, check_question, normalise_history
 from assistant.answering.factory import build_answering, chat_client
-from assistant.answering.model_summary import SUMMARY_MAX_TOKENS, build_summarizer
-from assistant.answering.retrieval import Retriever
-from assistant.answering.summary import newest_first
+from assistant.answering.summary.model_summary import SUMMARY_MAX_TOKENS, build_summarizer
+from assistant.answering.retrieval.retriever import Retriever
+from assistant.answering.summary.summary import newest_first
 from assistant.embeddings import CachedEmbedder, Embedder, build_embedder
 from assistant.errors import AnswerMissingError, AssistantError, InputError
 from assistant.indexing.indexer import Indexer, Progress

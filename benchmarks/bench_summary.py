@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant import Assistant, Settings  # noqa: E402
-from assistant.answering.key_sentences import central, summary_size  # noqa: E402
+from assistant.answering.summary.key_sentences import central, summary_size  # noqa: E402
 from benchmarks.common import write_section  # noqa: E402
 
 EVAL = Path("/work/shared/eval")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from assistant import Answer
-from assistant.answering.citing import MARKER
+from assistant.answering.attribution.citing import MARKER
 from assistant.records import Trace
 
 

@@ -3,8 +3,8 @@ else their best sentences."""
 
 from __future__ import annotations
 
-from assistant.answering import context
-from assistant.answering.retrieval import Retrieval
+from assistant.answering.retrieval import context
+from assistant.answering.retrieval.retriever import Retrieval
 from assistant.records import Query, ScoredSentence, Sentence
 
 

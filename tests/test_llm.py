@@ -11,10 +11,10 @@ import re
 import pytest
 
 from assistant import Answer
-from assistant.answering.citing import NOT_FOUND
-from assistant.answering.condense import OfflineCondenser
-from assistant.answering.context import format_sources
-from assistant.answering.prompts import Prompts
+from assistant.answering.attribution.citing import NOT_FOUND
+from assistant.answering.question.condense import OfflineCondenser
+from assistant.answering.retrieval.context import format_sources
+from assistant.answering.reading.prompts import Prompts
 from assistant.errors import (
     ConfigError,
     ModelAuthError,

@@ -10,7 +10,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.answering.citing import renumber
+from assistant.answering.attribution.citing import renumber
 from assistant.errors import InputError
 from assistant.indexing.loaders import load_file, normalise
 from assistant.indexing.sentences import split_sentences

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from assistant.answering import ranking
+from assistant.answering.retrieval import ranking
 from assistant.indexing.chunking import chunk_span, chunks_covering, make_chunks
 from assistant.records import Article, Decision, Sentence, Trace
 

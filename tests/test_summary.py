@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answering import context
-from assistant.answering.condense import follow_up
-from assistant.answering.context import format_sources
-from assistant.answering.intent import detect
+from assistant.answering.retrieval import context
+from assistant.answering.question.condense import follow_up
+from assistant.answering.retrieval.context import format_sources
+from assistant.answering.question.intent import detect
 from assistant.errors import InputError
 from assistant.records import Query
 from tests.conftest import SAMPLE_ID

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
-from assistant.answering.intent import Intent
-from assistant.answering.retrieval import Retrieval
+from assistant.answering.question.intent import Intent
+from assistant.answering.retrieval.retriever import Retrieval
 from assistant.records import Answer, Query, Trace, Turn
 
 

@@ -17,8 +17,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from assistant.answering.base import pieces
-from assistant.answering.citing import NOT_FOUND, renumber
-from assistant.answering.retrieval import Retrieval
+from assistant.answering.attribution.citing import NOT_FOUND, renumber
+from assistant.answering.retrieval.retriever import Retrieval
 from assistant.records import Answer, Decision, ScoredSentence, Trace, Turn
 
 CONFIDENCE_COVERAGE_WEIGHT = 0.8  # (ranking has its own, lower weight for coverage)

@@ -9,14 +9,14 @@ from typing import Any
 from assistant.answering.base import Answerer, Condenser
 from assistant.answering.chat_model import ConnectedChat, build_chat_model
 from assistant.answering.choice import AnswererChoice, choose_answerer, fall_back
-from assistant.answering.condense import OfflineCondenser
+from assistant.answering.question.condense import OfflineCondenser
 from assistant.answering.extractive import DEFAULT_THRESHOLD, ExtractiveAnswerer
 from assistant.answering.llama_server import MODEL_ALIAS, LlamaServer, local_server
 from assistant.answering.local_model import cache_dir_for
 from assistant.answering.model_answerer import ModelAnswerer
-from assistant.answering.model_condense import ModelCondenser
-from assistant.answering.prompts import Prompts
-from assistant.answering.retrieval import Retriever
+from assistant.answering.question.model_condense import ModelCondenser
+from assistant.answering.reading.prompts import Prompts
+from assistant.answering.retrieval.retriever import Retriever
 from assistant.errors import LocalModelError, ModelTimeoutError, ModelUnavailableError
 from assistant.settings import Settings
 

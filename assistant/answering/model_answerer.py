@@ -33,14 +33,14 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from assistant.answering import context
+from assistant.answering.retrieval import context
 from assistant.answering.answer_text import NOT_IN_ARTICLES, complete_part, continue_with
 from assistant.answering.chat_model import limited, stream_text
-from assistant.answering.citing import NOT_FOUND
+from assistant.answering.attribution.citing import NOT_FOUND
 from assistant.answering.extractive import FOLLOW_UP_DISCOUNT, ExtractiveAnswerer, confidence
-from assistant.answering.model_condense import history_text
-from assistant.answering.prompts import Prompt
-from assistant.answering.retrieval import Retrieval, Retriever
+from assistant.answering.question.model_condense import history_text
+from assistant.answering.reading.prompts import Prompt
+from assistant.answering.retrieval.retriever import Retrieval, Retriever
 from assistant.answering.verify import Verified, verify
 from assistant.errors import AssistantError, ModelRateLimitError, ModelTimeoutError, ModelUnavailableError
 from assistant.records import Answer, ScoredSentence, Trace, Turn

@@ -46,8 +46,8 @@ from typing import Any
 import numpy as np
 
 from assistant.answering.answer_text import REFUSAL, is_refusal, normalise_markers, split_answer
-from assistant.answering.citing import MARKER, renumber
-from assistant.answering.terms import terms
+from assistant.answering.attribution.citing import MARKER, renumber
+from assistant.answering.retrieval.terms import terms
 from assistant.records import Citation, ScoredSentence
 
 SUPPORT_THRESHOLD = 0.75

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from assistant.answering.factory import build_extractive
-from assistant.answering.model_condense import ModelCondenser
+from assistant.answering.question.model_condense import ModelCondenser
 from assistant.assistant import Assistant
 from assistant.errors import InputError
 from assistant.evaluation.metrics import (

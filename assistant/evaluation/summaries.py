@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.answering.key_sentences import central, summary_size, usable
+from assistant.answering.summary.key_sentences import central, summary_size, usable
 from assistant.embeddings import OnnxMiniLM
 from assistant.indexing.sentences import split_sentences
 from assistant.records import Article

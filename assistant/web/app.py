@@ -20,7 +20,7 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.answering.condense import check_question
+from assistant.answering.question.condense import check_question
 from assistant.assistant import Assistant
 from assistant.errors import AssistantError, ConfigError
 from assistant.indexing.files import max_bytes

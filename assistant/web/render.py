@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from assistant.answering.citing import MARKER
+from assistant.answering.attribution.citing import MARKER
 from assistant.records import Answer, ArticleInfo, Citation, IngestReport
 
 

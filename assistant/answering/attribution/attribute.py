@@ -31,7 +31,7 @@ import numpy as np
 
 from assistant.answering.attribution import support
 from assistant.answering.extractive import confidence
-from assistant.answering.terms import terms
+from assistant.answering.retrieval.terms import terms
 from assistant.records import Query, ScoredSentence
 
 W_FIT = 1.0  # "question + claim" read like the sentence

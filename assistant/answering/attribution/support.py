@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from assistant.answering.terms import related_forms, terms
+from assistant.answering.retrieval.terms import related_forms, terms
 
 QUOTE = re.compile(
     r"\"([^\"\n]{2,}?)\"|“([^”\n]{2,}?)”|‘([^’\n]{2,}?)’"

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.answering.terms import terms
+from assistant.answering.retrieval.terms import terms
 
 # cue terms (stemmed) for each kind; a question needs one of its kind's cues (or the prototypes)
 SUMMARY_CUES = frozenset(

@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 from langchain_chroma import Chroma
 
-from assistant.answering import ranking
-from assistant.answering.lexical import LexicalIndex
-from assistant.answering.terms import terms
+from assistant.answering.retrieval import ranking
+from assistant.answering.retrieval.lexical import LexicalIndex
+from assistant.answering.retrieval.terms import terms
 from assistant.errors import IndexEmptyError
 from assistant.indexing.chunking import chunk_span, chunks_covering
 from assistant.records import Passage, Query, ScoredSentence, Sentence

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from assistant.answering.chat_model import content
-from assistant.answering.citing import MARKER
-from assistant.answering.condense import follow_up, offline_query
-from assistant.answering.prompts import Prompt
+from assistant.answering.attribution.citing import MARKER
+from assistant.answering.question.condense import follow_up, offline_query
+from assistant.answering.reading.prompts import Prompt
 from assistant.providers import translate_provider_error
 from assistant.records import Query, Turn
 

@@ -13,7 +13,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from assistant.answering.terms import related_forms
+from assistant.answering.retrieval.terms import related_forms
 
 K = TypeVar("K", bound=Hashable)
 

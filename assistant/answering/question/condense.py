@@ -18,8 +18,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from assistant.answering.citing import MARKER_WITH_SPACE
-from assistant.answering.terms import STOPWORDS, terms
+from assistant.answering.attribution.citing import MARKER_WITH_SPACE
+from assistant.answering.retrieval.terms import STOPWORDS, terms
 from assistant.errors import InputError
 from assistant.records import Query, Turn
 

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.answering import key_sentences
+from assistant.answering.summary import key_sentences
 from assistant.answering.base import pieces
-from assistant.answering.citing import renumber
-from assistant.answering.intent import Intent
+from assistant.answering.attribution.citing import renumber
+from assistant.answering.question.intent import Intent
 from assistant.errors import IndexEmptyError
 from assistant.records import Answer, ArticleInfo, Decision, ScoredSentence, Sentence, Trace
 from assistant.store import Store

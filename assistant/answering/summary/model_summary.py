@@ -20,10 +20,10 @@ from typing import Any
 from assistant.answering.answer_text import NOT_IN_ARTICLES, complete_part, continue_with
 from assistant.answering.base import Summarizer
 from assistant.answering.chat_model import content, stream_text
-from assistant.answering.context import format_sources
-from assistant.answering.intent import Intent
-from assistant.answering.prompts import Prompt, Prompts
-from assistant.answering.summary import ExtractiveSummarizer, article_sentences, record_trace
+from assistant.answering.retrieval.context import format_sources
+from assistant.answering.question.intent import Intent
+from assistant.answering.reading.prompts import Prompt, Prompts
+from assistant.answering.summary.summary import ExtractiveSummarizer, article_sentences, record_trace
 from assistant.answering.verify import verify
 from assistant.errors import AssistantError
 from assistant.providers import translate_provider_error

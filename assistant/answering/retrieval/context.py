@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from assistant.answering.retrieval import Retrieval, Retriever
+from assistant.answering.retrieval.retriever import Retrieval, Retriever
 from assistant.records import ScoredSentence
 
 WHOLE_WORDS = 700  # show whole articles up to this many words in all

@@ -1,0 +1,1 @@
+"""Retrieval step: hybrid search, sentence ranking, and what the reader is shown."""
