@@ -153,19 +153,97 @@ class Query:
     previous_answer: str = ""  # the last answer: a follow-up rarely wants the same sentence again
 
 
+@dataclass(frozen=True)
+class QuestionStep:
+    """The question step: how the question was read before retrieval."""
+
+    standalone: str  # the question retrieval uses
+    context: str = ""  # earlier turns read with it (a follow-up answered without rewriting)
+    follow_up: bool = False
+    rewritten: bool = False  # a chat model rewrote it as a standalone question
+    how: str = ""  # in words
+    intent: str | None = None  # a whole-article question: "summary", "people" or "when"
+    asks: str | None = None  # what it asks for, when the decision step can check it: "a time", "a number", ...
+
+
+@dataclass(frozen=True)
+class PassageHit:
+    """A retrieved passage, as the trace shows it."""
+
+    article_id: str
+    title: str
+    sentences: tuple[int, int]  # first and last sentence index
+    score: float
+    dense: float | None
+    bm25: float | None
+    text: str
+
+
+@dataclass(frozen=True)
+class SentenceHit:
+    """A ranked sentence, as the trace shows it."""
+
+    article_id: str
+    sentence_index: int
+    score: float
+    similarity: float
+    coverage: float
+    context_similarity: float
+    context_coverage: float
+    text: str
+    missing_numbers: int = 0  # numbers the question names that it does not contain
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a reader made of what it was shown. `answer` is empty when it refused or failed."""
+
+    reader: str  # "model" or "extractive"
+    answer: str
+    refused: bool = False  # the reader said the articles do not say
+    chosen: tuple[int, ...] = ()  # the extractive reader: the shown sentences it answered with
+    prompt: str | None = None
+    raw: str | None = None  # the model's text as it came
+    failure: str | None = None  # why the model could not read (then the extractive reader stands in)
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One claim of an answer and the shown sentence(s) it rests on (`sentences`: positions in what was shown,
+    `cited`: their (article id, sentence index))."""
+
+    text: str
+    sentences: tuple[int, ...]
+    cited: tuple[tuple[str, int], ...]
+    coverage: float  # share of the claim's new content terms found in those sentences
+    missing: tuple[str, ...]  # names and numbers of the claim found neither there nor in the question
+    new_terms: int  # content terms the claim adds to the question (0: a yes/no answer or a restatement)
+    relevance: float  # how well those sentences address the question (confidence, best of them)
+    fit: float  # cosine of "question + claim" with the sentence(s)
+    how: str  # in words
+
+
+@dataclass(frozen=True)
+class Attribution:
+    claims: tuple[Claim, ...]
+    question_missing: tuple[str, ...] = ()  # names and numbers of the question the cited sentences' reach lacks
+
+
 @dataclass
 class Decision:
-    """Why the answer is what it is: every answerer fills it the same way.
+    """Why the answer is what it is.
 
-    `outcome`: "answered" or "refused". `method`: how the final text was made: "extractive",
-    "model" (the model's answer, its citations verified), "model, cited in code" (the model's words,
-    supporting sentences picked by the code), "extractive fallback" (the model's answer could not
-    stand), "summary" (a whole-article summary). `reason` says why in words.
+    `outcome`: "answered" or "refused". `rule`: the decision rule that refused, or "answered".
+    `method`: how the text was made: "model" (the model's answer, attributed in code), "extractive" (the best
+    sentences, verbatim), "extractive fallback" (the model failed), "summary ..." (a whole-article summary).
+    `reason` says why in words.
     """
 
     outcome: str = "refused"
     method: str = "extractive"
     reason: str = ""
+    rule: str = ""
     confidence: float | None = None
     threshold: float | None = None
     follow_up: bool = False
@@ -173,7 +251,7 @@ class Decision:
 
 @dataclass
 class Trace:
-    """What was done to answer one question. Filled by `Assistant.stream` and the answerer.
+    """What was done to answer one question, assembled by `Assistant.stream` from each step's record.
 
     `to_dict()` gives plain JSON for `ask --json`, the web chat's trace panel and `assistant eval`.
     """
@@ -183,17 +261,15 @@ class Trace:
     backend: str = ""  # in words: "offline extractive", "chat model gpt-4o-mini", ...
     standalone_question: str = ""
     context: str = ""  # earlier turns that retrieval read with the question (follow-ups)
-    condense: dict[str, Any] = field(default_factory=dict)
+    question_step: QuestionStep | None = None
     article_ids: list[str] = field(default_factory=list)  # the scope asked for ([] = all articles)
-    passages: list[dict[str, Any]] = field(default_factory=list)
-    sentences: list[dict[str, Any]] = field(default_factory=list)
+    passages: list[PassageHit] = field(default_factory=list)
+    sentences: list[SentenceHit] = field(default_factory=list)
+    shown: list[SentenceHit] = field(default_factory=list)  # what the reader read, in order
     prompt: str | None = None
     raw_model_output: str | None = None
-    support: list[dict[str, Any]] = field(default_factory=list)  # verdict for each answer sentence
-    quotes: list[dict[str, Any]] = field(default_factory=list)
-    dropped_markers: list[int] = field(default_factory=list)
-    fallback: str | None = None  # why the model's answer was replaced by the extractive one
-    asked_again: dict[str, Any] = field(default_factory=dict)  # the second ask after a refusal (model path)
+    reading: Reading | None = None
+    attribution: Attribution | None = None
     notes: list[str] = field(default_factory=list)  # what a person should know (e.g. a fallback)
     decision: Decision = field(default_factory=Decision)
     timings_ms: dict[str, float] = field(default_factory=dict)
@@ -207,7 +283,30 @@ class Trace:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Trace:
-        known = {f for f in cls.__dataclass_fields__}
-        values = {k: v for k, v in data.items() if k in known}
-        values["decision"] = Decision(**(data.get("decision") or {}))
-        return cls(**values)
+        """The trace back from `to_dict()`'s JSON (unknown keys are ignored)."""
+        return _build(cls, data)
+
+
+def _build(kind: Any, value: Any) -> Any:
+    """A value of type `kind` from its JSON form: dataclasses by field, tuples and lists item by item."""
+    import dataclasses
+    import types
+    import typing
+
+    if value is None:
+        return None
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        return _build(inner[0], value) if len(inner) == 1 else value
+    if dataclasses.is_dataclass(kind) and isinstance(value, dict):
+        hints = typing.get_type_hints(kind)
+        known = {f.name for f in dataclasses.fields(kind)}
+        return kind(**{k: _build(hints[k], v) for k, v in value.items() if k in known})
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_build(args[0], v) for v in value)
+        return tuple(_build(a, v) for a, v in zip(args, value, strict=True))
+    if origin is list:
+        return [_build(args[0], v) for v in value]
+    return value

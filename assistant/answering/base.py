@@ -1,40 +1,21 @@
-"""The two interfaces every answering backend implements, so `Assistant.stream` reads
-check -> condense -> retrieve -> answer -> finish, whichever backend answers.
+"""Interfaces shared by the answering steps.
 
-A `Summarizer` answers whole-article questions ("What is this about?") instead of retrieve -> answer.
-An `Answerer` turns a `Retrieval` into text deltas and then one final `Answer`; it records what it
-did (prompt, raw output, verdicts, decision) in the `Trace` it is given. A `Condenser` turns a
-question and the conversation into the `Query` retrieval uses.
+A `Condenser` turns a question and the conversation into the `Query` retrieval uses, and says how
+(`QuestionStep`). A `Summarizer` answers whole-article questions ("What is this about?") instead of
+retrieve -> read -> attribute -> decide.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 from assistant.answering.question.intent import Intent
-from assistant.answering.retrieval.retriever import Retrieval
-from assistant.records import Answer, Query, Trace, Turn
-
-
-class Answerer(Protocol):
-    @property
-    def name(self) -> str:
-        """ "extractive", "openai" or "local"."""
-        ...
-
-    @property
-    def backend(self) -> str:
-        """In words, for the trace and the web page."""
-        ...
-
-    def answer(self, retrieval: Retrieval, turns: list[Turn], trace: Trace) -> Iterator[str | Answer]:
-        """Text deltas as they are ready to be shown, then the final `Answer` (its trace is set later)."""
-        ...
+from assistant.records import Answer, Query, QuestionStep, Trace, Turn
 
 
 class Condenser(Protocol):
-    def condense(self, question: str, turns: list[Turn]) -> tuple[Query, dict[str, Any]]:
+    def condense(self, question: str, turns: list[Turn]) -> tuple[Query, QuestionStep]:
         """The query retrieval uses, and what was done to make it (for the trace)."""
         ...
 

@@ -1,4 +1,5 @@
-"""One factory for the answering side: the condenser and the answerer the settings ask for."""
+"""One factory for the answering side: the condenser and the model reader the settings ask for (the
+extractive reader needs nothing built)."""
 
 from __future__ import annotations
 
@@ -6,64 +7,59 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from assistant.answering.base import Answerer, Condenser
+from assistant.answering.base import Condenser
 from assistant.answering.chat_model import ConnectedChat, build_chat_model
 from assistant.answering.choice import AnswererChoice, choose_answerer, fall_back
 from assistant.answering.question.condense import OfflineCondenser
-from assistant.answering.extractive import DEFAULT_THRESHOLD, ExtractiveAnswerer
+from assistant.answering.decision.decide import Thresholds
 from assistant.answering.llama_server import MODEL_ALIAS, LlamaServer, local_server
 from assistant.answering.local_model import cache_dir_for
-from assistant.answering.model_answerer import ModelAnswerer
+from assistant.answering.reading.model_reader import ModelReader
 from assistant.answering.question.model_condense import ModelCondenser
 from assistant.answering.reading.prompts import Prompts
-from assistant.answering.retrieval.retriever import Retriever
 from assistant.errors import LocalModelError, ModelTimeoutError, ModelUnavailableError
 from assistant.settings import Settings
 
 LOCAL_BACKEND = "local model Qwen2.5-Coder-1.5B-Instruct Q4_K_M (llama.cpp)"
-ANSWER_MAX_TOKENS = 384
+ANSWER_MAX_TOKENS = 96  # a short answer; a ramble past this is cut
 CONDENSE_MAX_TOKENS = 96
 
 
-def build_extractive(settings: Settings) -> ExtractiveAnswerer:
-    threshold = settings.refusal_threshold if settings.refusal_threshold is not None else DEFAULT_THRESHOLD
-    return ExtractiveAnswerer(threshold)
+def build_thresholds(settings: Settings) -> Thresholds:
+    """The decision step's bars; `ASSISTANT_REFUSAL_THRESHOLD` moves the extractive one."""
+    base = Thresholds()
+    if settings.refusal_threshold is None:
+        return base
+    from dataclasses import replace
+
+    return replace(base, extractive_relevance=settings.refusal_threshold)
 
 
-def build_answering(
-    settings: Settings, checker: Any, retriever: Retriever
-) -> tuple[Condenser, Answerer, AnswererChoice]:
-    """The condenser and answerer the settings choose (`choice.choose_answerer`), and that choice. `checker`
-    embeds the sentences a model's answer is checked against (the Assistant's `CachedEmbedder`)."""
+def build_answering(settings: Settings) -> tuple[Condenser, ModelReader | None, AnswererChoice]:
+    """The condenser and the model reader the settings choose (`choice.choose_answerer`; None: the extractive
+    reader answers), and that choice."""
     choice = choose_answerer(settings)
-    extractive = build_extractive(settings)
     if choice.name == "openai":
-        condenser, answerer = build_model_answering(
+        condenser, reader = build_model_reading(
             settings,
-            checker,
-            retriever,
-            extractive,
             name="openai",
             model=settings.chat_model,
             base_url=settings.openai_base_url,
             api_key=settings.openai_api_key,
             condense=settings.condense != "conversation",
         )
-        return condenser, answerer, choice
+        return condenser, reader, choice
     if choice.name == "local":
         try:
             server = shared_local_server(settings)
         except LocalModelError as exc:  # the model file is missing or wrong: say why, answer offline
-            return OfflineCondenser(), extractive, fall_back(choice, exc)
+            return OfflineCondenser(), None, fall_back(choice, exc)
 
         def connect() -> str:
             return server.ensure_running()  # started on first use; restarted if it died
 
-        condenser, answerer = build_model_answering(
+        condenser, reader = build_model_reading(
             settings,
-            checker,
-            retriever,
-            extractive,
             name="local",
             model=MODEL_ALIAS,
             base_url=None,
@@ -73,8 +69,8 @@ def build_answering(
             connect=connect,
             fallback_on=(ModelTimeoutError, ModelUnavailableError, LocalModelError),
         )
-        return condenser, answerer, choice
-    return OfflineCondenser(), extractive, choice
+        return condenser, reader, choice
+    return OfflineCondenser(), None, choice
 
 
 def chat_client(settings: Settings, choice: AnswererChoice, max_tokens: int) -> Callable[[], tuple[Any, str]] | None:
@@ -127,11 +123,8 @@ def shared_local_server(settings: Settings) -> LlamaServer:
         return _servers[key]
 
 
-def build_model_answering(
+def build_model_reading(
     settings: Settings,
-    checker: Any,
-    retriever: Retriever,
-    extractive: ExtractiveAnswerer,
     *,
     name: str,
     model: str,
@@ -140,13 +133,13 @@ def build_model_answering(
     backend: str | None = None,
     condense: bool = True,
     **options: Any,
-) -> tuple[Condenser, Answerer]:
+) -> tuple[Condenser, ModelReader]:
     """`condense=False`: follow-ups are read with the conversation instead of a second model call.
-    `options` go to ModelAnswerer; with `connect` (our own server) the condenser connects through it too."""
+    `options` go to ModelReader; with `connect` (our own server) the condenser connects through it too."""
     prompts = Prompts(settings.prompts_dir)  # read now: a missing template fails at start, not mid-chat
-    system = prompts.load("answer_system", required={"not_found"})
-    user = prompts.load("answer_user", required={"sources", "question"})
-    again = prompts.load("answer_again", required={"number"})
+    system = prompts.load("read_system")
+    user = prompts.load("read_user", required={"articles", "conversation", "question"})
+    plain = prompts.load("plain_user", required={"articles", "conversation", "question"})
     condense_prompt = prompts.load("condense", required={"history", "question"})
 
     def chat(url: str | None, streaming: bool, max_tokens: int, retries: int) -> Any:
@@ -158,25 +151,22 @@ def build_model_answering(
         # no retries inside the client: the answer as a whole is bounded by the timeout, not each try
         return chat(url, True, ANSWER_MAX_TOKENS, 0)
 
-    answerer = ModelAnswerer(
+    reader = ModelReader(
         name,
         backend or f"chat model {model}",
         streaming_chat,
         base_url,
-        (system, user, again),
-        extractive,
-        checker,
-        retriever,
+        (system, user, plain),
         deadline_s=settings.request_timeout,
         retries=settings.max_retries,
         **options,
     )
     if not condense:
-        return OfflineCondenser(), answerer
+        return OfflineCondenser(), reader
     connect = options.get("connect")
     condense_chat = (
         ConnectedChat(connect, lambda url: chat(url, False, CONDENSE_MAX_TOKENS, settings.max_retries))
         if connect is not None  # our own server: its address is known once it runs
         else chat(base_url, False, CONDENSE_MAX_TOKENS, settings.max_retries)
     )
-    return ModelCondenser(condense_chat, condense_prompt), answerer
+    return ModelCondenser(condense_chat, condense_prompt), reader

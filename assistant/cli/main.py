@@ -47,6 +47,11 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("dataset", help="questions JSONL; its documents in <name>.docs.jsonl beside it")
     s.add_argument("--baseline", action="store_true", help="also run the plain LangChain recipe")
     s.add_argument(
+        "--plain",
+        action="store_true",
+        help="also ask the same chat model plainly (same text, a short answer, no checks): the floor to beat",
+    )
+    s.add_argument(
         "--answerer",
         choices=["local", "openai", "extractive"],
         help="which answerer to measure (default: ASSISTANT_ANSWERER or the automatic choice)",
@@ -128,6 +133,7 @@ def _run(args) -> int:
             index_override=args.index,
             traces=args.traces,
             condense=args.condense,
+            plain=args.plain,
         )
     if cmd == "rebuild" and args.reset:
         from assistant.client import drop_index

@@ -9,16 +9,20 @@ from assistant.evaluation.metrics import summarise
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 TARGETS_START, TARGETS_END = "<!-- local-targets:start -->", "<!-- local-targets:end -->"
-# issue 9's targets for the local model: (set, label, metric, at least)
+# issue 17's targets for the local model: (set, label, metric, at least); "plain-0.03" means the plain
+# baseline's own figure less 0.03 (the floor: the pipeline must not read worse than the model asked plainly)
 TARGETS = [
-    ("squad_v2_normans", "answers answerable", "answered_answerable", 0.90),
+    ("squad_v2_normans", "answers answerable", "answered_answerable", 0.85),
     ("squad_v2_normans", "gold answer in text", "answer_contains", 0.80),
+    ("squad_v2_normans", "gold answer in text vs plain", "answer_contains", "plain-0.03"),
     ("squad_v2_normans", "refuses unanswerable", "refusal_recall", 0.60),
     ("squad_v2_normans", "citation precision", "citation_precision", 0.85),
+    ("coqa_cnn_dev", "gold answer in text", "answer_contains", 0.65),
+    ("coqa_cnn_dev", "gold answer in text vs plain", "answer_contains", "plain-0.03"),
     ("coqa_cnn_dev", "top citation is gold evidence", "top_citation_gold", 0.85),
-    ("coqa_cnn_dev", "gold answer in text", "answer_contains", 0.70),
     ("coqa_cnn_dev", "citation precision", "citation_precision", 0.85),
-    ("hotpotqa_dev100", "gold answer in text", "answer_contains", 0.60),
+    ("hotpotqa_dev100", "gold answer in text", "answer_contains", 0.45),
+    ("hotpotqa_dev100", "gold answer in text vs plain", "answer_contains", "plain-0.03"),
     ("hotpotqa_dev100", "citation precision", "citation_precision", 0.85),
 ]
 METRICS = [
@@ -49,6 +53,7 @@ def tables(results_dir: Path) -> str:
         if "dataset" not in data or "metrics" not in data:
             continue  # benchmark results live beside the evaluation results
         m, b = data["metrics"], data.get("baseline", {}).get("metrics", {})
+        plain = data.get("plain", {}).get("metrics", {})
         out.append(f"### {data['dataset']} — {data['backend']}\n")
         out.append(
             f"{m['questions']} questions ({m['answerable']} answerable, {m['unanswerable']} not); "
@@ -57,9 +62,15 @@ def tables(results_dir: Path) -> str:
             + (f" Note: {data['note']}." if data.get("note") else "")
             + "\n"
         )
-        out.append("| metric | ours | baseline |\n|---|---|---|")
-        for key in METRICS:
-            out.append(f"| {key} | {_fmt(m.get(key))} | {_fmt(b.get(key)) if b else '–'} |")
+        if plain:
+            out.append(f"Plain: {data['plain']['recipe']}.\n")
+            out.append("| metric | ours | plain | baseline |\n|---|---|---|---|")
+            for key in METRICS:
+                out.append(f"| {key} | {_fmt(m.get(key))} | {_fmt(plain.get(key))} | {_fmt(b.get(key)) if b else '–'} |")
+        else:
+            out.append("| metric | ours | baseline |\n|---|---|---|")
+            for key in METRICS:
+                out.append(f"| {key} | {_fmt(m.get(key))} | {_fmt(b.get(key)) if b else '–'} |")
         out.append("")
         curve = data.get("tradeoff") or []
         if m.get("unanswerable") and curve and data.get("answerer", "extractive") == "extractive":
@@ -89,11 +100,18 @@ def target_rows(results_dir: Path) -> list[str]:
             records = json.loads(extractive_path.read_text(encoding="utf-8"))["records"]
             same = summarise([r for r in records if r["id"] in ids])
         m = local["metrics"]
-        for _, label, key, target in (t for t in TARGETS if t[0] == dataset):
+        plain = local.get("plain", {}).get("metrics", {})
+        for _, label, key, goal in (t for t in TARGETS if t[0] == dataset):
+            if isinstance(goal, str):  # relative to the plain baseline
+                if plain.get(key) is None:
+                    continue
+                target, shown = plain[key] - 0.03, f"plain {plain[key]:.2f} − 0.03"
+            else:
+                target, shown = goal, f"{goal:.2f}"
             value = m.get(key)
-            verdict = "met" if value is not None and value >= target else f"missed by {target - (value or 0):.2f}"
+            verdict = "met" if value is not None and value >= target - 1e-9 else f"missed by {target - (value or 0):.2f}"
             rows.append(
-                f"| `{dataset}` ({m['questions']} q) | {label} ≥ {target:.2f} | {_fmt2(value)} ({verdict}) | "
+                f"| `{dataset}` ({m['questions']} q) | {label} ≥ {shown} | {_fmt2(value)} ({verdict}) | "
                 f"{_fmt2(same.get(key))} |"
             )
         where = " (other jobs shared the cores)" if "shared" in (local.get("note") or "") else ""

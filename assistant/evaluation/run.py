@@ -16,8 +16,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
-from assistant.answering.factory import build_extractive
-from assistant.answering.question.model_condense import ModelCondenser
 from assistant.assistant import Assistant
 from assistant.errors import InputError
 from assistant.evaluation.metrics import (
@@ -61,17 +59,19 @@ def _evidence(row: dict) -> list[tuple[str, str]]:
     return [(row["doc_id"], e) for e in row.get("evidence", [])]
 
 
-def evaluate(bot: Assistant, rows: list[dict], traces: TextIO | None = None) -> dict[str, Any]:
-    """Ask every question; returns per-question records and the summary metrics.
+def evaluate(bot: Assistant, rows: list[dict], traces: TextIO | None = None, plain: bool = False) -> dict[str, Any]:
+    """Ask every question; returns per-question records and the summary metrics (with `plain`, also the same
+    model asked plainly: `Assistant.read_plainly`, scored with the same metrics under "plain").
 
     With `traces`, each answer's full trace is written there as one JSON line, as it comes."""
-    records = []
+    records, plain_records = [], []
     for row in rows:
+        history = [tuple(t) for t in row.get("history") or []]
         started = time.perf_counter()
-        ans = bot.answer(row["question"], history=[tuple(t) for t in row.get("history") or []])
+        ans = bot.answer(row["question"], history=history)
         latency = time.perf_counter() - started
         evidence = _evidence(row)
-        top = [(s["article_id"], s["text"]) for s in ans.trace.sentences[:K]]
+        top = [(s.article_id, s.text) for s in ans.trace.sentences[:K]]
         cited = [(c.article_id, c.text) for c in ans.citations]
         records.append(
             {
@@ -80,6 +80,7 @@ def evaluate(bot: Assistant, rows: list[dict], traces: TextIO | None = None) -> 
                 "answered": ans.answered,
                 "confidence": ans.trace.decision.confidence,
                 "method": ans.trace.decision.method,
+                "rule": ans.trace.decision.rule,
                 "reason": ans.trace.decision.reason,
                 "question": row["question"],
                 "text": ans.text,
@@ -94,11 +95,46 @@ def evaluate(bot: Assistant, rows: list[dict], traces: TextIO | None = None) -> 
                 "latency_ms": round(latency * 1000, 2),
             }
         )
+        line: dict[str, Any] = {"id": row["id"], "gold": row.get("answers", []), "text": ans.text}
+        if plain:
+            plain_records.append(_plain_record(bot, row, history, records[-1]))
+            line["plain"] = plain_records[-1]["text"]
         if traces is not None:
-            line = {"id": row["id"], "gold": row.get("answers", []), "text": ans.text, "trace": ans.trace.to_dict()}
+            line["trace"] = ans.trace.to_dict()
             traces.write(json.dumps(line, ensure_ascii=False) + "\n")
             traces.flush()
-    return {"records": records, "metrics": summarise(records)}
+    result: dict[str, Any] = {"records": records, "metrics": summarise(records)}
+    if plain:
+        result["plain"] = {"recipe": PLAIN_RECIPE, "metrics": summarise(plain_records), "records": plain_records}
+    return result
+
+
+PLAIN_RECIPE = (
+    "the same chat model shown the same text as our reader (what retrieval chose, as plain text), asked "
+    "'answer in a few words, or say NOT_IN_TEXT if the text does not say' (prompts/plain_user.txt); its text taken "
+    "as it is: no attribution, no decision, no citations"
+)
+
+
+def _plain_record(bot: Assistant, row: dict, history: list, ours: dict[str, Any]) -> dict[str, Any]:
+    """The plain baseline's answer to one question, scored like ours (it cites nothing)."""
+    started = time.perf_counter()
+    reading = bot.read_plainly(row["question"], history=history)
+    latency = time.perf_counter() - started
+    answered = not reading.refused and reading.failure is None
+    golds = row.get("answers", [])
+    return {
+        "id": row["id"],
+        "answerable": ours["answerable"],
+        "answered": answered,
+        "text": reading.raw or "",
+        "recall_at_k": ours["recall_at_k"],
+        "contains": contains_answer(reading.raw or "", golds) if answered else False,
+        "f1": max((token_f1(reading.raw or "", g) for g in golds), default=0.0) if answered else 0.0,
+        "cited_ok": [],
+        "evidence_cited": [],
+        "latency_ms": round(latency * 1000, 2),
+    }
 
 
 def run_eval(
@@ -110,6 +146,7 @@ def run_eval(
     answerer: str | None = None,
     traces: str | None = None,
     condense: str | None = None,
+    plain: bool = False,
 ) -> int:
     rows, docs = load_dataset(dataset, limit)
     name = Path(dataset).name.replace(".jsonl", "")
@@ -119,6 +156,11 @@ def run_eval(
         index_dir = index_override or str(Path(tmp) / "index")
         settings = replace(settings, index_dir=index_dir, collection="eval")
         bot = Assistant(settings=settings)
+        if plain and bot.status()["answerer"] == "extractive":
+            raise InputError(
+                "--plain compares a chat model with itself asked plainly, and the answerer here is the offline "
+                f"extractive one ({bot.status()['answerer_reason']}); add --answerer local (or openai)"
+            )
         t = time.perf_counter()
         docs_dir = Path(index_dir) if index_override else Path(tmp)  # a kept index keeps its source
         report = bot.ingest([_articles_file(docs, docs_dir)])
@@ -126,17 +168,19 @@ def run_eval(
         if report.rejected:
             raise InputError(f"documents rejected: {report.rejected[:3]}")
         with open(traces, "w", encoding="utf-8") if traces else nullcontext() as sink:
-            result = evaluate(bot, rows, sink)
-        backend = bot.answerer.name
+            result = evaluate(bot, rows, sink, plain=plain)
+        status = bot.status()
+        backend = status["answerer"]
         payload: dict[str, Any] = {
             "dataset": name,
-            "backend": bot.answerer.backend,
+            "backend": status["backend"],
             "answerer": backend,
             "k": K,
-            "answerer_reason": bot.choice.reason,
-            "condense": "model" if isinstance(bot.condenser, ModelCondenser) else "conversation",
+            "answerer_reason": status["answerer_reason"],
+            "condense": status["condense"],
             "limit": limit,
-            "threshold": build_extractive(settings).threshold,
+            "threshold": status["thresholds"]["extractive_relevance"],
+            "thresholds": status["thresholds"],
             "ingest_seconds": round(ingest_s, 2),
             "machine": _machine(),
             "date": time.strftime("%Y-%m-%d"),
@@ -145,6 +189,8 @@ def run_eval(
                 [(r["confidence"], r["answerable"]) for r in result["records"] if r["confidence"] is not None]
             ),
         }
+        if plain:
+            payload["plain"] = result["plain"]
         if baseline:
             from assistant.evaluation.baseline import run_baseline
 

@@ -256,7 +256,7 @@ def build_app(bot: Assistant) -> gr.Blocks:
                 elem_id="aa-remove",
             )
             remove_btn = gr.Button("Remove selected", variant="stop", size="sm", elem_id="aa-remove-btn")
-            gr.HTML(render.backend_info(bot.answerer.backend, index, bot.embedder.model_name, bot.choice.reason))
+            gr.HTML(render.backend_info(bot.backend, index, bot.embedder.model_name, bot.choice.reason))
         known = gr.State([a.id for a in infos])  # article ids the page has seen: an upload adds one
         gr.Markdown(
             "## Article Assistant\nAsk about the indexed articles; every answer cites the exact "

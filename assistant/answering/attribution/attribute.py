@@ -25,44 +25,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-
 import numpy as np
 
 from assistant.answering.attribution import support
-from assistant.answering.extractive import confidence
+from assistant.answering.retrieval.ranking import confidence
 from assistant.answering.retrieval.terms import terms
-from assistant.records import Query, ScoredSentence
+from assistant.records import Attribution, Claim, Query, ScoredSentence
 
 W_FIT = 1.0  # "question + claim" read like the sentence
 W_RELEVANCE = 0.5  # the sentence addresses the question
 _REFERENCE = re.compile(
     r"^\W*(?:he|she|they|it|his|her|their|its|this|that|these|those|the\s+\w+|there|both|such)\b", re.I
 )
-
-
-@dataclass(frozen=True)
-class Claim:
-    """One claim of an answer and the sentence(s) it rests on (positions in the shown sentences)."""
-
-    text: str
-    sentences: tuple[int, ...]
-    coverage: float  # share of the claim's new content terms found in those sentences
-    missing: tuple[str, ...]  # names and numbers of the claim found neither there nor in the question
-    new_terms: int  # content terms the claim adds to the question (0: a yes/no answer or a restatement)
-    relevance: float  # how well the sentences address the question (extractive confidence, best of them)
-    fit: float  # cosine of "question + claim" with the sentence(s)
-    how: str  # in words, for the trace
-
-
-@dataclass(frozen=True)
-class Attribution:
-    claims: tuple[Claim, ...]
-    question_missing: tuple[str, ...]  # names and numbers of the question the cited sentences' reach lacks
-
-    @property
-    def cited(self) -> list[int]:
-        return list(dict.fromkeys(i for c in self.claims for i in c.sentences))
 
 
 def attribute_extractive(query: Query, shown: Sequence[ScoredSentence], chosen: Sequence[int]) -> Attribution:
@@ -72,6 +46,7 @@ def attribute_extractive(query: Query, shown: Sequence[ScoredSentence], chosen: 
         Claim(
             shown[i].sentence.text,
             (i,),
+            _keys(shown, (i,)),
             1.0,
             (),
             len(set(terms(shown[i].sentence.text)) - set(terms(query.standalone))),
@@ -87,7 +62,7 @@ def attribute_extractive(query: Query, shown: Sequence[ScoredSentence], chosen: 
 def attribute(query: Query, claims: Sequence[str], shown: Sequence[ScoredSentence], embedder) -> Attribution:
     """The sentences each claim of a model's answer rests on."""
     if not shown:
-        return Attribution(tuple(Claim(c, (), 0.0, (), 0, 0.0, 0.0, "nothing was shown") for c in claims), ())
+        return Attribution(tuple(Claim(c, (), (), 0.0, (), 0, 0.0, 0.0, "nothing was shown") for c in claims), ())
     ctx = _Context(query, shown, embedder, claims)
     out = tuple(ctx.claim(n, c) for n, c in enumerate(claims))
     return Attribution(out, tuple(_question_missing(query, shown, [i for c in out for i in c.sentences])))
@@ -135,6 +110,7 @@ class _Context:
         return Claim(
             text,
             chosen,
+            _keys(self.shown, chosen),
             support.share(new, available),
             tuple(support.missing(names, available)),
             len(new),
@@ -157,6 +133,10 @@ class _Context:
             if before or after or shared:
                 return j
         return None
+
+
+def _keys(shown: Sequence[ScoredSentence], positions: Sequence[int]) -> tuple[tuple[str, int], ...]:
+    return tuple((shown[i].sentence.article_id, shown[i].sentence.index) for i in positions)
 
 
 def _question_missing(query: Query, shown: Sequence[ScoredSentence], cited: Sequence[int]) -> list[str]:

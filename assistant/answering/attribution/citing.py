@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.records import Citation, ScoredSentence
+from assistant.records import Citation, Claim, ScoredSentence
 
 MARKER = re.compile(r"\[(\d{1,4})\]")
+_FOOTNOTE = re.compile(r"\[(\s*\d{1,4}(?:\s*[,;–-]\s*\d{1,4})*\s*)\]")
 MARKER_WITH_SPACE = re.compile(r"\s*\[\d{1,4}\]")  # a marker and the space before it, to strip markers
 NOT_FOUND = "The articles don't say: nothing in the indexed articles answers this question."
 
@@ -45,3 +46,30 @@ def renumber(text: str, shown: Sequence[ScoredSentence]) -> tuple[str, list[Cita
     new = re.sub(r"(\[\d+\])(\s*\1)+", r"\1", new)  # "[1][1]" -> "[1]"
     new = re.sub(r"[ \t]+([.,;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", new)).strip()
     return new, citations, dropped
+
+
+def compose(
+    claims: Sequence[Claim], shown: Sequence[ScoredSentence], verbatim: bool = False
+) -> tuple[str, list[Citation]]:
+    """The answer text: each claim followed by the markers of its sentences, numbered in order of first
+    appearance (`[n]` is `citations[n-1]`): "Daniel Noboa [1]", "... in Ecuador [1]."; `verbatim` claims (whole
+    sentences) keep their own end: "... in Ecuador. [1]". Brackets in a claim's own words (an article's footnote
+    "[1]" in a quoted sentence) are written "(1)", so the only `[n]` in the text are markers."""
+    order: dict[tuple[str, int], int] = {}
+    citations: list[Citation] = []
+    parts: list[str] = []
+    for claim in claims:
+        marks = ""
+        for i in claim.sentences:
+            item = shown[i]
+            key = (item.sentence.article_id, item.sentence.index)
+            if key not in order:
+                order[key] = len(citations) + 1
+                citations.append(to_citation(item))
+            marks += f"[{order[key]}]" if f"[{order[key]}]" not in marks else ""
+        words = _FOOTNOTE.sub(r"(\1)", " ".join(claim.text.split()))
+        if words and words[-1] in ".!?" and marks and not verbatim:
+            parts.append(f"{words[:-1].rstrip()} {marks}{words[-1]}")
+        else:
+            parts.append(f"{words} {marks}".strip())
+    return " ".join(parts), citations

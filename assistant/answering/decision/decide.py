@@ -25,9 +25,8 @@ import re
 from dataclasses import dataclass
 
 from assistant.answering.attribution import support
-from assistant.answering.attribution.attribute import Attribution, Claim
 from assistant.answering.question.kinds import Asks, has
-from assistant.records import ScoredSentence
+from assistant.records import Attribution, Claim, ScoredSentence
 
 _POLARITY = re.compile(r"^\W*(?:yes|no|not|never|none|nobody|nothing|neither|nor)\b|n't\b", re.I)
 

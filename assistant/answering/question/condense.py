@@ -21,7 +21,7 @@ from typing import Any
 from assistant.answering.attribution.citing import MARKER_WITH_SPACE
 from assistant.answering.retrieval.terms import STOPWORDS, terms
 from assistant.errors import InputError
-from assistant.records import Query, Turn
+from assistant.records import Query, QuestionStep, Turn
 
 CONTEXT_TURNS = 2
 MAX_QUESTION_CHARS = 4000
@@ -160,25 +160,19 @@ def follow_up(question: str, turns: list[Turn]) -> tuple[bool, str]:
     return False, "it stands on its own (no pronoun pointing back, no ellipsis)"
 
 
-def is_follow_up(question: str, turns: list[Turn]) -> bool:
-    return follow_up(question, turns)[0]
-
-
 class OfflineCondenser:
     """No model: the question as asked; for a follow-up, the last turns as context."""
 
-    def condense(self, question: str, turns: list[Turn]) -> tuple[Query, dict[str, Any]]:
+    def condense(self, question: str, turns: list[Turn]) -> tuple[Query, QuestionStep]:
         if not turns:
-            return Query(question, question), {"used": False, "reason": "no history", "follow_up": False}
+            return Query(question, question), QuestionStep(question, how="no history")
         leans, why = follow_up(question, turns)
         if not leans:
-            return Query(question, question), {
-                "used": False,
-                "follow_up": False,
-                "reason": f"not a follow-up: {why}; asked on its own",
-            }
-        return offline_query(question, turns), {
-            "used": False,
-            "follow_up": True,
-            "reason": f"follow-up: {why}; no model: earlier turns read as context",
-        }
+            return Query(question, question), QuestionStep(question, how=f"not a follow-up: {why}; asked on its own")
+        query = offline_query(question, turns)
+        return query, QuestionStep(
+            query.standalone,
+            context=query.context,
+            follow_up=True,
+            how=f"follow-up: {why}; read with the earlier turns as context",
+        )

@@ -9,7 +9,7 @@ from assistant.answering.attribution.citing import MARKER
 from assistant.answering.question.condense import follow_up, offline_query
 from assistant.answering.reading.prompts import Prompt
 from assistant.providers import translate_provider_error
-from assistant.records import Query, Turn
+from assistant.records import Query, QuestionStep, Turn
 
 CONDENSE_MAX_CHARS = 300  # a longer "standalone question" is junk (an answer, a ramble)
 HISTORY_TURNS = 3
@@ -21,31 +21,29 @@ class ModelCondenser:
         self.chat = chat  # a non-streaming chat model with a small max_tokens
         self.prompt = prompt
 
-    def condense(self, question: str, turns: list[Turn]) -> tuple[Query, dict[str, Any]]:
+    def condense(self, question: str, turns: list[Turn]) -> tuple[Query, QuestionStep]:
         """A standalone question from the model; on failure or junk, the question plus context."""
         if not turns:
-            return Query(question, question, ""), {"used": False, "reason": "no history", "follow_up": False}
+            return Query(question, question, ""), QuestionStep(question, how="no history")
         leans, why = follow_up(question, turns)
         if not leans:  # a question that stands on its own is asked as it is: no call, no drift to the old topic
-            return Query(question, question, ""), {
-                "used": False,
-                "follow_up": False,
-                "reason": f"not a follow-up: {why}; asked on its own",
-            }
+            return Query(question, question, ""), QuestionStep(question, how=f"not a follow-up: {why}; asked on its own")
         prompt = self.prompt.render(history=history_text(turns), question=question)
-        info: dict[str, Any] = {"prompt": prompt, "follow_up": True, "follow_up_reason": why}
         try:
             text = content(self.chat.invoke([("user", prompt)]))
         except Exception as exc:  # any failure: answer anyway, the answer call reports lasting errors
-            info.update(used=False, reason=f"condense call failed: {translate_provider_error(exc)}")
-            return offline_query(question, turns), info
+            return self._offline(question, turns, f"follow-up ({why}); the rewrite failed: {translate_provider_error(exc)}")
         standalone = clean_condensed(text)
-        info["raw"] = text
         if not standalone or len(standalone) > CONDENSE_MAX_CHARS or REFUSAL_TOKEN in standalone:
-            info.update(used=False, reason="the model's standalone question was empty or too long")
-            return offline_query(question, turns), info
-        info["used"] = True
-        return Query(question, standalone, ""), info
+            return self._offline(question, turns, f"follow-up ({why}); the model's rewrite was empty or too long: {text[:200]!r}")
+        return Query(question, standalone, ""), QuestionStep(
+            standalone, follow_up=True, rewritten=True, how=f"follow-up ({why}); rewritten by the chat model"
+        )
+
+    @staticmethod
+    def _offline(question: str, turns: list[Turn], how: str) -> tuple[Query, QuestionStep]:
+        query = offline_query(question, turns)
+        return query, QuestionStep(query.standalone, context=query.context, follow_up=True, how=how)
 
 
 def history_text(turns: list[Turn]) -> str:

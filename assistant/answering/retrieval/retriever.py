@@ -1,5 +1,7 @@
-"""The answering side's reader: hybrid retrieval (dense chunks + dense sentences + BM25, fused by
-reciprocal rank), then the sentences of what was found, ranked for the question (`ranking.py`)."""
+"""The retrieval step: hybrid search (dense chunks + dense sentences + BM25, fused by reciprocal rank),
+the sentences of what was found ranked for the question (`ranking.py`), and what the reader is shown
+(`context.py`: whole short articles, else the best sentences with their neighbours). It returns one
+`Retrieval` record; no later step goes back to the store."""
 
 from __future__ import annotations
 
@@ -11,12 +13,12 @@ from typing import Any
 import numpy as np
 from langchain_chroma import Chroma
 
-from assistant.answering.retrieval import ranking
+from assistant.answering.retrieval import context, ranking
 from assistant.answering.retrieval.lexical import LexicalIndex
 from assistant.answering.retrieval.terms import terms
 from assistant.errors import IndexEmptyError
 from assistant.indexing.chunking import chunk_span, chunks_covering
-from assistant.records import Passage, Query, ScoredSentence, Sentence
+from assistant.records import Passage, PassageHit, Query, ScoredSentence, Sentence, SentenceHit
 from assistant.settings import Settings
 from assistant.store import Store, chroma_errors, record_prefix
 
@@ -33,35 +35,24 @@ class Retrieval:
     timings: dict[str, float] = field(default_factory=dict)
     signals: ranking.QuerySignals | None = None  # what the sentences were compared with
     sentence_hits: dict[tuple[str, int], float] = field(default_factory=dict)  # dense sentence channel
+    context: list[ScoredSentence] = field(default_factory=list)  # what the reader is shown (`context.choose`)
 
-    def passages_trace(self, limit: int = 8) -> list[dict[str, Any]]:
+    def passage_hits(self, limit: int = 8) -> list[PassageHit]:
         return [
-            {
-                "article_id": p.article_id,
-                "title": p.title,
-                "sentences": [p.first_sentence, p.last_sentence],
-                "score": round(p.score, 4),
-                "dense": _r(p.dense_score),
-                "bm25": _r(p.lexical_score),
-                "text": p.text,
-            }
+            PassageHit(
+                p.article_id,
+                p.title,
+                (p.first_sentence, p.last_sentence),
+                round(p.score, 4),
+                _r(p.dense_score),
+                _r(p.lexical_score),
+                p.text,
+            )
             for p in self.passages[:limit]
         ]
 
-    def sentences_trace(self, limit: int = 8) -> list[dict[str, Any]]:
-        return [
-            {
-                "article_id": s.sentence.article_id,
-                "sentence_index": s.sentence.index,
-                "score": round(s.score, 4),
-                "similarity": round(s.similarity, 4),
-                "coverage": round(s.coverage, 4),
-                "context_similarity": round(s.context_similarity, 4),
-                "context_coverage": round(s.context_coverage, 4),
-                "text": s.sentence.text,
-            }
-            for s in self.sentences[:limit]
-        ]
+    def sentence_hits_for_trace(self, limit: int = 8) -> list[SentenceHit]:
+        return [sentence_hit(s) for s in self.sentences[:limit]]
 
     def timings_ms(self) -> dict[str, float]:
         return {k: round(v * 1000, 1) for k, v in self.timings.items()}
@@ -78,6 +69,20 @@ class _Candidate:
     text: str | None = None
     dense: float | None = None
     bm25: float | None = None
+
+
+def sentence_hit(s: ScoredSentence) -> SentenceHit:
+    return SentenceHit(
+        s.sentence.article_id,
+        s.sentence.index,
+        round(s.score, 4),
+        round(s.similarity, 4),
+        round(s.coverage, 4),
+        round(s.context_similarity, 4),
+        round(s.context_coverage, 4),
+        s.sentence.text,
+        s.missing_numbers,
+    )
 
 
 def _r(value: float | None) -> float | None:
@@ -159,6 +164,9 @@ class Retriever:
         ]
         result = self._fuse_and_rank(query, signals, candidates, dense_rank, lexical_rank, sentence_hits)
         timings["rank"] = time.perf_counter() - t
+        t = time.perf_counter()
+        result.context = self._context(result)
+        timings["context"] = time.perf_counter() - t
         timings["total"] = time.perf_counter() - t0
         result.timings = timings
         return result
@@ -240,17 +248,27 @@ class Retriever:
         passages = [p if p.text else _with_text(p, sentences) for p in passages]
         return Retrieval(query, passages, sentences, titles, signals=signals, sentence_hits=sentence_rrf)
 
-    def whole_articles(self, retrieval: Retrieval, article_ids: Sequence[str]) -> list[ScoredSentence]:
-        """Every sentence of these articles, in article order, scored for the question like the others."""
-        if retrieval.signals is None or not article_ids:
+    def _context(self, retrieval: Retrieval) -> list[ScoredSentence]:
+        """What the reader is shown (`context.choose`), from the candidates gathered here in one store read."""
+        if retrieval.signals is None or not retrieval.sentences:
             return []
-        records = self.store.article_records(list(article_ids), with_text=False)
-        keys = {(a, i) for a, r in records.items() for i in range(int(r.get("sentences", 0)))}
+        order = context.articles_in_order(retrieval.sentences)
+        records = self.store.article_records(order, with_text=False)
+        short = {a for a, r in records.items() if int(r.get("sentences", 0)) <= context.WHOLE_MAX_SENTENCES}
+        keys = {(a, i) for a in short for i in range(int(records[a].get("sentences", 0)))}
+        keys |= {k for k in context.window_keys(retrieval.sentences) if k[0] in records}
+        keys = {k for k in keys if k[1] < int(records[k[0]].get("sentences", 0))}
         titles = {**retrieval.titles, **{a: str(r.get("title", a)) for a, r in records.items()}}
         scored = self._score(
             retrieval.signals, keys, _support(retrieval.passages), retrieval.sentence_hits, records, titles
         )
-        return sorted(scored, key=lambda s: (list(article_ids).index(s.sentence.article_id), s.sentence.index))
+        by_key = {(s.sentence.article_id, s.sentence.index): s for s in scored}
+        whole = {
+            a: [by_key[(a, i)] for i in range(int(records[a]["sentences"])) if (a, i) in by_key]
+            for a in order
+            if a in short
+        }
+        return context.choose(retrieval.sentences, whole, by_key)
 
     # ---- sentence ranking
     def _rank_sentences(

@@ -20,14 +20,14 @@ from typing import Any
 from assistant.answering.answer_text import NOT_IN_ARTICLES, complete_part, continue_with
 from assistant.answering.base import Summarizer
 from assistant.answering.chat_model import content, stream_text
-from assistant.answering.retrieval.context import format_sources
+from assistant.answering.reading.text import numbered as format_sources
 from assistant.answering.question.intent import Intent
 from assistant.answering.reading.prompts import Prompt, Prompts
 from assistant.answering.summary.summary import ExtractiveSummarizer, article_sentences, record_trace
-from assistant.answering.verify import verify
+from assistant.answering.verify import Verified, verify
 from assistant.errors import AssistantError
 from assistant.providers import translate_provider_error
-from assistant.records import Answer, ScoredSentence, Trace
+from assistant.records import Answer, Attribution, Claim, ScoredSentence, Trace
 from assistant.settings import Settings
 from assistant.store import Store
 
@@ -117,8 +117,7 @@ class ModelSummarizer:
                 yield so_far[len(emitted) :]
                 emitted = so_far
         checked = verify(raw, shown, self.embedder)
-        trace.raw_model_output, trace.support = raw, checked.support
-        trace.quotes, trace.dropped_markers = checked.quotes, checked.dropped
+        trace.raw_model_output, trace.attribution = raw, _attribution(checked, shown)
         if checked.refused or not checked.citations:
             reason = (
                 "the model said the articles do not answer"
@@ -127,7 +126,7 @@ class ModelSummarizer:
             )
             log.info("falling back to the extractive summary: %s", reason)
             final = self.extractive.compose(intent, chosen, trace)
-            trace.fallback = reason
+            trace.notes.append(f"The model's summary could not stand ({reason}); the extractive summary was given.")
             trace.decision.method = "summary (extractive fallback)"
             yield from continue_with(emitted, final.text)
             yield final
@@ -159,6 +158,17 @@ class ModelSummarizer:
             raise
         except Exception as exc:
             raise translate_provider_error(exc) from exc
+
+
+def _attribution(checked: Verified, shown: list[ScoredSentence]) -> Attribution:
+    """The verdict on each sentence of the model's summary, as the trace records claims."""
+    claims = []
+    for v in checked.support:
+        kept = tuple(n - 1 for n in v["kept"] if 1 <= n <= len(shown))
+        keys = tuple((shown[i].sentence.article_id, shown[i].sentence.index) for i in kept)
+        score = float(v.get("score") or 0.0)
+        claims.append(Claim(v["sentence"], kept, keys, float(v.get("overlap") or 0.0), (), 0, score, float(v.get("cosine") or 0.0), v["verdict"]))
+    return Attribution(tuple(claims))
 
 
 def _parts(shown: list[ScoredSentence], size: int) -> list[tuple[int, list[ScoredSentence]]]:

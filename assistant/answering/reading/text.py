@@ -1,0 +1,100 @@
+"""What a reader is shown, as text, and what it wrote, as claims.
+
+The model reads plain text: each article's title, then its sentences in reading order, with "…" where
+sentences were left out. It is not asked to cite (a 1.5B model confuses numbered, cite-as-you-go
+formats: docs/evaluation.md); the code attributes its answer afterwards. Its answer is cleaned of what a
+small model adds around it ("Answer:", quotes, brackets copied from the article) and split into claims.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+
+from assistant.records import ScoredSentence
+
+NOT_IN_TEXT = "NOT_IN_TEXT"
+# the model's own ways of saying the articles do not answer
+_REFUSAL = re.compile(
+    r"\bNOT[ _]IN[ _](?:THE[ _])?(?:TEXT|ARTICLES?)\b"
+    r"|^\W*(?:the\s+)?(?:text|articles?|passages?|context)\s+(?:does|do)\s+not\s+(?:say|mention|state|specify|provide|"
+    r"contain|include|give)"
+    r"|^\W*(?:it\s+is\s+)?(?:not\s+(?:mentioned|specified|stated|given|provided|known)|unknown|unclear)\b"
+    r"|^\W*(?:there\s+is\s+)?no\s+(?:information|mention|answer)\b"
+    r"|^\W*(?:i\s+(?:do\s+not|don't)\s+know|cannot\s+be\s+determined)",
+    re.I,
+)
+_BRACKETS = re.compile(r"\s*\[\s*\d{1,4}(?:\s*[,;–-]\s*\d{1,4})*\s*\]")
+_PREFIX = re.compile(r"^\s*(?:\*\*)?(?:final\s+)?(?:short\s+)?answer\s*(?:\*\*)?\s*[:：-]\s*", re.I)
+
+
+def plain(shown: Sequence[ScoredSentence]) -> str:
+    """"Article: <title>" and the article's sentences as running text, for each article in turn."""
+    parts: list[str] = []
+    previous: ScoredSentence | None = None
+    for item in shown:
+        s = item.sentence
+        if previous is None or s.article_id != previous.sentence.article_id:
+            if parts:
+                parts.append("\n\n")
+            parts.append(f"Article: {_one_line(item.title)}\n")
+        else:
+            parts.append(" " if s.index == previous.sentence.index + 1 else " … ")
+        parts.append(_one_line(s.text))
+        previous = item
+    return "".join(parts)
+
+
+def numbered(shown: Sequence[ScoredSentence], first: int = 1) -> str:
+    """An "Article: <title>" line, then `[n] sentence` lines (numbered from `first`). A footnote mark in the
+    article's own text ("... three years [1].") is written "(1)", so it never reads as a sentence number."""
+    lines: list[str] = []
+    for k, item in enumerate(shown):
+        if k == 0 or item.sentence.article_id != shown[k - 1].sentence.article_id:
+            if k > 0:
+                lines.append("")
+            lines.append(f"Article: {neutral(_one_line(item.title))}")
+        lines.append(f"[{first + k}] {neutral(_one_line(item.sentence.text))}")
+    return "\n".join(lines)
+
+
+def neutral(text: str) -> str:
+    """Bracketed numbers in article text ("[1]", "[2, 3]") as "(1)", "(2, 3)": only our markers use brackets."""
+    return re.sub(r"\[(\s*\d{1,4}(?:\s*[,;–-]\s*\d{1,4})*\s*)\]", r"(\1)", text)
+
+
+def is_refusal(answer: str) -> bool:
+    return bool(_REFUSAL.search(answer))
+
+
+def clean(raw: str) -> str:
+    """The model's answer without what it adds around it: a label, brackets, quotes around the whole, markup."""
+    text = raw.strip()
+    text = text.split("\n\n", 1)[0] if len(text) > 300 else text  # a long ramble: its first paragraph
+    text = _PREFIX.sub("", text)
+    text = _BRACKETS.sub("", text)
+    text = text.replace("**", "").strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'“”":
+        text = text[1:-1].strip()
+    if text[:1] == "“" and text[-1:] == "”":
+        text = text[1:-1].strip()
+    return " ".join(text.split())
+
+
+def claims(answer: str) -> list[str]:
+    """The answer's sentences (a short answer is one claim)."""
+    if not answer:
+        return []
+    return [piece.strip() for piece in _segmenter().segment(answer) if piece.strip(" .,;:")]
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+@lru_cache(maxsize=1)
+def _segmenter():
+    import pysbd
+
+    return pysbd.Segmenter(language="en", clean=False)
