@@ -23,7 +23,6 @@ relevance) and `decision.decide` applies the thresholds.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 import numpy as np
 
@@ -34,9 +33,6 @@ from assistant.records import Attribution, Claim, Query, ScoredSentence
 
 W_FIT = 1.0  # "question + claim" read like the sentence
 W_RELEVANCE = 0.5  # the sentence addresses the question
-_REFERENCE = re.compile(
-    r"^\W*(?:he|she|they|it|his|her|their|its|this|that|these|those|the\s+\w+|there|both|such)\b", re.I
-)
 
 
 def attribute_extractive(query: Query, shown: Sequence[ScoredSentence], chosen: Sequence[int]) -> Attribution:
@@ -75,15 +71,23 @@ class _Context:
         self.question_terms = set(terms(query.standalone))
         self.question_names = support.key_terms(query.standalone)
         self.sentence_terms = [set(terms(s.sentence.text)) for s in shown]
-        self.relevance = [confidence(s, self.follow_up) for s in shown]
+        own = [confidence(s, self.follow_up) for s in shown]
+        position = {(s.sentence.article_id, s.sentence.index): i for i, s in enumerate(shown)}
+        # a sentence that leans on the one before it ("But a storm dispersed the fleet.") addresses the question
+        # as well as that one does: they are read together
+        self.before = [
+            position.get((s.sentence.article_id, s.sentence.index - 1)) if support.tied_to_previous(s.sentence.text) else None
+            for s in shown
+        ]
+        self.relevance = [max(own[i], own[b]) if b is not None else own[i] for i, b in enumerate(self.before)]
         asked = [f"{query.standalone} {c}" for c in claims]
         vectors = np.asarray(embedder.embed(asked + [s.sentence.text for s in shown]), dtype=np.float32)
         self.asked, self.sentences = vectors[: len(claims)], vectors[len(claims) :]
 
     def claim(self, n: int, text: str) -> Claim:
         claim_terms = list(dict.fromkeys(terms(text)))
-        new = [t for t in claim_terms if not support.matches(t, self.question_terms)]
-        names = [t for t in support.key_terms(text) if not support.matches(t, self.question_terms)]
+        new = [t for t in claim_terms if not support.matches(t, self.question_terms, loose=False)]
+        names = [t for t in support.claim_terms(text) if not support.matches(t, self.question_terms, loose=False)]
         fits = self.sentences @ self.asked[n]
         if not new:
             best = max(range(len(self.shown)), key=lambda i: (self.relevance[i] + W_FIT * fits[i]))
@@ -127,8 +131,8 @@ class _Context:
                 continue
             o = other.sentence
             same_article = o.article_id == s.article_id
-            before = same_article and o.index == s.index - 1 and bool(_REFERENCE.match(s.text))
-            after = same_article and o.index == s.index + 1 and bool(_REFERENCE.match(o.text))
+            before = same_article and o.index == s.index - 1 and support.tied_to_previous(s.text)
+            after = same_article and o.index == s.index + 1 and support.tied_to_previous(o.text)
             shared = support.key_terms(s.text) & support.key_terms(o.text) - self.question_names
             if before or after or shared:
                 return j

@@ -39,12 +39,32 @@ def key_terms(text: str) -> set[str]:
     return found
 
 
-def matches(term: str, available: set[str]) -> bool:
-    """`term` is among `available`, allowing a demonym form ("ecuador"/"ecuadorian") or one being a long
-    prefix of the other ("norman"/"normandi")."""
+_SUPERLATIVE = re.compile(r"\b(?:most|least|first|last|only|best|worst|sole|[a-z]{2,}est)\b", re.I)
+_NOT_SUPERLATIVE = frozenset(
+    """interest west test request forest protest arrest guest rest nest suggest honest modest earnest harvest
+    manifest invest contest digest chest quest pest vest crest midwest southwest northwest priest conquest inquest
+    tempest behest congest infest detest attest unrest lest zest jest fest everest budapest bucharest divest molest
+    wrest ingest pretest retest bequest""".split()
+)
+
+
+def claim_terms(text: str) -> set[str]:
+    """What a claim states that its evidence must hold word for word: its names and numbers (`key_terms`) and
+    its superlatives ("the world's largest producer" is not "70% ... passes through")."""
+    found = key_terms(text)
+    for match in _SUPERLATIVE.finditer(text):
+        if match.group(0).lower() not in _NOT_SUPERLATIVE:
+            found.update(terms(match.group(0)))
+    return found
+
+
+def matches(term: str, available: set[str], loose: bool = True) -> bool:
+    """`term` is among `available`, allowing a demonym form ("ecuador"/"ecuadorian") and, when `loose`, one
+    being a long prefix of the other ("norman"/"normandi": evidence may name the place for its people; but
+    "Normandy" is still something a question about the Normans did not say, so new terms are found strictly)."""
     if term in available or not related_forms(term).isdisjoint(available):
         return True
-    return len(term) >= 5 and any(len(a) >= 5 and (a.startswith(term) or term.startswith(a)) for a in available)
+    return loose and len(term) >= 5 and any(len(a) >= 5 and (a.startswith(term) or term.startswith(a)) for a in available)
 
 
 def share(needed: Iterable[str], available: set[str]) -> float:
@@ -88,6 +108,18 @@ def echoes_instruction(claim: str, source: str) -> bool:
     claim_terms = set(terms(claim))
     told = set(terms(quoted)) | set(terms(tail))
     return bool(claim_terms) and bool(told) and claim_terms <= told
+
+
+_TIED = re.compile(
+    r"^\W*(?:(?i:he|she|they|it|his|her|their|its|this|that|these|those|there|then|but|and|so|yet|however|also|"
+    r"both|such|thus|instead|meanwhile|later|afterwards)\b|The\s+[a-z])"
+)
+
+
+def tied_to_previous(sentence: str) -> bool:
+    """The sentence leans on the one before it: it opens with a pronoun, a connective ("But a storm dispersed
+    the fleet.") or "the <noun>" ("The city's garrison resisted ..."), not with a name."""
+    return bool(_TIED.match(sentence))
 
 
 def norm(text: str) -> str:

@@ -105,12 +105,12 @@ def _stands(claim: Claim, shown: list[ScoredSentence], thresholds: Thresholds) -
     if not claim.sentences:
         return "no sentence holds it"
     sources = " ".join(shown[i].sentence.text for i in claim.sentences)
+    if not support.quoted_verbatim(claim.text, sources):
+        return "a quote in it is not verbatim in its sentences"
     if claim.missing:
         return f"{', '.join(claim.missing)} is in none of the sentences it rests on"
     if claim.coverage < thresholds.coverage:
         return f"only {claim.coverage:.0%} of its words stand in the sentences it rests on"
-    if not support.quoted_verbatim(claim.text, sources):
-        return "a quote in it is not verbatim in its sentences"
     if all(support.is_instruction(shown[i].sentence.text) for i in claim.sentences) or any(
         support.echoes_instruction(claim.text, shown[i].sentence.text) for i in claim.sentences
     ):

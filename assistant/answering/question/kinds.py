@@ -29,8 +29,8 @@ _ASKS = [
     (
         Asks.TIME,
         re.compile(
-            r"^\s*(?:(?:and|so|but)\s+)?(?:when\b|what\s+(?:year|years|date|dates|day|month|time|century|decade|era|"
-            r"period|age)\b|(?:in|on|at|by|since|until)\s+(?:what|which)\s+(?:year|date|day|month|time|century|"
+            r"^\s*(?:(?:and|so|but)\s+)?(?:when\b|what\s+(?:(?:exact|exactly|specific|particular)\s+)?(?:year|years|date|dates|day|month|time|century|decade|era|"
+            r"period|age)\b|(?:in|on|at|by|since|until)\s+(?:what|which)\s+(?:(?:exact|exactly|specific|particular)\s+)?(?:year|date|day|month|time|century|"
             r"decade|era|period)\b|how\s+long\s+ago\b)",
             re.I,
         ),
@@ -60,7 +60,8 @@ _TIME_WORDS = (
     "first last next past annual annually daily weekly monthly yearly"
 )
 _TIME = re.compile(
-    rf"\d|\b(?:{'|'.join(_MONTHS.split())}|{'|'.join(_DAYS.split())}|{'|'.join(_TIME_WORDS.split())})\b",
+    r"\b\d{3,4}(?:s|'s)?\b|\b\d{1,2}(?:st|nd|rd|th)\b|\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s*[ap]\.?m\b"
+    rf"|\b\d{{1,2}}/\d{{1,2}}\b|\b(?:{'|'.join(_MONTHS.split())}|{'|'.join(_DAYS.split())}|{'|'.join(_TIME_WORDS.split())})\b",
     re.I,
 )
 _NUMBER_WORDS = (

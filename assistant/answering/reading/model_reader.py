@@ -26,6 +26,7 @@ from assistant.errors import AssistantError, ModelRateLimitError, ModelTimeoutEr
 from assistant.records import Query, Reading, ScoredSentence, Turn
 
 log = logging.getLogger(__name__)
+_CUT = "\x00"  # where the question goes: the warm-up's prompt ends just before it
 
 
 class ModelReader:
@@ -104,7 +105,9 @@ class ModelReader:
             chat = self._client()
             if shown and self.connect is not None:
                 started = time.monotonic()
-                for _ in stream_text(limited(chat, 1), self.messages(Query("", ""), [], shown), self.where):
+                (system_role, system), (user_role, user) = self.messages(Query(_CUT, _CUT), [], shown)
+                ahead = [(system_role, system), (user_role, user.split(_CUT, 1)[0].rstrip())]
+                for _ in stream_text(limited(chat, 1), ahead, self.where):
                     pass
                 log.info("the model read %d sentences ahead of the first question in %.1f s", len(shown), time.monotonic() - started)
         except AssistantError as exc:  # the first question will fall back and say why

@@ -8,9 +8,10 @@ starts the same way for every question about an article is served from llama.cpp
 only the question is new. So the articles of the best-ranked sentences are shown whole while they
 fit in `WORDS`; other articles are represented by their best sentences (`EXTRA` after whole
 articles). When no article fits, the `WINDOWS` best sentences are shown each with its neighbours,
-as running text: on SQuAD's long article the local model found the answer in 0.73 of answerable
-questions read that way, against 0.64 with the six best sentences alone (docs/evaluation.md,
-"Reading").
+as running text. On SQuAD's long article the local model found the answer about as often read that
+way as from the six best sentences alone (0.74 and 0.76 of 52 answerable questions; docs/evaluation.md,
+"Reading"); windows are kept because the sentence before a "He ..." sentence is then shown, so the
+attribution step can join the two when the answer needs the name.
 
 An article after the first is shown whole only when its best sentence ranks close to the top one
 (score >= `WHOLE_RATIO` x the best score). Measured on the eval sets' retrievals (extractive traces,
