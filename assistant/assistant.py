@@ -68,7 +68,7 @@ class Assistant:
         self.answerer_name = self.model_reader.name if self.model_reader is not None else "extractive"
         self.backend = self.model_reader.backend if self.model_reader is not None else "offline extractive"
         self.summarizer = build_summarizer(
-            settings, self.store, self.checker, chat_client(settings, self.choice, SUMMARY_MAX_TOKENS)
+            settings, self.store, self.checker, chat_client(settings, self.choice, SUMMARY_MAX_TOKENS), self.thresholds
         )
 
     def warm_up(self) -> None:
@@ -175,8 +175,11 @@ class Assistant:
         t = time.perf_counter()
         intent = whole_article.detect(question, self.embedder)  # a whole-article question needs no condensing
         if intent:
-            query, step = Query(question, question), QuestionStep(
-                question, how=f"whole-article question ({intent.kind}, by {intent.how})", intent=intent.kind
+            query, step = (
+                Query(question, question),
+                QuestionStep(
+                    question, how=f"whole-article question ({intent.kind}, by {intent.how})", intent=intent.kind
+                ),
             )
         else:
             query, step = self.condenser.condense(question, turns)
@@ -219,7 +222,9 @@ class Assistant:
         )
         trace.decision = Decision(
             outcome="answered" if decided.answered else "refused",
-            method=("extractive fallback" if self.model_reader is not None else "extractive") if extractive else "model",
+            method=("extractive fallback" if self.model_reader is not None else "extractive")
+            if extractive
+            else "model",
             reason=decided.reason,
             rule=decided.rule,
             confidence=decided.confidence,
@@ -253,7 +258,9 @@ class Assistant:
         retrieval = self.retriever.retrieve(query, self.check_scope(article_ids))
         return self.model_reader.read(query, turns, retrieval.context, plainly=True)
 
-    def _read(self, query: Query, turns: list[Turn], retrieval: Retrieval, trace: Trace) -> tuple[Reading, list[ScoredSentence]]:
+    def _read(
+        self, query: Query, turns: list[Turn], retrieval: Retrieval, trace: Trace
+    ) -> tuple[Reading, list[ScoredSentence]]:
         """The model's reading of what retrieval chose; the extractive reader's when there is no model or it
         failed (then the model's failure is kept in the trace)."""
         if self.model_reader is not None:
@@ -261,7 +268,9 @@ class Assistant:
             reading = self.model_reader.read(query, turns, shown)
             if reading.failure is None:
                 return reading, shown
-            trace.notes.append(f"The model ({self.backend}) could not answer: {reading.failure}. The offline answer was given instead.")
+            trace.notes.append(
+                f"The model ({self.backend}) could not answer: {reading.failure}. The offline answer was given instead."
+            )
             trace.timings_ms["model_failed_after"] = round(reading.seconds * 1000, 1)
             failed = reading
         else:

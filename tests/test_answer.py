@@ -65,7 +65,7 @@ def test_follow_up_about_the_president_retrieves_his_plans(bot):
     history = [("Who is the president of Ecuador?", "Daniel Noboa")]
     ans = bot.answer("What does he want to change?", history=history)
     check_invariants(ans, bot)
-    assert "modify the constitution" in ans.trace.sentences[0]["text"]
+    assert "modify the constitution" in ans.trace.sentences[0].text
 
 
 def test_follow_up_with_gradio_message_history(bot):
@@ -126,7 +126,7 @@ def test_filter_to_article_ids(bot, tmp_path):
 def test_trace_has_scores_and_timings(bot):
     ans = bot.answer("Which Venezuelan gang was targeted by a military operation?")
     passage = ans.trace.passages[0]
-    assert passage["score"] > 0 and passage["article_id"] == SAMPLE_ID and passage["text"]
+    assert passage.score > 0 and passage.article_id == SAMPLE_ID and passage.text
     assert ans.trace.timings_ms["total"] >= 0 and ans.trace.backend == "offline extractive"
 
 

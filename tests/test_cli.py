@@ -15,7 +15,7 @@ from assistant.cli.main import main
 from assistant.indexing.watch import watch
 from assistant.settings import Settings
 from tests.conftest import SAMPLE_ID
-from tests.fake_openai import FakeOpenAI, number_of, reply
+from tests.fake_openai import FakeOpenAI, reply
 from tests.helpers import write_articles
 
 
@@ -129,8 +129,8 @@ LOBOS = "Los Lobos and Los Choneros, as foreign terrorist organizations"
 
 @pytest.mark.parametrize("tty", [False, True])
 def test_terminal_chat_with_a_model_ends_with_the_checked_answer(make_bot, articles_dir, capsys, tty):
-    """The model cites under the prompt's numbers and a number it was never shown; the checked answer
-    drops that one and numbers the rest from [1]: that is what the person reads last."""
+    """The model's answer carries brackets it copied ("[99]"); the attributed answer cites the sentence that holds
+    it as [1]: that is what the person reads last."""
     question = "Which gangs will the U.S. designate?"
     with FakeOpenAI() as server:
         bot = make_bot(
@@ -140,10 +140,7 @@ def test_terminal_chat_with_a_model_ends_with_the_checked_answer(make_bot, artic
         raw: list[str] = []
 
         def model(body: dict) -> str:
-            raw.append(
-                f"Los Lobos and Los Choneros will be designated as terrorist organizations "
-                f"[{number_of(body, LOBOS)}][99]."
-            )
+            raw.append("Los Lobos and Los Choneros will be designated as terrorist organizations [99].")
             return raw[-1]
 
         server.script(reply(model), reply(model))

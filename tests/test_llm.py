@@ -308,7 +308,9 @@ def test_a_hung_model_server_gives_the_offline_answer_with_a_note(llm_bot, serve
 
 def test_model_stalling_mid_stream_gives_the_offline_answer(llm_bot, server):
     bot = llm_bot(request_timeout=1)
-    server.script(break_stream("The U.S. announced $13.5 million in security assistance for Ecuador.", after=2, stall=10))
+    server.script(
+        break_stream("The U.S. announced $13.5 million in security assistance for Ecuador.", after=2, stall=10)
+    )
     ans = bot.answer("How much security assistance did the U.S. announce?")
     assert_answer_contract(bot, ans)
     assert ans.answered and ans.text.startswith("Note:") and ans.trace.decision.method == "extractive fallback"

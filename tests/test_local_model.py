@@ -24,8 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answering import llama_server
-from assistant.answering import local_model
+from assistant.answering import llama_server, local_model
 from assistant.answering.choice import choose_answerer, fall_back, llama_server_status
 from assistant.answering.llama_server import LlamaServer, ServerConfig, check_free_memory
 from assistant.answering.local_model import (

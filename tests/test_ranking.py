@@ -9,7 +9,7 @@ import pytest
 
 from assistant.answering.retrieval import ranking
 from assistant.indexing.chunking import chunk_span, chunks_covering, make_chunks
-from assistant.records import Article, Decision, Sentence, Trace
+from assistant.records import Article, Attribution, Claim, Decision, PassageHit, Reading, Sentence, SentenceHit, Trace
 
 
 def test_rrf_gives_earlier_ranks_more_and_fuse_adds_channels():
@@ -67,8 +67,11 @@ def test_trace_round_trips_through_json():
         answerer="extractive",
         backend="offline extractive",
         standalone_question="q",
-        sentences=[{"article_id": "a", "sentence_index": 0, "score": 1.0, "text": "x"}],
-        decision=Decision("answered", "extractive", "why", 0.9, 0.8, False),
+        sentences=[SentenceHit("a", 0, 1.0, 0.5, 0.5, 0.5, 0.5, "x")],
+        passages=[PassageHit("a", "A", (0, 2), 0.9, 0.8, None, "x y z")],
+        reading=Reading("extractive", "x", chosen=(0,)),
+        attribution=Attribution((Claim("x", (0,), (("a", 0),), 1.0, (), 1, 0.9, 1.0, "the sentence itself"),)),
+        decision=Decision("answered", "extractive", "why", "answered", 0.9, 0.8, False),
         latency_ms=3.0,
         answered=True,
     )

@@ -10,7 +10,7 @@ from assistant import Answer, Assistant, Citation, Settings
 from assistant.web.app import build_app, launch_options, safe_name
 from assistant.web.render import answer_message, api_text, source_view, trace_view
 from tests.conftest import SAMPLE_DIR
-from tests.fake_openai import FakeOpenAI, number_of, reply
+from tests.fake_openai import FakeOpenAI, reply
 from tests.helpers import free_port
 
 ASSISTANCE = "How much security assistance did the U.S. announce?"
@@ -113,20 +113,13 @@ def test_unreachable_model_server_is_an_error_a_person_can_act_on(tmp_path, embe
 
 
 def test_chat_endpoint_ends_with_the_checked_answer_of_a_model(tmp_path, embedder):
-    """The model cites a sentence and a number it was never shown: whatever streamed before, the
-    last thing `/chat` sends is the checked answer, with its citations numbered as in its text."""
+    """The model's answer carries a bracket it copied ("[99]"): the last thing `/chat` sends is the attributed
+    answer, with its citations numbered as in its text."""
     from gradio_client import Client
 
     lobos = "Los Lobos and Los Choneros, as foreign terrorist organizations"
     with FakeOpenAI() as server:
-        server.script(
-            reply(
-                lambda body: (
-                    "Los Lobos and Los Choneros will be designated as terrorist organizations "
-                    f"[{number_of(body, lobos)}][99]."
-                )
-            )
-        )
+        server.script(reply("Los Lobos and Los Choneros will be designated as terrorist organizations [99]."))
         demo, url = _launch(
             tmp_path,
             embedder,

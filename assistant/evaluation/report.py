@@ -66,7 +66,9 @@ def tables(results_dir: Path) -> str:
             out.append(f"Plain: {data['plain']['recipe']}.\n")
             out.append("| metric | ours | plain | baseline |\n|---|---|---|---|")
             for key in METRICS:
-                out.append(f"| {key} | {_fmt(m.get(key))} | {_fmt(plain.get(key))} | {_fmt(b.get(key)) if b else '–'} |")
+                out.append(
+                    f"| {key} | {_fmt(m.get(key))} | {_fmt(plain.get(key))} | {_fmt(b.get(key)) if b else '–'} |"
+                )
         else:
             out.append("| metric | ours | baseline |\n|---|---|---|")
             for key in METRICS:
@@ -109,7 +111,9 @@ def target_rows(results_dir: Path) -> list[str]:
             else:
                 target, shown = goal, f"{goal:.2f}"
             value = m.get(key)
-            verdict = "met" if value is not None and value >= target - 1e-9 else f"missed by {target - (value or 0):.2f}"
+            verdict = (
+                "met" if value is not None and value >= target - 1e-9 else f"missed by {target - (value or 0):.2f}"
+            )
             rows.append(
                 f"| `{dataset}` ({m['questions']} q) | {label} ≥ {shown} | {_fmt2(value)} ({verdict}) | "
                 f"{_fmt2(same.get(key))} |"

@@ -24,6 +24,7 @@ relevance) and `decision.decide` applies the thresholds.
 from __future__ import annotations
 
 from collections.abc import Sequence
+
 import numpy as np
 
 from assistant.answering.attribution import support
@@ -76,7 +77,9 @@ class _Context:
         # a sentence that leans on the one before it ("But a storm dispersed the fleet.") addresses the question
         # as well as that one does: they are read together
         self.before = [
-            position.get((s.sentence.article_id, s.sentence.index - 1)) if support.tied_to_previous(s.sentence.text) else None
+            position.get((s.sentence.article_id, s.sentence.index - 1))
+            if support.tied_to_previous(s.sentence.text)
+            else None
             for s in shown
         ]
         self.relevance = [max(own[i], own[b]) if b is not None else own[i] for i, b in enumerate(self.before)]
@@ -90,11 +93,16 @@ class _Context:
         names = [t for t in support.claim_terms(text) if not support.matches(t, self.question_terms, loose=False)]
         fits = self.sentences @ self.asked[n]
         if not new:
-            best = max(range(len(self.shown)), key=lambda i: (self.relevance[i] + W_FIT * fits[i]))
-            return self._claim(text, (best,), new, names, fits, "adds nothing to the question: the sentence it is about")
+            best = max(range(len(self.shown)), key=lambda i: self.relevance[i] + W_FIT * fits[i])
+            return self._claim(
+                text, (best,), new, names, fits, "adds nothing to the question: the sentence it is about"
+            )
         covers = [support.share(new, self.sentence_terms[i]) for i in range(len(self.shown))]
         score = [
-            covers[i] + W_FIT * float(fits[i]) + W_RELEVANCE * self.relevance[i] - (0.0 if not support.missing(names, self.sentence_terms[i]) else 1.0)
+            covers[i]
+            + W_FIT * float(fits[i])
+            + W_RELEVANCE * self.relevance[i]
+            - (0.0 if not support.missing(names, self.sentence_terms[i]) else 1.0)
             for i in range(len(self.shown))
         ]
         best = max(range(len(self.shown)), key=lambda i: score[i])
@@ -127,7 +135,9 @@ class _Context:
         """A sentence that holds what `first` lacks and is tied to it by a clear reference."""
         s = self.shown[first].sentence
         for j, other in enumerate(self.shown):
-            if j == first or not all(support.matches(t, self.sentence_terms[j] | self.sentence_terms[first]) for t in lacking):
+            if j == first or not all(
+                support.matches(t, self.sentence_terms[j] | self.sentence_terms[first]) for t in lacking
+            ):
                 continue
             o = other.sentence
             same_article = o.article_id == s.article_id

@@ -48,28 +48,41 @@ def renumber(text: str, shown: Sequence[ScoredSentence]) -> tuple[str, list[Cita
     return new, citations, dropped
 
 
+class Numbering:
+    """Markers numbered in order of first appearance (`[n]` is `citations[n-1]`), across one or more texts."""
+
+    def __init__(self, shown: Sequence[ScoredSentence]):
+        self.shown = shown
+        self.order: dict[tuple[str, int], int] = {}
+        self.citations: list[Citation] = []
+
+    def text(self, claims: Sequence[Claim], verbatim: bool = False) -> str:
+        """Each claim followed by the markers of its sentences: "Daniel Noboa [1]", "... in Ecuador [1]."; `verbatim`
+        claims (whole sentences) keep their own end: "... in Ecuador. [1]". Brackets in a claim's own words (an
+        article's footnote "[1]" in a quoted sentence) are written "(1)", so the only `[n]` in the text are
+        markers."""
+        parts: list[str] = []
+        for claim in claims:
+            marks = ""
+            for i in claim.sentences:
+                item = self.shown[i]
+                key = (item.sentence.article_id, item.sentence.index)
+                if key not in self.order:
+                    self.order[key] = len(self.citations) + 1
+                    self.citations.append(to_citation(item))
+                mark = f"[{self.order[key]}]"
+                marks += mark if mark not in marks else ""
+            words = _FOOTNOTE.sub(r"(\1)", " ".join(claim.text.split()))
+            if words and words[-1] in ".!?" and marks and not verbatim:
+                parts.append(f"{words[:-1].rstrip()} {marks}{words[-1]}")
+            else:
+                parts.append(f"{words} {marks}".strip())
+        return " ".join(parts)
+
+
 def compose(
     claims: Sequence[Claim], shown: Sequence[ScoredSentence], verbatim: bool = False
 ) -> tuple[str, list[Citation]]:
-    """The answer text: each claim followed by the markers of its sentences, numbered in order of first
-    appearance (`[n]` is `citations[n-1]`): "Daniel Noboa [1]", "... in Ecuador [1]."; `verbatim` claims (whole
-    sentences) keep their own end: "... in Ecuador. [1]". Brackets in a claim's own words (an article's footnote
-    "[1]" in a quoted sentence) are written "(1)", so the only `[n]` in the text are markers."""
-    order: dict[tuple[str, int], int] = {}
-    citations: list[Citation] = []
-    parts: list[str] = []
-    for claim in claims:
-        marks = ""
-        for i in claim.sentences:
-            item = shown[i]
-            key = (item.sentence.article_id, item.sentence.index)
-            if key not in order:
-                order[key] = len(citations) + 1
-                citations.append(to_citation(item))
-            marks += f"[{order[key]}]" if f"[{order[key]}]" not in marks else ""
-        words = _FOOTNOTE.sub(r"(\1)", " ".join(claim.text.split()))
-        if words and words[-1] in ".!?" and marks and not verbatim:
-            parts.append(f"{words[:-1].rstrip()} {marks}{words[-1]}")
-        else:
-            parts.append(f"{words} {marks}".strip())
-    return " ".join(parts), citations
+    """The answer text (`Numbering.text`) and its citations."""
+    numbering = Numbering(shown)
+    return numbering.text(claims, verbatim), numbering.citations

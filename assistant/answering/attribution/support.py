@@ -64,7 +64,9 @@ def matches(term: str, available: set[str], loose: bool = True) -> bool:
     "Normandy" is still something a question about the Normans did not say, so new terms are found strictly)."""
     if term in available or not related_forms(term).isdisjoint(available):
         return True
-    return loose and len(term) >= 5 and any(len(a) >= 5 and (a.startswith(term) or term.startswith(a)) for a in available)
+    return (
+        loose and len(term) >= 5 and any(len(a) >= 5 and (a.startswith(term) or term.startswith(a)) for a in available)
+    )
 
 
 def share(needed: Iterable[str], available: set[str]) -> float:

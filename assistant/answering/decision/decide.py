@@ -40,6 +40,7 @@ class Thresholds:
     extractive_relevance: float = 0.80  # an extractive answer (ASSISTANT_REFUSAL_THRESHOLD)
     follow_up_discount: float = 0.25  # a follow-up shares few words with the sentence that answers it
     question_names: bool = True  # rule 5 on or off (measured both ways)
+    summary_coverage: float = 0.6  # a summary sentence paraphrases: this share of its new words must stand
 
 
 @dataclass(frozen=True)
@@ -68,9 +69,9 @@ def decide(
         return Decided(False, "reader refused", "the reader said the articles do not say", ())
     if not attribution.claims:
         return Decided(False, "empty", "the reader gave no answer", ())
-    kept = tuple(c for c in attribution.claims if _stands(c, shown, thresholds) is None)
+    kept = tuple(c for c in attribution.claims if _stands(c, shown, thresholds.coverage) is None)
     if not kept:
-        why = _stands(attribution.claims[0], shown, thresholds) or "nothing supports it"
+        why = _stands(attribution.claims[0], shown, thresholds.coverage) or "nothing supports it"
         return Decided(False, "not in the text", f"the answer is not in the articles' text: {why}", ())
     answer = " ".join(c.text for c in kept)
     if asks is not None and not has(answer, asks):
@@ -80,7 +81,10 @@ def decide(
     if thresholds.question_names and attribution.question_missing:
         names = ", ".join(attribution.question_missing)
         return Decided(
-            False, "question names missing", f"the question names {names}, which the answer's sentences never mention", ()
+            False,
+            "question names missing",
+            f"the question names {names}, which the answer's sentences never mention",
+            (),
         )
     relevance = max(c.relevance for c in kept)
     bar = thresholds.extractive_relevance if extractive else thresholds.model_relevance
@@ -96,11 +100,26 @@ def decide(
         )
     n = len({i for c in kept for i in c.sentences})
     return Decided(
-        True, "answered", f"{n} sentence(s) hold the answer, confidence {relevance:.2f} >= {bar}", kept, round(relevance, 4), bar
+        True,
+        "answered",
+        f"{n} sentence(s) hold the answer, confidence {relevance:.2f} >= {bar}",
+        kept,
+        round(relevance, 4),
+        bar,
     )
 
 
-def _stands(claim: Claim, shown: list[ScoredSentence], thresholds: Thresholds) -> str | None:
+def decide_summary(attribution: Attribution, shown: list[ScoredSentence], thresholds: Thresholds) -> Decided:
+    """A summary's sentences: each stands on its own (its names, numbers and quotes in its sentences, and
+    `summary_coverage` of its words); those that do not are left out. Answered when one stands."""
+    kept = tuple(c for c in attribution.claims if _stands(c, shown, thresholds.summary_coverage) is None)
+    if kept:
+        return Decided(True, "answered", f"{len(kept)} of {len(attribution.claims)} summary sentence(s) stand", kept)
+    why = _stands(attribution.claims[0], shown, thresholds.summary_coverage) if attribution.claims else "it is empty"
+    return Decided(False, "not in the text", f"no sentence of the summary stands: {why}", ())
+
+
+def _stands(claim: Claim, shown: list[ScoredSentence], coverage: float) -> str | None:
     """Why the claim does not stand in its sentences (None: it does)."""
     if not claim.sentences:
         return "no sentence holds it"
@@ -109,7 +128,7 @@ def _stands(claim: Claim, shown: list[ScoredSentence], thresholds: Thresholds) -
         return "a quote in it is not verbatim in its sentences"
     if claim.missing:
         return f"{', '.join(claim.missing)} is in none of the sentences it rests on"
-    if claim.coverage < thresholds.coverage:
+    if claim.coverage < coverage:
         return f"only {claim.coverage:.0%} of its words stand in the sentences it rests on"
     if all(support.is_instruction(shown[i].sentence.text) for i in claim.sentences) or any(
         support.echoes_instruction(claim.text, shown[i].sentence.text) for i in claim.sentences

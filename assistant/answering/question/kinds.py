@@ -13,12 +13,12 @@ HotpotQA gold answer to such a question passes its check except a few that answe
 from __future__ import annotations
 
 import re
-from enum import Enum
+from enum import StrEnum
 
 from assistant.answering.retrieval.terms import STOPWORDS
 
 
-class Asks(str, Enum):
+class Asks(StrEnum):
     TIME = "a time"
     NUMBER = "a number"
     PERSON = "a person or organisation"
@@ -43,7 +43,10 @@ _ASKS = [
             re.I,
         ),
     ),
-    (Asks.PERSON, re.compile(r"^\s*(?:(?:and|so|but)\s+)?(?:who|whom)\b(?!\s+(?:is|are|was|were)\s+(?:it|this)\b)", re.I)),
+    (
+        Asks.PERSON,
+        re.compile(r"^\s*(?:(?:and|so|but)\s+)?(?:who|whom)\b(?!\s+(?:is|are|was|were)\s+(?:it|this)\b)", re.I),
+    ),
     (Asks.PLACE, re.compile(r"^\s*(?:(?:and|so|but)\s+)?where\b(?!\s+(?:is|are|was|were)\s+(?:it|this)\s+from)", re.I)),
 ]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from assistant.answering.chat_model import content
 from assistant.answering.attribution.citing import MARKER
+from assistant.answering.chat_model import content
 from assistant.answering.question.condense import follow_up, offline_query
 from assistant.answering.reading.prompts import Prompt
 from assistant.providers import translate_provider_error
@@ -27,15 +27,21 @@ class ModelCondenser:
             return Query(question, question, ""), QuestionStep(question, how="no history")
         leans, why = follow_up(question, turns)
         if not leans:  # a question that stands on its own is asked as it is: no call, no drift to the old topic
-            return Query(question, question, ""), QuestionStep(question, how=f"not a follow-up: {why}; asked on its own")
+            return Query(question, question, ""), QuestionStep(
+                question, how=f"not a follow-up: {why}; asked on its own"
+            )
         prompt = self.prompt.render(history=history_text(turns), question=question)
         try:
             text = content(self.chat.invoke([("user", prompt)]))
         except Exception as exc:  # any failure: answer anyway, the answer call reports lasting errors
-            return self._offline(question, turns, f"follow-up ({why}); the rewrite failed: {translate_provider_error(exc)}")
+            return self._offline(
+                question, turns, f"follow-up ({why}); the rewrite failed: {translate_provider_error(exc)}"
+            )
         standalone = clean_condensed(text)
         if not standalone or len(standalone) > CONDENSE_MAX_CHARS or REFUSAL_TOKEN in standalone:
-            return self._offline(question, turns, f"follow-up ({why}); the model's rewrite was empty or too long: {text[:200]!r}")
+            return self._offline(
+                question, turns, f"follow-up ({why}); the model's rewrite was empty or too long: {text[:200]!r}"
+            )
         return Query(question, standalone, ""), QuestionStep(
             standalone, follow_up=True, rewritten=True, how=f"follow-up ({why}); rewritten by the chat model"
         )

@@ -77,11 +77,13 @@ class ModelReader:
         prompt = "\n\n".join(f"[{role}]\n{content}" for role, content in messages)
         started, raw = time.perf_counter(), ""
         try:
-            for raw in self._generate(self._client(), messages):
-                pass
+            for so_far in self._generate(self._client(), messages):
+                raw = so_far
         except self.fallback_on as exc:
             log.warning("the model could not read: %s", exc)
-            return Reading(self.name, "", prompt=prompt, raw=raw, failure=str(exc), seconds=time.perf_counter() - started)
+            return Reading(
+                self.name, "", prompt=prompt, raw=raw, failure=str(exc), seconds=time.perf_counter() - started
+            )
         answer = text.clean(raw)
         refused = not answer or text.is_refusal(answer)
         return Reading(
@@ -109,7 +111,11 @@ class ModelReader:
                 ahead = [(system_role, system), (user_role, user.split(_CUT, 1)[0].rstrip())]
                 for _ in stream_text(limited(chat, 1), ahead, self.where):
                     pass
-                log.info("the model read %d sentences ahead of the first question in %.1f s", len(shown), time.monotonic() - started)
+                log.info(
+                    "the model read %d sentences ahead of the first question in %.1f s",
+                    len(shown),
+                    time.monotonic() - started,
+                )
         except AssistantError as exc:  # the first question will fall back and say why
             log.warning("the model could not be started ahead of the first question: %s", exc)
 

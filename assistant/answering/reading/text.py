@@ -30,7 +30,7 @@ _PREFIX = re.compile(r"^\s*(?:\*\*)?(?:final\s+)?(?:short\s+)?answer\s*(?:\*\*)?
 
 
 def plain(shown: Sequence[ScoredSentence]) -> str:
-    """"Article: <title>" and the article's sentences as running text, for each article in turn."""
+    """ "Article: <title>" and the article's sentences as running text, for each article in turn."""
     parts: list[str] = []
     previous: ScoredSentence | None = None
     for item in shown:
@@ -80,6 +80,17 @@ def clean(raw: str) -> str:
     if text[:1] == "“" and text[-1:] == "”":
         text = text[1:-1].strip()
     return " ".join(text.split())
+
+
+def complete(raw: str) -> str:
+    """The part of a text still being written whose sentences are finished (all but the last, still growing)."""
+    lines = raw.split("\n")
+    done = "\n".join(lines[:-1])
+    pieces = [p for p in _segmenter().segment(lines[-1]) if p.strip()] if lines[-1].strip() else []
+    if len(pieces) > 1:
+        last_start = lines[-1].rfind(pieces[-1].strip())
+        done = (done + "\n" if done else "") + lines[-1][:last_start].rstrip()
+    return done.strip()
 
 
 def claims(answer: str) -> list[str]:

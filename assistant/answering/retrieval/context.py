@@ -84,13 +84,13 @@ def choose(
     for top in ranked[:WINDOWS]:
         a, i = top.sentence.article_id, top.sentence.index
         for key in ((a, i - 1), (a, i), (a, i + 1)):
-            item = around.get(key)
-            if item is None or any((s.sentence.article_id, s.sentence.index) == key for s in shown):
+            near = around.get(key)
+            if near is None or any((s.sentence.article_id, s.sentence.index) == key for s in shown):
                 continue
-            size = len(item.sentence.text.split())
+            size = len(near.sentence.text.split())
             if words + size > WORDS and shown:
                 return arrange(shown, order)
-            shown.append(item)
+            shown.append(near)
             words += size
     return arrange(shown, order)
 

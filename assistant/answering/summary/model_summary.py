@@ -1,33 +1,35 @@
-"""Whole-article answers written by a chat model, verified and cited like any answer.
+"""Whole-article answers written by a chat model: read -> attribute -> decide, as for any question.
 
-The model sees the article's sentences numbered (every article in scope, numbered across them).
-An article that fits in one part is shown exactly as the answer prompt shows it (the same system
-message, then the same numbered sentences, then the request), so a summary asked after a question
-about the article, or after the start's warm-up, is read from the model server's prompt cache:
-only the request is new. A long article is read in parts of `PART_SENTENCES` sentences: each part is
-summarised on its own with the same prompt (map; its sentences keep their numbers), then the part notes
-are combined into one summary (reduce, `prompts/summary_combine.txt`), so no article is too long. The
-result is checked by `verify.verify` against the numbered sentences; when no cited claim survives, the
-extractive summary answers instead.
+The model reads the article(s) in scope as plain text, exactly as a question about them shows them (the
+same system message, the same text, then "Question: ..."), so a summary asked after a question about the
+article, or after the start's warm-up, is read from the model server's prompt cache: only the request is
+new. It writes plain sentences; the code attributes each to the sentence(s) that hold it
+(`attribution.attribute`) and keeps those that stand (`decision.decide_summary`: names, numbers and
+quotes in their sentences, most of their words too), streaming each as soon as it is checked. A long
+article is read in parts of `PART_SENTENCES` sentences: each part is summarised on its own (map), then
+the notes are combined into one summary (reduce, `prompts/summary_combine.txt`), so no article is too
+long. When no sentence of the model's summary stands, the extractive summary answers instead.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from assistant.answering.answer_text import NOT_IN_ARTICLES, complete_part, continue_with
+from assistant.answering.attribution.attribute import attribute
+from assistant.answering.attribution.citing import Numbering, compose
 from assistant.answering.base import Summarizer
 from assistant.answering.chat_model import content, stream_text
-from assistant.answering.reading.text import numbered as format_sources
+from assistant.answering.decision.decide import Thresholds, decide_summary
 from assistant.answering.question.intent import Intent
+from assistant.answering.reading import text
 from assistant.answering.reading.prompts import Prompt, Prompts
 from assistant.answering.summary.summary import ExtractiveSummarizer, article_sentences, record_trace
-from assistant.answering.verify import Verified, verify
 from assistant.errors import AssistantError
 from assistant.providers import translate_provider_error
-from assistant.records import Answer, Attribution, Claim, ScoredSentence, Trace
+from assistant.records import Answer, Attribution, Citation, Claim, Query, Reading, ScoredSentence, Trace
 from assistant.settings import Settings
 from assistant.store import Store
 
@@ -35,23 +37,28 @@ log = logging.getLogger(__name__)
 
 PART_SENTENCES = 60  # about 1,500 words: a part fits the local model's 4,096-token window with room to answer
 SUMMARY_MAX_TOKENS = 320
-BEGIN, END = "<<<ARTICLE SENTENCES>>>", "<<<END OF ARTICLE SENTENCES>>>"
+BEGIN, END = "<<<ARTICLE NOTES>>>", "<<<END OF ARTICLE NOTES>>>"
+_HEADING = re.compile(r"^\s*(?:#+\s*)?\*\*(.+?)\*\*\s*:?\s*")
 
 
 def build_summarizer(
-    settings: Settings, store: Store, checker: Any, client: Callable[[], tuple[Any, str]] | None
+    settings: Settings,
+    store: Store,
+    checker: Any,
+    client: Callable[[], tuple[Any, str]] | None,
+    thresholds: Thresholds,
 ) -> Summarizer:
     """The extractive summariser offline; with a chat model (`client`, from the factory), the model's, falling
     back to the extractive one. `checker` embeds the sentences a summary is checked against (the Assistant's
-    `CachedEmbedder`, shared with the answerer)."""
+    `CachedEmbedder`, shared with the answering path)."""
     extractive = ExtractiveSummarizer(store)
     if client is None:
         return extractive
     prompts = Prompts(settings.prompts_dir)  # read now: a missing template fails at start, not mid-chat
-    combine = prompts.load("summary_combine", required={"notes", "question"})
-    system = prompts.load("answer_system", required={"not_found"})
-    request = prompts.load("summary_request", required={"question", "size"})
-    return ModelSummarizer(client, combine, extractive, checker, (system, request))
+    system = prompts.load("read_system")
+    request = prompts.load("summary_request", required={"size"})
+    combine = prompts.load("summary_combine", required={"notes", "question", "size", "begin", "end"})
+    return ModelSummarizer(client, (system, request, combine), extractive, checker, thresholds)
 
 
 class ModelSummarizer:
@@ -60,18 +67,18 @@ class ModelSummarizer:
     def __init__(
         self,
         client: Callable[[], tuple[Any, str]],
-        combine: Prompt,
+        prompts: tuple[Prompt, Prompt, Prompt],
         extractive: ExtractiveSummarizer,
         embedder: Any,
-        whole: tuple[Prompt, Prompt],
+        thresholds: Thresholds,
     ):
         """`client()` gives the streaming chat model and where it is (the local model's server starts on first
         use and may come back on another port)."""
         self.client = client
-        self.combine = combine
+        self.system, self.request, self.combine = prompts
         self.extractive = extractive
         self.embedder = embedder
-        self.system, self.request = whole  # an article in one part: the answer's system message, then a request
+        self.thresholds = thresholds
 
     def summarize(
         self, question: str, intent: Intent, scope: Sequence[str] | None, trace: Trace
@@ -90,13 +97,15 @@ class ModelSummarizer:
         parts = _parts(shown, PART_SENTENCES)
         prompts: list[str] = []
         if len(parts) == 1:
-            messages = self._messages(shown, 1, question, size)
+            messages = self._messages(shown, question, size)
         else:
             notes: list[str] = []
-            for first, part in parts:  # map: each part on its own, as an article in one part is asked, numbers kept
-                part_messages = self._messages(part, first, question, "two or three sentences")
+            for part in parts:  # map: each part on its own, as an article in one part is asked
+                part_messages = self._messages(part, question, "two or three sentences")
                 prompts.append(_shown(part_messages))
-                notes.append(f"Part {len(notes) + 1} ({_defuse(part[0].title)}): {self._invoke(part_messages)}")
+                notes.append(
+                    f"Part {len(notes) + 1} ({_defuse(part[0].title)}): {_defuse(self._invoke(part_messages))}"
+                )
             final_prompt = self.combine.render(
                 question=question, size=size, notes="\n".join(notes), begin=BEGIN, end=END
             )
@@ -104,52 +113,61 @@ class ModelSummarizer:
         prompts.append(_shown(messages))
         trace.prompt = "\n\n----\n\n".join(prompts)
         head = chosen.note if not several else f"{chosen.note}\n".lstrip("\n")
+        query = Query(question, question)
         emitted, raw = "", ""
         if head:
             yield head
             emitted = head
         chat, where = self.client()
-        for delta in stream_text(chat, messages, where):  # only checked sentences are shown
+        for delta in stream_text(chat, messages, where):  # each sentence is shown once it is checked
             raw += delta
-            ready = complete_part(raw)
-            so_far = head + verify(ready, shown, self.embedder).text if ready else ""
-            if so_far.startswith(emitted) and len(so_far) > len(emitted):
-                yield so_far[len(emitted) :]
-                emitted = so_far
-        checked = verify(raw, shown, self.embedder)
-        trace.raw_model_output, trace.attribution = raw, _attribution(checked, shown)
-        if checked.refused or not checked.citations:
-            reason = (
-                "the model said the articles do not answer"
-                if checked.refused
-                else "no sentence of the model's summary is supported by the article"
-            )
+            ready = text.complete(raw)
+            if ready:
+                so_far = head + self._checked(query, ready, shown, several)[0]
+                if so_far.startswith(emitted) and len(so_far) > len(emitted):
+                    yield so_far[len(emitted) :]
+                    emitted = so_far
+        body, citations, attribution, reason = self._checked(query, raw, shown, several)
+        trace.reading = Reading("model summary", raw, prompt=trace.prompt, raw=raw)
+        trace.raw_model_output, trace.attribution = raw, attribution
+        if not citations:
             log.info("falling back to the extractive summary: %s", reason)
-            final = self.extractive.compose(intent, chosen, trace)
             trace.notes.append(f"The model's summary could not stand ({reason}); the extractive summary was given.")
+            final = self.extractive.compose(intent, chosen, trace)
             trace.decision.method = "summary (extractive fallback)"
-            yield from continue_with(emitted, final.text)
+            yield from _continue(emitted, final.text)
             yield final
             return
         cited = [
             s
-            for c in checked.citations
+            for c in citations
             for s in shown
             if (s.sentence.article_id, s.sentence.index) == (c.article_id, c.sentence_index)
         ]
-        record_trace(trace, intent, chosen, cited, method="summary (model, verified)")
-        text = head + checked.text
-        yield from continue_with(emitted, text)
-        yield Answer(text, checked.citations, True)
+        record_trace(trace, intent, chosen, cited, method="summary (model, attributed)")
+        final_text = head + body
+        yield from _continue(emitted, final_text)
+        yield Answer(final_text, citations, True)
 
-    def _messages(self, part: list[ScoredSentence], first: int, question: str, size: str) -> list[tuple[str, str]]:
-        """The answer's system message, then the sentences (numbered from `first`) and the request: a prompt that
-        begins as an answer's does, so the model server reads it from its cache."""
-        request = self.request.render(question=question, size=size)
-        return [
-            ("system", self.system.render(not_found=NOT_IN_ARTICLES)),
-            ("user", f"{format_sources(part, first)}\n\n{request}"),
-        ]
+    def _checked(
+        self, query: Query, raw: str, shown: list[ScoredSentence], several: bool
+    ) -> tuple[str, list[Citation], Attribution, str]:
+        """The summary's sentences that stand, each cited; the attribution; why nothing stands (when so)."""
+        claims = [c for line in raw.splitlines() for c in text.claims(text.clean(_HEADING.sub("", line)))]
+        attribution = attribute(query, claims, shown, self.embedder)
+        decided = decide_summary(attribution, shown, self.thresholds)
+        if not decided.kept:
+            return "", [], attribution, decided.reason
+        if several:
+            return (*_by_article(decided.kept, shown), attribution, decided.reason)
+        body, citations = compose(decided.kept, shown)
+        return body, citations, attribution, decided.reason
+
+    def _messages(self, part: Sequence[ScoredSentence], question: str, size: str) -> list[tuple[str, str]]:
+        """The question prompt's system message and article text, then the request: a prompt that begins as a
+        question's about the same article does, so the model server reads it from its cache."""
+        request = self.request.render(size=size)
+        return [("system", self.system.render()), ("user", f"{text.plain(part)}\n\nQuestion: {question}\n{request}")]
 
     def _invoke(self, messages: list[tuple[str, str]]) -> str:
         try:
@@ -160,25 +178,34 @@ class ModelSummarizer:
             raise translate_provider_error(exc) from exc
 
 
-def _attribution(checked: Verified, shown: list[ScoredSentence]) -> Attribution:
-    """The verdict on each sentence of the model's summary, as the trace records claims."""
-    claims = []
-    for v in checked.support:
-        kept = tuple(n - 1 for n in v["kept"] if 1 <= n <= len(shown))
-        keys = tuple((shown[i].sentence.article_id, shown[i].sentence.index) for i in kept)
-        score = float(v.get("score") or 0.0)
-        claims.append(Claim(v["sentence"], kept, keys, float(v.get("overlap") or 0.0), (), 0, score, float(v.get("cosine") or 0.0), v["verdict"]))
-    return Attribution(tuple(claims))
+def _by_article(claims: Sequence[Claim], shown: list[ScoredSentence]) -> tuple[str, list[Citation]]:
+    """Several articles: each article's claims after its title in bold, citations numbered across them."""
+    groups: dict[str, list[Claim]] = {}
+    for claim in claims:
+        groups.setdefault(claim.cited[0][0], []).append(claim)
+    titles = {s.sentence.article_id: s.title for s in shown}
+    numbering = Numbering(shown)
+    lines = [f"**{' '.join(titles[a].split())}**: {numbering.text(group)}" for a, group in groups.items()]
+    return "\n".join(lines), numbering.citations
 
 
-def _parts(shown: list[ScoredSentence], size: int) -> list[tuple[int, list[ScoredSentence]]]:
-    """(first number, sentences) of parts of at most `size` sentences; a part never spans two articles."""
-    parts: list[tuple[int, list[ScoredSentence]]] = []
-    for n, item in enumerate(shown, 1):
-        last = parts[-1][1] if parts else None
+def _continue(emitted: str, final: str) -> Iterator[str]:
+    """The rest of the final text, when what was shown is its beginning; else the final text whole."""
+    if final.startswith(emitted):
+        if len(final) > len(emitted):
+            yield final[len(emitted) :]
+    else:  # the checks changed what was shown: the final text follows it
+        yield f"\n\n{final}"
+
+
+def _parts(shown: list[ScoredSentence], size: int) -> list[list[ScoredSentence]]:
+    """Parts of at most `size` sentences; a part never spans two articles."""
+    parts: list[list[ScoredSentence]] = []
+    for item in shown:
+        last = parts[-1] if parts else None
         if last is None or len(last) >= size or last[-1].sentence.article_id != item.sentence.article_id:
-            parts.append((n, []))
-        parts[-1][1].append(item)
+            parts.append([])
+        parts[-1].append(item)
     return parts
 
 
@@ -186,9 +213,9 @@ def _shown(messages: list[tuple[str, str]]) -> str:
     return "\n\n".join(f"[{role}]\n{text}" for role, text in messages)
 
 
-def _defuse(text: str) -> str:
+def _defuse(value: str) -> str:
     """One line, and no copy of our delimiters: article text cannot close the data block."""
-    text = " ".join(text.split())
+    value = " ".join(value.split())
     for marker in (BEGIN, END):
-        text = text.replace(marker, "[removed]")
-    return text.replace("<<<", "‹‹‹").replace(">>>", "›››")
+        value = value.replace(marker, "[removed]")
+    return value.replace("<<<", "‹‹‹").replace(">>>", "›››")

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.answering.summary import key_sentences
-from assistant.answering.base import pieces
 from assistant.answering.attribution.citing import renumber
+from assistant.answering.base import pieces
 from assistant.answering.question.intent import Intent
+from assistant.answering.summary import key_sentences
 from assistant.errors import IndexEmptyError
 from assistant.records import Answer, ArticleInfo, Decision, ScoredSentence, Sentence, SentenceHit, Trace
 from assistant.store import Store
@@ -190,7 +190,9 @@ def record_trace(trace: Trace, intent: Intent, scope: Scope, shown: list[ScoredS
         f"whole-article question ({intent.kind}, recognised by {intent.how}); "
         f"{len(shown)} sentence(s) from {len(scope.articles)} article(s): {scope.rule}"
     )
-    trace.sentences = [SentenceHit(s.sentence.article_id, s.sentence.index, 0.0, 0.0, 0.0, 0.0, 0.0, s.sentence.text) for s in shown]
+    trace.sentences = [
+        SentenceHit(s.sentence.article_id, s.sentence.index, 0.0, 0.0, 0.0, 0.0, 0.0, s.sentence.text) for s in shown
+    ]
     trace.notes = trace.notes + ([scope.note.strip()] if scope.note else [])
 
 
