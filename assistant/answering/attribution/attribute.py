@@ -89,7 +89,11 @@ class _Context:
 
     def claim(self, n: int, text: str) -> Claim:
         claim_terms = list(dict.fromkeys(terms(text)))
-        new = [t for t in claim_terms if not support.matches(t, self.question_terms, loose=False)]
+        new = [
+            t
+            for t in claim_terms
+            if t not in support.ANSWER_WORDS and not support.matches(t, self.question_terms, loose=False)
+        ]
         names = [t for t in support.claim_terms(text) if not support.matches(t, self.question_terms, loose=False)]
         fits = self.sentences @ self.asked[n]
         if not new:

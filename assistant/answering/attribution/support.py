@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from assistant.answering.retrieval.terms import related_forms, terms
+from assistant.answering.retrieval.terms import key_terms, related_forms, terms
 
 QUOTE = re.compile(
     r"\"([^\"\n]{2,}?)\"|“([^”\n]{2,}?)”|‘([^’\n]{2,}?)’"
@@ -22,21 +22,6 @@ _IMPERATIVE = re.compile(
     re.I,
 )
 _SECOND_PERSON = re.compile(r"\b(?:you|your|assistant|AI|model|chatbot|instructions?|prompt)\b", re.I)
-_NAME = re.compile(r"(?<![\w.])([A-Z][\w'’.-]*|\d[\d,.%]*[^\W\d_]*)")  # "1990s" whole, as `terms` reads it
-_OPENS = (".", "!", "?", ":", "\n", '"', "“", "'", "‘", "(")
-
-
-def key_terms(text: str) -> set[str]:
-    """The numbers and names a text states (as `terms` reads them), which its evidence must contain. A
-    capital that only opens a sentence is no name."""
-    found: set[str] = set()
-    for match in _NAME.finditer(text):
-        word = match.group(1)
-        before = text[: match.start()].rstrip()
-        if (not before or before.endswith(_OPENS)) and not any(ch.isdigit() for ch in word):
-            continue
-        found.update(terms(word))
-    return found
 
 
 _SUPERLATIVE = re.compile(r"\b(?:most|least|first|last|only|best|worst|sole|[a-z]{2,}est)\b", re.I)
@@ -48,10 +33,20 @@ _NOT_SUPERLATIVE = frozenset(
 )
 
 
+ANSWER_WORDS = frozenset({"yes", "no", "not", "never", "none", "nobody", "nothing", "true", "false"})
+SHORT_ANSWER_WORDS = 5
+
+
 def claim_terms(text: str) -> set[str]:
     """What a claim states that its evidence must hold word for word: its names and numbers (`key_terms`) and
-    its superlatives ("the world's largest producer" is not "70% ... passes through")."""
+    its superlatives ("the world's largest producer" is not "70% ... passes through"). In a short answer
+    ("France", "Tren de Aragua") the opening capital is a name too."""
     found = key_terms(text)
+    words = text.split()
+    if words and len(words) <= SHORT_ANSWER_WORDS and words[0][:1].isupper() and not words[0].lower().endswith("ly"):
+        first = terms(words[0])
+        if first and first[0] not in ANSWER_WORDS:
+            found.update(first)
     for match in _SUPERLATIVE.finditer(text):
         if match.group(0).lower() not in _NOT_SUPERLATIVE:
             found.update(terms(match.group(0)))

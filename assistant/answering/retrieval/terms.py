@@ -79,3 +79,20 @@ def related_forms(term: str) -> frozenset[str]:
             out |= {base, base + "a", base + "o"}
     out.discard(term)
     return frozenset(out)
+
+
+_NAME = re.compile(r"(?<![\w.])([A-Z][\w'’.-]*|\d[\d,.%]*[^\W\d_]*)")  # "1990s" whole, as `terms` reads it
+_OPENS = (".", "!", "?", ":", "\n", '"', "“", "'", "‘", "(")
+
+
+def key_terms(text: str) -> set[str]:
+    """The numbers and names a text states (as `terms` reads them), which its evidence must contain. A
+    capital that only opens a sentence is no name."""
+    found: set[str] = set()
+    for match in _NAME.finditer(text):
+        word = match.group(1)
+        before = text[: match.start()].rstrip()
+        if (not before or before.endswith(_OPENS)) and not any(ch.isdigit() for ch in word):
+            continue
+        found.update(terms(word))
+    return found
