@@ -70,7 +70,7 @@ def main() -> int:
         whole = [ask(bot, n, question) for n, question in enumerate(WHOLE_ARTICLE, len(QUESTIONS))]
     warm = rows[1:]
     body = [
-        f"Answerer: **{bot.answerer.backend}** ({bot.answerer.name}); sample article; 2 cores, no GPU; "
+        f"Answerer: **{bot.backend}** ({bot.answerer_name}); sample article; 2 cores, no GPU; "
         f"{time.strftime('%Y-%m-%d')}.",
         "",
         *(
@@ -79,12 +79,12 @@ def main() -> int:
                 f"model server starts and reads the newest article up to the question): {warm_up_s:.2f} s.",
                 "",
             ]
-            if hasattr(bot.answerer, "warm_up")
+            if bot.model_reader is not None
             else []
         ),
         "| | first words | whole answer |",
         "|---|---|---|",
-        f"| first question{' (after the warm-up)' if hasattr(bot.answerer, 'warm_up') else ''} | {rows[0][2]:.2f} s | "
+        f"| first question{' (after the warm-up)' if bot.model_reader is not None else ''} | {rows[0][2]:.2f} s | "
         f"{rows[0][3]:.2f} s |",
         f"| next {len(warm)} questions, p50 | {statistics.median(r[2] for r in warm):.2f} s | "
         f"{statistics.median(r[3] for r in warm):.2f} s |",
@@ -97,7 +97,7 @@ def main() -> int:
         "",
         *table(whole),
     ]
-    write_section(ROOT / "docs" / "benchmarks.md", f"answers-{bot.answerer.name}", "\n".join(body) + "\n", "Benchmarks")
+    write_section(ROOT / "docs" / "benchmarks.md", f"answers-{bot.answerer_name}", "\n".join(body) + "\n", "Benchmarks")
     return 0
 
 
