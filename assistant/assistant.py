@@ -189,7 +189,7 @@ class Assistant:
         trace.timings_ms["question"] = _ms(t)
         trace.standalone_question, trace.context = query.standalone, query.context
         if intent:
-            yield from self._finish(self.summarizer.summarize(question, intent, scope, trace), trace, started)
+            yield from self._finish(self._summary(question, intent, scope, trace), trace, started)
             return
         retrieval = self.retriever.retrieve(query, scope)
         trace.passages, trace.sentences = retrieval.passage_hits(), retrieval.sentence_hits_for_trace()
@@ -257,6 +257,22 @@ class Assistant:
         query, _ = self.condenser.condense(question, turns)
         retrieval = self.retriever.retrieve(query, self.check_scope(article_ids))
         return self.model_reader.read(query, turns, retrieval.context, plainly=True)
+
+    def _summary(
+        self, question: str, intent: whole_article.Intent, scope: list[str] | None, trace: Trace
+    ) -> Iterator[str | Answer]:
+        """The summary path's deltas and answer; its record goes into the trace."""
+        t = time.perf_counter()
+        for event in self.summarizer.summarize(question, intent, scope):
+            if isinstance(event, str):
+                yield event
+                continue
+            trace.timings_ms["summary"] = _ms(t)
+            trace.decision, trace.sentences = event.decision, event.sentences
+            trace.notes += event.notes
+            trace.prompt, trace.reading, trace.attribution = event.prompt, event.reading, event.attribution
+            trace.raw_model_output = event.reading.raw if event.reading else None
+            yield event.answer
 
     def _read(
         self, query: Query, turns: list[Turn], retrieval: Retrieval, trace: Trace

@@ -249,6 +249,19 @@ class Decision:
     follow_up: bool = False
 
 
+@dataclass(frozen=True)
+class SummaryStep:
+    """What the summary path did for a whole-article question (the Assistant puts it in the trace)."""
+
+    answer: Answer
+    decision: Decision
+    sentences: list[SentenceHit]  # the sentences cited, in order
+    notes: list[str] = field(default_factory=list)
+    prompt: str | None = None
+    reading: Reading | None = None
+    attribution: Attribution | None = None
+
+
 @dataclass
 class Trace:
     """What was done to answer one question, assembled by `Assistant.stream` from each step's record.

@@ -10,11 +10,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.answering.attribution.citing import renumber
+from assistant.answering.attribution.citing import compose
 from assistant.errors import InputError
 from assistant.indexing.loaders import load_file, normalise
 from assistant.indexing.sentences import split_sentences
-from assistant.records import Article, ScoredSentence, Sentence
+from assistant.records import Article, Claim, ScoredSentence, Sentence
 
 WORDS = st.sampled_from(
     [
@@ -117,22 +117,27 @@ def _shown(k: int) -> list[ScoredSentence]:
 
 
 @given(
-    st.integers(min_value=0, max_value=6),
+    st.integers(min_value=1, max_value=6),
     st.lists(
-        st.one_of(
-            st.text(alphabet="abc .,", max_size=5), st.integers(min_value=0, max_value=12).map(lambda n: f"[{n}]")
+        st.tuples(
+            st.text(alphabet="abc .,[]0123456789", max_size=12),  # the claim's own words, brackets and all
+            st.lists(st.integers(min_value=0, max_value=5), max_size=3),  # the shown sentences it rests on
         ),
-        max_size=20,
+        max_size=8,
     ),
 )
 @settings(max_examples=500, deadline=None)
-def test_citation_markers_are_dense_and_match_citations(k, parts):
+def test_citation_markers_are_dense_and_match_citations(k, claims):
+    """Whatever the claims' words (an article's own "[1]" included), the only markers in the text are ours:
+    dense from [1], numbered in order of first appearance, each a citation of a sentence a claim rests on."""
     shown = _shown(k)
-    text, citations, dropped = renumber("".join(parts), shown)
+    records = [
+        Claim(words, tuple(i % k for i in rests), tuple(("art", i % k) for i in rests), 1.0, (), 1, 1.0, 1.0, "")
+        for words, rests in claims
+    ]
+    text, citations = compose(records, shown, verbatim=True)
     marks = [int(m) for m in re.findall(r"\[(\d+)\]", text)]
     assert sorted(set(marks)) == list(range(1, len(citations) + 1))
     first_seen = list(dict.fromkeys(marks))
     assert first_seen == sorted(first_seen)  # numbered in order of first appearance
-    original = [int(m) for m in re.findall(r"\[(\d+)\]", "".join(parts))]
-    assert sorted(dropped) == sorted(n for n in original if not 1 <= n <= k)
-    assert {c.sentence_index for c in citations} == {n - 1 for n in original if 1 <= n <= k}
+    assert [c.sentence_index for c in citations] == list(dict.fromkeys(i % k for _, rests in claims for i in rests))

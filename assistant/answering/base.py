@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from typing import Protocol
 
 from assistant.answering.question.intent import Intent
-from assistant.records import Answer, Query, QuestionStep, Trace, Turn
+from assistant.records import Query, QuestionStep, SummaryStep, Turn
 
 
 class Condenser(Protocol):
@@ -23,10 +23,8 @@ class Condenser(Protocol):
 class Summarizer(Protocol):
     """Answers a question about the article(s) as a whole (`intent.detect` said so), without retrieval."""
 
-    def summarize(
-        self, question: str, intent: Intent, scope: Sequence[str] | None, trace: Trace
-    ) -> Iterator[str | Answer]:
-        """Text deltas, then the final `Answer`; fills `trace.decision` (method "summary ...") and `trace.sentences`."""
+    def summarize(self, question: str, intent: Intent, scope: Sequence[str] | None) -> Iterator[str | SummaryStep]:
+        """Text deltas, then the `SummaryStep` (the answer and what was done to make it)."""
         ...
 
 

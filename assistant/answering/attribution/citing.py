@@ -1,4 +1,4 @@
-"""Citations: one marker syntax `[n]`, parsed by one regex, renumbered densely in order of appearance."""
+"""Citations: one marker syntax `[n]`, numbered densely in order of appearance; the only `[n]` in an answer."""
 
 from __future__ import annotations
 
@@ -18,34 +18,6 @@ def to_citation(item: ScoredSentence) -> Citation:
     return Citation(
         article_id=s.article_id, title=item.title, sentence_index=s.index, text=s.text, start=s.start, end=s.end
     )
-
-
-def renumber(text: str, shown: Sequence[ScoredSentence]) -> tuple[str, list[Citation], list[int]]:
-    """Map markers `[n]` (1-based into `shown`) to citations numbered in order of first appearance.
-
-    Returns the new text, the citations (`[k]` is `citations[k-1]`) and the numbers that were
-    dropped because they were never shown. A sentence cited under two numbers gets one.
-    """
-    order: dict[tuple[str, int], int] = {}
-    citations: list[Citation] = []
-    dropped: list[int] = []
-
-    def replace(match: re.Match) -> str:
-        n = int(match.group(1))
-        if not 1 <= n <= len(shown):
-            dropped.append(n)
-            return ""
-        item = shown[n - 1]
-        key = (item.sentence.article_id, item.sentence.index)
-        if key not in order:
-            order[key] = len(citations) + 1
-            citations.append(to_citation(item))
-        return f"[{order[key]}]"
-
-    new = MARKER.sub(replace, text)
-    new = re.sub(r"(\[\d+\])(\s*\1)+", r"\1", new)  # "[1][1]" -> "[1]"
-    new = re.sub(r"[ \t]+([.,;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", new)).strip()
-    return new, citations, dropped
 
 
 class Numbering:

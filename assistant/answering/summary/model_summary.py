@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 from assistant.answering.attribution.attribute import attribute
@@ -26,10 +27,10 @@ from assistant.answering.decision.decide import Thresholds, decide_summary
 from assistant.answering.question.intent import Intent
 from assistant.answering.reading import text
 from assistant.answering.reading.prompts import Prompt, Prompts
-from assistant.answering.summary.summary import ExtractiveSummarizer, article_sentences, record_trace
+from assistant.answering.summary.summary import ExtractiveSummarizer, article_sentences, summary_step
 from assistant.errors import AssistantError
 from assistant.providers import translate_provider_error
-from assistant.records import Answer, Attribution, Citation, Claim, Query, Reading, ScoredSentence, Trace
+from assistant.records import Answer, Attribution, Citation, Claim, Query, Reading, ScoredSentence, SummaryStep
 from assistant.settings import Settings
 from assistant.store import Store
 
@@ -80,13 +81,11 @@ class ModelSummarizer:
         self.embedder = embedder
         self.thresholds = thresholds
 
-    def summarize(
-        self, question: str, intent: Intent, scope: Sequence[str] | None, trace: Trace
-    ) -> Iterator[str | Answer]:
+    def summarize(self, question: str, intent: Intent, scope: Sequence[str] | None) -> Iterator[str | SummaryStep]:
         chosen = self.extractive.scope(scope, intent)
         shown = article_sentences(chosen)
         if not shown:
-            yield from self.extractive.summarize(question, intent, scope, trace)
+            yield from self.extractive.summarize(question, intent, scope)
             return
         several = len(chosen.articles) > 1
         size = (
@@ -111,7 +110,7 @@ class ModelSummarizer:
             )
             messages = [("user", final_prompt)]
         prompts.append(_shown(messages))
-        trace.prompt = "\n\n----\n\n".join(prompts)
+        prompt = "\n\n----\n\n".join(prompts)
         head = chosen.note if not several else f"{chosen.note}\n".lstrip("\n")
         query = Query(question, question)
         emitted, raw = "", ""
@@ -128,26 +127,35 @@ class ModelSummarizer:
                     yield so_far[len(emitted) :]
                     emitted = so_far
         body, citations, attribution, reason = self._checked(query, raw, shown, several)
-        trace.reading = Reading("model summary", raw, prompt=trace.prompt, raw=raw)
-        trace.raw_model_output, trace.attribution = raw, attribution
+        reading = Reading("model summary", raw, prompt=prompt, raw=raw)
         if not citations:
             log.info("falling back to the extractive summary: %s", reason)
-            trace.notes.append(f"The model's summary could not stand ({reason}); the extractive summary was given.")
-            final = self.extractive.compose(intent, chosen, trace)
-            trace.decision.method = "summary (extractive fallback)"
-            yield from _continue(emitted, final.text)
-            yield final
+            fallback = self.extractive.compose(intent, chosen)
+            note = f"The model's summary could not stand ({reason}); the extractive summary was given."
+            yield from _continue(emitted, fallback.answer.text)
+            yield replace(
+                fallback,
+                decision=replace(fallback.decision, method="summary (extractive fallback)"),
+                notes=[*fallback.notes, note],
+                prompt=prompt,
+                reading=reading,
+                attribution=attribution,
+            )
             return
-        cited = [
-            s
-            for c in citations
-            for s in shown
-            if (s.sentence.article_id, s.sentence.index) == (c.article_id, c.sentence_index)
-        ]
-        record_trace(trace, intent, chosen, cited, method="summary (model, attributed)")
-        final_text = head + body
-        yield from _continue(emitted, final_text)
-        yield Answer(final_text, citations, True)
+        by_key = {(s.sentence.article_id, s.sentence.index): s for s in shown}
+        cited = [by_key[(c.article_id, c.sentence_index)] for c in citations]
+        final = Answer(head + body, citations, True)
+        yield from _continue(emitted, final.text)
+        yield summary_step(
+            final,
+            intent,
+            chosen,
+            cited,
+            "summary (model, attributed)",
+            prompt=prompt,
+            reading=reading,
+            attribution=attribution,
+        )
 
     def _checked(
         self, query: Query, raw: str, shown: list[ScoredSentence], several: bool

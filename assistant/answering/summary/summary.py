@@ -16,15 +16,25 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from assistant.answering.attribution.citing import renumber
+from assistant.answering.attribution.citing import Numbering
 from assistant.answering.base import pieces
 from assistant.answering.question.intent import Intent
 from assistant.answering.summary import key_sentences
 from assistant.errors import IndexEmptyError
-from assistant.records import Answer, ArticleInfo, Decision, ScoredSentence, Sentence, SentenceHit, Trace
+from assistant.records import (
+    Answer,
+    ArticleInfo,
+    Claim,
+    Decision,
+    ScoredSentence,
+    Sentence,
+    SentenceHit,
+    SummaryStep,
+)
 from assistant.store import Store
 
 MAX_ARTICLES = 5  # articles summarised in one answer; more are named, not summarised
@@ -61,12 +71,10 @@ class ExtractiveSummarizer:
         self.store = store
         self._newest: tuple[int, list[str], dict[str, str]] | None = None  # (generation, ids newest first, titles)
 
-    def summarize(
-        self, question: str, intent: Intent, scope: Sequence[str] | None, trace: Trace
-    ) -> Iterator[str | Answer]:
+    def summarize(self, question: str, intent: Intent, scope: Sequence[str] | None) -> Iterator[str | SummaryStep]:
         chosen = self.scope(scope, intent)
-        final = self.compose(intent, chosen, trace)
-        yield from pieces(final.text)
+        final = self.compose(intent, chosen)
+        yield from pieces(final.answer.text)
         yield final
 
     # ---- which articles
@@ -122,25 +130,25 @@ class ExtractiveSummarizer:
         )
 
     # ---- the answer
-    def compose(self, intent: Intent, scope: Scope, trace: Trace) -> Answer:
+    def compose(self, intent: Intent, scope: Scope) -> SummaryStep:
         parts: list[tuple[ArticleText, str, list[int]]] = []  # (article, lead-in text, sentence indices)
         several = len(scope.articles) > 1
         for art in scope.articles:
             k = PER_ARTICLE if several else key_sentences.summary_size(len(art.sentences))
             parts.append(self._part(intent, art, k, several))
-        shown: list[ScoredSentence] = []
+        shown = [ScoredSentence(art.sentences[i], art.title, 1.0, 0.0, 0.0) for art, _, ids in parts for i in ids]
+        numbering = Numbering(shown)
         lines: list[str] = []
+        position = 0
         for art, lead_in, indices in parts:
-            cited = []
-            for i in indices:
-                shown.append(ScoredSentence(art.sentences[i], art.title, 1.0, 0.0, 0.0))
-                cited.append(f"{art.sentences[i].text} [{len(shown)}]")
-            body = " ".join(cited) if cited else "(no sentences stored for this article)"
+            claims = [_verbatim(shown, position + n) for n in range(len(indices))]
+            position += len(indices)
+            body = numbering.text(claims, verbatim=True) if claims else "(no sentences stored for this article)"
             lines.append(f"**{art.title}**: {lead_in}{body}" if several else f"{lead_in}{body}")
-        text, citations, _ = renumber("\n".join(lines), shown)
+        text = "\n".join(lines)
         text = f"{scope.note}\n{text}" if scope.note and several else f"{scope.note}{text}"
-        record_trace(trace, intent, scope, shown, method="summary")
-        return Answer(text, citations, bool(citations))
+        answer = Answer(text, numbering.citations, bool(numbering.citations))
+        return summary_step(answer, intent, scope, shown, "summary")
 
     def _part(self, intent: Intent, art: ArticleText, k: int, several: bool) -> tuple[ArticleText, str, list[int]]:
         texts = art.texts
@@ -181,19 +189,29 @@ def _added(source: str) -> float:
         return 0.0
 
 
-def record_trace(trace: Trace, intent: Intent, scope: Scope, shown: list[ScoredSentence], method: str) -> None:
-    """The trace of a whole-article answer: what was recognised, which articles, which sentences."""
-    decision: Decision = trace.decision
-    decision.outcome = "answered" if shown else "refused"
-    decision.method = method
-    decision.reason = (
-        f"whole-article question ({intent.kind}, recognised by {intent.how}); "
-        f"{len(shown)} sentence(s) from {len(scope.articles)} article(s): {scope.rule}"
+def summary_step(
+    answer: Answer, intent: Intent, scope: Scope, cited: Sequence[ScoredSentence], method: str, **more: Any
+) -> SummaryStep:
+    """The record of a whole-article answer: what was recognised, which articles, which sentences."""
+    decision = Decision(
+        outcome="answered" if answer.answered else "refused",
+        method=method,
+        reason=(
+            f"whole-article question ({intent.kind}, recognised by {intent.how}); "
+            f"{len(cited)} sentence(s) from {len(scope.articles)} article(s): {scope.rule}"
+        ),
+        rule="answered" if answer.answered else "nothing to summarise",
     )
-    trace.sentences = [
-        SentenceHit(s.sentence.article_id, s.sentence.index, 0.0, 0.0, 0.0, 0.0, 0.0, s.sentence.text) for s in shown
+    sentences = [
+        SentenceHit(s.sentence.article_id, s.sentence.index, 0.0, 0.0, 0.0, 0.0, 0.0, s.sentence.text) for s in cited
     ]
-    trace.notes = trace.notes + ([scope.note.strip()] if scope.note else [])
+    notes = [scope.note.strip()] if scope.note else []
+    return SummaryStep(answer, decision, sentences, notes + list(more.pop("notes", [])), **more)
+
+
+def _verbatim(shown: Sequence[ScoredSentence], i: int) -> Claim:
+    s = shown[i].sentence
+    return Claim(s.text, (i,), ((s.article_id, s.index),), 1.0, (), 0, 0.0, 1.0, "the sentence itself")
 
 
 def article_sentences(scope: Scope) -> list[ScoredSentence]:
