@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -132,6 +133,10 @@ class Citation:
     text: str
     start: int
     end: int
+
+
+MARKER = re.compile(r"\[(\d{1,4})\]")  # a citation marker in an answer's text: [n] is citations[n-1]
+MARKER_WITH_SPACE = re.compile(r"\s*\[\d{1,4}\]")  # a marker and the space before it, to strip markers
 
 
 @dataclass(frozen=True)

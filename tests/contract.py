@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 
 from assistant import Answer
-from assistant.answering.attribution.citing import MARKER
-from assistant.records import Trace
+from assistant.records import MARKER, Trace
 
 
 def assert_answer_contract(bot, ans: Answer) -> None:

@@ -124,3 +124,29 @@ def test_each_part_imports_only_what_it_may():
             if to not in allowed and not (to == "indexing.chunking" and "indexing" in allowed):
                 wrong.append(f"{module} -> {target}")
     assert wrong == []
+
+
+# the answering side follows its flow: a stage imports the shared modules directly under answering/, itself and
+# earlier stages, never a later one (summary answers whole-article questions with all of them; the factory builds)
+STAGES = ["question", "retrieval", "reading", "attribution", "decision"]
+
+
+def stage(module: str) -> str | None:
+    pieces = module.split(".")
+    if len(pieces) >= 4 and pieces[1] == "answering" and pieces[2] in STAGES:
+        return pieces[2]
+    return None
+
+
+def test_each_answering_stage_imports_only_earlier_stages():
+    wrong = []
+    for module, targets in graph().items():
+        source = stage(module)
+        if source is None:
+            continue
+        for target in targets:
+            to = stage(target)
+            if to is not None and STAGES.index(to) > STAGES.index(source):
+                wrong.append(f"{module} -> {target}")
+    assert wrong == []
+    assert any(stage(m) == "decision" for m in graph())  # the walk saw the stages

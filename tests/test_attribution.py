@@ -14,7 +14,7 @@ from assistant.answering.decision.decide import Thresholds, decide, decide_summa
 from assistant.answering.question.kinds import Asks, asks, has
 from assistant.answering.reading import text
 from assistant.answering.reading.extractive_reader import ExtractiveReader
-from assistant.answering.retrieval.terms import terms
+from assistant.answering.terms import terms
 from assistant.records import Query, ScoredSentence, Sentence
 
 ARTICLE = [

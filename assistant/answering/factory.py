@@ -13,10 +13,10 @@ from assistant.answering.choice import AnswererChoice, choose_answerer, fall_bac
 from assistant.answering.decision.decide import Thresholds
 from assistant.answering.llama_server import MODEL_ALIAS, LlamaServer, local_server
 from assistant.answering.local_model import cache_dir_for
+from assistant.answering.prompts import Prompts
 from assistant.answering.question.condense import OfflineCondenser
 from assistant.answering.question.model_condense import ModelCondenser
 from assistant.answering.reading.model_reader import ModelReader
-from assistant.answering.reading.prompts import Prompts
 from assistant.errors import LocalModelError, ModelTimeoutError, ModelUnavailableError
 from assistant.settings import Settings
 

@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from assistant.answering.attribution.citing import MARKER
-from assistant.records import Answer, ArticleInfo, Citation, IngestReport
+from assistant.records import MARKER, Answer, ArticleInfo, Citation, IngestReport
 
 
 def esc(value: Any) -> str:

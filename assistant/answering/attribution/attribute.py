@@ -29,7 +29,7 @@ import numpy as np
 
 from assistant.answering.attribution import support
 from assistant.answering.retrieval.ranking import confidence
-from assistant.answering.retrieval.terms import terms
+from assistant.answering.terms import terms
 from assistant.records import Attribution, Claim, Query, ScoredSentence
 
 W_FIT = 1.0  # "question + claim" read like the sentence

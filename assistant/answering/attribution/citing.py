@@ -7,9 +7,7 @@ from collections.abc import Sequence
 
 from assistant.records import Citation, Claim, ScoredSentence
 
-MARKER = re.compile(r"\[(\d{1,4})\]")
 _FOOTNOTE = re.compile(r"\[(\s*\d{1,4}(?:\s*[,;–-]\s*\d{1,4})*\s*)\]")
-MARKER_WITH_SPACE = re.compile(r"\s*\[\d{1,4}\]")  # a marker and the space before it, to strip markers
 NOT_FOUND = "The articles don't say: nothing in the indexed articles answers this question."
 
 

@@ -18,10 +18,9 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from assistant.answering.attribution.citing import MARKER_WITH_SPACE
-from assistant.answering.retrieval.terms import STOPWORDS, terms
+from assistant.answering.terms import STOPWORDS, terms
 from assistant.errors import InputError
-from assistant.records import Query, QuestionStep, Turn
+from assistant.records import MARKER_WITH_SPACE, Query, QuestionStep, Turn
 
 CONTEXT_TURNS = 2
 MAX_QUESTION_CHARS = 4000

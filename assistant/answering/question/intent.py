@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.answering.retrieval.terms import key_terms, terms
+from assistant.answering.terms import key_terms, terms
 
 # cue terms (stemmed) for each kind; a question needs one of its kind's cues (or the prototypes)
 SUMMARY_CUES = frozenset(

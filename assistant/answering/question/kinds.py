@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from assistant.answering.retrieval.terms import STOPWORDS
+from assistant.answering.terms import STOPWORDS
 
 
 class Asks(StrEnum):

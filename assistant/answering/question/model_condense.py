@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from assistant.answering.attribution.citing import MARKER
 from assistant.answering.chat_model import content
+from assistant.answering.prompts import Prompt
 from assistant.answering.question.condense import follow_up, offline_query
-from assistant.answering.reading.prompts import Prompt
 from assistant.providers import translate_provider_error
-from assistant.records import Query, QuestionStep, Turn
+from assistant.records import MARKER, Query, QuestionStep, Turn
 
 CONDENSE_MAX_CHARS = 300  # a longer "standalone question" is junk (an answer, a ramble)
 HISTORY_TURNS = 3

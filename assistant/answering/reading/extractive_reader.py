@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from assistant.answering.attribution.support import is_instruction
 from assistant.answering.question.kinds import Asks, has
+from assistant.answering.reading.text import is_instruction
 from assistant.answering.retrieval.ranking import confidence
 from assistant.records import Query, Reading, ScoredSentence
 

@@ -19,9 +19,9 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from assistant.answering.chat_model import limited, stream_text
+from assistant.answering.prompts import Prompt
 from assistant.answering.question.model_condense import history_text
 from assistant.answering.reading import text
-from assistant.answering.reading.prompts import Prompt
 from assistant.errors import AssistantError, ModelRateLimitError, ModelTimeoutError, ModelUnavailableError
 from assistant.records import Query, Reading, ScoredSentence, Turn
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.answering.retrieval.terms import terms
+from assistant.answering.terms import terms
 from assistant.store import Store
 
 

@@ -13,7 +13,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from assistant.answering.retrieval.terms import related_forms
+from assistant.answering.terms import related_forms
 from assistant.records import ScoredSentence
 
 K = TypeVar("K", bound=Hashable)

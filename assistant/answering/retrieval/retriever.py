@@ -15,7 +15,7 @@ from langchain_chroma import Chroma
 
 from assistant.answering.retrieval import context, ranking
 from assistant.answering.retrieval.lexical import LexicalIndex
-from assistant.answering.retrieval.terms import terms
+from assistant.answering.terms import terms
 from assistant.errors import IndexEmptyError
 from assistant.indexing.chunking import chunk_span, chunks_covering
 from assistant.records import Passage, PassageHit, Query, ScoredSentence, Sentence, SentenceHit

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from assistant.answering.retrieval.terms import related_forms
+from assistant.answering.terms import related_forms
 
 LEAD_WEIGHT = 0.3  # bonus of the first sentence, decaying as 1 / (1 + position)
 REDUNDANCY = 0.25  # weight of the similarity to sentences already picked

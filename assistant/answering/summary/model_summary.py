@@ -24,9 +24,9 @@ from assistant.answering.attribution.citing import Numbering, compose
 from assistant.answering.base import Summarizer
 from assistant.answering.chat_model import content, stream_text
 from assistant.answering.decision.decide import Thresholds, decide_summary
+from assistant.answering.prompts import Prompt, Prompts
 from assistant.answering.question.intent import Intent
 from assistant.answering.reading import text
-from assistant.answering.reading.prompts import Prompt, Prompts
 from assistant.answering.summary.summary import ExtractiveSummarizer, article_sentences, summary_step
 from assistant.errors import AssistantError
 from assistant.providers import translate_provider_error
