@@ -8,6 +8,7 @@ which stems alone keep apart. Numbers and dotted words ("U.S.", "13.5") are neve
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 _WORD = re.compile(r"\w+(?:[.'’]\w+)*", re.UNICODE)
@@ -58,8 +59,17 @@ def terms(text: str) -> list[str]:
             word = word.replace(".", "")  # U.S. -> us (kept: a dotted word is no stop word); 13.5 stays
         if not word or (word in STOPWORDS and not dotted):
             continue
+        word = _plain(word)
         out.append(_lemma_stem(word) if word.isalpha() and not dotted else _stem(word))
     return out
+
+
+@lru_cache(maxsize=200_000)
+def _plain(word: str) -> str:
+    """The word without accents: "Hervé" and "Herve", "Jumièges" and "Jumieges" are one name."""
+    if word.isascii():
+        return word
+    return "".join(ch for ch in unicodedata.normalize("NFKD", word) if not unicodedata.combining(ch))
 
 
 _DEMONYM = ("n", "an", "ian", "ese")
@@ -85,14 +95,24 @@ _NAME = re.compile(r"(?<![\w.])([A-Z][\w'’.-]*|\d[\d,.%]*[^\W\d_]*)")  # "1990
 _OPENS = (".", "!", "?", ":", "\n", '"', "“", "'", "‘", "(")
 
 
+# a capitalised title names no one by itself ("the King of the Canary Islands" is said of whoever was king)
+_TITLES = frozenset(
+    terms(
+        "king queen prince princess duke duchess earl count countess baron lord lady sir dame emperor empress "
+        "pope bishop archbishop cardinal saint st president vice prime minister secretary general governor mayor "
+        "senator judge chief captain colonel sheriff mr mrs ms dr professor"
+    )
+)
+
+
 def key_terms(text: str) -> set[str]:
     """The numbers and names a text states (as `terms` reads them), which its evidence must contain. A
-    capital that only opens a sentence is no name."""
+    capital that only opens a sentence is no name, nor is a title ("King", "President")."""
     found: set[str] = set()
     for match in _NAME.finditer(text):
         word = match.group(1)
         before = text[: match.start()].rstrip()
         if (not before or before.endswith(_OPENS)) and not any(ch.isdigit() for ch in word):
             continue
-        found.update(terms(word))
+        found.update(t for t in terms(word) if t not in _TITLES)
     return found

@@ -159,7 +159,8 @@ def _keys(shown: Sequence[ScoredSentence], positions: Sequence[int]) -> tuple[tu
 
 def _question_missing(query: Query, shown: Sequence[ScoredSentence], cited: Sequence[int]) -> list[str]:
     """Names and numbers of the question that the cited sentences do not hold, nor their titles, the
-    sentence before each (a "he" there names whom), or the conversation."""
+    sentences just before and after each (a "he" names whom; the year may stand in the next), or the
+    conversation."""
     needed = support.key_terms(query.standalone)
     if not needed or not cited:
         return []
@@ -168,6 +169,6 @@ def _question_missing(query: Query, shown: Sequence[ScoredSentence], cited: Sequ
         s = shown[i]
         reach |= set(terms(s.sentence.text)) | set(terms(s.title))
         for other in shown:
-            if other.sentence.article_id == s.sentence.article_id and other.sentence.index == s.sentence.index - 1:
+            if other.sentence.article_id == s.sentence.article_id and abs(other.sentence.index - s.sentence.index) == 1:
                 reach |= set(terms(other.sentence.text))
     return support.missing(needed, reach)
