@@ -16,7 +16,7 @@ from assistant.answering.model_summary import SUMMARY_MAX_TOKENS, build_summariz
 from assistant.answering.retrieval import Retriever
 from assistant.answering.summary import newest_first
 from assistant.embeddings import CachedEmbedder, Embedder, build_embedder
-from assistant.errors import AnswerMissingError, AssistantError, InputError
+from assistant.errors import AnswerMissingError, AssistantError, InputError, require_utf8
 from assistant.indexing.indexer import Indexer, Progress
 from assistant.records import Answer, ArticleInfo, IngestReport, Query, Trace
 from assistant.settings import Settings
@@ -83,7 +83,7 @@ class Assistant:
 
     def article(self, article_id: str) -> dict[str, Any]:
         """An article's text, title and sentences (with offsets), for showing a cited sentence in place."""
-        records = self.store.article_records([article_id])
+        records = self.store.article_records([require_utf8(article_id, "article id")])
         if article_id not in records:
             raise InputError(f"no article with id '{article_id}' in the index")
         rec = records[article_id]

@@ -20,6 +20,7 @@ from assistant.records import Rejection
 
 MB = 1_000_000  # the unit of ASSISTANT_MAX_FILE_MB, for files and uploads alike
 OUTSIDE = "links outside the folder are not followed"
+NOT_UTF8_NAME = "the file name is not valid UTF-8; rename the file (e.g. with convmv)"
 _KINDS = (
     (stat.S_ISFIFO, "a named pipe (FIFO)"),
     (stat.S_ISSOCK, "a socket"),
@@ -59,10 +60,32 @@ def iter_files(paths: Iterable[str | Path]) -> Iterator[Path | Rejection]:
             is_dir = path.is_dir()
         except OSError:
             is_dir = False
-        if is_dir:
-            yield from _folder(path, seen)
-        else:
-            yield from _explicit(path, seen)
+        for item in _folder(path, seen) if is_dir else _explicit(path, seen):
+            yield _printable(item)
+
+
+def _printable(item: Path | Rejection) -> Path | Rejection:
+    """Linux allows any bytes in a name, and Python reads those that are not UTF-8 as lone surrogates, which no
+    record can store and no terminal can print: such a file is rejected, its name shown with U+FFFD."""
+    if isinstance(item, Rejection):
+        return item if _utf8(item.path) else Rejection(shown(item.path), item.reason)
+    return item if _utf8(str(item)) else Rejection(shown(str(item)), NOT_UTF8_NAME)
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def shown(text: str) -> str:
+    """`text` printable: bytes that are not UTF-8 (read as lone surrogates) become U+FFFD."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a surrogate that stands for no byte
+        return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def _explicit(path: Path, seen: set[Path]) -> Iterator[Path | Rejection]:

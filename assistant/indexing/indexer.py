@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from queue import Full, Queue
 
-from assistant.errors import InputError
+from assistant.errors import InputError, require_utf8
 from assistant.indexing.chunking import make_chunks
 from assistant.indexing.files import iter_files, max_bytes
 from assistant.indexing.loaders import content_hash, load_file
@@ -56,6 +56,7 @@ class Indexer:
     def remove(self, article_ids: Sequence[str]) -> IngestReport:
         report = IngestReport()
         started = time.perf_counter()
+        article_ids = [require_utf8(i, "article id") for i in article_ids]
         with write_lock(self.settings):
             existing = self.store.article_infos()
             missing = [i for i in article_ids if i not in existing]
