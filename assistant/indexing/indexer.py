@@ -14,11 +14,11 @@ from queue import Full, Queue
 
 from assistant.errors import InputError, require_utf8
 from assistant.indexing.chunking import make_chunks
-from assistant.indexing.files import iter_files, max_bytes
+from assistant.indexing.files import INDEX_FOLDER, is_index, iter_files, max_bytes
 from assistant.indexing.loaders import content_hash, load_file
 from assistant.indexing.locking import write_lock
 from assistant.indexing.sentences import PysbdBudget, split_sentences
-from assistant.indexing.writes import Prepared, delete_article, sweep, write_batch
+from assistant.indexing.writes import Prepared, delete_article, sweep, update_sources, write_batch
 from assistant.records import Article, ArticleInfo, IngestReport, Rejection
 from assistant.store import Store
 
@@ -51,6 +51,8 @@ class Indexer:
         folder = Path(folder)
         if not folder.is_dir():
             raise InputError(f"'{folder}' is not a folder; rebuild mirrors a folder of articles")
+        if is_index(folder):  # mirroring it would remove every article
+            raise InputError(f"'{folder}' is {INDEX_FOLDER}")
         return self._run([folder], mirror=True, progress=progress)
 
     def remove(self, article_ids: Sequence[str]) -> IngestReport:
@@ -79,8 +81,11 @@ class Indexer:
         with write_lock(self.settings):
             existing = self.store.article_infos()
             todo: list[Article] = []
+            moved: dict[str, str] = {}  # id -> its file's new path: the file it was stored from is gone
             for article in self._check_ids(plan, existing, report):
                 info = existing.get(article.id)
+                if info is not None and info.source and info.source != article.source:
+                    moved[article.id] = article.source
                 if info is not None and info.content_hash == content_hash(article):
                     report.unchanged += 1
                 else:
@@ -90,16 +95,20 @@ class Indexer:
                 stale = [
                     i for i, info in existing.items() if i not in kept and info.source not in plan.rejected_sources
                 ]
-            else:  # records deleted from a JSON/JSONL file that was read
-                stale = [i for i, info in existing.items() if i not in kept and info.source in plan.loaded_sources]
+            else:  # records deleted from a JSON/JSONL file that was read, under its name or the one it had
+                read = plan.loaded_sources | {
+                    existing[i].source for i, new in moved.items() if new in plan.loaded_sources
+                }
+                stale = [i for i, info in existing.items() if i not in kept and info.source in read]
             state = self.store.state()
-            if not todo and not stale and not state["dirty"]:
+            if not todo and not stale and not moved and not state["dirty"]:
                 report.seconds = time.perf_counter() - started
                 return report
             generation = self._begin(state)
             for art_id in stale:
                 delete_article(self.store, art_id)
                 report.removed += 1
+            update_sources(self.store, {i: new for i, new in moved.items() if i not in {a.id for a in todo}})
             self._index(todo, existing, report, progress)
             self.store.set_state(generation + 1, dirty=False)
         report.seconds = time.perf_counter() - started

@@ -89,6 +89,17 @@ def delete_article(store: Store, article_id: str) -> None:
         store.sentences.delete(where={"article_id": article_id})
 
 
+def update_sources(store: Store, sources: dict[str, str]) -> None:
+    """Record the new path of unchanged articles whose file was renamed (their text and records stay)."""
+    if not sources:
+        return
+    with chroma_errors(store.settings):
+        got = store.articles.get(ids=list(sources), include=["metadatas"])
+        metas = [{**meta, "source": sources[i]} for i, meta in zip(got["ids"], got["metadatas"], strict=True)]
+        if metas:
+            store.articles.update(ids=got["ids"], metadatas=metas)
+
+
 def sweep(store: Store) -> None:
     """Delete records that no current article points to (left by an interrupted write)."""
     current = {i: info.content_hash for i, info in store.article_infos().items()}
