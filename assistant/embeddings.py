@@ -33,6 +33,11 @@ class Embedder(LCEmbeddings, EmbeddingFunction[Documents]):
     def embed(self, texts: Sequence[str]) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def count_tokens(self, texts: Sequence[str], stop_after: int | None = None) -> int:
+        """What embedding `texts` costs, in tokens: here estimated (four characters a token, at most MAX_TOKENS
+        a text); counting may stop once past `stop_after`."""
+        return sum(min(len(t) // 4 + 2, MAX_TOKENS) for t in texts)
+
     # LangChain
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.embed(texts).tolist()
@@ -127,6 +132,16 @@ class OnnxMiniLM(Embedder):
         weights = mask[:, :, None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+
+    def count_tokens(self, texts: Sequence[str], stop_after: int | None = None) -> int:
+        """Tokens the model reads for `texts` (each cut at MAX_TOKENS), counted by its tokenizer in slices, so
+        counting stops soon after `stop_after`: a file far over a limit costs no more than one at it."""
+        total = 0
+        for begin in range(0, len(texts), 1024):
+            total += sum(len(e.ids) for e in self.tokenizer.encode_batch(list(texts[begin : begin + 1024])))
+            if stop_after is not None and total > stop_after:
+                break
+        return total
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         texts = [t if t.strip() else " " for t in texts]
