@@ -17,6 +17,7 @@ from assistant.answering.retrieval import Retriever
 from assistant.answering.summary import newest_first
 from assistant.embeddings import CachedEmbedder, Embedder, build_embedder
 from assistant.errors import AnswerMissingError, AssistantError, InputError, require_utf8
+from assistant.indexing.chunking import STRIDE, WINDOW
 from assistant.indexing.indexer import Indexer, Progress
 from assistant.records import Answer, ArticleInfo, IngestReport, Query, Trace
 from assistant.settings import Settings
@@ -37,7 +38,7 @@ class Assistant:
             settings = replace(settings, index_dir=str(index_dir))
         self.settings = settings
         self.embedder = embedder or build_embedder(settings)
-        self.store = Store(make_client(settings), self.embedder, settings)
+        self.store = Store(make_client(settings), self.embedder, settings, geometry=(WINDOW, STRIDE))
         self.indexer = Indexer(self.store)
         self.retriever = Retriever(self.store, settings)
         # the sentences shown to a model are checked again after each answer sentence, by the answerer and the

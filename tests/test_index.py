@@ -13,10 +13,12 @@ from dataclasses import replace
 import pytest
 
 from assistant import Assistant
+from assistant import assistant as facade
 from assistant.embeddings import Embedder
 from assistant.errors import IndexBusyError, IndexMismatchError, IndexUnavailableError
+from assistant.indexing.chunking import STRIDE, WINDOW
 from assistant.indexing.locking import write_lock
-from assistant.store import drop_index
+from assistant.store import Store, drop_index, make_client
 from tests.conftest import SAMPLE_ID
 from tests.helpers import assert_consistent, record_hashes, write_articles
 
@@ -143,6 +145,34 @@ def test_model_stamp_mismatch_is_refused_with_a_rebuild_hint(bot, settings):
     drop_index(settings)  # what `assistant rebuild --reset` does first
     fresh = Assistant(settings=settings, embedder=bot.embedder)
     assert fresh.store.counts()["articles"] == 0
+
+
+def test_chunk_geometry_mismatch_is_refused_with_a_rebuild_hint(bot, settings, monkeypatch):
+    """The index records how its chunks were cut (WINDOW sentences, one every STRIDE); retrieval maps a chunk back
+    to its sentences with the same numbers, so another cut is refused like another embedding model."""
+    meta = bot.store.chunks.metadata
+    assert (meta["chunk_window"], meta["chunk_stride"]) == (WINDOW, STRIDE)
+    monkeypatch.setattr(facade, "WINDOW", WINDOW + 1)
+    with pytest.raises(
+        IndexMismatchError,
+        match=r"cut into chunks of 3 sentences, one starting every 2, but this "
+        r"version cuts 4 every 2; .* assistant rebuild --reset",
+    ):
+        Assistant(settings=settings, embedder=bot.embedder)
+    monkeypatch.setattr(facade, "WINDOW", WINDOW)
+    assert Assistant(settings=settings, embedder=bot.embedder).store.counts()["articles"] == 1
+
+
+def test_an_index_stamped_before_the_chunk_geometry_opens_as_it_was_cut(bot, settings):
+    """Indexes built before the geometry was stamped were all cut 3 every 2: they open, and a write stamps them."""
+    for collection in (bot.store.articles, bot.store.chunks, bot.store.sentences):
+        old = {k: v for k, v in (collection.metadata or {}).items() if not k.startswith("chunk_")}
+        collection.modify(metadata=old)
+    reopened = Assistant(settings=settings, embedder=bot.embedder)
+    assert "chunk_window" not in (reopened.store.chunks.metadata or {})
+    assert reopened.answer("Which gangs will the U.S. designate as terrorist organizations?").answered
+    with pytest.raises(IndexMismatchError, match="rebuild --reset"):
+        Store(make_client(settings), bot.embedder, settings, geometry=(4, 2))
 
 
 def test_a_second_writer_gets_a_clear_busy_error(make_bot, settings, articles_dir):
