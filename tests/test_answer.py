@@ -153,7 +153,13 @@ def test_trace_has_scores_and_timings(bot):
     ans = bot.answer("Which Venezuelan gang was targeted by a military operation?")
     passage = ans.trace.passages[0]
     assert passage["score"] > 0 and passage["article_id"] == SAMPLE_ID and passage["text"]
-    assert ans.trace.timings_ms["total"] >= 0 and ans.trace.backend == "offline extractive"
+    assert ans.trace.backend == "offline extractive"
+    timings = ans.trace.timings_ms  # every stage timed, and the parts add up (each rounded to 0.1 ms)
+    stages = ["lexical_refresh", "embed", "dense", "bm25", "rank"]
+    assert set(stages + ["condense", "total", "answer"]) <= set(timings), timings
+    assert all(timings[k] >= 0 for k in timings) and timings["embed"] > 0 and timings["dense"] > 0
+    assert sum(timings[k] for k in stages) - 0.3 <= timings["total"]  # retrieval's total holds its stages
+    assert timings["condense"] + timings["total"] + timings["answer"] - 0.2 <= ans.trace.latency_ms
 
 
 def test_the_headline_is_not_the_answer_when_the_body_speaks(bot, tmp_path):
