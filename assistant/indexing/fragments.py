@@ -13,8 +13,8 @@ run is split exactly as before.
 
 The search is linear in the text's length: a run is matched only where a fragment starts (the text's
 start, after a stop before a space, after a line break), as many fragments as follow, each possessive (no
-backtracking into it); whether it has `DEGENERATE_RUN` of them is then read from its start. No text is
-read more than three times.
+backtracking into it): a run of `DEGENERATE_RUN` or more is matched whole, fewer are read again as short and
+passed over, inside the regex engine. No text is read more than three times.
 """
 
 from __future__ import annotations
@@ -33,19 +33,18 @@ _FRAGMENT = (
     rf"(?:{_STOP}(?:[^\S\n]++|\n|\Z)|\n|\Z)"  # a stop before a space or line break, or the end of a line
 )
 _RUN = rf"(?:{_FRAGMENT}){{{DEGENERATE_RUN},}}+"  # at least DEGENERATE_RUN, then all that follow
-_AT_START = re.compile(_RUN)
+_SHORT = rf"(?:{_FRAGMENT})++"  # fewer: read past, so that the next try starts after them
+_AT_START = re.compile(rf"({_RUN})|{_SHORT}")
 # the end of the fragment before them, then the fragments; one character class first, which the regex
 # engine scans for quickly, then what follows a stop
-_AFTER_END = re.compile(rf"[.!?…\n](?:(?<=\n)|[\"'”’)\]]*\s)({_RUN})")
+_AFTER_END = re.compile(rf"[.!?…\n](?:(?<=\n)|[\"'”’)\]]*\s)(?:({_RUN})|{_SHORT})")
 
 
 def degenerate_runs(text: str) -> Iterator[tuple[int, int]]:
-    """(start, end) of every run in `text`, in order and apart; each starts where a fragment starts.
-
-    A try that finds fewer than DEGENERATE_RUN fragments fails inside the regex engine; the next try starts
-    at the next end, inside those few fragments, and finds fewer still: so only whole runs are found, each
-    from its first fragment, and a text of short runs ("Mr. A. B. Mr. A. B.") costs no Python per run."""
+    """(start, end) of every run in `text`, in order and apart; each starts where a fragment starts. Fewer
+    fragments than a run are matched too, without a group, so that the search goes on after them."""
     first = _AT_START.match(text)
     pos = first.end() if first else 0
-    spans = (m.span(1) for m in _AFTER_END.finditer(text, pos))
-    yield from chain([(0, pos)] if first else [], spans)
+    for m in chain([first] if first else [], _AFTER_END.finditer(text, pos)):
+        if m.lastindex:
+            yield m.span(1)
