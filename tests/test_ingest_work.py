@@ -77,7 +77,7 @@ def test_a_file_over_the_records_limit_is_found_while_splitting(make_bot, tmp_pa
     report = Indexer(bot.store, WorkLimit(tokens=100_000, records=50)).ingest([story])
     assert report.added == 0
     assert _reasons(report) == {  # 41 sentences, 20 chunks and the article: counted as it is split
-        "long.txt": "too many records to write for one file: more than 62 sentences, chunks and articles from one "
+        "long.txt": "too many records to write for one file: at least 62 sentences, chunks and articles from one "
         "article, where one file may have 50 (about 16,000 sentences); split it into smaller files"
     }
     assert bot.articles() == [] and report.sentences_embedded == 0

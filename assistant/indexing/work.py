@@ -80,7 +80,7 @@ def _prepare_file(
         chunks = make_chunks(article, sentences)
         records += len(sentences) + len(chunks) + 1
         if records > limit.records:
-            rejected.append(Rejection(source, _too_many_records(f"more than {records:,}", len(articles), limit)))
+            rejected.append(Rejection(source, _too_many_records(f"at least {records:,}", len(articles), limit)))
             return None
         out.append(Prepared(article, content_hash(article), sentences, chunks))
     distinct = list(dict.fromkeys(s.text for p in out for s in p.sentences))
