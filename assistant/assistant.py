@@ -24,7 +24,8 @@ from assistant.answering.retrieval.retriever import Retrieval, Retriever, senten
 from assistant.answering.summary.model_summary import SUMMARY_MAX_TOKENS, build_summarizer
 from assistant.answering.summary.summary import newest_first
 from assistant.embeddings import CachedEmbedder, Embedder, build_embedder
-from assistant.errors import AnswerMissingError, AssistantError, InputError
+from assistant.errors import AnswerMissingError, AssistantError, InputError, require_utf8
+from assistant.indexing.chunking import STRIDE, WINDOW
 from assistant.indexing.indexer import Indexer, Progress
 from assistant.records import (
     Answer,
@@ -56,7 +57,7 @@ class Assistant:
             settings = replace(settings, index_dir=str(index_dir))
         self.settings = settings
         self.embedder = embedder or build_embedder(settings)
-        self.store = Store(make_client(settings), self.embedder, settings)
+        self.store = Store(make_client(settings), self.embedder, settings, geometry=(WINDOW, STRIDE))
         self.indexer = Indexer(self.store)
         self.retriever = Retriever(self.store, settings)
         # the sentences shown to a model are checked again after each answer sentence, by the answerer and the
@@ -105,7 +106,7 @@ class Assistant:
 
     def article(self, article_id: str) -> dict[str, Any]:
         """An article's text, title and sentences (with offsets), for showing a cited sentence in place."""
-        records = self.store.article_records([article_id])
+        records = self.store.article_records([require_utf8(article_id, "article id")])
         if article_id not in records:
             raise InputError(f"no article with id '{article_id}' in the index")
         rec = records[article_id]

@@ -64,3 +64,16 @@ class LocalModelError(AssistantError):
     """The bundled local model cannot be used: not installed, corrupt, no memory, or its server failed.
 
     The answerer choice turns it into "falling back to extractive because <message>"."""
+
+
+def require_utf8(text: str, what: str) -> str:
+    """`text` as it is when it can be UTF-8. A lone surrogate (a byte mis-decoded upstream, such as "\\udcff")
+    cannot be tokenised, stored or shown: it becomes this clear InputError rather than a TypeError deep inside."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(
+            f"the {what} is not valid UTF-8 text (it holds a lone surrogate, such as a mis-decoded byte); "
+            "check the encoding of what sends it and send it again"
+        ) from None
+    return text

@@ -1,4 +1,5 @@
-"""The Chroma store: the three collections, the model stamp, reads and writes of records.
+"""The Chroma store: the three collections, the stamp (embedding model and chunk geometry), reads and writes of
+records.
 
 Collections (prefix from `Settings.collection`):
 - `<p>-chunks`: chunk vectors (retrieval unit); metadata names the article and sentence range;
@@ -30,6 +31,7 @@ from assistant.records import ArticleInfo, Sentence
 from assistant.settings import Settings
 
 SCHEMA = 1
+LEGACY_GEOMETRY = (3, 2)  # an index stamped before the chunk geometry was stamped was cut so (and only so)
 _PAGE = 5000
 
 
@@ -50,11 +52,22 @@ class Store:
     someone else changed it, makes this process see the change (`_follow`).
     """
 
-    def __init__(self, client: chromadb.ClientAPI, embedder: Embedder, settings: Settings):
+    def __init__(
+        self, client: chromadb.ClientAPI, embedder: Embedder, settings: Settings, *, geometry: tuple[int, int]
+    ):
+        """`geometry`: (sentences per chunk, sentences between chunk starts) that the indexing side cuts, which
+        retrieval reads back (indexing/chunking.py WINDOW, STRIDE); stamped like the embedding model."""
         self.client = client
         self.embedder = embedder
         self.settings = settings
-        self.stamp = {"embedding_model": embedder.model_name, "embedding_dim": embedder.dimension, "schema": SCHEMA}
+        self.geometry = geometry
+        self.stamp = {
+            "embedding_model": embedder.model_name,
+            "embedding_dim": embedder.dimension,
+            "chunk_window": geometry[0],
+            "chunk_stride": geometry[1],
+            "schema": SCHEMA,
+        }
         self._follow_lock = threading.Lock()
         # states of the index this process has caught up with or written itself: (collection id,
         # generation, dirty). The generation only grows, so another process's write is never among them.
@@ -87,6 +100,13 @@ class Store:
                 f"but the embedder now is {wanted[0]} (dimension {wanted[1]}); vectors of two models "
                 "cannot be mixed. Rebuild it with the current model: assistant rebuild --reset "
                 "(or set ASSISTANT_EMBEDDINGS back to the model that built it)."
+            )
+        cut = (meta.get("chunk_window", LEGACY_GEOMETRY[0]), meta.get("chunk_stride", LEGACY_GEOMETRY[1]))
+        if cut != self.geometry:
+            raise IndexMismatchError(
+                f"the index in '{self.location}' was cut into chunks of {cut[0]} sentences, one starting every "
+                f"{cut[1]}, but this version cuts {self.geometry[0]} every {self.geometry[1]}; its chunks would "
+                "map to the wrong sentences. Rebuild it: assistant rebuild --reset"
             )
         return col
 

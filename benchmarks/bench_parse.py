@@ -88,6 +88,12 @@ CASES = [
         HOTPOT,
         "3,998 sentences, 0.92 s",
     ),
+    (
+        "9 MB of initials and titles on one line (`Mr. A. B. `): every stop surely ends no sentence",
+        "initials.txt",
+        "Mr. A. B. " * 900_000,
+        "0.91 MB/s (issue 20, item 12)",
+    ),
     ("500 KB line without punctuation", "words.txt", ("word " * 100_000).strip(), "110 s"),
     ("40 KB of `[` in Markdown", "brackets.md", "[" * 40_000, "3.6 s"),
     ("HTML with 20,000 `<p>`", "many.html", "".join(f"<p>Paragraph {n} ends here.</p>" for n in range(20_000)), "24 s"),

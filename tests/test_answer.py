@@ -109,6 +109,32 @@ def test_empty_or_huge_questions_are_clear_errors(bot, question):
         bot.answer(question)
 
 
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"question": "Who is \udcff the president?"},
+        {"question": "Who is the president?", "history": [("What about \ud800 gangs?", "Los Lobos [1].")]},
+        {"question": "Who is the president?", "history": [{"role": "user", "content": "hi \udcff"}]},
+        {"question": "Who is the president?", "article_ids": [f"{SAMPLE_ID}\udcff"]},
+    ],
+    ids=["question", "history-pair", "history-message", "article-id"],
+)
+def test_a_lone_surrogate_is_a_clear_input_error(bot, kwargs):
+    """Text that cannot be UTF-8 (a lone surrogate, e.g. a mis-decoded byte) is refused with what to do."""
+    with pytest.raises(InputError, match="not valid UTF-8 text"):
+        bot.answer(**kwargs)
+    with pytest.raises(InputError, match="not valid UTF-8 text"):
+        list(bot.stream(**kwargs))
+
+
+def test_a_lone_surrogate_in_an_article_id_is_a_clear_input_error(bot):
+    with pytest.raises(InputError, match="article id is not valid UTF-8 text"):
+        bot.article(f"{SAMPLE_ID}\udcff")
+    with pytest.raises(InputError, match="article id is not valid UTF-8 text"):
+        bot.remove([f"{SAMPLE_ID}\udcff"])
+    assert [a.id for a in bot.articles()] == [SAMPLE_ID]
+
+
 def test_one_character_question_is_answered_or_refused_cleanly(bot):
     check_invariants(bot.answer("?"), bot)
 
@@ -127,7 +153,13 @@ def test_trace_has_scores_and_timings(bot):
     ans = bot.answer("Which Venezuelan gang was targeted by a military operation?")
     passage = ans.trace.passages[0]
     assert passage.score > 0 and passage.article_id == SAMPLE_ID and passage.text
-    assert ans.trace.timings_ms["total"] >= 0 and ans.trace.backend == "offline extractive"
+    assert ans.trace.backend == "offline extractive"
+    timings = ans.trace.timings_ms  # every stage timed, and the parts add up (each rounded to 0.1 ms)
+    stages = ["lexical_refresh", "embed", "dense", "bm25", "rank", "context"]
+    assert set(stages + ["question", "total", "read", "attribute"]) <= set(timings), timings
+    assert all(timings[k] >= 0 for k in timings) and timings["embed"] > 0 and timings["dense"] > 0
+    assert sum(timings[k] for k in stages) - 0.3 <= timings["total"]  # retrieval's total holds its stages
+    assert timings["question"] + timings["total"] + timings["read"] + timings["attribute"] - 0.2 <= ans.trace.latency_ms
 
 
 def test_the_headline_is_not_the_answer_when_the_body_speaks(bot, tmp_path):

@@ -155,3 +155,26 @@ def test_the_report_says_which_local_model_targets_are_met_beside_extractive_on_
         "| `hotpotqa_dev100` (2 q) | gold answer in text vs plain ≥ plain 1.00 − 0.03 | 0.50 (missed by 0.47) |" in text
     )
     assert "\nold\n" not in text
+
+
+def test_the_baseline_runs_with_the_eval_extra(tmp_path, embedder):
+    from assistant.evaluation.baseline import run_baseline
+
+    docs = tmp_path / "tiny.docs.jsonl"
+    docs.write_text(json.dumps({"doc_id": SAMPLE_ID, "title": "Ecuador", "text": TEXT}) + "\n", encoding="utf-8")
+    result = run_baseline(embedder, docs, _rows(), tmp_path)
+    assert result["recipe"].startswith("RecursiveCharacterTextSplitter(1000, 200)")
+    assert result["metrics"]["answer_contains"] == 1.0  # the top 1,000-character chunk holds "$13.5 million"
+
+
+def test_the_baseline_without_the_eval_extra_says_how_to_install_it(monkeypatch):
+    """langchain-text-splitters is the evaluation's dependency only (the `eval` extra), not the app's."""
+    import importlib
+    import sys
+
+    from assistant.errors import ConfigError
+
+    monkeypatch.setitem(sys.modules, "langchain_text_splitters", None)  # as if it were not installed
+    monkeypatch.delitem(sys.modules, "assistant.evaluation.baseline", raising=False)
+    with pytest.raises(ConfigError, match=r"install the eval extra: pip install 'article-assistant\[eval\]'"):
+        importlib.import_module("assistant.evaluation.baseline")

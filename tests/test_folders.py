@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.indexing.watch import watch
+from assistant.errors import InputError
+from assistant.indexing.watch import snapshot, watch
 
 SECRET = "The vault code is 4711 and nobody outside the folder may read it."
 OUTSIDE = "links outside the folder are not followed"
@@ -51,6 +52,21 @@ def test_a_link_out_of_the_folder_is_rejected_and_never_read(any_bot, folder, se
         assert [a.id for a in any_bot.articles()] == ["harbour"]
     assert "4711" not in _stored_text(any_bot)
     assert any_bot.answer("What is the vault code?").answered is False
+
+
+def test_rebuild_of_a_folder_holding_the_index_skips_the_index(make_bot, folder, tmp_path):
+    """The index folder (and any other Chroma store) inside the articles folder holds Chroma's own files."""
+    bot = make_bot(index_dir=str(folder / "index"))
+    other = make_bot(index_dir=str(folder / "old" / "store"))  # another Chroma store, by its database file
+    assert other.ingest([folder / "harbour.txt"]).added == 1
+    for run in (bot.rebuild, bot.ingest):
+        report = run(folder)
+        assert report.rejected == []
+        assert [a.id for a in bot.articles()] == ["harbour"]
+    assert list(snapshot(folder)) == [str(folder / "harbour.txt")]  # `watch` sees no change when the index is written
+    with pytest.raises(InputError, match="is a Chroma index folder, not a folder of articles"):
+        bot.rebuild(folder / "index")  # mirroring it would remove every article
+    assert [a.id for a in bot.articles()] == ["harbour"]
 
 
 def test_a_file_named_explicitly_is_read_wherever_it_lives(any_bot, folder, secret):

@@ -107,6 +107,44 @@ def test_records_deleted_from_a_json_file_disappear_on_ingest(make_bot, tmp_path
     assert_consistent(bot.store)
 
 
+def test_a_json_file_renamed_then_edited_loses_its_deleted_record_on_ingest(make_bot, tmp_path):
+    feed = tmp_path / "feed.jsonl"
+    rows = [{"id": f"r{n}", "text": f"Report {n}. The tide reached mark {n}."} for n in range(3)]
+    feed.write_text("\n".join(json.dumps(r) for r in rows), "utf-8")
+    bot = make_bot()
+    assert bot.ingest([feed]).added == 3
+    moved = tmp_path / "tides.jsonl"
+    feed.rename(moved)
+    moved.write_text("\n".join(json.dumps(r) for r in rows[:2]), "utf-8")  # r2 deleted
+    report = bot.ingest([moved])
+    assert (report.removed, report.unchanged) == (1, 2)
+    assert {a.id for a in bot.articles()} == {"r0", "r1"}
+    assert {a.source for a in bot.articles()} == {str(moved.resolve())}  # the records now belong to the new name
+    # a new file under the old name is another file: the moved records stay
+    feed.write_text(json.dumps({"id": "r9", "text": "Report 9. A new tide table."}), "utf-8")
+    report = bot.ingest([feed])
+    assert (report.added, report.removed) == (1, 0)
+    assert {a.id for a in bot.articles()} == {"r0", "r1", "r9"}
+    assert_consistent(bot.store)
+
+
+def test_a_file_name_that_is_not_utf8_is_rejected_with_its_reason(make_bot, tmp_path):
+    """Linux allows any bytes in a name; Python reads the bad ones as lone surrogates, which nothing can store."""
+    import os
+
+    folder = tmp_path / "names"
+    folder.mkdir()
+    (folder / "good.txt").write_text(GOOD, "utf-8")
+    with open(os.path.join(os.fsencode(folder), b"caf\xe9.txt"), "wb") as handle:  # Latin-1 bytes
+        handle.write(b"Cafe news\nThe cafe opened on Monday in the old town.")
+    report = make_bot().ingest([folder])
+    assert report.added == 1 and len(report.rejected) == 1
+    rejection = report.rejected[0]
+    rejection.path.encode("utf-8")  # printable: the bad byte is shown as U+FFFD
+    assert rejection.path.endswith("caf\ufffd.txt")
+    assert rejection.reason == "the file name is not valid UTF-8; rename the file (e.g. with convmv)"
+
+
 def test_utf16_is_named_as_such_not_binary(tmp_path):
     path = tmp_path / "windows.txt"
     path.write_bytes("Notepad story. Saved as UTF-16.".encode("utf-16"))

@@ -13,10 +13,12 @@ from dataclasses import replace
 import pytest
 
 from assistant import Assistant
+from assistant import assistant as facade
 from assistant.embeddings import Embedder
 from assistant.errors import IndexBusyError, IndexMismatchError, IndexUnavailableError
+from assistant.indexing.chunking import STRIDE, WINDOW
 from assistant.indexing.locking import write_lock
-from assistant.store import drop_index
+from assistant.store import Store, drop_index, make_client
 from tests.conftest import SAMPLE_ID
 from tests.helpers import assert_consistent, record_hashes, write_articles
 
@@ -145,6 +147,34 @@ def test_model_stamp_mismatch_is_refused_with_a_rebuild_hint(bot, settings):
     assert fresh.store.counts()["articles"] == 0
 
 
+def test_chunk_geometry_mismatch_is_refused_with_a_rebuild_hint(bot, settings, monkeypatch):
+    """The index records how its chunks were cut (WINDOW sentences, one every STRIDE); retrieval maps a chunk back
+    to its sentences with the same numbers, so another cut is refused like another embedding model."""
+    meta = bot.store.chunks.metadata
+    assert (meta["chunk_window"], meta["chunk_stride"]) == (WINDOW, STRIDE)
+    monkeypatch.setattr(facade, "WINDOW", WINDOW + 1)
+    with pytest.raises(
+        IndexMismatchError,
+        match=r"cut into chunks of 3 sentences, one starting every 2, but this "
+        r"version cuts 4 every 2; .* assistant rebuild --reset",
+    ):
+        Assistant(settings=settings, embedder=bot.embedder)
+    monkeypatch.setattr(facade, "WINDOW", WINDOW)
+    assert Assistant(settings=settings, embedder=bot.embedder).store.counts()["articles"] == 1
+
+
+def test_an_index_stamped_before_the_chunk_geometry_opens_as_it_was_cut(bot, settings):
+    """Indexes built before the geometry was stamped were all cut 3 every 2: they open, and a write stamps them."""
+    for collection in (bot.store.articles, bot.store.chunks, bot.store.sentences):
+        old = {k: v for k, v in (collection.metadata or {}).items() if not k.startswith("chunk_")}
+        collection.modify(metadata=old)
+    reopened = Assistant(settings=settings, embedder=bot.embedder)
+    assert "chunk_window" not in (reopened.store.chunks.metadata or {})
+    assert reopened.answer("Which gangs will the U.S. designate as terrorist organizations?").answered
+    with pytest.raises(IndexMismatchError, match="rebuild --reset"):
+        Store(make_client(settings), bot.embedder, settings, geometry=(4, 2))
+
+
 def test_a_second_writer_gets_a_clear_busy_error(make_bot, settings, articles_dir):
     bot = make_bot(lock_timeout=0.2)
     holder = subprocess.Popen(
@@ -175,18 +205,31 @@ def test_a_second_writer_gets_a_clear_busy_error(make_bot, settings, articles_di
 
 
 def test_rebuild_killed_halfway_still_answers_and_next_rebuild_completes(make_bot, tmp_path, settings):
+    """Killed in the middle of a batch's writes: its sentence and chunk records are stored, its article records
+    are not (the child stops just before writing them, says so, and is killed -9)."""
     folder = tmp_path / "news"
     write_articles(folder, 120, sentences=10)
     script = textwrap.dedent(f"""
+        import time
         from assistant import Assistant
         from assistant.settings import Settings
         bot = Assistant(settings=Settings.from_env(env={{}}, index_dir={settings.index_dir!r}))
-        bot.rebuild({str(folder)!r}, progress=lambda done, total: print(done, total, flush=True))
+        upsert, calls = bot.store.articles.upsert, []
+
+        def held(**rows):
+            calls.append(1)
+            if len(calls) == 2:  # the second batch: its sentences and chunks are written, its articles not
+                print("halfway", flush=True)
+                time.sleep(120)
+            return upsert(**rows)
+
+        bot.store.articles.upsert = held
+        bot.rebuild({str(folder)!r})
     """)
     child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        first = child.stdout.readline()  # one batch is stored, more to come
-        assert first, f"the rebuild printed no progress: {child.stderr.read() if child.poll() is not None else ''}"
+        first = child.stdout.readline()
+        assert first == "halfway\n", f"the rebuild did not reach its second batch: {child.stderr.read()}"
         os.kill(child.pid, signal.SIGKILL)
     finally:
         child.wait(30)
@@ -247,9 +290,10 @@ def test_two_processes_rebuilding_at_once_take_turns(make_bot, tmp_path, setting
     ]
     outs = [p.communicate(timeout=300) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outs
-    reports = sorted((json.loads(out) for out, _ in outs), key=lambda r: r["added"])
-    assert (reports[0]["added"], reports[0]["unchanged"]) == (0, 40)  # the second found the work done
-    assert (reports[1]["added"], reports[1]["unchanged"]) == (40, 0)
+    reports = [json.loads(out) for out, _ in outs]
+    # both read and embed at once; under the lock each batch is written by one, found unchanged by the other
+    assert sum(r["added"] for r in reports) == 40
+    assert all(r["added"] + r["unchanged"] == 40 and r["updated"] == 0 for r in reports), reports
     bot = make_bot()
     assert len(bot.articles()) == 40
     assert_consistent(bot.store)

@@ -13,7 +13,17 @@ import chromadb
 from chromadb.config import Settings as ChromaSettings
 from langchain_chroma import Chroma
 from langchain_core.documents import Document
-from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+from assistant.errors import ConfigError
+
+try:  # the evaluation's own dependency: the `eval` extra, not the app's
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+except ImportError:
+    raise ConfigError(
+        "the evaluation baseline (assistant eval --baseline) needs langchain-text-splitters, which the app does "
+        "not install; install the eval extra: pip install 'article-assistant[eval]' (in a checkout: "
+        "pip install -e '.[eval]')"
+    ) from None
 
 from assistant.evaluation.metrics import contains_answer, evidence_covered, hits_evidence, mean, percentile, token_f1
 from assistant.indexing.sentences import split_sentences

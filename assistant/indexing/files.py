@@ -4,7 +4,8 @@ The rule: a folder given to `ingest`, `rebuild` or `watch` means that folder. On
 whose resolved path lies inside it are read; a link that leads out of it is rejected ("links outside
 the folder are not followed"), a link inside it is read once (as the file it points to), special
 files (FIFOs, sockets, devices) and unreadable files are rejected without being opened, and hidden
-files and folders (names starting with ".") are skipped. A file named explicitly is the caller's own
+files and folders (names starting with ".") are skipped, and so are Chroma stores (the index folder
+itself, when it lies inside the articles folder). A file named explicitly is the caller's own
 choice and is read wherever it lives, as long as it is a regular file.
 """
 
@@ -20,6 +21,9 @@ from assistant.records import Rejection
 
 MB = 1_000_000  # the unit of ASSISTANT_MAX_FILE_MB, for files and uploads alike
 OUTSIDE = "links outside the folder are not followed"
+CHROMA_DB = "chroma.sqlite3"  # the file every Chroma store folder holds
+INDEX_FOLDER = "a Chroma index folder, not a folder of articles; give the folder that holds the article files"
+NOT_UTF8_NAME = "the file name is not valid UTF-8; rename the file (e.g. with convmv)"
 _KINDS = (
     (stat.S_ISFIFO, "a named pipe (FIFO)"),
     (stat.S_ISSOCK, "a socket"),
@@ -59,10 +63,43 @@ def iter_files(paths: Iterable[str | Path]) -> Iterator[Path | Rejection]:
             is_dir = path.is_dir()
         except OSError:
             is_dir = False
-        if is_dir:
-            yield from _folder(path, seen)
-        else:
-            yield from _explicit(path, seen)
+        if is_dir and is_index(path):
+            yield _printable(Rejection(str(path), INDEX_FOLDER))
+            continue
+        for item in _folder(path, seen) if is_dir else _explicit(path, seen):
+            yield _printable(item)
+
+
+def is_index(folder: Path) -> bool:
+    """A Chroma store (this index, or another): its files are Chroma's own, never articles."""
+    try:
+        return (folder / CHROMA_DB).is_file()
+    except OSError:
+        return False
+
+
+def _printable(item: Path | Rejection) -> Path | Rejection:
+    """Linux allows any bytes in a name, and Python reads those that are not UTF-8 as lone surrogates, which no
+    record can store and no terminal can print: such a file is rejected, its name shown with U+FFFD."""
+    if isinstance(item, Rejection):
+        return item if _utf8(item.path) else Rejection(shown(item.path), item.reason)
+    return item if _utf8(str(item)) else Rejection(shown(str(item)), NOT_UTF8_NAME)
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def shown(text: str) -> str:
+    """`text` printable: bytes that are not UTF-8 (read as lone surrogates) become U+FFFD."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a surrogate that stands for no byte
+        return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def _explicit(path: Path, seen: set[Path]) -> Iterator[Path | Rejection]:
@@ -85,7 +122,7 @@ def _folder(folder: Path, seen: set[Path]) -> Iterator[Path | Rejection]:
     entries: list[tuple[Path, bool]] = []  # (path, is a link), regular files first so they claim their name
     rejected: list[Rejection] = []
     for here, dirs, files in os.walk(folder, onerror=None, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not is_index(Path(here) / d))
         for name in list(dirs):
             path = Path(here) / name
             if path.is_symlink():  # not walked: its files are reached by their real path, if inside

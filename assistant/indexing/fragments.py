@@ -13,8 +13,8 @@ run is split exactly as before.
 
 The search is linear in the text's length: a run is matched only where a fragment starts (the text's
 start, after a stop before a space, after a line break), as many fragments as follow, each possessive (no
-backtracking into it); whether it has `DEGENERATE_RUN` of them is then read from its start. No text is
-read more than three times.
+backtracking into it): a run of `DEGENERATE_RUN` or more is matched whole, fewer are read again as short and
+passed over, inside the regex engine. No text is read more than three times.
 """
 
 from __future__ import annotations
@@ -32,19 +32,19 @@ _FRAGMENT = (
     rf"(?:{_LETTER}(?!{_LETTER})|{_STOP}(?=\S)|[^\w.!?…\n]|[\d_])*+"  # no two letters in a row
     rf"(?:{_STOP}(?:[^\S\n]++|\n|\Z)|\n|\Z)"  # a stop before a space or line break, or the end of a line
 )
-_FRAGMENTS = rf"(?:{_FRAGMENT})+"
-_AT_START = re.compile(_FRAGMENTS)
+_RUN = rf"(?:{_FRAGMENT}){{{DEGENERATE_RUN},}}+"  # at least DEGENERATE_RUN, then all that follow
+_SHORT = rf"(?:{_FRAGMENT})++"  # fewer: read past, so that the next try starts after them
+_AT_START = re.compile(rf"({_RUN})|{_SHORT}")
 # the end of the fragment before them, then the fragments; one character class first, which the regex
 # engine scans for quickly, then what follows a stop
-_AFTER_END = re.compile(rf"[.!?…\n](?:(?<=\n)|[\"'”’)\]]*\s)({_FRAGMENTS})")
-_ENOUGH = re.compile(rf"(?:{_FRAGMENT}){{{DEGENERATE_RUN}}}")
+_AFTER_END = re.compile(rf"[.!?…\n](?:(?<=\n)|[\"'”’)\]]*\s)(?:({_RUN})|{_SHORT})")
 
 
 def degenerate_runs(text: str) -> Iterator[tuple[int, int]]:
-    """(start, end) of every run in `text`, in order and apart; each starts where a fragment starts."""
+    """(start, end) of every run in `text`, in order and apart; each starts where a fragment starts. Fewer
+    fragments than a run are matched too, without a group, so that the search goes on after them."""
     first = _AT_START.match(text)
     pos = first.end() if first else 0
-    spans = (m.span(1) for m in _AFTER_END.finditer(text, pos))
-    for start, end in chain([(0, pos)] if first else [], spans):
-        if _ENOUGH.match(text, start, end):
-            yield start, end
+    for m in chain([first] if first else [], _AFTER_END.finditer(text, pos)):
+        if m.lastindex:
+            yield m.span(1)

@@ -1,31 +1,25 @@
-"""The indexing side: load → split → chunk → embed → store. Incremental, idempotent, crash-safe
-(the order of writes is in `writes.py`). Splitting, embedding and writing overlap in threads."""
+"""The indexing side: load → split → chunk → embed → store. Incremental, idempotent, crash-safe (the order of
+writes is in `writes.py`). Reading, splitting and embedding happen without the write lock (`pipeline.py`);
+each batch's writes, and the removals at the end, take it."""
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from queue import Full, Queue
 
-from assistant.errors import InputError
-from assistant.indexing.chunking import make_chunks
-from assistant.indexing.files import iter_files, max_bytes
+from assistant.errors import InputError, require_utf8
+from assistant.indexing.files import INDEX_FOLDER, is_index, iter_files, max_bytes
 from assistant.indexing.loaders import content_hash, load_file
 from assistant.indexing.locking import write_lock
-from assistant.indexing.sentences import PysbdBudget, split_sentences
-from assistant.indexing.writes import Prepared, delete_article, sweep, write_batch
+from assistant.indexing.pipeline import Progress, index_articles
+from assistant.indexing.work import WorkLimit
+from assistant.indexing.writes import begin_write, delete_article, update_sources
 from assistant.records import Article, ArticleInfo, IngestReport, Rejection
 from assistant.store import Store
 
-BATCH_SENTENCES = 256  # sentences embedded and written together
-Progress = Callable[[int, int], None]  # (done, total) in articles
-_DONE = object()
-JOIN_SECONDS = 60  # the splitter stops between articles; one article splits in seconds at most
 log = logging.getLogger(__name__)
 
 
@@ -37,11 +31,20 @@ class Plan:
     loaded_sources: set[str]  # JSON files read whole: stored articles of theirs not in `load` are gone
 
 
+@dataclass(frozen=True)
+class Moved:
+    """An article whose file was renamed: stored from `old` (gone), read now from `new`."""
+
+    old: str
+    new: str
+
+
 class Indexer:
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, limit: WorkLimit | None = None):
         self.store = store
         self.embedder = store.embedder
         self.settings = store.settings
+        self.limit = limit or WorkLimit()
 
     # ---- public
     def ingest(self, paths: Iterable[str | Path], progress: Progress | None = None) -> IngestReport:
@@ -51,17 +54,20 @@ class Indexer:
         folder = Path(folder)
         if not folder.is_dir():
             raise InputError(f"'{folder}' is not a folder; rebuild mirrors a folder of articles")
+        if is_index(folder):  # mirroring it would remove every article
+            raise InputError(f"'{folder}' is {INDEX_FOLDER}")
         return self._run([folder], mirror=True, progress=progress)
 
     def remove(self, article_ids: Sequence[str]) -> IngestReport:
         report = IngestReport()
         started = time.perf_counter()
+        article_ids = [require_utf8(i, "article id") for i in article_ids]
         with write_lock(self.settings):
             existing = self.store.article_infos()
             missing = [i for i in article_ids if i not in existing]
             if missing:
                 raise InputError(f"no article with id {', '.join(missing)} in the index")
-            generation = self._begin()
+            generation = begin_write(self.store)
             for art_id in article_ids:
                 delete_article(self.store, art_id)
                 report.removed += 1
@@ -75,34 +81,55 @@ class Indexer:
         report = IngestReport()
         plan = self._load(paths)
         report.rejected.extend(plan.rejected)
-        with write_lock(self.settings):
-            existing = self.store.article_infos()
-            todo: list[Article] = []
-            for article in self._check_ids(plan, existing, report):
-                info = existing.get(article.id)
-                if info is not None and info.content_hash == content_hash(article):
-                    report.unchanged += 1
-                else:
-                    todo.append(article)
-            kept = {a.id for a in plan.load}
+        existing = self.store.article_infos()  # read without the lock: each write checks again under it
+        todo: list[Article] = []
+        moved: dict[str, Moved] = {}
+        for article in self._check_ids(plan, existing, report):
+            info = existing.get(article.id)
+            if info is not None and info.source and info.source != article.source:
+                moved[article.id] = Moved(info.source, article.source)  # the old file is gone (_check_ids)
+            if info is not None and info.content_hash == content_hash(article):
+                report.unchanged += 1
+            else:
+                todo.append(article)
+        doubtful = set(plan.rejected_sources)
+        if todo:
+            doubtful |= {r.path for r in index_articles(self.store, todo, self.limit, report, progress)}
+        self._remove_stale(plan, mirror, moved, doubtful, report)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _remove_stale(
+        self, plan: Plan, mirror: bool, moved: dict[str, Moved], doubtful: set[str], report: IngestReport
+    ) -> None:
+        """Articles gone from what was read are removed, renamed files recorded, and an interrupted write swept:
+        decided on the index as it stands under the lock (another writer may have changed it meanwhile)."""
+        kept = {a.id for a in plan.load}
+        read = plan.loaded_sources - doubtful  # JSON files read whole, under their name or the one they had
+        read |= {m.old for m in moved.values() if m.new in read}
+
+        def work(infos: dict[str, ArticleInfo]) -> tuple[list[str], dict[str, str]]:
             if mirror:
-                stale = [
-                    i for i, info in existing.items() if i not in kept and info.source not in plan.rejected_sources
-                ]
-            else:  # records deleted from a JSON/JSONL file that was read
-                stale = [i for i, info in existing.items() if i not in kept and info.source in plan.loaded_sources]
+                stale = [i for i, info in infos.items() if i not in kept and info.source not in doubtful]
+            else:
+                stale = [i for i, info in infos.items() if i not in kept and info.source in read]
+            renamed = {i: m.new for i, m in moved.items() if i in infos and infos[i].source != m.new}
+            return stale, renamed
+
+        stale, renamed = work(self.store.article_infos())
+        if not stale and not renamed and not self.store.state()["dirty"]:
+            return  # nothing to do: no lock taken
+        with write_lock(self.settings):
+            stale, renamed = work(self.store.article_infos())
             state = self.store.state()
-            if not todo and not stale and not state["dirty"]:
-                report.seconds = time.perf_counter() - started
-                return report
-            generation = self._begin(state)
+            if not stale and not renamed and not state["dirty"]:
+                return
+            generation = begin_write(self.store, state)
             for art_id in stale:
                 delete_article(self.store, art_id)
                 report.removed += 1
-            self._index(todo, existing, report, progress)
+            update_sources(self.store, renamed)
             self.store.set_state(generation + 1, dirty=False)
-        report.seconds = time.perf_counter() - started
-        return report
 
     def _load(self, paths: list) -> Plan:
         articles: list[Article] = []
@@ -157,107 +184,6 @@ class Indexer:
             seen[article.id] = article.source
             ok.append(article)
         return ok
-
-    def _begin(self, state: dict | None = None) -> int:
-        state = state or self.store.state()
-        if state["dirty"]:
-            sweep(self.store)
-        self.store.set_state(state["generation"], dirty=True)
-        return state["generation"]
-
-    # ---- embedding and writing: split in one thread, embed here, write in another, batches in order
-    def _index(
-        self, todo: list[Article], existing: dict[str, ArticleInfo], report: IngestReport, progress: Progress | None
-    ) -> None:
-        batches: Queue = Queue(maxsize=2)
-        stop = threading.Event()
-        failures: list[BaseException] = []
-
-        def hand_over(item: object) -> bool:
-            """Put one item in the queue unless the consumer has stopped; never blocks for good."""
-            while not stop.is_set():
-                try:
-                    batches.put(item, timeout=0.1)
-                    return True
-                except Full:
-                    continue
-            return False
-
-        def produce() -> None:
-            try:
-                for batch in _batches(self._prepare(todo, report, stop), BATCH_SENTENCES):
-                    if not hand_over(batch):
-                        return
-            except BaseException as exc:  # handed to the caller below
-                failures.append(exc)
-            finally:
-                hand_over(_DONE)
-
-        producer = threading.Thread(target=produce, name="assistant-split", daemon=True)
-        producer.start()
-        done = 0
-        try:
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="assistant-write") as writer:
-                pending: tuple[Future, list[Prepared]] | None = None
-                while (batch := batches.get()) is not _DONE:
-                    texts = [s.text for p in batch for s in p.sentences]
-                    vectors = self.embedder.embed(texts)
-                    report.sentences_embedded += len(texts)
-                    if pending is not None:
-                        done += self._finish(pending, existing, report, progress, done, len(todo))
-                    replaced = {p.article.id for p in batch if p.article.id in existing}
-                    pending = (writer.submit(write_batch, self.store, batch, vectors, replaced), batch)
-                if pending is not None:
-                    self._finish(pending, existing, report, progress, done, len(todo))
-        finally:
-            stop.set()
-            producer.join(timeout=JOIN_SECONDS)
-            if producer.is_alive():
-                log.error("the sentence splitter did not stop within %s s", JOIN_SECONDS)
-        if failures:
-            raise failures[0]
-
-    def _prepare(self, todo: list[Article], report: IngestReport, stop: threading.Event):
-        budgets = {article.source: PysbdBudget() for article in todo}  # one per file
-        for article in todo:
-            if stop.is_set():
-                return
-            try:
-                sentences = split_sentences(article, budgets[article.source])
-            except Exception:  # a splitter failure rejects this article, never the run
-                log.warning("splitting %s failed", article.source, exc_info=True)
-                report.rejected.append(Rejection(article.source, "its sentences cannot be split"))
-                continue
-            if not sentences:
-                report.rejected.append(Rejection(article.source, "no sentences found in the text"))
-                continue
-            yield Prepared(article, content_hash(article), sentences, make_chunks(article, sentences))
-
-    @staticmethod
-    def _finish(pending, existing, report: IngestReport, progress: Progress | None, done: int, total: int) -> int:
-        future, batch = pending
-        future.result()  # the batch is stored (or its error is raised here)
-        for item in batch:
-            if item.article.id in existing:
-                report.updated += 1
-            else:
-                report.added += 1
-        if progress:
-            progress(done + len(batch), total)
-        return len(batch)
-
-
-def _batches(items: list[Prepared], size: int):
-    batch: list[Prepared] = []
-    count = 0
-    for item in items:
-        batch.append(item)
-        count += len(item.sentences)
-        if count >= size:
-            yield batch
-            batch, count = [], 0
-    if batch:
-        yield batch
 
 
 def _own_path(path: str) -> str:

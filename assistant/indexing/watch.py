@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from assistant.errors import AssistantError
+from assistant.indexing.files import is_index
 from assistant.records import IngestReport
 
 
@@ -20,7 +21,7 @@ def snapshot(folder: Path) -> dict[str, tuple]:
     """
     out: dict[str, tuple] = {}
     for here, dirs, files in os.walk(folder, followlinks=False):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        dirs[:] = [d for d in dirs if not d.startswith(".") and not is_index(Path(here) / d)]  # as files.py reads it
         for name in files + [d for d in dirs if (Path(here) / d).is_symlink()]:
             if name.startswith("."):
                 continue

@@ -8,12 +8,15 @@ readers ignore them and the next write sweeps them away (`sweep`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from assistant.records import Article, Chunk, Sentence
 from assistant.store import Store, chroma_errors, record_prefix
+
+PART = 5000  # records per Chroma call (an embedded Chroma takes at most 5,461)
 
 
 @dataclass(frozen=True)
@@ -26,16 +29,14 @@ class Prepared:
     chunks: list[Chunk]
 
 
-def write_batch(store: Store, batch: list[Prepared], vectors: np.ndarray, replaced: set[str]) -> None:
-    """One write per collection for the whole batch, in the crash-safe order of the module doc."""
+def write_batch(store: Store, batch: Sequence[Prepared], vectors: Sequence[np.ndarray], replaced: set[str]) -> None:
+    """`vectors[i]` holds the sentence vectors of `batch[i]`. Few writes per collection for the whole batch (in
+    parts of at most `PART` records: Chroma refuses larger ones), in the crash-safe order of the module doc."""
     sentence_rows: dict[str, list] = {"ids": [], "embeddings": [], "documents": [], "metadatas": []}
     chunk_rows: dict[str, list] = {"ids": [], "embeddings": [], "documents": [], "metadatas": []}
     article_rows: dict[str, list] = {"ids": [], "embeddings": [], "documents": [], "metadatas": []}
-    row = 0
-    for item in batch:
+    for item, own in zip(batch, vectors, strict=True):
         article, digest = item.article, item.content_hash
-        own = vectors[row : row + len(item.sentences)]
-        row += len(item.sentences)
         prefix = record_prefix(article.id, digest)
         base = {"article_id": article.id, "content_hash": digest}
         for s, vec in zip(item.sentences, own, strict=True):
@@ -72,9 +73,9 @@ def write_batch(store: Store, batch: list[Prepared], vectors: np.ndarray, replac
             },
         )
     with chroma_errors(store.settings):
-        store.sentences.upsert(**sentence_rows)
-        store.chunks.upsert(**chunk_rows)
-        store.articles.upsert(**article_rows)  # from here on the new versions are current
+        _upsert(store.sentences, sentence_rows)
+        _upsert(store.chunks, chunk_rows)
+        _upsert(store.articles, article_rows)  # from here on the new versions are current
         for item in batch:
             if item.article.id in replaced:
                 stale = {"$and": [{"article_id": item.article.id}, {"content_hash": {"$ne": item.content_hash}}]}
@@ -82,11 +83,37 @@ def write_batch(store: Store, batch: list[Prepared], vectors: np.ndarray, replac
                 store.sentences.delete(where=stale)
 
 
+def _upsert(collection, rows: dict[str, list]) -> None:
+    for start in range(0, len(rows["ids"]), PART):
+        collection.upsert(**{key: values[start : start + PART] for key, values in rows.items()})
+
+
 def delete_article(store: Store, article_id: str) -> None:
     with chroma_errors(store.settings):
         store.articles.delete(ids=[article_id])
         store.chunks.delete(where={"article_id": article_id})
         store.sentences.delete(where={"article_id": article_id})
+
+
+def begin_write(store: Store, state: dict | None = None) -> int:
+    """Mark the index dirty (a write in progress), after sweeping what an interrupted write left; the
+    generation to pass on, plus one, to `store.set_state(..., dirty=False)` once the write is done."""
+    state = state or store.state()
+    if state["dirty"]:
+        sweep(store)
+    store.set_state(state["generation"], dirty=True)
+    return state["generation"]
+
+
+def update_sources(store: Store, sources: dict[str, str]) -> None:
+    """Record the new path of unchanged articles whose file was renamed (their text and records stay)."""
+    if not sources:
+        return
+    with chroma_errors(store.settings):
+        got = store.articles.get(ids=list(sources), include=["metadatas"])
+        metas = [{**meta, "source": sources[i]} for i, meta in zip(got["ids"], got["metadatas"], strict=True)]
+        if metas:
+            store.articles.update(ids=got["ids"], metadatas=metas)
 
 
 def sweep(store: Store) -> None:
@@ -99,8 +126,8 @@ def sweep(store: Store) -> None:
                 i for i, m in zip(ids, metas, strict=True) if current.get(m.get("article_id")) != m.get("content_hash")
             )
         with chroma_errors(store.settings):
-            for start in range(0, len(orphans), 5000):
-                collection.delete(ids=orphans[start : start + 5000])
+            for start in range(0, len(orphans), PART):
+                collection.delete(ids=orphans[start : start + PART])
 
 
 def _append(rows: dict[str, list], id_: str, vector, document: str, metadata: dict) -> None:

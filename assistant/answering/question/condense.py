@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from assistant.answering.terms import STOPWORDS, terms
-from assistant.errors import InputError
+from assistant.errors import InputError, require_utf8
 from assistant.records import MARKER_WITH_SPACE, Query, QuestionStep, Turn
 
 CONTEXT_TURNS = 2
@@ -53,7 +53,7 @@ def normalise_history(history: Sequence[Any] | None) -> list[Turn]:
             raise InputError("history must be a list of (question, answer) pairs or of role/content messages")
     if pending_user is not None:
         turns.append((pending_user, ""))
-    return [(q, a) for q, a in turns if q or a]
+    return [(require_utf8(q, "earlier question"), require_utf8(a, "earlier answer")) for q, a in turns if q or a]
 
 
 def _content_text(content: Any) -> str:
@@ -71,7 +71,7 @@ def _content_text(content: Any) -> str:
 def check_question(question: Any) -> str:
     if not isinstance(question, str) or not question.strip():
         raise InputError("the question is empty; type a question about the articles")
-    question = " ".join(question.split())
+    question = require_utf8(" ".join(question.split()), "question")
     if len(question) > MAX_QUESTION_CHARS:
         raise InputError(f"the question is {len(question):,} characters long; keep it under {MAX_QUESTION_CHARS:,}")
     return question
@@ -96,7 +96,7 @@ def check_article_ids(article_ids: Any) -> list[str] | None:
         article_ids = [article_ids]
     if not isinstance(article_ids, Sequence | set | frozenset) or not all(isinstance(a, str) for a in article_ids):
         raise InputError("article_ids must be a list of article ids (strings)")
-    return list(dict.fromkeys(a.strip() for a in article_ids if a.strip())) or None
+    return list(dict.fromkeys(require_utf8(a.strip(), "article id") for a in article_ids if a.strip())) or None
 
 
 # words that point back to something said before
