@@ -1,6 +1,6 @@
-"""Web uploads: safe names, checked before the articles folder changes, never replacing another article.
+"""Uploads: safe names, checked before the articles folder changes, never replacing another article.
 
-The upload handler of the web app is called as Gradio calls it, over a real index and a real folder.
+`Assistant.upload` (the workflow behind the web chat's upload box) over a real index and a real folder.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 
 from assistant.errors import InputError
 from assistant.indexing.uploads import MAX_NAME, safe_name, save_upload
-from assistant.web.app import build_app
+from assistant.records import Upload
 
 FESTIVAL = "Festival opens\nThe harbour festival opened on Friday with 40 boats."
 MB = 1_000_000
@@ -30,20 +30,6 @@ def _received(tmp_path: Path, name: str, data: bytes) -> Path:
     path = folder / (Path(name).name or "x")
     path.write_bytes(data)
     return path
-
-
-def _upload_fn(bot):
-    [fn] = [f.fn for f in build_app(bot).fns.values() if getattr(f.fn, "__name__", "") == "upload"]
-    return fn
-
-
-class Received(str):
-    """Gradio passes a path string that also carries the name the browser sent."""
-
-    def __new__(cls, path: Path, orig_name: str):
-        obj = super().__new__(cls, str(path))
-        obj.orig_name = orig_name
-        return obj
 
 
 @pytest.mark.parametrize(
@@ -80,7 +66,6 @@ def test_a_bad_upload_never_touches_the_good_article(any_bot, tmp_path):
     folder.mkdir()
     (folder / "festival.txt").write_text(FESTIVAL, "utf-8")
     assert any_bot.rebuild(folder).added == 1
-    upload = _upload_fn(any_bot)
     for name, data in [
         ("festival.txt", b"\x89PNG\r\n\x1a\n\x00\x00binary"),
         ("festival.txt", b""),
@@ -88,7 +73,8 @@ def test_a_bad_upload_never_touches_the_good_article(any_bot, tmp_path):
         ("festival.pdf", b"%PDF-1.4"),
         ("festival.jsonl", b'{"id": " ", "text": "x"}'),
     ]:
-        upload([Received(_received(tmp_path, name, data), name)])
+        result = any_bot.upload([Upload(str(_received(tmp_path, name, data)), name)])
+        assert [r.path for r in result.refused] == [name] and not result.ingest.changed
         assert (folder / "festival.txt").read_text("utf-8") == FESTIVAL
         assert sorted(p.name for p in folder.iterdir()) == ["festival.txt"]  # nothing written, nothing left
     report = any_bot.rebuild(folder)
@@ -100,13 +86,17 @@ def test_a_different_upload_with_the_same_name_gets_a_new_name(any_bot, tmp_path
     folder.mkdir()
     (folder / "festival.txt").write_text(FESTIVAL, "utf-8")
     any_bot.rebuild(folder)
-    upload = _upload_fn(any_bot)
     newer = "Festival closes\nThe harbour festival closed on Sunday after three days."
-    upload([Received(_received(tmp_path, "festival.txt", newer.encode()), "festival.txt")])
+    result = any_bot.upload([Upload(str(_received(tmp_path, "festival.txt", newer.encode())), "festival.txt")])
+    assert result.notes == (
+        "festival.txt was saved as festival-2.txt: the articles folder already holds a different festival.txt",
+    )
+    assert result.ingest.added == 1 and not result.refused
     assert (folder / "festival.txt").read_text("utf-8") == FESTIVAL
     assert (folder / "festival-2.txt").read_text("utf-8") == newer
     assert {a.id for a in any_bot.articles()} == {"festival", "festival-2"}
-    upload([Received(_received(tmp_path, "festival.txt", FESTIVAL.encode()), "festival.txt")])  # the same file
+    again = any_bot.upload([Upload(str(_received(tmp_path, "festival.txt", FESTIVAL.encode())), "festival.txt")])
+    assert (again.ingest.unchanged, again.notes, again.refused) == (1, (), ())  # the same file: nothing to do
     assert sorted(p.name for p in folder.iterdir()) == ["festival-2.txt", "festival.txt"]
 
 
@@ -132,7 +122,7 @@ def test_the_browser_limit_is_the_same_bytes(settings):
     and a fractional "2.5mb" stopped the app from starting."""
     from dataclasses import replace
 
-    from assistant.web.app import launch_options
+    from assistant.web.server import launch_options
 
     assert launch_options(replace(settings, max_file_mb=2.5))["max_file_size"] == 2_500_000
     assert launch_options(settings)["max_file_size"] == 10 * MB

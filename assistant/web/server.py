@@ -1,0 +1,81 @@
+"""Starting the web chat: `serve` (what `assistant serve` and `python app.py` run) and Gradio's launch options."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from assistant.assistant import Assistant
+from assistant.errors import ConfigError
+from assistant.indexing.files import max_bytes
+from assistant.settings import Settings
+from assistant.web import render
+from assistant.web.app import build_app
+
+log = logging.getLogger(__name__)
+
+
+def launch_options(settings: Settings, host: str | None = None, port: int | None = None) -> dict[str, Any]:
+    """`Blocks.launch` arguments: 127.0.0.1 unless told otherwise, login from ASSISTANT_AUTH, upload limit."""
+    auth = tuple(settings.auth.split(":", 1)) if settings.auth else None
+    return {
+        "server_name": host or "127.0.0.1",
+        "server_port": port or settings.port,
+        "auth": auth,
+        "auth_message": "Sign in with the user and password set in ASSISTANT_AUTH.",
+        "max_file_size": max_bytes(settings.max_file_mb),
+        "css": render.CSS,
+        "theme": gr.themes.Soft(),
+        "ssr_mode": False,
+        "mcp_server": False,
+        "show_error": False,
+        "footer_links": ["api"],
+        "run_history": False,
+    }
+
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def check_exposure(host: str, settings: Settings, allow_anonymous: bool = False) -> None:
+    """Beyond this machine, without a login, anyone who reaches the port can read, upload and remove
+    articles: refuse unless the person says that is what they want (`--allow-anonymous`)."""
+    if host in LOOPBACK or host.startswith("127.") or settings.auth:
+        return
+    if not allow_anonymous:
+        raise ConfigError(
+            f"--host {host} opens the web chat to the network, and ASSISTANT_AUTH is not set: anyone who can "
+            "reach this machine could read, upload and remove articles. Set ASSISTANT_AUTH=user:password, "
+            "or add --allow-anonymous if an open chat is what you want."
+        )
+    log.warning(
+        "SERVING ON %s WITHOUT A LOGIN (--allow-anonymous): anyone who can reach this machine can read, "
+        "upload and remove articles. Set ASSISTANT_AUTH=user:password to require one.",
+        host,
+    )
+
+
+def serve(
+    host: str | None = None, port: int | None = None, index_dir: str | None = None, allow_anonymous: bool = False
+) -> None:
+    """Start the web chat; with an empty index, index the articles folder first."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    for name in ("NO_PROXY", "no_proxy"):  # launch() calls its own URL; through a proxy that can hang
+        hosts = [h.strip() for h in os.environ.get(name, "").split(",") if h.strip()]
+        os.environ[name] = ",".join(hosts + [h for h in ("127.0.0.1", "localhost") if h not in hosts])
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    settings = Settings.from_env(None, **({"index_dir": index_dir} if index_dir else {}))
+    check_exposure(host or "127.0.0.1", settings, allow_anonymous)
+    bot = Assistant(settings=settings)
+    if not bot.articles() and Path(settings.articles_dir).is_dir():
+        report = bot.ingest([settings.articles_dir])
+        log.info("empty index: indexed %s: %s", settings.articles_dir, report.summary())
+    # start the local model's server and have it read the newest article while the page loads
+    threading.Thread(target=bot.warm_up, name="assistant-warm-up", daemon=True).start()
+    build_app(bot).launch(**launch_options(settings, host, port))
