@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import socket
 import threading
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,40 @@ def launch_options(settings: Settings, host: str | None = None, port: int | None
 
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+_CHOOSE = "choose another with --port N (or ASSISTANT_PORT)"
+
+
+def check_port(host: str, port: int) -> None:
+    """Refuse at once, with what to do, when the web chat could not listen on host:port: checked before
+    the index or a model is opened (the local model alone takes seconds and 2 GB to load)."""
+    try:
+        family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except (socket.gaierror, UnicodeError):
+        raise ConfigError(_not_here(host)) from None
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(
+            socket.SOL_SOCKET, socket.SO_REUSEADDR, 1
+        )  # as the server will: a closed one's wait is no block
+        try:
+            probe.bind(address)
+        except PermissionError:
+            raise ConfigError(f"port {port} needs administrator rights here; {_CHOOSE} above 1023") from None
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise ConfigError(
+                    f"port {port} on {host} is already in use (another web chat, or another program); stop that, "
+                    f"or {_CHOOSE}"
+                ) from None
+            if exc.errno == errno.EADDRNOTAVAIL:
+                raise ConfigError(_not_here(host)) from None
+            raise ConfigError(f"cannot listen on {host} port {port} ({exc.strerror or 'refused'}); {_CHOOSE}") from None
+
+
+def _not_here(host: str) -> str:
+    return (
+        f"--host {host} is not an address of this machine; use 127.0.0.1 (this machine only) or 0.0.0.0 (every "
+        "network interface, with ASSISTANT_AUTH)"
+    )
 
 
 def check_exposure(host: str, settings: Settings, allow_anonymous: bool = False) -> None:
@@ -71,11 +107,17 @@ def serve(
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = Settings.from_env(None, **({"index_dir": index_dir} if index_dir else {}))
-    check_exposure(host or "127.0.0.1", settings, allow_anonymous)
+    host = host or "127.0.0.1"
+    check_exposure(host, settings, allow_anonymous)
+    check_port(host, port or settings.port)
     bot = Assistant(settings=settings)
     if not bot.articles() and Path(settings.articles_dir).is_dir():
         report = bot.ingest([settings.articles_dir])
         log.info("empty index: indexed %s: %s", settings.articles_dir, report.summary())
     # start the local model's server and have it read the newest article while the page loads
     threading.Thread(target=bot.warm_up, name="assistant-warm-up", daemon=True).start()
-    build_app(bot).launch(**launch_options(settings, host, port))
+    try:
+        build_app(bot).launch(**launch_options(settings, host, port))
+    except OSError:  # the port was taken since it was checked: say so; anything else stays a bug to report
+        check_port(host, port or settings.port)
+        raise
