@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
 
+import httpx
 import pytest
 
 from assistant.errors import ConfigError
@@ -55,3 +57,119 @@ def test_serving_on_a_taken_port_exits_1_with_a_message_and_builds_nothing(tmp_p
     assert "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines()[-1].startswith(f"error: port {taken} on 127.0.0.1 is already in use")
     assert not (tmp_path / "index").exists()  # checked before the index (or a model) was opened
+
+
+# ---- with ASSISTANT_AUTH: every route asks for the login, but the login page itself
+LOGIN = ("reader", "s3cret-pass")
+PROBE = {"session_hash": "probe", "fn_index": 0, "event_id": "probe", "data": []}  # a valid cancel or reset
+
+
+def routes(app) -> list[tuple[str, str]]:
+    """(path, method) of every route the server answers, routers included, HEAD apart."""
+
+    def walk(found, prefix=""):
+        for r in found:
+            if hasattr(r, "original_router"):  # an included router (FastAPI >= 0.165)
+                yield from walk(r.original_router.routes, prefix + r.include_context.prefix)
+            elif hasattr(r, "routes"):
+                yield from walk(r.routes, prefix + getattr(r, "path", ""))
+            else:
+                for method in sorted(getattr(r, "methods", None) or ["GET"]):
+                    yield prefix + r.path, method
+
+    return sorted(set(walk(app.routes)), key=lambda pm: (pm[0] == "/logout", pm))  # logging out last
+
+
+def status(client, path: str, method: str) -> int:
+    url = re.sub(r"\{[^}]+\}", "x", path)
+    body = {"json": PROBE} if method == "POST" else {}
+    with client.stream(method, url, **body) as response:  # headers only: some routes stream without end
+        return response.status_code
+
+
+@pytest.fixture(scope="module")
+def guarded(tmp_path_factory, embedder):
+    from assistant import Assistant, Settings
+    from assistant.web.app import build_app
+    from assistant.web.server import launch_options
+    from tests.helpers import free_port
+
+    root = tmp_path_factory.mktemp("guarded")
+    settings = Settings.from_env(
+        env={"ASSISTANT_ANSWERER": "extractive"},
+        index_dir=str(root / "index"),
+        articles_dir=str(root / "articles"),
+        auth=":".join(LOGIN),
+    )
+    bot = Assistant(settings=settings, embedder=embedder)
+    bot.ingest([SAMPLE_DIR])
+    demo = build_app(bot)
+    _, url, _ = demo.launch(**launch_options(settings, port=free_port()), prevent_thread_lock=True, quiet=True)
+    yield demo, url.rstrip("/")
+    demo.close()
+
+
+def test_without_the_login_only_the_login_page_answers(guarded):
+    demo, url = guarded
+    found = routes(demo.app)
+    assert len(found) > 60 and ("/gradio_api/cancel", "POST") in found and ("/gradio_api/reset", "POST") in found
+    with httpx.Client(base_url=url, timeout=10) as anonymous:
+        answered = {(p, m): s for p, m in found if (s := status(anonymous, p, m)) != 401}
+        page = anonymous.get("/").text
+    assert answered == {
+        ("/", "GET"): 200,  # Gradio's login form
+        ("/", "HEAD"): 200,
+        ("/login", "POST"): 422,  # no user and password in a form
+        ("/login/", "POST"): 422,
+        ("/assets/{path:path}", "GET"): 404,  # the page's scripts and styles: no such file
+        ("/static/{path:path}", "GET"): 404,  # its fonts
+        ("/theme.css", "GET"): 200,
+        ("/favicon.ico", "GET"): 200,
+        ("/gradio_api/startup-events", "GET"): 200,  # launch() calls it; it starts the queue once, then says false
+    }
+    assert '"auth_required":true' in page.replace(" ", "") and "Ecuador" not in page
+
+
+def test_with_the_login_every_route_answers(guarded):
+    demo, url = guarded
+    with httpx.Client(base_url=url, timeout=10) as reader:
+        assert reader.post("/login", data={"username": LOGIN[0], "password": LOGIN[1]}).status_code == 200
+        assert reader.post("/gradio_api/cancel", json=PROBE).json() == {"success": True}
+        refused = [(p, m) for p, m in routes(demo.app) if status(reader, p, m) == 401]  # /logout comes last
+        assert reader.get("/gradio_api/info").status_code == 401  # logged out
+    assert refused == []
+
+
+def test_the_route_list_is_not_published(guarded):
+    demo, url = guarded
+    with httpx.Client(base_url=url, timeout=10) as reader:
+        reader.post("/login", data={"username": LOGIN[0], "password": LOGIN[1]})
+        assert reader.get("/openapi.json").status_code == 404
+
+
+@pytest.mark.browser
+def test_the_login_form_still_signs_a_browser_in(guarded):
+    """The guard lets through what Gradio's login form needs, and the signed-in page then works."""
+    from tests.test_web_browser import CHROMIUM, LAUNCH_ARGS
+
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("needs Debian's chromium: apt-get install chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    _, url = guarded
+    refused: list[str] = []
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(30_000)
+            page.on("response", lambda r: refused.append(r.url) if r.status == 401 else None)
+            page.goto(url)
+            fields = page.locator("input")
+            sync_api.expect(fields).to_have_count(2)
+            fields.nth(0).fill(LOGIN[0])
+            fields.nth(1).fill(LOGIN[1])
+            page.get_by_role("button", name="Login").click()
+            sync_api.expect(page.locator("#aa-articles")).to_contain_text("Ecuador gangs terrorist designation")
+        finally:
+            browser.close()
+    assert refused == []

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from assistant.assistant import Assistant
 from assistant.errors import ConfigError
@@ -18,19 +19,26 @@ from assistant.indexing.files import max_bytes
 from assistant.settings import Settings
 from assistant.web import render
 from assistant.web.app import build_app
+from assistant.web.guard import LoginRequired
 
 log = logging.getLogger(__name__)
 
 
+AUTH_MESSAGE = "Sign in with the user and password set in ASSISTANT_AUTH."
+
+
 def launch_options(settings: Settings, host: str | None = None, port: int | None = None) -> dict[str, Any]:
-    """`Blocks.launch` arguments: 127.0.0.1 unless told otherwise, login from ASSISTANT_AUTH, upload limit."""
+    """`Blocks.launch` arguments: 127.0.0.1 unless told otherwise; with ASSISTANT_AUTH, a login that every
+    route but the login form asks for (`guard.LoginRequired`); upload limit; no published route list."""
     auth = tuple(settings.auth.split(":", 1)) if settings.auth else None
+    middleware = [Middleware(LoginRequired, message=AUTH_MESSAGE)] if auth else []
     return {
         "server_name": host or "127.0.0.1",
         "server_port": port or settings.port,
         "auth": auth,
-        "auth_message": "Sign in with the user and password set in ASSISTANT_AUTH.",
+        "auth_message": AUTH_MESSAGE,
         "max_file_size": max_bytes(settings.max_file_mb),
+        "app_kwargs": {"openapi_url": None, "middleware": middleware},
         "css": render.CSS,
         "theme": gr.themes.Soft(),
         "ssr_mode": False,
