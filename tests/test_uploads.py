@@ -117,12 +117,38 @@ def test_the_upload_limit_is_the_file_limit_in_the_same_unit(tmp_path):
     assert save_upload(_received(tmp_path, "ok.txt", b"word " * 199_999 + b"end."), "ok.txt", folder, MB).created
 
 
-def test_the_browser_limit_is_the_same_bytes(settings):
-    """Gradio's own limit (checked before our handler runs) is given in bytes: "10mb" meant MiB to Gradio,
-    and a fractional "2.5mb" stopped the app from starting."""
+def test_a_file_over_the_limit_is_refused_alone(any_bot, tmp_path):
+    """10.5 MB against the 10 MB limit: that file is named with the limit in our units; the others are indexed."""
     from dataclasses import replace
 
+    small = type(any_bot)(settings=replace(any_bot.settings, max_file_mb=0.1), embedder=any_bot.embedder)
+    big = _received(tmp_path, "big.txt", b"word " * 21_000)  # 105,000 bytes: 1.05 x the limit, as 10.5 MB is
+    good = _received(tmp_path, "festival.txt", FESTIVAL.encode())
+    result = small.upload([Upload(str(big), "big.txt"), Upload(str(good), "festival.txt")])
+    assert result.ingest.added == 1 and [a.id for a in small.articles()] == ["festival"]
+    [refused] = result.refused
+    assert refused.path == "big.txt"
+    assert refused.reason.startswith("file is 0.105 MB, over the 0.1 MB limit (ASSISTANT_MAX_FILE_MB, 1 MB = 1,000,000")
+
+
+def test_a_size_just_over_the_limit_never_reads_as_the_limit():
+    from assistant.indexing.files import size_problem
+
+    assert size_problem(10_500_000, 10 * MB).startswith("file is 10.5 MB, over the 10 MB limit")
+    assert size_problem(MB + 1, MB).startswith("file is 1.000001 MB, over the 1 MB limit")
+    assert size_problem(MB, MB) is None
+
+
+def test_gradio_is_given_no_limit_of_its_own(settings):
+    """Gradio's limit refused a whole selection for one big file, in 1,024-based "Mb" ("9.5 Mb" for 10 MB):
+    the app checks each file; a request only has a ceiling of 20 files at the limit."""
+    from dataclasses import replace
+
+    from assistant.web.guard import BodyLimit
     from assistant.web.server import launch_options
 
-    assert launch_options(replace(settings, max_file_mb=2.5))["max_file_size"] == 2_500_000
-    assert launch_options(settings)["max_file_size"] == 10 * MB
+    options = launch_options(replace(settings, max_file_mb=2.5))
+    assert options["max_file_size"] is None
+    [guard] = [m for m in options["app_kwargs"]["middleware"] if m.cls is BodyLimit]
+    assert guard.kwargs["max_bytes"] == 20 * 2_500_000 + 64 * 1024
+    assert guard.kwargs["message"](60_000_000).startswith("This upload is 60.0 MB; the web chat takes at most 50 MB")

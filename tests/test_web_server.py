@@ -173,3 +173,47 @@ def test_the_login_form_still_signs_a_browser_in(guarded):
         finally:
             browser.close()
     assert refused == []
+
+
+# ---- upload sizes: each file's limit is ours (checked per file, in MB of 1,000,000 bytes), not Gradio's
+@pytest.fixture(scope="module")
+def small_limit(tmp_path_factory, embedder):
+    """The app with ASSISTANT_MAX_FILE_MB=0.1 (100,000 bytes a file)."""
+    from assistant import Assistant, Settings
+    from assistant.web.app import build_app
+    from assistant.web.server import launch_options
+    from tests.helpers import free_port
+
+    root = tmp_path_factory.mktemp("small_limit")
+    settings = Settings.from_env(
+        env={"ASSISTANT_ANSWERER": "extractive"},
+        index_dir=str(root / "index"),
+        articles_dir=str(root / "articles"),
+        max_file_mb=0.1,
+    )
+    demo = build_app(Assistant(settings=settings, embedder=embedder))
+    _, url, _ = demo.launch(**launch_options(settings, port=free_port()), prevent_thread_lock=True, quiet=True)
+    yield demo, url.rstrip("/")
+    demo.close()
+
+
+def test_a_file_over_the_limit_reaches_the_app_with_the_others(small_limit):
+    """Gradio's own limit refused the whole request (413) for one big file, and its page refused the whole
+    selection before sending it, in 1,024-based "Mb"; the app checks each file and says why in its units."""
+    demo, url = small_limit
+    files = [("files", ("big.txt", b"word " * 24_000)), ("files", ("good.txt", b"Good news.\nIt rained."))]
+    with httpx.Client(base_url=url, timeout=30) as client:
+        response = client.post("/gradio_api/upload", files=files)
+        assert response.status_code == 200
+        assert [p.rsplit("/", 1)[-1] for p in response.json()] == ["big.txt", "good.txt"]
+        assert client.get("/config").json().get("max_file_size") is None  # no check in the page either
+
+
+def test_a_selection_too_large_for_the_disk_is_refused_before_it_is_read(small_limit):
+    _, url = small_limit
+    with httpx.Client(base_url=url, timeout=30) as client:
+        too_much = client.post("/gradio_api/upload", files=[("files", ("all.txt", b"x" * 2_100_000))])
+        assert too_much.status_code == 413
+        assert too_much.text.startswith("This upload is 2.1 MB; the web chat takes at most 2 MB at once")
+        chunked = client.post("/gradio_api/upload", content=iter([b"x" * 10]))
+        assert (chunked.status_code, chunked.text) == (411, "Send the upload with its length (Content-Length).")

@@ -7,6 +7,7 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,29 +16,48 @@ from starlette.middleware import Middleware
 
 from assistant.assistant import Assistant
 from assistant.errors import ConfigError
-from assistant.indexing.files import max_bytes
+from assistant.indexing.files import MB, max_bytes
 from assistant.settings import Settings
 from assistant.web import render
 from assistant.web.app import build_app
-from assistant.web.guard import LoginRequired
+from assistant.web.guard import BodyLimit, LoginRequired
 
 log = logging.getLogger(__name__)
 
 
 AUTH_MESSAGE = "Sign in with the user and password set in ASSISTANT_AUTH."
+AT_ONCE = 20  # files at the size limit one upload may carry; beyond that, the request is refused unread
+FORM_BYTES = 64 * 1024  # room for the form's own bytes around the files
+
+
+def upload_ceiling(settings: Settings) -> tuple[int, Callable[[int], str]]:
+    """The most bytes one request may carry, and what a person is told beyond it."""
+    limit = max_bytes(settings.max_file_mb)
+
+    def message(size: int) -> str:
+        return (
+            f"This upload is {size / MB:.1f} MB; the web chat takes at most {AT_ONCE * limit / MB:g} MB at once "
+            f"({AT_ONCE} files at the {limit / MB:g} MB limit of ASSISTANT_MAX_FILE_MB, 1 MB = 1,000,000 bytes): "
+            f"upload fewer files at a time, each at most {limit / MB:g} MB."
+        )
+
+    return AT_ONCE * limit + FORM_BYTES, message
 
 
 def launch_options(settings: Settings, host: str | None = None, port: int | None = None) -> dict[str, Any]:
     """`Blocks.launch` arguments: 127.0.0.1 unless told otherwise; with ASSISTANT_AUTH, a login that every
-    route but the login form asks for (`guard.LoginRequired`); upload limit; no published route list."""
+    route but the login form asks for (`guard.LoginRequired`); no published route list. Gradio's own upload
+    limit is not set: each file's is checked by `Assistant.upload`, and `guard.BodyLimit` bounds a request."""
     auth = tuple(settings.auth.split(":", 1)) if settings.auth else None
+    ceiling, too_large = upload_ceiling(settings)
     middleware = [Middleware(LoginRequired, message=AUTH_MESSAGE)] if auth else []
+    middleware.append(Middleware(BodyLimit, max_bytes=ceiling, message=too_large))
     return {
         "server_name": host or "127.0.0.1",
         "server_port": port or settings.port,
         "auth": auth,
         "auth_message": AUTH_MESSAGE,
-        "max_file_size": max_bytes(settings.max_file_mb),
+        "max_file_size": None,
         "app_kwargs": {"openapi_url": None, "middleware": middleware},
         "css": render.CSS,
         "theme": gr.themes.Soft(),
