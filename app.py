@@ -7,7 +7,7 @@ import sys
 
 from assistant.cli.main import add_serve_options
 from assistant.errors import AssistantError
-from assistant.web.app import serve
+from assistant.web.server import serve
 
 
 def main() -> int:

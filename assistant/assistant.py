@@ -26,10 +26,13 @@ from assistant.answering.summary.summary import newest_first
 from assistant.embeddings import CachedEmbedder, Embedder, build_embedder
 from assistant.errors import AnswerMissingError, AssistantError, InputError, require_utf8
 from assistant.indexing.chunking import STRIDE, WINDOW
+from assistant.indexing.files import max_bytes
 from assistant.indexing.indexer import Indexer, Progress
+from assistant.indexing.uploads import add_uploads
 from assistant.records import (
     Answer,
     ArticleInfo,
+    AssistantInfo,
     Decision,
     IngestReport,
     Query,
@@ -38,6 +41,8 @@ from assistant.records import (
     ScoredSentence,
     Trace,
     Turn,
+    Upload,
+    UploadReport,
 )
 from assistant.settings import Settings
 from assistant.store import Store, make_client
@@ -98,6 +103,14 @@ class Assistant:
     def rebuild(self, folder: str | Path | None = None, progress: Progress | None = None) -> IngestReport:
         return self.indexer.rebuild(folder or self.settings.articles_dir, progress=progress)
 
+    def upload(self, files: Sequence[Upload], progress: Progress | None = None) -> UploadReport:
+        """Files a front end received: each checked as the indexer would and saved into the articles folder
+        under a safe name that never replaces another file, then indexed together. A refused file is
+        reported (by the name the person gave it) and never stops the others."""
+        folder = Path(self.settings.articles_dir)
+        limit = max_bytes(self.settings.max_file_mb)
+        return add_uploads(files, folder, limit, lambda paths: self.ingest(paths, progress=progress))
+
     def remove(self, article_ids: Sequence[str]) -> IngestReport:
         return self.indexer.remove(list(article_ids))
 
@@ -119,21 +132,40 @@ class Assistant:
             "sentences": sentences,
         }
 
+    def info(self) -> AssistantInfo:
+        """What answers and why, and where the index and the articles folder are."""
+        return AssistantInfo(
+            answerer=self.answerer_name,
+            backend=self.backend,
+            reason=self.choice.reason,
+            embedding_model=self.embedder.model_name,
+            index=self.settings.chroma_url or str(Path(self.settings.index_dir).resolve()),
+            articles_dir=self.settings.articles_dir,
+        )
+
     def status(self) -> dict[str, Any]:
+        """Effective settings (secrets masked), what answers, the index's counts and health."""
+        info = self.info()
         return {
             "settings": self.settings.masked(),
-            "answerer": self.answerer_name,
-            "answerer_reason": self.choice.reason,
-            "backend": self.backend,
+            "answerer": info.answerer,
+            "answerer_reason": info.reason,
+            "backend": info.backend,
             "condense": "model" if isinstance(self.condenser, ModelCondenser) else "conversation",
             "thresholds": asdict(self.thresholds),
-            "embedding_model": self.embedder.model_name,
+            "embedding_model": info.embedding_model,
             "embedding_dim": self.embedder.dimension,
-            "index": self.settings.chroma_url or str(Path(self.settings.index_dir).resolve()),
+            "index": info.index,
             **self.store.counts(),
+            "health": self.store.health(),
         }
 
     # ---- answering
+    def check_question(self, question: str) -> str:
+        """The question as it will be answered (trimmed), or an InputError that says what is wrong with it:
+        a front end can check it at once, before the answer is streamed."""
+        return check_question(question)
+
     def answer(
         self, question: str, history: Sequence[Any] | None = None, article_ids: Sequence[str] | None = None
     ) -> Answer:

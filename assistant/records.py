@@ -81,6 +81,36 @@ class IngestReport:
 
 
 @dataclass(frozen=True)
+class Upload:
+    """A file a front end received: where it is now (e.g. Gradio's temporary copy) and the name the person gave."""
+
+    path: str
+    name: str
+
+
+@dataclass(frozen=True)
+class UploadReport:
+    """What became of uploaded files: the ingest of those that were saved, and every file refused (before
+    saving, or by the indexer) with its reason, under the name the person knows it by."""
+
+    ingest: IngestReport
+    refused: tuple[Rejection, ...] = ()  # Rejection.path is the file's (safe) name, not a path on the server
+    notes: tuple[str, ...] = ()  # e.g. that an upload was saved under another name
+
+
+@dataclass(frozen=True)
+class AssistantInfo:
+    """What answers and why, and where things are: what the front ends show (web sidebar, `assistant chat`)."""
+
+    answerer: str  # local | openai | extractive
+    backend: str  # said to people, e.g. "offline extractive"
+    reason: str  # why this answerer was chosen
+    embedding_model: str
+    index: str  # the index folder, or the Chroma server's URL
+    articles_dir: str  # where uploads are saved and what `rebuild` reads by default
+
+
+@dataclass(frozen=True)
 class ArticleInfo:
     """What the index knows about a stored article."""
 

@@ -84,7 +84,8 @@ def run_load(url: str, clients: int = 20, per_client: int = 3, deadline_s: float
 
 def _launch(settings, embedder=None):
     from assistant import Assistant
-    from assistant.web.app import build_app, launch_options
+    from assistant.web.app import build_app
+    from assistant.web.server import launch_options
 
     bot = Assistant(settings=settings, embedder=embedder)
     bot.ingest(sorted(Path(settings.articles_dir).glob("ecuador-*.txt")))  # the sample, from the folder

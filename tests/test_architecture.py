@@ -150,3 +150,34 @@ def test_each_answering_stage_imports_only_earlier_stages():
                 wrong.append(f"{module} -> {target}")
     assert wrong == []
     assert any(stage(m) == "decision" for m in graph())  # the walk saw the stages
+
+
+def facade_methods() -> set[str]:
+    """The public methods of `Assistant`, read from its source."""
+    tree = ast.parse((PACKAGE / "assistant.py").read_text(encoding="utf-8"))
+    [cls] = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Assistant"]
+    return {n.name for n in cls.body if isinstance(n, ast.FunctionDef) and not n.name.startswith("_")}
+
+
+def uses_of_the_assistant(path: Path) -> set[str]:
+    """Every attribute a module reads from the Assistant it was given (`bot.x`, `self.bot.x`)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Attribute):
+            continue
+        owner = node.value
+        if (isinstance(owner, ast.Name) and owner.id == "bot") or (
+            isinstance(owner, ast.Attribute) and owner.attr == "bot"
+        ):
+            found.add(node.attr)
+    return found
+
+
+def test_the_front_ends_use_only_the_facades_public_methods():
+    public = facade_methods()
+    assert {"answer", "stream", "upload", "info", "status"} <= public
+    fronts = sorted((PACKAGE / "web").glob("*.py")) + sorted((PACKAGE / "cli").glob("*.py"))
+    used = {f"{p.parent.name}/{p.name}": uses_of_the_assistant(p) for p in fronts}
+    assert used["web/chat.py"] and used["cli/main.py"]  # the walk really saw them
+    past = {name: sorted(attrs - public) for name, attrs in used.items() if attrs - public}
+    assert past == {}

@@ -1,6 +1,6 @@
-"""Web uploads: safe names, checked before the articles folder changes, never replacing another article.
+"""Uploads: safe names, checked before the articles folder changes, never replacing another article.
 
-The upload handler of the web app is called as Gradio calls it, over a real index and a real folder.
+`Assistant.upload` (the workflow behind the web chat's upload box) over a real index and a real folder.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 
 from assistant.errors import InputError
 from assistant.indexing.uploads import MAX_NAME, safe_name, save_upload
-from assistant.web.app import build_app
+from assistant.records import Upload
 
 FESTIVAL = "Festival opens\nThe harbour festival opened on Friday with 40 boats."
 MB = 1_000_000
@@ -30,20 +30,6 @@ def _received(tmp_path: Path, name: str, data: bytes) -> Path:
     path = folder / (Path(name).name or "x")
     path.write_bytes(data)
     return path
-
-
-def _upload_fn(bot):
-    [fn] = [f.fn for f in build_app(bot).fns.values() if getattr(f.fn, "__name__", "") == "upload"]
-    return fn
-
-
-class Received(str):
-    """Gradio passes a path string that also carries the name the browser sent."""
-
-    def __new__(cls, path: Path, orig_name: str):
-        obj = super().__new__(cls, str(path))
-        obj.orig_name = orig_name
-        return obj
 
 
 @pytest.mark.parametrize(
@@ -80,7 +66,6 @@ def test_a_bad_upload_never_touches_the_good_article(any_bot, tmp_path):
     folder.mkdir()
     (folder / "festival.txt").write_text(FESTIVAL, "utf-8")
     assert any_bot.rebuild(folder).added == 1
-    upload = _upload_fn(any_bot)
     for name, data in [
         ("festival.txt", b"\x89PNG\r\n\x1a\n\x00\x00binary"),
         ("festival.txt", b""),
@@ -88,7 +73,8 @@ def test_a_bad_upload_never_touches_the_good_article(any_bot, tmp_path):
         ("festival.pdf", b"%PDF-1.4"),
         ("festival.jsonl", b'{"id": " ", "text": "x"}'),
     ]:
-        upload([Received(_received(tmp_path, name, data), name)])
+        result = any_bot.upload([Upload(str(_received(tmp_path, name, data)), name)])
+        assert [r.path for r in result.refused] == [name] and not result.ingest.changed
         assert (folder / "festival.txt").read_text("utf-8") == FESTIVAL
         assert sorted(p.name for p in folder.iterdir()) == ["festival.txt"]  # nothing written, nothing left
     report = any_bot.rebuild(folder)
@@ -100,13 +86,17 @@ def test_a_different_upload_with_the_same_name_gets_a_new_name(any_bot, tmp_path
     folder.mkdir()
     (folder / "festival.txt").write_text(FESTIVAL, "utf-8")
     any_bot.rebuild(folder)
-    upload = _upload_fn(any_bot)
     newer = "Festival closes\nThe harbour festival closed on Sunday after three days."
-    upload([Received(_received(tmp_path, "festival.txt", newer.encode()), "festival.txt")])
+    result = any_bot.upload([Upload(str(_received(tmp_path, "festival.txt", newer.encode())), "festival.txt")])
+    assert result.notes == (
+        "festival.txt was saved as festival-2.txt: the articles folder already holds a different festival.txt",
+    )
+    assert result.ingest.added == 1 and not result.refused
     assert (folder / "festival.txt").read_text("utf-8") == FESTIVAL
     assert (folder / "festival-2.txt").read_text("utf-8") == newer
     assert {a.id for a in any_bot.articles()} == {"festival", "festival-2"}
-    upload([Received(_received(tmp_path, "festival.txt", FESTIVAL.encode()), "festival.txt")])  # the same file
+    again = any_bot.upload([Upload(str(_received(tmp_path, "festival.txt", FESTIVAL.encode())), "festival.txt")])
+    assert (again.ingest.unchanged, again.notes, again.refused) == (1, (), ())  # the same file: nothing to do
     assert sorted(p.name for p in folder.iterdir()) == ["festival-2.txt", "festival.txt"]
 
 
@@ -127,12 +117,38 @@ def test_the_upload_limit_is_the_file_limit_in_the_same_unit(tmp_path):
     assert save_upload(_received(tmp_path, "ok.txt", b"word " * 199_999 + b"end."), "ok.txt", folder, MB).created
 
 
-def test_the_browser_limit_is_the_same_bytes(settings):
-    """Gradio's own limit (checked before our handler runs) is given in bytes: "10mb" meant MiB to Gradio,
-    and a fractional "2.5mb" stopped the app from starting."""
+def test_a_file_over_the_limit_is_refused_alone(any_bot, tmp_path):
+    """10.5 MB against the 10 MB limit: that file is named with the limit in our units; the others are indexed."""
     from dataclasses import replace
 
-    from assistant.web.app import launch_options
+    small = type(any_bot)(settings=replace(any_bot.settings, max_file_mb=0.1), embedder=any_bot.embedder)
+    big = _received(tmp_path, "big.txt", b"word " * 21_000)  # 105,000 bytes: 1.05 x the limit, as 10.5 MB is
+    good = _received(tmp_path, "festival.txt", FESTIVAL.encode())
+    result = small.upload([Upload(str(big), "big.txt"), Upload(str(good), "festival.txt")])
+    assert result.ingest.added == 1 and [a.id for a in small.articles()] == ["festival"]
+    [refused] = result.refused
+    assert refused.path == "big.txt"
+    assert refused.reason.startswith("file is 0.105 MB, over the 0.1 MB limit (ASSISTANT_MAX_FILE_MB, 1 MB = 1,000,000")
 
-    assert launch_options(replace(settings, max_file_mb=2.5))["max_file_size"] == 2_500_000
-    assert launch_options(settings)["max_file_size"] == 10 * MB
+
+def test_a_size_just_over_the_limit_never_reads_as_the_limit():
+    from assistant.indexing.files import size_problem
+
+    assert size_problem(10_500_000, 10 * MB).startswith("file is 10.5 MB, over the 10 MB limit")
+    assert size_problem(MB + 1, MB).startswith("file is 1.000001 MB, over the 1 MB limit")
+    assert size_problem(MB, MB) is None
+
+
+def test_gradio_is_given_no_limit_of_its_own(settings):
+    """Gradio's limit refused a whole selection for one big file, in 1,024-based "Mb" ("9.5 Mb" for 10 MB):
+    the app checks each file; a request only has a ceiling of 20 files at the limit."""
+    from dataclasses import replace
+
+    from assistant.web.guard import BodyLimit
+    from assistant.web.server import launch_options
+
+    options = launch_options(replace(settings, max_file_mb=2.5))
+    assert options["max_file_size"] is None
+    [guard] = [m for m in options["app_kwargs"]["middleware"] if m.cls is BodyLimit]
+    assert guard.kwargs["max_bytes"] == 20 * 2_500_000 + 64 * 1024
+    assert guard.kwargs["message"](60_000_000).startswith("This upload is 60.0 MB; the web chat takes at most 50 MB")

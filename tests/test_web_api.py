@@ -7,8 +7,10 @@ import os
 import pytest
 
 from assistant import Answer, Assistant, Citation, Settings
-from assistant.web.app import build_app, launch_options, safe_name
+from assistant.indexing.uploads import safe_name
+from assistant.web.app import build_app
 from assistant.web.render import answer_message, api_text, source_view, trace_view
+from assistant.web.server import launch_options
 from tests.conftest import SAMPLE_DIR
 from tests.fake_openai import FakeOpenAI, reply
 from tests.helpers import free_port

@@ -76,6 +76,7 @@ def app_url(tmp_path_factory):
         ASSISTANT_INDEX_DIR=str(root / "index"),
         ASSISTANT_ARTICLES_DIR=str(root / "articles"),
         ASSISTANT_ANSWERER="extractive",  # the page is under test, not the model: instant, deterministic answers
+        ASSISTANT_MAX_FILE_MB="1",  # an upload over the limit stays small
         GRADIO_ANALYTICS_ENABLED="False",
         NO_PROXY="127.0.0.1,localhost",
         no_proxy="127.0.0.1,localhost",
@@ -215,9 +216,14 @@ def test_upload_then_ask_about_it(page, tmp_path):
     broken.write_bytes(b"Caf\xe9 \xff\xfe not UTF-8 at all")
     binary = tmp_path / "image.md"
     binary.write_bytes(bytes(range(256)) * 4)
-    page.locator("#aa-upload input[type=file]").set_input_files([str(path), str(broken), str(binary)])
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"word " * 240_000)  # 1.2 MB: over the 1 MB limit, and the others are still indexed
+    page.locator("#aa-upload input[type=file]").set_input_files([str(path), str(broken), str(binary), str(big)])
     expect(page.locator("#aa-articles")).to_contain_text("Port Elin lighthouse reopens after restoration")
     expect(page.locator("#aa-ingest")).to_contain_text("1 added")
+    expect(page.locator("#aa-ingest")).to_contain_text(
+        "big.txt: file is 1.2 MB, over the 1 MB limit (ASSISTANT_MAX_FILE_MB, 1 MB = 1,000,000 bytes)"
+    )
     expect(page.locator("#aa-ingest")).to_contain_text("broken notes.txt: not UTF-8 text")
     expect(page.locator("#aa-ingest")).to_contain_text("image.md: binary file")
     expect(page.locator("[data-testid=toast-body]", has_text="broken notes.txt was not added")).to_be_visible()

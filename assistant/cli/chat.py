@@ -30,7 +30,7 @@ def chat(bot, read=input, out: TextIO | None = None, article_ids: list[str] | No
         about = "about " + "; ".join(f'"{known[a]}" ({a})' for a in article_ids)
     else:
         about = f"about all {len(infos)} articles"
-    say(f"Article Assistant ({bot.backend}); asking {about}. Ask a question; an empty line or Ctrl-D ends.")
+    say(f"Article Assistant ({bot.info().backend}); asking {about}. Ask a question; an empty line or Ctrl-D ends.")
     history: list[tuple[str, str]] = []
     while True:
         try:

@@ -117,7 +117,7 @@ def _assistant(args):
 def _run(args) -> int:
     cmd = args.command
     if cmd == "serve":
-        from assistant.web.app import serve
+        from assistant.web.server import serve
 
         serve(host=args.host, port=args.port, index_dir=args.index, allow_anonymous=args.allow_anonymous)
         return EXIT_OK
@@ -149,7 +149,7 @@ def _run(args) -> int:
     if cmd == "watch":
         from assistant.indexing.watch import watch
 
-        watch(bot, args.folder or bot.settings.articles_dir, args.interval, lambda r: _report(r, False))
+        watch(bot, args.folder or bot.info().articles_dir, args.interval, lambda r: _report(r, False))
         return EXIT_OK
     if cmd == "ask":
         question = _text(args.question, "question")
@@ -165,7 +165,7 @@ def _run(args) -> int:
         chat(bot, article_ids=args.articles)
         return EXIT_OK
     if cmd == "status":
-        status = {**bot.status(), "health": bot.store.health()}
+        status = bot.status()
         if args.json:
             print(json.dumps(status, indent=2, default=str))
         else:

@@ -42,9 +42,18 @@ def size_problem(size: int, limit: int) -> str | None:
     if size <= limit:
         return None
     return (
-        f"file is {size / MB:.1f} MB, over the {limit / MB:g} MB limit (ASSISTANT_MAX_FILE_MB, "
+        f"file is {_over(size, limit)} MB, over the {limit / MB:g} MB limit (ASSISTANT_MAX_FILE_MB, "
         "1 MB = 1,000,000 bytes); split it into smaller articles"
     )
+
+
+def _over(size: int, limit: int) -> str:
+    """`size` in MB with as many decimals as it takes to read as more than `limit` (10.5; 1.000001, not 1.0)."""
+    for digits in range(1, 7):
+        text = f"{size / MB:.{digits}f}"
+        if float(text) * MB > limit:
+            return text
+    return f"{size / MB:.6f}"
 
 
 def not_regular(mode: int) -> str | None:

@@ -4,6 +4,10 @@ An upload is read and parsed from where it was received; only a file that would 
 written, under a new name when the folder already holds a different file of that name, so a good
 article is never overwritten or deleted by an upload. Writes go to a hidden temporary file first and
 are linked into place, which fails rather than replaces when the name has been taken meanwhile.
+
+`add_uploads` is the whole workflow behind `Assistant.upload`: each file checked and saved on its own (a
+refused file never stops the others), then the saved ones indexed together; a file this upload created
+and the indexer refused is deleted again.
 """
 
 from __future__ import annotations
@@ -15,13 +19,15 @@ import shutil
 import stat
 import unicodedata
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.errors import InputError
+from assistant.errors import AssistantError, InputError
 from assistant.indexing.files import read_bytes
 from assistant.indexing.loaders import SUPPORTED, load_file
 from assistant.indexing.sentences import PysbdBudget, split_sentences
+from assistant.records import IngestReport, Rejection, Upload, UploadReport
 
 MAX_NAME = 120  # characters in a stored upload's name, extension included
 _MAX_NAME_BYTES = 200  # and UTF-8 bytes (file systems allow 255)
@@ -82,6 +88,41 @@ def save_upload(received: Path, name: str, folder: Path, max_bytes: int) -> Save
             )
             return Saved(candidate, created=True, note=note)
     raise InputError(f"the articles folder already holds {_ATTEMPTS} files named like {name}; rename the file")
+
+
+def add_uploads(
+    files: Sequence[Upload], folder: Path, max_bytes: int, ingest: Callable[[list[str]], IngestReport]
+) -> UploadReport:
+    """Save each upload that would be indexed into `folder` (see `save_upload`), then `ingest` the saved ones.
+
+    An error of `ingest` itself (e.g. the index is busy) propagates; the saved files stay, so the same upload
+    tried again finds them and indexes them."""
+    shown: dict[str, str] = {}  # stored path -> the name shown to the person
+    created: set[str] = set()  # files this upload wrote (only these are ever deleted again)
+    refused: list[Rejection] = []
+    notes: list[str] = []
+    for upload in files:
+        try:  # checked before anything in the articles folder changes
+            saved = save_upload(Path(upload.path), upload.name, folder, max_bytes)
+        except AssistantError as exc:
+            refused.append(Rejection(safe_name(upload.name), str(exc)))
+            continue
+        except OSError as exc:
+            refused.append(
+                Rejection(safe_name(upload.name), f"could not be saved ({exc.strerror or 'file system error'})")
+            )
+            continue
+        shown[str(saved.path)] = saved.path.name
+        if saved.created:
+            created.add(str(saved.path))
+        if saved.note:
+            notes.append(saved.note)
+    report = ingest(list(shown)) if shown else IngestReport()
+    for r in report.rejected:
+        refused.append(Rejection(shown.get(r.path, Path(r.path).name), r.reason))
+        if r.path in created:
+            Path(r.path).unlink(missing_ok=True)  # this upload's own new file, refused on indexing
+    return UploadReport(report, tuple(refused), tuple(notes))
 
 
 def _same_file(target: Path, received: Path) -> bool:

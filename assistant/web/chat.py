@@ -1,0 +1,118 @@
+"""The chat's handlers: a question checked, its answer streamed, a cited sentence shown in its article.
+
+Plain methods over the `Assistant` facade, wired to components by `app.build_app`; each returns the
+values of its outputs (Gradio's `gr.skip()` for one left as it is), so tests call them without a browser.
+A conversation is the page's state: a list of turns `{"question", "answer": Answer, "about"}`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import gradio as gr
+
+from assistant.assistant import Assistant
+from assistant.errors import AssistantError
+from assistant.records import Answer
+from assistant.web import render
+from assistant.web.notify import GENERIC, Notify, say
+
+log = logging.getLogger(__name__)
+
+ALL = "__all__"  # the scope menu's value for "All articles"
+Turn = dict[str, Any]
+
+
+def history(turns: list[Turn]) -> list[tuple[str, str]]:
+    return [(t["question"], t["answer"].text) for t in turns]
+
+
+def chat_messages(turns: list[Turn]) -> list[dict[str, str]]:
+    out = []
+    for t in turns:
+        out += [
+            {"role": "user", "content": render.user_message(t["question"], t.get("about"))},
+            {"role": "assistant", "content": render.answer_message(t["answer"])},
+        ]
+    return out
+
+
+class ChatHandlers:
+    def __init__(self, bot: Assistant, notify: Notify):
+        self.bot, self.notify = bot, notify
+
+    def title(self, article_id: str | None) -> str:
+        return next((a.title for a in self.bot.articles() if a.id == article_id), article_id or "")
+
+    def take_question(self, question: str) -> tuple[str, str]:
+        """Step 1, instant: check the question and clear the box (a gr.Error here only shows a toast)."""
+        try:
+            return "", self.bot.check_question(question)
+        except AssistantError as exc:
+            raise gr.Error(say(exc)) from None
+
+    def picked_example(self, evt: gr.SelectData) -> tuple[str, str]:
+        return "", evt.value["text"]
+
+    def respond(self, question: str, turns: list[Turn], chosen: str | None = None) -> Iterator[tuple[Any, Any, Any]]:
+        """Step 2: stream the answer into (chat, trace, turns). Failures become a message in the chat and a
+        warning, never a gr.Error, which would cover the whole conversation with an error overlay."""
+        turns = list(turns or [])
+        article_ids = [chosen] if chosen and chosen != ALL else None
+        about = self.title(chosen) if article_ids else None
+        shown = chat_messages(turns) + [{"role": "user", "content": render.user_message(question, about)}]
+        text, final = "", None
+        yield shown + [{"role": "assistant", "content": render.partial_answer("")}], gr.skip(), gr.skip()
+        try:
+            for event in self.bot.stream(question, history=history(turns), article_ids=article_ids):
+                if isinstance(event, Answer):
+                    final = event
+                    break
+                text += event
+                yield shown + [{"role": "assistant", "content": render.partial_answer(text)}], gr.skip(), gr.skip()
+        except AssistantError as exc:
+            problem = say(exc)
+        except Exception:
+            log.exception("answering failed")
+            problem = GENERIC
+        else:
+            problem = GENERIC  # used only if no answer came, which cannot happen: every stream ends with one
+        if final is not None:
+            turns.append({"question": question, "answer": final, "about": about})
+            yield chat_messages(turns), render.trace_view(final.trace.to_dict()), turns
+            return
+        self.notify.warning(problem)
+        yield shown + [{"role": "assistant", "content": render.error_message(problem)}], gr.skip(), gr.skip()
+
+    def chat_api(self, message: str) -> Iterator[str]:
+        """Answer one question about the indexed articles: the text with markers [n], then 'Sources:'."""
+        try:
+            text = ""
+            for event in self.bot.stream(message):
+                if isinstance(event, Answer):
+                    yield render.api_text(event)
+                    return
+                text += event
+                yield text
+        except AssistantError as exc:
+            raise gr.Error(say(exc)) from None
+        except Exception:
+            log.exception("answering failed (/chat)")
+            raise gr.Error(GENERIC) from None
+
+    def show_source(self, target: list) -> str:
+        """The source pane for a clicked citation: [article id, sentence index]."""
+        try:
+            article_id, index = str(target[0]), int(target[1])
+            return render.source_view(self.bot.article(article_id), index)
+        except AssistantError as exc:
+            return render.source_error(say(exc))
+        except Exception:
+            log.exception("showing a source failed")
+            return render.source_error(GENERIC)
+
+    def clear(self) -> tuple[list[Turn], str, str]:
+        """The chat's clear button: no turns, an empty trace, the source pane's hint."""
+        return [], render.trace_view({}), render.SOURCE_EMPTY

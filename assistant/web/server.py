@@ -1,0 +1,151 @@
+"""Starting the web chat: `serve` (what `assistant serve` and `python app.py` run) and Gradio's launch options."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+from starlette.middleware import Middleware
+
+from assistant.assistant import Assistant
+from assistant.errors import ConfigError
+from assistant.indexing.files import MB, max_bytes
+from assistant.settings import Settings
+from assistant.web import render
+from assistant.web.app import build_app
+from assistant.web.guard import BodyLimit, LoginRequired
+
+log = logging.getLogger(__name__)
+
+
+AUTH_MESSAGE = "Sign in with the user and password set in ASSISTANT_AUTH."
+AT_ONCE = 20  # files at the size limit one upload may carry; beyond that, the request is refused unread
+FORM_BYTES = 64 * 1024  # room for the form's own bytes around the files
+
+
+def upload_ceiling(settings: Settings) -> tuple[int, Callable[[int], str]]:
+    """The most bytes one request may carry, and what a person is told beyond it."""
+    limit = max_bytes(settings.max_file_mb)
+
+    def message(size: int) -> str:
+        return (
+            f"This upload is {size / MB:.1f} MB; the web chat takes at most {AT_ONCE * limit / MB:g} MB at once "
+            f"({AT_ONCE} files at the {limit / MB:g} MB limit of ASSISTANT_MAX_FILE_MB, 1 MB = 1,000,000 bytes): "
+            f"upload fewer files at a time, each at most {limit / MB:g} MB."
+        )
+
+    return AT_ONCE * limit + FORM_BYTES, message
+
+
+def launch_options(settings: Settings, host: str | None = None, port: int | None = None) -> dict[str, Any]:
+    """`Blocks.launch` arguments: 127.0.0.1 unless told otherwise; with ASSISTANT_AUTH, a login that every
+    route but the login form asks for (`guard.LoginRequired`); no published route list. Gradio's own upload
+    limit is not set: each file's is checked by `Assistant.upload`, and `guard.BodyLimit` bounds a request."""
+    auth = tuple(settings.auth.split(":", 1)) if settings.auth else None
+    ceiling, too_large = upload_ceiling(settings)
+    middleware = [Middleware(LoginRequired, message=AUTH_MESSAGE)] if auth else []
+    middleware.append(Middleware(BodyLimit, max_bytes=ceiling, message=too_large))
+    return {
+        "server_name": host or "127.0.0.1",
+        "server_port": port or settings.port,
+        "auth": auth,
+        "auth_message": AUTH_MESSAGE,
+        "max_file_size": None,
+        "app_kwargs": {"openapi_url": None, "middleware": middleware},
+        "css": render.CSS,
+        "theme": gr.themes.Soft(),
+        "ssr_mode": False,
+        "mcp_server": False,
+        "show_error": False,
+        "footer_links": ["api"],
+        "run_history": False,
+    }
+
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+_CHOOSE = "choose another with --port N (or ASSISTANT_PORT)"
+
+
+def check_port(host: str, port: int) -> None:
+    """Refuse at once, with what to do, when the web chat could not listen on host:port: checked before
+    the index or a model is opened (the local model alone takes seconds and 2 GB to load)."""
+    try:
+        family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except (socket.gaierror, UnicodeError):
+        raise ConfigError(_not_here(host)) from None
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(
+            socket.SOL_SOCKET, socket.SO_REUSEADDR, 1
+        )  # as the server will: a closed one's wait is no block
+        try:
+            probe.bind(address)
+        except PermissionError:
+            raise ConfigError(f"port {port} needs administrator rights here; {_CHOOSE} above 1023") from None
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise ConfigError(
+                    f"port {port} on {host} is already in use (another web chat, or another program); stop that, "
+                    f"or {_CHOOSE}"
+                ) from None
+            if exc.errno == errno.EADDRNOTAVAIL:
+                raise ConfigError(_not_here(host)) from None
+            raise ConfigError(f"cannot listen on {host} port {port} ({exc.strerror or 'refused'}); {_CHOOSE}") from None
+
+
+def _not_here(host: str) -> str:
+    return (
+        f"--host {host} is not an address of this machine; use 127.0.0.1 (this machine only) or 0.0.0.0 (every "
+        "network interface, with ASSISTANT_AUTH)"
+    )
+
+
+def check_exposure(host: str, settings: Settings, allow_anonymous: bool = False) -> None:
+    """Beyond this machine, without a login, anyone who reaches the port can read, upload and remove
+    articles: refuse unless the person says that is what they want (`--allow-anonymous`)."""
+    if host in LOOPBACK or host.startswith("127.") or settings.auth:
+        return
+    if not allow_anonymous:
+        raise ConfigError(
+            f"--host {host} opens the web chat to the network, and ASSISTANT_AUTH is not set: anyone who can "
+            "reach this machine could read, upload and remove articles. Set ASSISTANT_AUTH=user:password, "
+            "or add --allow-anonymous if an open chat is what you want."
+        )
+    log.warning(
+        "SERVING ON %s WITHOUT A LOGIN (--allow-anonymous): anyone who can reach this machine can read, "
+        "upload and remove articles. Set ASSISTANT_AUTH=user:password to require one.",
+        host,
+    )
+
+
+def serve(
+    host: str | None = None, port: int | None = None, index_dir: str | None = None, allow_anonymous: bool = False
+) -> None:
+    """Start the web chat; with an empty index, index the articles folder first."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    for name in ("NO_PROXY", "no_proxy"):  # launch() calls its own URL; through a proxy that can hang
+        hosts = [h.strip() for h in os.environ.get(name, "").split(",") if h.strip()]
+        os.environ[name] = ",".join(hosts + [h for h in ("127.0.0.1", "localhost") if h not in hosts])
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    settings = Settings.from_env(None, **({"index_dir": index_dir} if index_dir else {}))
+    host = host or "127.0.0.1"
+    check_exposure(host, settings, allow_anonymous)
+    check_port(host, port or settings.port)
+    bot = Assistant(settings=settings)
+    if not bot.articles() and Path(settings.articles_dir).is_dir():
+        report = bot.ingest([settings.articles_dir])
+        log.info("empty index: indexed %s: %s", settings.articles_dir, report.summary())
+    # start the local model's server and have it read the newest article while the page loads
+    threading.Thread(target=bot.warm_up, name="assistant-warm-up", daemon=True).start()
+    try:
+        build_app(bot).launch(**launch_options(settings, host, port))
+    except OSError:  # the port was taken since it was checked: say so; anything else stays a bug to report
+        check_port(host, port or settings.port)
+        raise
