@@ -247,6 +247,7 @@ class Assistant:
         decided = decide(
             attribution,
             shown,
+            question=query.standalone,
             refused_by_reader=reading.refused,
             asks=asks,
             follow_up=bool(query.context),

@@ -46,6 +46,7 @@ def decided(embedder, question: str, answer: str, shown=None, **options):
     return decide(
         attribution,
         shown,
+        question=question,
         refused_by_reader=options.get("refused", False),
         asks=wanted,
         follow_up=False,
@@ -243,7 +244,13 @@ def test_refused_when_the_sentence_does_not_address_the_question(embedder):
 
 def test_a_follow_up_has_a_lower_bar(embedder):
     attribution, shown = attributed(embedder, "Who is the president?", "Daniel Noboa", sentences(0.2, 0.2))
-    common = dict(refused_by_reader=False, asks=Asks.PERSON, extractive=False, thresholds=Thresholds())
+    common = dict(
+        question="Who is the president?",
+        refused_by_reader=False,
+        asks=Asks.PERSON,
+        extractive=False,
+        thresholds=Thresholds(),
+    )
     assert not decide(attribution, shown, follow_up=False, **common).answered
     assert decide(attribution, shown, follow_up=True, **common).answered
 
@@ -292,3 +299,65 @@ def test_the_answer_text_cites_each_claim_and_neutralises_footnotes(embedder):
 )
 def test_the_model_s_text_is_cleaned_and_its_refusals_read(raw, answer, refused):
     assert text.clean(raw) == answer and text.is_refusal(text.clean(raw)) is refused
+
+
+def two_articles() -> list[ScoredSentence]:
+    film = "Big Stone Gap is a 2014 romantic comedy film written and directed by Adriana Trigiani."
+    author = "Adriana Trigiani is a best-selling author based in Greenwich Village."
+    return [
+        ScoredSentence(Sentence("film", 0, 0, len(film), film), "Big Stone Gap (film)", 1.0, 0.6, 0.6),
+        ScoredSentence(Sentence("author", 0, 0, len(author), author), "Adriana Trigiani", 0.9, 0.4, 0.3),
+    ]
+
+
+def test_a_two_hop_answer_cites_the_sentence_that_ties_the_question_to_it(embedder):
+    """The answer stands in the author's article; the film the question names, in the film's: a shared name
+    (the director's) ties the two, and both are cited."""
+    shown = two_articles()
+    question = "The director of the film Big Stone Gap is based in what neighbourhood?"
+    attribution, _ = attributed(embedder, question, "Greenwich Village", shown)
+    (claim,) = attribution.claims
+    assert claim.cited == (("film", 0), ("author", 0)) and attribution.question_missing == ()
+    assert "shared name" in claim.how
+
+
+def test_no_two_hop_join_without_a_shared_name(embedder):
+    shown = two_articles()
+    unrelated = "Maria Lopez is a painter based in Greenwich Village."
+    shown[1] = replace(shown[1], sentence=Sentence("author", 0, 0, len(unrelated), unrelated), title="Maria Lopez")
+    question = "The director of the film Big Stone Gap is based in what neighbourhood?"
+    attribution, _ = attributed(embedder, question, "Greenwich Village", shown)
+    assert attribution.claims[0].cited == (("author", 0),) and "gap" in attribution.question_missing
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "restates"),
+    [
+        ("Who is older, Annie Morton or Terry Richardson?", "Terry Richardson", False),  # one of the alternatives
+        ("What is the fight song of the university in Lawrence, Kansas?", "Kansas Song", False),  # a name
+        (
+            "Who was the main enemy in Italy, the Byzantine Empire and Armenia?",
+            "The Byzantine Empire and Armenia",
+            True,
+        ),
+        ("Did Rubio visit Ecuador?", "Rubio visited Ecuador.", True),
+        ("Did Rubio visit Ecuador?", "Yes", False),
+    ],
+)
+def test_what_restates_the_question(question, answer, restates):
+    from assistant.answering.decision.decide import _restates
+    from assistant.records import Claim
+
+    claim = Claim(answer, (0,), (("a", 0),), 1.0, (), 0, 1.0, 1.0, "")
+    assert _restates(claim, question) is restates
+
+
+def test_a_comparison_cites_the_article_about_each_thing_it_names(embedder):
+    plant = "Ferocactus is a genus of large barrel-shaped cacti."
+    other = "Silene is a genus of flowering plants in the family Caryophyllaceae."
+    shown = [
+        ScoredSentence(Sentence("f", 0, 0, len(plant), plant), "Ferocactus", 1.0, 0.7, 0.5),
+        ScoredSentence(Sentence("s", 0, 0, len(other), other), "Silene", 0.9, 0.6, 0.5),
+    ]
+    attribution, _ = attributed(embedder, "Are Ferocactus and Silene both types of plant?", "Yes", shown)
+    assert set(attribution.claims[0].cited) == {("f", 0), ("s", 0)} and attribution.question_missing == ()

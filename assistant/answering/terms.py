@@ -50,17 +50,19 @@ def _lemma_stem(word: str) -> str:
 def terms(text: str) -> list[str]:
     """Content terms of a text, stemmed, in order (repeats kept)."""
     out = []
-    for match in _WORD.finditer(text.lower()):
-        word = match.group(0).replace("’", "'")
+    for match in _WORD.finditer(text):
+        original = match.group(0)
+        word = original.lower().replace("’", "'")
         if word.endswith("'s"):
             word = word[:-2]
         dotted = "." in word
+        acronym = len(original) > 1 and original.isupper()  # "US" is "U.S.", not the pronoun: no lemma
         if not word.replace(".", "").isdigit():
             word = word.replace(".", "")  # U.S. -> us (kept: a dotted word is no stop word); 13.5 stays
         if not word or (word in STOPWORDS and not dotted):
             continue
         word = _plain(word)
-        out.append(_lemma_stem(word) if word.isalpha() and not dotted else _stem(word))
+        out.append(_lemma_stem(word) if word.isalpha() and not (dotted or acronym) else _stem(word))
     return out
 
 

@@ -70,12 +70,13 @@ def mean(values: Sequence[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def tradeoff(confidences: Sequence[tuple[float, bool]], steps: int = 41) -> list[dict[str, float | None]]:
-    """Refusal threshold sweep: (confidence of the best sentence, answerable?) -> rates per threshold."""
-    if not confidences:
+def tradeoff(confidences: Sequence[tuple[float | None, bool]], steps: int = 41) -> list[dict[str, float | None]]:
+    """Refusal bar sweep: (confidence the decision step weighed, answerable?) -> rates per bar. A confidence of
+    None is an answer refused by an earlier rule, which no bar brings back."""
+    finite = [c for c, _ in confidences if c is not None]
+    if not finite:
         return []
-    lo = min(c for c, _ in confidences)
-    hi = max(c for c, _ in confidences)
+    lo, hi = min(finite), max(finite)
     pos = [c for c, a in confidences if a]
     neg = [c for c, a in confidences if not a]
     rows = []
@@ -84,8 +85,8 @@ def tradeoff(confidences: Sequence[tuple[float, bool]], steps: int = 41) -> list
         rows.append(
             {
                 "threshold": round(t, 4),
-                "answered_answerable": round(sum(c >= t for c in pos) / len(pos), 4) if pos else None,
-                "refused_unanswerable": round(sum(c < t for c in neg) / len(neg), 4) if neg else None,
+                "answered_answerable": round(sum(c is not None and c >= t for c in pos) / len(pos), 4) if pos else None,
+                "refused_unanswerable": round(sum(c is None or c < t for c in neg) / len(neg), 4) if neg else None,
             }
         )
     return rows
@@ -106,6 +107,7 @@ def summarise(records: list[dict]) -> dict[str, Any]:
         "answered_answerable": mean([float(r["answered"]) for r in pos]),
         "answer_contains": mean([float(r["contains"]) for r in pos]),
         "answer_f1": mean([r["f1"] for r in pos]),
+        "reading_contains": mean([float(r["read_contains"]) for r in pos if r.get("read_contains") is not None]),
         "citation_precision": mean([float(ok) for ok in cited]),
         "top_citation_gold": mean([float(r["cited_ok"][0]) for r in answered_pos if r["cited_ok"]]),
         "citation_recall": mean(

@@ -30,6 +30,7 @@ METRICS = [
     "answered_answerable",
     "answer_contains",
     "answer_f1",
+    "reading_contains",
     "citation_precision",
     "top_citation_gold",
     "citation_recall",
@@ -75,8 +76,11 @@ def tables(results_dir: Path) -> str:
                 out.append(f"| {key} | {_fmt(m.get(key))} | {_fmt(b.get(key)) if b else '–'} |")
         out.append("")
         curve = data.get("tradeoff") or []
-        if m.get("unanswerable") and curve and data.get("answerer", "extractive") == "extractive":
-            out.append("<details><summary>Refusal threshold trade-off</summary>\n")
+        if m.get("unanswerable") and curve:
+            out.append(
+                "<details><summary>Refusal bar trade-off (the decision step's last bar: does the sentence address "
+                "the question; answers refused by an earlier rule stay refused)</summary>\n"
+            )
             out.append("| threshold | answers answerable | refuses unanswerable |\n|---|---|---|")
             for row in curve:
                 out.append(

@@ -87,6 +87,10 @@ def evaluate(bot: Assistant, rows: list[dict], traces: TextIO | None = None, pla
                 "gold": row.get("answers", [])[:3],
                 "recall_at_k": any(evidence_covered(top, evidence)) if evidence else None,
                 "contains": contains_answer(ans.text, row.get("answers", [])) if ans.answered else False,
+                # the model's own answer before attribution and decision: what the checks keep or throw away
+                "read_contains": contains_answer(ans.trace.reading.answer, row.get("answers", []))
+                if ans.trace.reading is not None and ans.trace.reading.reader not in ("extractive", "model summary")
+                else None,
                 "f1": max((token_f1(ans.text, g) for g in row.get("answers", [])), default=0.0)
                 if ans.answered
                 else 0.0,
@@ -185,8 +189,16 @@ def run_eval(
             "machine": _machine(),
             "date": time.strftime("%Y-%m-%d"),
             "metrics": result["metrics"],
+            # the decision step's last bar (does the sentence address the question?), swept; answers refused by an
+            # earlier rule stay refused at every bar
             "tradeoff": tradeoff(
-                [(r["confidence"], r["answerable"]) for r in result["records"] if r["confidence"] is not None]
+                [
+                    (
+                        r["confidence"] if r["rule"] in ("answered", "does not address the question") else None,
+                        r["answerable"],
+                    )
+                    for r in result["records"]
+                ]
             ),
         }
         if plain:

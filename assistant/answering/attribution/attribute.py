@@ -24,6 +24,7 @@ relevance) and `decision.decide` applies the thresholds.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -62,7 +63,22 @@ def attribute(query: Query, claims: Sequence[str], shown: Sequence[ScoredSentenc
         return Attribution(tuple(Claim(c, (), (), 0.0, (), 0, 0.0, 0.0, "nothing was shown") for c in claims), ())
     ctx = _Context(query, shown, embedder, claims)
     out = tuple(ctx.claim(n, c) for n, c in enumerate(claims))
-    return Attribution(out, tuple(_question_missing(query, shown, [i for c in out for i in c.sentences])))
+    lacking = _question_missing(query, shown, [i for c in out for i in c.sentences])
+    if lacking and out and out[0].sentences:
+        bridge = _bridge(query, shown, out[0].sentences, lacking, ctx.relevance, comparing=out[0].new_terms == 0)
+        if bridge is not None:  # a two-hop answer: the sentence that ties the question to the answer's is cited too
+            first = out[0]
+            chosen = tuple(sorted({*first.sentences, bridge}))
+            joined = replace(
+                first,
+                sentences=chosen,
+                cited=_keys(shown, chosen),
+                relevance=max(first.relevance, ctx.relevance[bridge]),
+                how=f"{first.how}; joined by a shared name to the sentence that holds what the question names",
+            )
+            out = (joined, *out[1:])
+            lacking = _question_missing(query, shown, [i for c in out for i in c.sentences])
+    return Attribution(out, tuple(lacking))
 
 
 class _Context:
@@ -151,6 +167,39 @@ class _Context:
             if before or after or shared:
                 return j
         return None
+
+
+def _bridge(
+    query: Query,
+    shown: Sequence[ScoredSentence],
+    cited: Sequence[int],
+    lacking: Sequence[str],
+    relevance: Sequence[float],
+    comparing: bool,
+) -> int | None:
+    """A sentence of another article that holds names the question asks about and the cited sentences lack, and
+    is tied to them: it shares a name with one of them that the question does not give (two hops: "the film's
+    director ... was born in"; a title counts as a name its article's sentences carry, "Adriana Trigiani" on her
+    page), or, when the answer only compares what the question names (yes or no, one of its alternatives), its
+    article is about one of them ("Are Ferocactus and Silene both plants?": the sentence of the "Silene" article
+    that best addresses the question). Within one article the sentences around
+    the cited one are already in reach (`_question_missing`): joining farther ones there answered SQuAD's
+    unanswerable questions from unrelated sentences."""
+    asked = support.key_terms(query.standalone)
+    names = {i: support.key_terms(s.sentence.text) - asked for i, s in enumerate(shown)}
+    titles = {i: set(terms(s.title)) for i, s in enumerate(shown)}
+    best: tuple[int, int, float] | None = None
+    for j, other in enumerate(shown):
+        if j in cited or any(other.sentence.article_id == shown[i].sentence.article_id for i in cited):
+            continue
+        held = sum(support.matches(t, set(terms(other.sentence.text)) | titles[j]) for t in lacking)
+        if not held:
+            continue
+        about = comparing and any(support.matches(t, titles[j], loose=False) for t in lacking)
+        shared = any((names[i] | titles[i] - asked) & (names[j] | titles[j] - asked) for i in cited)
+        if (about or shared) and (best is None or (held, relevance[j]) > (best[1], best[2])):
+            best = (j, held, relevance[j])
+    return best[0] if best else None
 
 
 def _keys(shown: Sequence[ScoredSentence], positions: Sequence[int]) -> tuple[tuple[str, int], ...]:

@@ -46,12 +46,25 @@ def claim_terms(text: str) -> set[str]:
 def matches(term: str, available: set[str], loose: bool = True) -> bool:
     """`term` is among `available`, allowing a demonym form ("ecuador"/"ecuadorian") and, when `loose`, one
     being a long prefix of the other ("norman"/"normandi": evidence may name the place for its people; but
-    "Normandy" is still something a question about the Normans did not say, so new terms are found strictly)."""
+    "Normandy" is still something a question about the Normans did not say, so new terms are found strictly), or
+    one letter apart (a name misspelt in a question: "Pitno" for "Pitino")."""
     if term in available or not related_forms(term).isdisjoint(available):
         return True
-    return (
-        loose and len(term) >= 5 and any(len(a) >= 5 and (a.startswith(term) or term.startswith(a)) for a in available)
-    )
+    if not loose or len(term) < 5:
+        return False
+    return any(len(a) >= 5 and (a.startswith(term) or term.startswith(a) or _one_edit(term, a)) for a in available)
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """One letter added, dropped or changed."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i + (len(a) == len(b)) :] == b[i + 1 :]
 
 
 def share(needed: Iterable[str], available: set[str]) -> float:

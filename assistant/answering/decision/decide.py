@@ -25,9 +25,12 @@ import re
 from dataclasses import dataclass
 
 from assistant.answering.attribution import support
+from assistant.answering.attribution.support import SHORT_ANSWER_WORDS
 from assistant.answering.question.kinds import Asks, has
 from assistant.records import Attribution, Claim, ScoredSentence
 
+_CHOICE = re.compile(r"\w\s*,?\s+or\s+\w", re.I)  # "A or B": the answer is one of the question's own words
+_NAME_LINKS = frozenset({"of", "de", "the", "and", "la", "le", "von", "van", "der", "du", "da", "di", "del", "&"})
 _POLARITY = re.compile(r"^\W*(?:yes|no|not|never|none|nobody|nothing|neither|nor)\b|n't\b", re.I)
 
 
@@ -38,7 +41,7 @@ class Thresholds:
     coverage: float = 1.0  # share of a claim's new content terms that must stand in its sentence(s)
     model_relevance: float = 0.55  # a model's answer: its sentence must address the question this well
     extractive_relevance: float = 0.80  # an extractive answer (ASSISTANT_REFUSAL_THRESHOLD)
-    follow_up_discount: float = 0.25  # a follow-up shares few words with the sentence that answers it
+    follow_up_discount: float = 0.40  # a follow-up ("How strong of one?") shares few words with its sentence
     question_names: bool = True  # rule 5 on or off (measured both ways)
     summary_coverage: float = 0.6  # a summary sentence paraphrases: this share of its new words must stand
 
@@ -59,6 +62,7 @@ def decide(
     attribution: Attribution,
     shown: list[ScoredSentence],
     *,
+    question: str,
     refused_by_reader: bool,
     asks: Asks | None,
     follow_up: bool,
@@ -76,7 +80,7 @@ def decide(
     answer = " ".join(c.text for c in kept)
     if asks is not None and not has(answer, asks):
         return Decided(False, "lacks what was asked", f"the question asks for {asks.value} and the answer has none", ())
-    if all(c.new_terms == 0 and not _POLARITY.search(c.text) for c in kept) and not extractive:
+    if not extractive and all(_restates(c, question) for c in kept):
         return Decided(False, "restates the question", "the answer only repeats the question's words", ())
     if thresholds.question_names and attribution.question_missing:
         names = ", ".join(attribution.question_missing)
@@ -107,6 +111,20 @@ def decide(
         round(relevance, 4),
         bar,
     )
+
+
+def _restates(claim: Claim, question: str) -> bool:
+    """The claim says nothing the question does not: no new content term, no yes or no, and not one of the
+    alternatives the question offers ("Who is older, Annie Morton or Terry Richardson?" -> "Terry Richardson")
+    or a name made of its words ("Kansas Song" for "the fight song of ... Kansas")."""
+    if claim.new_terms or _POLARITY.search(claim.text):
+        return False
+    if _CHOICE.search(question):
+        return False
+    words = claim.text.strip(" .").split()
+    name = all(w[:1].isupper() or w.lower() in _NAME_LINKS for w in words) and words[0][:1].isupper()
+    phrase = " ".join(words).lower()
+    return len(words) > SHORT_ANSWER_WORDS or not name or phrase in " ".join(question.split()).lower()
 
 
 def decide_summary(attribution: Attribution, shown: list[ScoredSentence], thresholds: Thresholds) -> Decided:
