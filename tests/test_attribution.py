@@ -361,3 +361,11 @@ def test_a_comparison_cites_the_article_about_each_thing_it_names(embedder):
     ]
     attribution, _ = attributed(embedder, "Are Ferocactus and Silene both types of plant?", "Yes", shown)
     assert set(attribution.claims[0].cited) == {("f", 0), ("s", 0)} and attribution.question_missing == ()
+
+
+def test_an_extractive_two_hop_answer_reads_the_tying_sentence_too():
+    shown = list(reversed(two_articles()))  # the author's sentence ranks first
+    query = Query("Where is the director of Big Stone Gap based?", "Where is the director of Big Stone Gap based?")
+    attribution = attribute_extractive(query, shown, [0])
+    assert [c.cited for c in attribution.claims] == [(("author", 0),), (("film", 0),)]
+    assert attribution.question_missing == ()

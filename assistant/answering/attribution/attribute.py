@@ -38,23 +38,25 @@ W_RELEVANCE = 0.5  # the sentence addresses the question
 
 
 def attribute_extractive(query: Query, shown: Sequence[ScoredSentence], chosen: Sequence[int]) -> Attribution:
-    """An extractive reading: each chosen sentence is its own claim, verbatim."""
+    """An extractive reading: each chosen sentence is its own claim, verbatim. When the question names what they
+    lack, the sentence of another article tied to them (`_bridge`) is read too, as a claim of its own."""
     follow_up = bool(query.context)
-    claims = tuple(
-        Claim(
-            shown[i].sentence.text,
-            (i,),
-            _keys(shown, (i,)),
-            1.0,
-            (),
-            len(set(terms(shown[i].sentence.text)) - set(terms(query.standalone))),
-            confidence(shown[i], follow_up),
-            1.0,
-            "the sentence itself",
-        )
-        for i in chosen
-    )
-    return Attribution(claims, tuple(_question_missing(query, shown, [i for c in claims for i in c.sentences])))
+    relevance = [confidence(s, follow_up) for s in shown]
+
+    def verbatim(i: int, how: str) -> Claim:
+        text = shown[i].sentence.text
+        new = len(set(terms(text)) - set(terms(query.standalone)))
+        return Claim(text, (i,), _keys(shown, (i,)), 1.0, (), new, relevance[i], 1.0, how)
+
+    claims = tuple(verbatim(i, "the sentence itself") for i in chosen)
+    lacking = _question_missing(query, shown, list(chosen))
+    if lacking and chosen:
+        comparing = all(c.new_terms == 0 for c in claims)
+        bridge = _bridge(query, shown, list(chosen), lacking, relevance, comparing=comparing)
+        if bridge is not None:
+            claims = (*claims, verbatim(bridge, "the sentence that ties what the question names to the answer"))
+            lacking = _question_missing(query, shown, [i for c in claims for i in c.sentences])
+    return Attribution(claims, tuple(lacking))
 
 
 def attribute(query: Query, claims: Sequence[str], shown: Sequence[ScoredSentence], embedder) -> Attribution:
