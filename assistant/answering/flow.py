@@ -1,0 +1,189 @@
+"""The answering flow: question -> retrieval -> reading -> attribution -> decision, or the summary path.
+
+Each step returns its record and `AnswerFlow.stream` assembles the `Trace` from them; no step edits another's
+output or goes back to an earlier one. Built once by the `Assistant` (which checks the question, history and
+scope before handing them over).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+from assistant.answering.attribution.attribute import attribute, attribute_extractive
+from assistant.answering.attribution.citing import NOT_FOUND, compose
+from assistant.answering.base import Condenser, Summarizer, pieces
+from assistant.answering.choice import AnswererChoice
+from assistant.answering.decision.decide import Thresholds, decide
+from assistant.answering.question import intent as whole_article
+from assistant.answering.question import kinds
+from assistant.answering.reading import text as read_text
+from assistant.answering.reading.extractive_reader import ExtractiveReader
+from assistant.answering.reading.model_reader import ModelReader
+from assistant.answering.retrieval.retriever import Retrieval, Retriever, sentence_hit
+from assistant.embeddings import CachedEmbedder, Embedder
+from assistant.errors import AnswerMissingError, InputError
+from assistant.records import Answer, Decision, Query, QuestionStep, Reading, ScoredSentence, Trace, Turn
+
+
+@dataclass
+class AnswerFlow:
+    embedder: Embedder  # reads whole-article questions by meaning
+    checker: CachedEmbedder  # embeds what attribution compares (the shown sentences' vectors are cached)
+    retriever: Retriever
+    condenser: Condenser
+    model_reader: ModelReader | None  # None: the extractive reader answers
+    choice: AnswererChoice
+    thresholds: Thresholds
+    summarizer: Summarizer
+    extractive_reader: ExtractiveReader = ExtractiveReader()
+
+    @property
+    def answerer(self) -> str:
+        return self.model_reader.name if self.model_reader is not None else "extractive"
+
+    @property
+    def backend(self) -> str:
+        return self.model_reader.backend if self.model_reader is not None else "offline extractive"
+
+    def stream(self, question: str, turns: list[Turn], scope: list[str] | None) -> Iterator[str | Answer]:
+        """Text deltas, then the final `Answer` with its trace."""
+        started = time.perf_counter()
+        trace = Trace(
+            question=question,
+            answerer=self.answerer,
+            backend=self.backend,
+            article_ids=scope or [],
+            notes=[f"answerer: {self.choice}"],
+        )
+        t = time.perf_counter()
+        intent = whole_article.detect(question, self.embedder)  # a whole-article question needs no condensing
+        if intent:
+            how = f"whole-article question ({intent.kind}, by {intent.how})"
+            query, step = Query(question, question), QuestionStep(question, how=how, intent=intent.kind)
+        else:
+            query, step = self.condenser.condense(question, turns)
+            wanted = kinds.asks(question) or kinds.asks(query.standalone)
+            step = replace(step, asks=wanted.value if wanted else None)
+        trace.question_step = step
+        trace.timings_ms["question"] = _ms(t)
+        trace.standalone_question, trace.context = query.standalone, query.context
+        if intent:
+            yield from _finish(self._summary(question, intent, scope, trace), trace, started)
+            return
+        retrieval = self.retriever.retrieve(query, scope)
+        trace.passages, trace.sentences = retrieval.passage_hits(), retrieval.sentence_hits_for_trace()
+        trace.timings_ms.update(retrieval.timings_ms())
+
+        t = time.perf_counter()
+        reading, shown = self._read(query, turns, retrieval, trace)
+        trace.timings_ms["read"] = _ms(t)
+        trace.reading, trace.prompt, trace.raw_model_output = reading, reading.prompt, reading.raw
+        trace.shown = [sentence_hit(s) for s in shown]
+
+        t = time.perf_counter()
+        extractive = reading.reader == "extractive"
+        if extractive:
+            attribution = attribute_extractive(query, shown, reading.chosen)
+        else:
+            attribution = attribute(query, read_text.claims(reading.answer), shown, self.checker)
+        trace.attribution = attribution
+        trace.timings_ms["attribute"] = _ms(t)
+
+        decided = decide(
+            attribution,
+            shown,
+            question=query.standalone,
+            refused_by_reader=reading.refused,
+            asks=kinds.asks(question) or kinds.asks(query.standalone),
+            follow_up=bool(query.context),
+            extractive=extractive,
+            thresholds=self.thresholds,
+        )
+        method = "model"
+        if extractive:
+            method = "extractive fallback" if self.model_reader is not None else "extractive"
+        trace.decision = Decision(
+            outcome="answered" if decided.answered else "refused",
+            method=method,
+            reason=decided.reason,
+            rule=decided.rule,
+            confidence=decided.confidence,
+            threshold=decided.threshold,
+            follow_up=bool(query.context),
+        )
+        final = Answer(NOT_FOUND, [], False)
+        if decided.answered:
+            final = Answer(*compose(decided.kept, shown, verbatim=extractive), True)
+        if reading.failure is not None:
+            note = (
+                f"Note: the language model ({self.backend}) could not answer ({reading.failure}), "
+                "so this is the offline answer."
+            )
+            final = replace(final, text=f"{note}\n\n{final.text}")
+        yield from _finish(iter([*pieces(final.text), final]), trace, started)
+
+    def read_plainly(self, question: str, turns: list[Turn], scope: list[str] | None) -> Reading:
+        """The chat model shown what `stream` would show it, asked plainly; its text as it is."""
+        if self.model_reader is None:
+            raise InputError(
+                f"the plain baseline needs a chat model, and this Assistant answers with the {self.answerer} "
+                f"reader ({self.choice.reason}); set ASSISTANT_ANSWERER=local or openai"
+            )
+        query, _ = self.condenser.condense(question, turns)
+        retrieval = self.retriever.retrieve(query, scope)
+        return self.model_reader.read(query, turns, retrieval.context, plainly=True)
+
+    def _summary(
+        self, question: str, intent: whole_article.Intent, scope: list[str] | None, trace: Trace
+    ) -> Iterator[str | Answer]:
+        """The summary path's deltas and answer; its record goes into the trace."""
+        t = time.perf_counter()
+        for event in self.summarizer.summarize(question, intent, scope):
+            if isinstance(event, str):
+                yield event
+                continue
+            trace.timings_ms["summary"] = _ms(t)
+            trace.decision, trace.sentences = event.decision, event.sentences
+            trace.notes += event.notes
+            trace.prompt, trace.reading, trace.attribution = event.prompt, event.reading, event.attribution
+            trace.raw_model_output = event.reading.raw if event.reading else None
+            yield event.answer
+
+    def _read(
+        self, query: Query, turns: list[Turn], retrieval: Retrieval, trace: Trace
+    ) -> tuple[Reading, list[ScoredSentence]]:
+        """The model's reading of what retrieval chose; the extractive reader's when there is no model or it
+        failed (then the model's failure is kept in the reading and the trace's notes)."""
+        failed = None
+        if self.model_reader is not None:
+            reading = self.model_reader.read(query, turns, retrieval.context)
+            if reading.failure is None:
+                return reading, retrieval.context
+            trace.notes.append(
+                f"The model ({self.backend}) could not answer: {reading.failure}. The offline answer was given instead."
+            )
+            trace.timings_ms["model_failed_after"] = round(reading.seconds * 1000, 1)
+            failed = reading
+        asks = kinds.asks(query.question) or kinds.asks(query.standalone)
+        ranked = retrieval.sentences
+        reading = self.extractive_reader.read(query, ranked, self.thresholds.extractive_relevance, asks)
+        if failed is not None:
+            reading = replace(reading, prompt=failed.prompt, raw=failed.raw, failure=failed.failure)
+        return reading, list(ranked)
+
+
+def _finish(events: Iterator[str | Answer], trace: Trace, started: float) -> Iterator[str | Answer]:
+    for event in events:
+        if isinstance(event, Answer):
+            trace.latency_ms = _ms(started)
+            trace.answered = event.answered
+            yield replace(event, trace=trace)
+            return
+        yield event
+    raise AnswerMissingError("the answerer finished without an answer; this is a bug: please report it")
+
+
+def _ms(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000, 1)
