@@ -15,7 +15,7 @@ from assistant.answering.question.model_condense import ModelCondenser
 from assistant.answering.retrieval.retriever import Retriever
 from assistant.answering.summary.model_summary import SUMMARY_MAX_TOKENS, build_summarizer
 from assistant.answering.summary.summary import newest_first
-from assistant.embeddings import CachedEmbedder, Embedder, build_embedder
+from assistant.embeddings import CachedEmbedder, EmbeddingModel, build_embedder
 from assistant.errors import AnswerMissingError, AssistantError, InputError, require_utf8
 from assistant.indexing.chunking import STRIDE, WINDOW
 from assistant.indexing.files import max_bytes
@@ -42,7 +42,7 @@ class Assistant:
     """Ingest articles and answer questions about them with verbatim sentence citations."""
 
     def __init__(
-        self, index_dir: str | None = None, *, settings: Settings | None = None, embedder: Embedder | None = None
+        self, index_dir: str | None = None, *, settings: Settings | None = None, embedder: EmbeddingModel | None = None
     ):
         """`embedder` lets several Assistants share one loaded model (tests, benchmarks)."""
         settings = settings or Settings.from_env()

@@ -10,6 +10,7 @@ import hashlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
@@ -25,8 +26,19 @@ MAX_TOKENS = 256
 BATCH_TOKENS = 2048  # padded tokens in one batch of the ONNX model (8 texts of 256 tokens, 32 of 64)
 
 
-class Embedder(LCEmbeddings, EmbeddingFunction[Documents]):
-    """Common surface: `embed(texts) -> (n, dim) float32, L2-normalised`, plus both interfaces."""
+class Embedder(Protocol):
+    """What the answering side needs of an embedder: texts in, an (n, dim) float32 array of unit vectors out.
+    Every `EmbeddingModel` is one, and so is a `CachedEmbedder` over one."""
+
+    model_name: str
+    dimension: int
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class EmbeddingModel(LCEmbeddings, EmbeddingFunction[Documents]):
+    """An embedding model the store can use: `embed(texts) -> (n, dim) float32, L2-normalised`, plus LangChain's
+    and Chroma's interfaces."""
 
     model_name: str = ""
     dimension: int = 0
@@ -78,7 +90,7 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-class OnnxMiniLM(Embedder):
+class OnnxMiniLM(EmbeddingModel):
     """all-MiniLM-L6-v2 int8 on onnxruntime: WordPiece, mean pooling, L2 norm; batched, dynamic padding."""
 
     model_name = LOCAL_MODEL
@@ -167,7 +179,7 @@ class OnnxMiniLM(Embedder):
         return out
 
 
-class OpenAIEmbedder(Embedder):
+class OpenAIEmbedder(EmbeddingModel):
     """`ASSISTANT_EMBEDDINGS=openai:<model>`: langchain_openai.OpenAIEmbeddings behind the same surface."""
 
     def __init__(self, settings: Settings):
@@ -202,7 +214,7 @@ class OpenAIEmbedder(Embedder):
         return vectors / norms
 
 
-def build_embedder(settings: Settings) -> Embedder:
+def build_embedder(settings: Settings) -> EmbeddingModel:
     if settings.embeddings == "local":
         return OnnxMiniLM()
     if settings.embeddings.startswith("openai:"):
@@ -214,7 +226,7 @@ class CachedEmbedder:
     """Remembers the vectors of texts it embedded (the sentences shown to a model repeat across
     questions about one article). Thread-safe; bounded."""
 
-    def __init__(self, embedder: Embedder, size: int = 4096):
+    def __init__(self, embedder: EmbeddingModel, size: int = 4096):
         import threading
         from collections import OrderedDict
 

@@ -25,7 +25,7 @@ from assistant.client import chroma_errors as chroma_errors
 from assistant.client import drop_index as drop_index
 from assistant.client import make_client as make_client
 from assistant.client import opening
-from assistant.embeddings import Embedder
+from assistant.embeddings import EmbeddingModel
 from assistant.errors import IndexMismatchError
 from assistant.records import ArticleInfo, Sentence
 from assistant.settings import Settings
@@ -53,7 +53,7 @@ class Store:
     """
 
     def __init__(
-        self, client: chromadb.ClientAPI, embedder: Embedder, settings: Settings, *, geometry: tuple[int, int]
+        self, client: chromadb.ClientAPI, embedder: EmbeddingModel, settings: Settings, *, geometry: tuple[int, int]
     ):
         """`geometry`: (sentences per chunk, sentences between chunk starts) that the indexing side cuts, which
         retrieval reads back (indexing/chunking.py WINDOW, STRIDE); stamped like the embedding model."""

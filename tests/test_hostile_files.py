@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from assistant import Assistant
-from assistant.embeddings import Embedder
+from assistant.embeddings import EmbeddingModel
 from assistant.errors import InputError
 from assistant.indexing import sentences as sentences_module
 from assistant.indexing.fragments import DEGENERATE_RUN, degenerate_runs
@@ -290,7 +290,7 @@ def test_the_simpler_rule_ends_sentences_where_pysbd_does(text):
     assert simple_spans(text) == sentences_module._pysbd_spans(text)
 
 
-class DiesAfterOneBatch(Embedder):
+class DiesAfterOneBatch(EmbeddingModel):
     """The real embedder for the first batch, then an error: a failure mid-ingest."""
 
     def __init__(self, inner):

@@ -14,7 +14,7 @@ import pytest
 
 from assistant import Assistant
 from assistant import assistant as facade
-from assistant.embeddings import Embedder
+from assistant.embeddings import EmbeddingModel
 from assistant.errors import IndexBusyError, IndexMismatchError, IndexUnavailableError
 from assistant.indexing.chunking import STRIDE, WINDOW
 from assistant.indexing.locking import write_lock
@@ -128,7 +128,7 @@ def test_same_id_from_two_files_is_rejected(make_bot, tmp_path):
     assert "already used" in report.rejected[0].reason
 
 
-class OtherModel(Embedder):
+class OtherModel(EmbeddingModel):
     """Stands for a different embedding model: same vectors, another name and dimension stamp."""
 
     def __init__(self, inner, name, dim):

@@ -22,7 +22,7 @@ from assistant.answering.reading import text as read_text
 from assistant.answering.reading.extractive_reader import ExtractiveReader
 from assistant.answering.reading.model_reader import ModelReader
 from assistant.answering.retrieval.retriever import Retrieval, Retriever, sentence_hit
-from assistant.embeddings import CachedEmbedder, Embedder
+from assistant.embeddings import Embedder
 from assistant.errors import AnswerMissingError, InputError
 from assistant.records import Answer, Decision, Query, QuestionStep, Reading, ScoredSentence, Trace, Turn
 
@@ -30,7 +30,7 @@ from assistant.records import Answer, Decision, Query, QuestionStep, Reading, Sc
 @dataclass
 class AnswerFlow:
     embedder: Embedder  # reads whole-article questions by meaning
-    checker: CachedEmbedder  # embeds what attribution compares (the shown sentences' vectors are cached)
+    checker: Embedder  # embeds what attribution compares (the shown sentences' vectors are cached)
     retriever: Retriever
     condenser: Condenser
     model_reader: ModelReader | None  # None: the extractive reader answers

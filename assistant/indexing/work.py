@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import groupby
 
-from assistant.embeddings import Embedder
+from assistant.embeddings import EmbeddingModel
 from assistant.indexing.chunking import make_chunks
 from assistant.indexing.loaders import content_hash
 from assistant.indexing.sentences import PysbdBudget, TooManySentences, split_sentences
@@ -38,7 +38,7 @@ class WorkLimit:
 
 
 def prepare_files(
-    todo: list[Article], embedder: Embedder, limit: WorkLimit, stop: threading.Event, rejected: list[Rejection]
+    todo: list[Article], embedder: EmbeddingModel, limit: WorkLimit, stop: threading.Event, rejected: list[Rejection]
 ) -> Iterator[Prepared]:
     """The articles to write, split and chunked, file by file. A file over the limit is rejected whole, before
     any of it is written (its stored articles stay); an article that cannot be split is rejected alone."""
@@ -52,7 +52,11 @@ def prepare_files(
 
 
 def _prepare_file(
-    articles: list[Article], embedder: Embedder, limit: WorkLimit, stop: threading.Event, rejected: list[Rejection]
+    articles: list[Article],
+    embedder: EmbeddingModel,
+    limit: WorkLimit,
+    stop: threading.Event,
+    rejected: list[Rejection],
 ) -> list[Prepared] | None:
     source = articles[0].source
     if 3 * len(articles) > limit.records:  # each article is at least a sentence, a chunk and an article record

@@ -31,6 +31,7 @@ import numpy as np
 from assistant.answering.attribution import support
 from assistant.answering.retrieval.ranking import confidence
 from assistant.answering.terms import terms
+from assistant.embeddings import Embedder
 from assistant.records import Attribution, Claim, Query, ScoredSentence
 
 W_FIT = 1.0  # "question + claim" read like the sentence
@@ -59,7 +60,7 @@ def attribute_extractive(query: Query, shown: Sequence[ScoredSentence], chosen: 
     return Attribution(claims, tuple(lacking))
 
 
-def attribute(query: Query, claims: Sequence[str], shown: Sequence[ScoredSentence], embedder) -> Attribution:
+def attribute(query: Query, claims: Sequence[str], shown: Sequence[ScoredSentence], embedder: Embedder) -> Attribution:
     """The sentences each claim of a model's answer rests on."""
     if not shown:
         return Attribution(tuple(Claim(c, (), (), 0.0, (), 0, 0.0, 0.0, "nothing was shown") for c in claims), ())

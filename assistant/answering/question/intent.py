@@ -23,12 +23,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any
 
 import numpy as np
 
 from assistant.answering.terms import key_terms, terms
+from assistant.embeddings import Embedder
 
 # cue terms (stemmed) for each kind; a question needs one of its kind's cues (or the prototypes)
 SUMMARY_CUES = frozenset(
@@ -97,7 +96,7 @@ class Intent:
     wants_all: bool = False  # "summarize the articles", "each article": every article in scope, by name
 
 
-def detect(question: str, embedder: Any | None = None) -> Intent | None:
+def detect(question: str, embedder: Embedder | None = None) -> Intent | None:
     """The whole-article intent of a question, or None for an ordinary question."""
     words = terms(question)
     specific = [
@@ -143,7 +142,7 @@ def _by_rules(question: str, words: set[str]) -> str | None:
     return None
 
 
-def _nearest_prototype(question: str, embedder: Any) -> tuple[str, float]:
+def _nearest_prototype(question: str, embedder: Embedder) -> tuple[str, float]:
     kinds, vectors = _prototype_vectors(embedder)
     q = np.asarray(embedder.embed([question])[0], dtype=np.float32)
     cosines = vectors @ q
@@ -151,8 +150,12 @@ def _nearest_prototype(question: str, embedder: Any) -> tuple[str, float]:
     return kinds[best], float(cosines[best])
 
 
-@lru_cache(maxsize=4)
-def _prototype_vectors(embedder: Any) -> tuple[list[str], np.ndarray]:
-    kinds = [k for k, texts in PROTOTYPES.items() for _ in texts]
-    texts = [t for ts in PROTOTYPES.values() for t in ts]
-    return kinds, np.asarray(embedder.embed(texts), dtype=np.float32)
+_VECTORS: dict[str, tuple[list[str], np.ndarray]] = {}  # by embedding model: the prototypes embedded once
+
+
+def _prototype_vectors(embedder: Embedder) -> tuple[list[str], np.ndarray]:
+    if embedder.model_name not in _VECTORS:
+        kinds = [k for k, texts in PROTOTYPES.items() for _ in texts]
+        texts = [t for ts in PROTOTYPES.values() for t in ts]
+        _VECTORS[embedder.model_name] = (kinds, np.asarray(embedder.embed(texts), dtype=np.float32))
+    return _VECTORS[embedder.model_name]

@@ -28,6 +28,7 @@ from assistant.answering.prompts import Prompt, Prompts
 from assistant.answering.question.intent import Intent
 from assistant.answering.reading import text
 from assistant.answering.summary.summary import ExtractiveSummarizer, article_sentences, summary_step
+from assistant.embeddings import Embedder
 from assistant.errors import AssistantError
 from assistant.providers import translate_provider_error
 from assistant.records import Answer, Attribution, Citation, Claim, Query, Reading, ScoredSentence, SummaryStep
@@ -45,7 +46,7 @@ _HEADING = re.compile(r"^\s*(?:#+\s*)?\*\*(.+?)\*\*\s*:?\s*")
 def build_summarizer(
     settings: Settings,
     store: Store,
-    checker: Any,
+    checker: Embedder,
     client: Callable[[], tuple[Any, str]] | None,
     thresholds: Thresholds,
 ) -> Summarizer:
@@ -70,7 +71,7 @@ class ModelSummarizer:
         client: Callable[[], tuple[Any, str]],
         prompts: tuple[Prompt, Prompt, Prompt],
         extractive: ExtractiveSummarizer,
-        embedder: Any,
+        embedder: Embedder,
         thresholds: Thresholds,
     ):
         """`client()` gives the streaming chat model and where it is (the local model's server starts on first
