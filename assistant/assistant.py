@@ -19,7 +19,8 @@ from assistant.embeddings import CachedEmbedder, EmbeddingModel, build_embedder
 from assistant.errors import AnswerMissingError, AssistantError, InputError, require_utf8
 from assistant.indexing.chunking import STRIDE, WINDOW
 from assistant.indexing.files import max_bytes
-from assistant.indexing.indexer import Indexer, Progress
+from assistant.indexing.indexer import Indexer
+from assistant.indexing.pipeline import Progress
 from assistant.indexing.uploads import add_uploads
 from assistant.records import (
     Answer,

@@ -10,7 +10,7 @@ import hashlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
@@ -53,9 +53,10 @@ class EmbeddingModel(LCEmbeddings, EmbeddingFunction[Documents]):
 
     # LangChain
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.embed(texts).tolist()
+        vectors: list[list[float]] = self.embed(texts).tolist()
+        return vectors
 
-    def embed_query(self, input):  # both interfaces name it differently
+    def embed_query(self, input: Any) -> Any:  # both interfaces name it differently
         """LangChain passes one string (returns one vector); Chroma passes a list."""
         if isinstance(input, str):
             return self.embed([input])[0].tolist()
@@ -69,16 +70,16 @@ class EmbeddingModel(LCEmbeddings, EmbeddingFunction[Documents]):
     def name() -> str:
         return "article-assistant"
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         return {"model": self.model_name, "dimension": self.dimension}
 
     @staticmethod
-    def build_from_config(config: dict):
+    def build_from_config(config: dict[str, Any]) -> Any:
         # Not rebuildable from a stored config: Chroma then keeps no embedder in the collection,
         # and we always hand it vectors (or this object) ourselves.
         return NotImplemented
 
-    def default_space(self):
+    def default_space(self) -> Any:
         return "cosine"
 
 
@@ -130,7 +131,7 @@ class OnnxMiniLM(EmbeddingModel):
         self.calls = 0  # batches run; tests read it to prove that unchanged articles cost nothing
         self.texts_embedded = 0
 
-    def _run_batch(self, encodings: list) -> np.ndarray:
+    def _run_batch(self, encodings: list[Any]) -> np.ndarray:
         width = max(len(e.ids) for e in encodings)
         ids = np.zeros((len(encodings), width), dtype=np.int64)
         mask = np.zeros((len(encodings), width), dtype=np.int64)
@@ -143,7 +144,8 @@ class OnnxMiniLM(EmbeddingModel):
         hidden = self.session.run(None, feeds)[0]
         weights = mask[:, :, None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
-        return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+        unit: np.ndarray = pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+        return unit
 
     def count_tokens(self, texts: Sequence[str], stop_after: int | None = None) -> int:
         """Tokens the model reads for `texts` (each cut at MAX_TOKENS), counted by its tokenizer in slices, so
@@ -211,7 +213,8 @@ class OpenAIEmbedder(EmbeddingModel):
         self.calls += 1
         self.texts_embedded += len(texts)
         norms = np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)
-        return vectors / norms
+        unit: np.ndarray = vectors / norms
+        return unit
 
 
 def build_embedder(settings: Settings) -> EmbeddingModel:

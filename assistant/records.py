@@ -332,7 +332,8 @@ class Trace:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Trace:
         """The trace back from `to_dict()`'s JSON (unknown keys are ignored)."""
-        return _build(cls, data)
+        trace: Trace = _build(cls, data)
+        return trace
 
 
 def _build(kind: Any, value: Any) -> Any:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -240,7 +240,7 @@ class Store:
                     return
                 offset += _PAGE
 
-    def scan_chunks(self):
+    def scan_chunks(self) -> Iterator[tuple[list[str], list[dict[str, Any]], list[str]]]:
         """(ids, metadatas, documents) pages of every chunk: the lexical index is built from them."""
         return self.scan(self.chunks, include=["metadatas", "documents"])
 

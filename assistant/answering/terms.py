@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Any
 
 _WORD = re.compile(r"\w+(?:[.'’]\w+)*", re.UNICODE)
 
@@ -27,7 +28,7 @@ who whom whose why will with would you your yours yourself yourselves s t ll re 
 
 
 @lru_cache(maxsize=1)
-def _stemmer():
+def _stemmer() -> Any:
     import Stemmer
 
     return Stemmer.Stemmer("english")
@@ -35,7 +36,8 @@ def _stemmer():
 
 @lru_cache(maxsize=200_000)
 def _stem(word: str) -> str:
-    return _stemmer().stemWord(word)
+    stem: str = _stemmer().stemWord(word)
+    return stem
 
 
 @lru_cache(maxsize=200_000)

@@ -14,6 +14,7 @@ from chromadb.config import Settings as ChromaSettings
 from langchain_chroma import Chroma
 from langchain_core.documents import Document
 
+from assistant.embeddings import EmbeddingModel
 from assistant.errors import ConfigError
 
 try:  # the evaluation's own dependency: the `eval` extra, not the app's
@@ -32,7 +33,7 @@ from assistant.records import Article
 K = 5
 
 
-def run_baseline(embedder, docs_path: Path, rows: list[dict], tmp: Path) -> dict[str, Any]:
+def run_baseline(embedder: EmbeddingModel, docs_path: Path, rows: list[dict[str, Any]], tmp: Path) -> dict[str, Any]:
     splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
     documents = []
     for line in docs_path.read_text(encoding="utf-8").splitlines():

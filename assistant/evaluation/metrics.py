@@ -92,7 +92,7 @@ def tradeoff(confidences: Sequence[tuple[float | None, bool]], steps: int = 41) 
     return rows
 
 
-def summarise(records: list[dict]) -> dict[str, Any]:
+def summarise(records: list[dict[str, Any]]) -> dict[str, Any]:
     pos = [r for r in records if r["answerable"]]
     neg = [r for r in records if not r["answerable"]]
     answered_pos = [r for r in pos if r["answered"]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from assistant.evaluation.metrics import summarise
 
@@ -41,7 +42,7 @@ METRICS = [
 ]
 
 
-def _fmt(value) -> str:
+def _fmt(value: object) -> str:
     if value is None:
         return "–"
     return f"{value:.3f}" if isinstance(value, float) else str(value)
@@ -101,7 +102,7 @@ def target_rows(results_dir: Path) -> list[str]:
             continue
         local = json.loads(local_path.read_text(encoding="utf-8"))
         ids = {r["id"] for r in local["records"]}
-        same: dict = {}
+        same: dict[str, Any] = {}
         if extractive_path.exists():
             records = json.loads(extractive_path.read_text(encoding="utf-8"))["records"]
             same = summarise([r for r in records if r["id"] in ids])
@@ -130,7 +131,7 @@ def target_rows(results_dir: Path) -> list[str]:
     return rows
 
 
-def _fmt2(value) -> str:
+def _fmt2(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}"
 
 

@@ -30,7 +30,7 @@ from assistant.evaluation.metrics import (
 from assistant.settings import Settings
 
 
-def load_dataset(path: str | Path, limit: int | None = None) -> tuple[list[dict], Path]:
+def load_dataset(path: str | Path, limit: int | None = None) -> tuple[list[dict[str, Any]], Path]:
     path = Path(path)
     docs = path.with_name(path.name.replace(".jsonl", "") + ".docs.jsonl")
     if not path.is_file():
@@ -52,14 +52,16 @@ def _articles_file(docs: Path, folder: Path) -> Path:
     return target
 
 
-def _evidence(row: dict) -> list[tuple[str, str]]:
+def _evidence(row: dict[str, Any]) -> list[tuple[str, str]]:
     spans = row.get("evidence_spans") or []
     if spans and len(spans) == len(row.get("evidence", [])):
         return [(s["doc_id"], e) for s, e in zip(spans, row["evidence"], strict=True)]
     return [(row["doc_id"], e) for e in row.get("evidence", [])]
 
 
-def evaluate(bot: Assistant, rows: list[dict], traces: TextIO | None = None, plain: bool = False) -> dict[str, Any]:
+def evaluate(
+    bot: Assistant, rows: list[dict[str, Any]], traces: TextIO | None = None, plain: bool = False
+) -> dict[str, Any]:
     """Ask every question; returns per-question records and the summary metrics (with `plain`, also the same
     model asked plainly: `Assistant.read_plainly`, scored with the same metrics under "plain").
 
@@ -120,7 +122,7 @@ PLAIN_RECIPE = (
 )
 
 
-def _plain_record(bot: Assistant, row: dict, history: list, ours: dict[str, Any]) -> dict[str, Any]:
+def _plain_record(bot: Assistant, row: dict[str, Any], history: list[Any], ours: dict[str, Any]) -> dict[str, Any]:
     """The plain baseline's answer to one question, scored like ours (it cites nothing)."""
     started = time.perf_counter()
     reading = bot.read_plainly(row["question"], history=history)
@@ -226,7 +228,7 @@ def _machine() -> str:
     return f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, no GPU"
 
 
-def _print(payload: dict) -> None:
+def _print(payload: dict[str, Any]) -> None:
     print(f"{payload['dataset']} ({payload['backend']})")
     for key, value in payload["metrics"].items():
         base = payload.get("baseline", {}).get("metrics", {}).get(key)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,14 +27,22 @@ FACTS = ROOT / "tests" / "data" / "summary_key_facts.json"
 DOCS = Path("/work/shared/eval/coqa_cnn_dev.docs.jsonl")
 
 
-def _lead(vectors, texts, k, title=""):
+def _lead(vectors: np.ndarray, texts: list[str], k: int, title: str = "") -> list[int]:
     return [i for i, t in enumerate(texts) if usable(t, title)][:k]
 
 
-METHODS = {
+def _centrality(vectors: np.ndarray, texts: list[str], k: int, title: str = "") -> list[int]:
+    return central(vectors, texts, k, title, lead_weight=0.0, redundancy=0.0)
+
+
+def _centrality_redundancy(vectors: np.ndarray, texts: list[str], k: int, title: str = "") -> list[int]:
+    return central(vectors, texts, k, title, lead_weight=0.0)
+
+
+METHODS: dict[str, Callable[[np.ndarray, list[str], int, str], list[int]]] = {
     "lead": _lead,
-    "centrality": lambda v, t, k, title="": central(v, t, k, title, lead_weight=0.0, redundancy=0.0),
-    "centrality + redundancy": lambda v, t, k, title="": central(v, t, k, title, lead_weight=0.0),
+    "centrality": _centrality,
+    "centrality + redundancy": _centrality_redundancy,
     "lead + centrality + redundancy (shipped)": central,
 }
 
@@ -50,7 +59,7 @@ def measure(facts_path: Path = FACTS, docs_path: Path = DOCS) -> dict[str, Any]:
         vectors = np.asarray(embedder.embed(texts), dtype=np.float32)
         k = summary_size(len(texts))
         for name, method in METHODS.items():
-            picked = [texts[i] for i in method(vectors, texts, k)]
+            picked = [texts[i] for i in method(vectors, texts, k, "")]
             carries = [any(p.lower() in s.lower() for fact in doc_facts for p in fact) for s in picked]
             covered = [any(p.lower() in s.lower() for s in picked for p in fact) for fact in doc_facts]
             row = out[name]

@@ -30,7 +30,7 @@ import numpy as np
 
 from assistant.answering.attribution import support
 from assistant.answering.retrieval.ranking import confidence
-from assistant.answering.terms import terms
+from assistant.answering.terms import key_terms, terms
 from assistant.embeddings import Embedder
 from assistant.records import Attribution, Claim, Query, ScoredSentence
 
@@ -85,11 +85,11 @@ def attribute(query: Query, claims: Sequence[str], shown: Sequence[ScoredSentenc
 
 
 class _Context:
-    def __init__(self, query: Query, shown: Sequence[ScoredSentence], embedder, claims: Sequence[str]):
+    def __init__(self, query: Query, shown: Sequence[ScoredSentence], embedder: Embedder, claims: Sequence[str]):
         self.query, self.shown = query, shown
         self.follow_up = bool(query.context)
         self.question_terms = set(terms(query.standalone))
-        self.question_names = support.key_terms(query.standalone)
+        self.question_names = key_terms(query.standalone)
         self.sentence_terms = [set(terms(s.sentence.text)) for s in shown]
         own = [confidence(s, self.follow_up) for s in shown]
         position = {(s.sentence.article_id, s.sentence.index): i for i, s in enumerate(shown)}
@@ -140,7 +140,9 @@ class _Context:
                 chosen, how = tuple(sorted((best, second))), "its words stand in two sentences tied by a reference"
         return self._claim(text, chosen, new, names, fits, how)
 
-    def _claim(self, text: str, chosen: tuple[int, ...], new: list[str], names: list[str], fits, how: str) -> Claim:
+    def _claim(
+        self, text: str, chosen: tuple[int, ...], new: list[str], names: list[str], fits: np.ndarray, how: str
+    ) -> Claim:
         available = set().union(*(self.sentence_terms[i] for i in chosen))
         return Claim(
             text,
@@ -166,7 +168,7 @@ class _Context:
             same_article = o.article_id == s.article_id
             before = same_article and o.index == s.index - 1 and support.tied_to_previous(s.text)
             after = same_article and o.index == s.index + 1 and support.tied_to_previous(o.text)
-            shared = support.key_terms(s.text) & support.key_terms(o.text) - self.question_names
+            shared = key_terms(s.text) & key_terms(o.text) - self.question_names
             if before or after or shared:
                 return j
         return None
@@ -188,8 +190,8 @@ def _bridge(
     that best addresses the question). Within one article the sentences around
     the cited one are already in reach (`_question_missing`): joining farther ones there answered SQuAD's
     unanswerable questions from unrelated sentences."""
-    asked = support.key_terms(query.standalone)
-    names = {i: support.key_terms(s.sentence.text) - asked for i, s in enumerate(shown)}
+    asked = key_terms(query.standalone)
+    names = {i: key_terms(s.sentence.text) - asked for i, s in enumerate(shown)}
     titles = {i: set(terms(s.title)) for i, s in enumerate(shown)}
     best: tuple[int, int, float] | None = None
     for j, other in enumerate(shown):
@@ -213,7 +215,7 @@ def _question_missing(query: Query, shown: Sequence[ScoredSentence], cited: Sequ
     """Names and numbers of the question that the cited sentences do not hold, nor their titles, the
     sentences just before and after each (a "he" names whom; the year may stand in the next), or the
     conversation."""
-    needed = support.key_terms(query.standalone)
+    needed = key_terms(query.standalone)
     if not needed or not cited:
         return []
     reach: set[str] = set(terms(query.context))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from assistant.answering.reading.text import INSTRUCTION, is_instruction, quotes_in  # noqa: F401 (is_instruction: re-exported)
+from assistant.answering.reading.text import INSTRUCTION, quotes_in
 from assistant.answering.terms import key_terms, related_forms, terms
 
 _QUOTE_CHARS = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"'})

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from assistant.answering.attribution import support
 from assistant.answering.attribution.support import SHORT_ANSWER_WORDS
 from assistant.answering.question.kinds import Asks, has
+from assistant.answering.reading.text import is_instruction
 from assistant.records import Attribution, Claim, ScoredSentence
 
 _CHOICE = re.compile(r"\w\s*,?\s+or\s+\w", re.I)  # "A or B": the answer is one of the question's own words
@@ -148,7 +149,7 @@ def _stands(claim: Claim, shown: list[ScoredSentence], coverage: float) -> str |
         return f"{', '.join(claim.missing)} is in none of the sentences it rests on"
     if claim.coverage < coverage:
         return f"only {claim.coverage:.0%} of its words stand in the sentences it rests on"
-    if all(support.is_instruction(shown[i].sentence.text) for i in claim.sentences) or any(
+    if all(is_instruction(shown[i].sentence.text) for i in claim.sentences) or any(
         support.echoes_instruction(claim.text, shown[i].sentence.text) for i in claim.sentences
     ):
         return "its sentence is an instruction planted in the article, not a fact"

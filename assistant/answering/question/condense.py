@@ -71,10 +71,10 @@ def _content_text(content: Any) -> str:
 def check_question(question: Any) -> str:
     if not isinstance(question, str) or not question.strip():
         raise InputError("the question is empty; type a question about the articles")
-    question = require_utf8(" ".join(question.split()), "question")
-    if len(question) > MAX_QUESTION_CHARS:
-        raise InputError(f"the question is {len(question):,} characters long; keep it under {MAX_QUESTION_CHARS:,}")
-    return question
+    text = require_utf8(" ".join(question.split()), "question")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise InputError(f"the question is {len(text):,} characters long; keep it under {MAX_QUESTION_CHARS:,}")
+    return text
 
 
 def offline_query(question: str, history: list[Turn]) -> Query:

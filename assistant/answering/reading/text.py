@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import Any
 
 from assistant.records import ScoredSentence
 
@@ -133,7 +134,7 @@ def _one_line(text: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _segmenter():
+def _segmenter() -> Any:
     import pysbd
 
     return pysbd.Segmenter(language="en", clean=False)

@@ -141,7 +141,7 @@ class LexicalIndex:
         return Snapshot(key, bm25, tuple(refs), MappingProxyType(dict(bm25.vocab_dict)), MappingProxyType(df))
 
 
-def _as_tokenized(corpus: list[list[str]]):
+def _as_tokenized(corpus: list[list[str]]) -> Any:
     from bm25s.tokenization import Tokenized
 
     vocab: dict[str, int] = {}

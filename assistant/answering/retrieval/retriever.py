@@ -173,7 +173,9 @@ class Retriever:
 
     # ---- fusion
     @staticmethod
-    def _candidates(dense, lexical) -> tuple[dict[str, _Candidate], list[str], list[str]]:
+    def _candidates(
+        dense: list[tuple[Any, float]], lexical: list[tuple[Any, float]]
+    ) -> tuple[dict[str, _Candidate], list[str], list[str]]:
         found: dict[str, _Candidate] = {}
         dense_rank, lexical_rank = [], []
         for doc, distance in dense:

@@ -149,9 +149,9 @@ _NOT_NAMES = set(MONTHS + DAYS) | {
 _WORDS = re.compile(r"[A-Z][\w.'’\-]*|\w[\w.'’\-]*|[^\w\s]")
 
 
-def names(texts: Sequence[str]) -> Counter:
+def names(texts: Sequence[str]) -> Counter[str]:
     """Capitalised word sequences (people, organisations, places) and how many sentences name them."""
-    found: Counter = Counter()
+    found: Counter[str] = Counter()
     for text in texts:
         seen: set[str] = set()
         tokens = _WORDS.findall(text)
@@ -217,7 +217,7 @@ _TITLES = {
 _ABBREVIATION = re.compile(r"(^|\s)([A-Z]\.)+$")
 
 
-def _merged(found: Counter) -> Counter:
+def _merged(found: Counter[str]) -> Counter[str]:
     """'Noboa' counts for 'Daniel Noboa', 'Ecuadorian' for 'Ecuador': one entry per person or place."""
     out = Counter(found)
     for name in sorted(found, key=len):

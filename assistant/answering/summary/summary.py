@@ -117,7 +117,7 @@ class ExtractiveSummarizer:
             self._newest = (generation, ids, {i: infos[i].title for i in ids})
         return self._newest[1], self._newest[2]
 
-    def _load(self, article_id: str, record: dict) -> ArticleText:
+    def _load(self, article_id: str, record: dict[str, Any]) -> ArticleText:
         digest, count = str(record.get("content_hash", "")), int(record.get("sentences", 0))
         stored = self.store.sentences_by_index({article_id: (digest, range(count))}, with_vectors=True)
         vectors = np.asarray([s.vector for s in stored], dtype=np.float32).reshape(len(stored), -1)
