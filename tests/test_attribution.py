@@ -122,6 +122,9 @@ def test_a_claim_s_key_terms_are_its_names_numbers_and_superlatives():
     assert support.claim_terms("It is the world's largest producer, with approximately 70%") == {"larg", "70"}
     assert support.key_terms("Secretary Rubio visited Ecuador in 2025") == {"rubio", "ecuador", "2025"}
     assert support.key_terms("Rain fell.") == set()  # a capital that opens a sentence is no name
+    # markup pasted into a question names nothing; a comparison's '<' is no tag
+    assert support.key_terms("<script>alert(3)</script> What did the <b>Harbour</b> council write?") == {"harbour"}
+    assert support.key_terms("Is 3 < 5 in Quito?") == {"3", "5", "quito"}
     assert support.claim_terms("an interest in the west") == set()
     assert support.claim_terms("France") == {"franc"} and support.claim_terms("Yes, it did") == set()
 

@@ -95,6 +95,10 @@ def related_forms(term: str) -> frozenset[str]:
     return frozenset(out)
 
 
+# Markup pasted into a text (an HTML tag, a script with its code) states no name or number of its own.
+_MARKUP = re.compile(
+    r"<(script|style)\b[^<>]*>.*?</\1\s*>|</?[A-Za-z][\w-]*(?:\s[^<>]*)?/?>", re.IGNORECASE | re.DOTALL
+)
 _NAME = re.compile(r"(?<![\w.])([A-Z][\w'’.-]*|\d[\d,.%]*[^\W\d_]*)")  # "1990s" whole, as `terms` reads it
 _OPENS = (".", "!", "?", ":", "\n", '"', "“", "'", "‘", "(")
 
@@ -111,8 +115,10 @@ _TITLES = frozenset(
 
 def key_terms(text: str) -> set[str]:
     """The numbers and names a text states (as `terms` reads them), which its evidence must contain. A
-    capital that only opens a sentence is no name, nor is a title ("King", "President")."""
+    capital that only opens a sentence is no name, nor is a title ("King", "President"), nor does an HTML
+    tag or script pasted into the text name anything."""
     found: set[str] = set()
+    text = _MARKUP.sub(" ", text)
     for match in _NAME.finditer(text):
         word = match.group(1)
         before = text[: match.start()].rstrip()
