@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import chromadb
+from chromadb.api import ClientAPI
 from chromadb.config import Settings as ChromaSettings
 from filelock import FileLock, Timeout
 
@@ -54,7 +55,7 @@ def chroma_errors(settings: Settings) -> Iterator[None]:
         raise translate_chroma_error(exc, settings) from exc
 
 
-def make_client(settings: Settings) -> chromadb.ClientAPI:
+def make_client(settings: Settings) -> ClientAPI:
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     with chroma_errors(settings):
         if settings.chroma_url:
@@ -119,7 +120,7 @@ def opening(settings: Settings) -> Iterator[None]:
         ) from None
 
 
-def _bound_http_timeout(client, seconds: float) -> None:
+def _bound_http_timeout(client: ClientAPI, seconds: float) -> None:
     """chromadb's HTTP client waits forever by default; a hung server must not hang us."""
     import httpx
 

@@ -47,7 +47,7 @@ class Limit:
 
     def parse(self, raw: str) -> int | float:
         try:
-            value = self.kind(raw)
+            value: int | float = int(raw) if self.kind is int else float(raw)
         except ValueError:
             raise self.error(raw) from None
         self.check(value, raw)
@@ -86,6 +86,26 @@ FALLBACKS = {"port": ("GRADIO_SERVER_PORT",)}  # Gradio's own variable, read whe
 COLLECTION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,200}")
 
 
+KEEP_ALIVE_DEFAULT = 600.0  # seconds: Ollama's convention (5 min there); 0 = the model stops with the command
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(s|m|h)?", re.IGNORECASE)
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
+
+
+def parse_keep_alive(raw: str | None) -> float:
+    """ASSISTANT_MODEL_KEEP_ALIVE: seconds, or a number with s, m or h ("90", "10m", "1h"); 0 stops the model with
+    the command that started it."""
+    if raw is None:
+        return KEEP_ALIVE_DEFAULT
+    match = _DURATION.fullmatch(raw.strip())
+    seconds = float(match.group(1)) * _UNIT_SECONDS[(match.group(2) or "s").lower()] if match else -1.0
+    if not match or seconds > 7 * 86400:
+        raise ConfigError(
+            f"ASSISTANT_MODEL_KEEP_ALIVE={raw!r} is not allowed: it must be a time from 0 to 7 days, in seconds or "
+            "with s, m or h. Set it to e.g. 10m (the default), 0 (stop the model with the command), or unset it."
+        )
+    return seconds
+
+
 def _number(env: Mapping[str, str], field: str) -> int | float | None:
     limit = LIMITS[field]
     for name in (limit.env, *FALLBACKS.get(field, ())):
@@ -116,6 +136,7 @@ class Settings:
     port: int = 7860  # the web chat's port
     answerer: str | None = None  # "local", "openai" or "extractive"; None: chosen by answering.choice
     model_cache: str | None = None  # directory of the joined local model; None: the user's cache dir
+    model_keep_alive: float = KEEP_ALIVE_DEFAULT  # seconds the shared local model stays loaded when idle
     condense: str | None = None  # follow-ups: "model" (rewritten by the chat model) or "conversation" (read with
     # the earlier turns, no extra call); None: "model" for OpenAI, "conversation" for the local model (measured)
 
@@ -139,6 +160,7 @@ class Settings:
             **numbers,
             answerer=_get(env, "ASSISTANT_ANSWERER"),
             model_cache=_get(env, "ASSISTANT_MODEL_CACHE"),
+            model_keep_alive=parse_keep_alive(_get(env, "ASSISTANT_MODEL_KEEP_ALIVE")),
             condense=_get(env, "ASSISTANT_CONDENSE"),
         )
         settings = replace(settings, **overrides) if overrides else settings
@@ -150,6 +172,10 @@ class Settings:
             value = getattr(self, name)
             if value is not None:
                 limit.check(value)
+        if not (isinstance(self.model_keep_alive, int | float) and 0 <= self.model_keep_alive <= 7 * 86400):
+            raise ConfigError(
+                f"model_keep_alive={self.model_keep_alive!r} is not allowed: use 0 to 604800 seconds, e.g. 600."
+            )
         if self.chroma_url:
             parsed = urlparse(self.chroma_url if "//" in self.chroma_url else f"http://{self.chroma_url}")
             if not parsed.hostname or parsed.scheme not in ("http", "https"):

@@ -14,7 +14,8 @@ import pytest
 
 from assistant import Answer
 from assistant.answering.choice import choose_answerer
-from assistant.answering.factory import shared_local_server
+from assistant.answering.llama_server import local_server
+from assistant.answering.runtime import process_alive
 from tests.conftest import SAMPLE_ID
 from tests.contract import assert_answer_contract
 
@@ -27,7 +28,10 @@ def local_bot(tmp_path_factory, embedder):
     from tests.conftest import SAMPLE_DIR
 
     settings = Settings.from_env(
-        env={"ASSISTANT_ANSWERER": "local"}, index_dir=str(tmp_path_factory.mktemp("i")), request_timeout=120.0
+        env={"ASSISTANT_ANSWERER": "local"},
+        index_dir=str(tmp_path_factory.mktemp("i")),
+        request_timeout=120.0,
+        model_keep_alive=0,  # the model stops with the tests
     )
     choice = choose_answerer(settings)
     if choice.name != "local":
@@ -107,9 +111,10 @@ def test_a_whole_article_question_to_the_local_model_cites_the_article_in_scope(
 
 
 def test_the_model_server_killed_mid_answer_is_restarted_or_the_answer_falls_back(local_bot):
-    server = shared_local_server(local_bot.settings)
+    server = local_server(local_bot.settings)  # a handle on the same shared server the bot uses
     server.ensure_running()
-    starts, pid = server.starts, server.pid
+    pid = server.pid
+    assert pid is not None
     result: list[Answer | BaseException] = []
 
     def ask() -> None:
@@ -129,7 +134,9 @@ def test_the_model_server_killed_mid_answer_is_restarted_or_the_answer_falls_bac
     assert_answer_contract(local_bot, ans)
     fell_back = ans.trace.decision.method == "extractive fallback"
     assert fell_back == ans.text.startswith("Note: the language model") == (ans.trace.reading.failure is not None)
-    assert fell_back or server.starts > starts  # either the offline answer, or the model restarted within the question
+    record = server.files.read()
+    assert fell_back or (record is not None and record.pid != pid)  # the offline answer, or a new server answered
     again = local_bot.answer("Which gangs will the U.S. designate as foreign terrorist organizations?")
     assert again.answered and again.trace.decision.method == "model"
-    assert server.starts > starts and server.pid != pid  # the next question started a new server
+    record = server.files.read()
+    assert record is not None and record.pid != pid and process_alive(record.pid)  # a new server took its place

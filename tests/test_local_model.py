@@ -83,25 +83,35 @@ def test_parts_are_joined_in_order_into_a_checked_cache_file(parts, tmp_path):
     path = ensure_model_file(tmp_path / "cache", spec)
     assert path == tmp_path / "cache" / "fake.gguf"
     assert path.read_bytes() == data
-    assert sorted(p.name for p in path.parent.iterdir()) == ["fake.gguf", "fake.gguf.sha256.json"]  # no temp file
+    assert sorted(p.name for p in path.parent.iterdir()) == ["fake.gguf"]  # no temp file, no stamp
     available, reason = local_model_status(tmp_path / "cache", spec)
-    assert available and "checked copy" in reason
+    assert available and "checked each time the model starts" in reason
 
 
-def test_a_stamped_cache_file_is_not_hashed_again_until_it_changes(parts, tmp_path, monkeypatch):
-    spec, data, _ = parts
+def test_every_start_hashes_the_file_and_a_flipped_byte_is_never_loaded(parts, tmp_path, monkeypatch):
+    """Issue 20 item 3: no stamp stands in for the hash (a stamp can be rewritten to match): `verify_model`, run
+    before every server start, reads the whole file; a flipped byte is replaced by a fresh join from the parts."""
+    spec, data, site = parts
     path = ensure_model_file(tmp_path / "cache", spec)
     hashed = []
     real_sha256_of = local_model.sha256_of
     monkeypatch.setattr(local_model, "sha256_of", lambda p: hashed.append(p) or real_sha256_of(p))
-    assert ensure_model_file(tmp_path / "cache", spec) == path
-    assert hashed == []
-    stat = path.stat()
-    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))  # touched: hash it again
-    assert ensure_model_file(tmp_path / "cache", spec) == path
-    assert hashed == [path]
-    assert ensure_model_file(tmp_path / "cache", spec) == path  # and the new stamp is used again
-    assert hashed == [path]
+    assert local_model.verify_model(path, spec) == spec.sha256 and local_model.verify_model(path, spec)
+    assert hashed == [path, path]  # hashed at each start, not once
+    with open(path, "r+b") as f:  # one byte flipped in place; size, and even the times, kept as they were
+        stat = path.stat()
+        f.seek(5)
+        f.write(bytes([data[5] ^ 0xFF]))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert local_model.verify_model(path, spec) == spec.sha256
+    assert path.read_bytes() == data  # joined again from the parts before anything loads it
+    part = part_file(site, spec, 1)  # and with the parts wrong too, nothing is loaded
+    part.write_bytes(bytes([part.read_bytes()[0] ^ 1]) + part.read_bytes()[1:])
+    with open(path, "r+b") as f:
+        f.seek(5)
+        f.write(bytes([data[5] ^ 0xFF]))
+    with pytest.raises(LocalModelError, match="will not be loaded"):
+        local_model.verify_model(path, spec)
 
 
 def test_a_part_with_one_byte_changed_is_refused_and_nothing_is_cached(parts, tmp_path):
@@ -139,14 +149,10 @@ def test_a_corrupt_or_partial_model_file_is_refused_with_the_reason(parts, tmp_p
         check_model_file(partial, spec)
 
 
-def test_a_damaged_cache_file_is_replaced_by_a_fresh_join(parts, tmp_path):
+def test_a_cache_file_of_the_wrong_size_is_replaced_by_a_fresh_join(parts, tmp_path):
     spec, data, _ = parts
     path = ensure_model_file(tmp_path / "cache", spec)
-    with open(path, "r+b") as f:  # one byte changed in place (size kept; mtime/ctime move on)
-        f.seek(5)
-        f.write(bytes([data[5] ^ 0xFF]))
-    stat = path.stat()
-    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    path.write_bytes(data[:-10])  # cut short (a full disk, an interrupted copy)
     assert ensure_model_file(tmp_path / "cache", spec).read_bytes() == data
 
 
@@ -439,3 +445,201 @@ def test_no_server_is_left_behind_when_the_app_ends(tmp_path, how):
         assert gone(child), f"llama.cpp server {child} outlived the app ({how})"
     finally:
         host.kill()
+
+
+# --- one server per model file, shared by every process (issue 18; issue 20 items 2 and 3) ----------------------
+
+USER = """\
+import json, sys
+from pathlib import Path
+from assistant.answering.llama_server import LlamaServer, ServerConfig
+server = LlamaServer(ServerConfig(model_path=Path(sys.argv[1]), log_path=Path(sys.argv[2]), n_ctx=512,
+                                  prompt_cache=False, min_free_bytes=0, keep_alive=float(sys.argv[3])))
+server.ensure_running()
+print(json.dumps({"pid": server.pid, "url": server.base_url, "starts": server.starts, "adopted": server.adopted}))
+"""
+
+
+def use_in_another_process(model: Path, log: Path, keep_alive: float) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        [sys.executable, "-c", USER, str(model), str(log), str(keep_alive)], stdout=subprocess.PIPE, env=env, text=True
+    )
+
+
+def result_of(process: subprocess.Popen[str]) -> dict:
+    out, _ = process.communicate(timeout=180)
+    assert process.returncode == 0, out
+    return json.loads(out.strip().splitlines()[-1])
+
+
+@pytest.fixture
+def shared(tmp_path):
+    """A handle with a keep-alive on SmolLM2, its state in tmp_path; whatever server is left is stopped."""
+    if not llama_ok:
+        pytest.skip(llama_reason)
+    server = LlamaServer(
+        ServerConfig(model_path=smollm2(), log_path=tmp_path / "llama.log", n_ctx=512, min_free_bytes=0, keep_alive=60)
+    )
+    yield server
+    llama_server.stop_runtime(server)
+
+
+@pytest.mark.localmodel
+def test_a_server_started_by_one_command_is_reused_by_the_next(shared, tmp_path):
+    first = result_of(use_in_another_process(shared.config.model_path, shared.config.log_path, 60))
+    assert first["starts"] == 1 and first["adopted"] == 0
+    assert not gone(first["pid"], 1.0)  # it outlived the command that started it (keep-alive)
+    second = result_of(use_in_another_process(shared.config.model_path, shared.config.log_path, 60))
+    assert second == {**first, "starts": 0, "adopted": 1}  # the same server, nothing loaded again
+    assert shared.ensure_running() == first["url"] and shared.pid == first["pid"] and shared.starts == 0
+    status = llama_server.runtime_status(shared)
+    assert status.running and status.record.pid == first["pid"] and status.resident_bytes > 0
+    assert llama_server.stop_runtime(shared).pid == first["pid"]
+    assert gone(first["pid"]) and shared.files.read() is None
+    assert not llama_server.runtime_status(shared).running
+
+
+@pytest.mark.localmodel
+def test_two_commands_started_at_once_start_one_server(shared):
+    both = [use_in_another_process(shared.config.model_path, shared.config.log_path, 60) for _ in range(2)]
+    results = [result_of(p) for p in both]
+    assert results[0]["pid"] == results[1]["pid"]
+    assert sorted(r["starts"] for r in results) == [0, 1]
+    assert shared.config.log_path.read_text().count("starting on port") == 1
+
+
+@pytest.mark.localmodel
+def test_an_idle_server_stops_itself_after_its_keep_alive(shared):
+    idle = LlamaServer(replace(shared.config, keep_alive=2))
+    idle.ensure_running()
+    pid = idle.pid
+    assert gone(pid, 30)  # about 2 s without a request (checked every second)
+    assert idle.files.read() is None  # it forgot its own record
+    idle.ensure_running()  # the next request starts another, and that is no crash
+    assert idle.pid != pid and idle.starts == 2 and len(idle._deaths) == 0
+
+
+@pytest.mark.localmodel
+def test_after_kill_9_the_next_request_gets_a_new_server_and_no_zombie_is_left(shared):
+    shared.ensure_running()
+    first = shared.pid
+    os.kill(first, signal.SIGKILL)
+    assert gone(first)
+    assert shared.ensure_running() and shared.pid != first and shared.starts == 2
+    deadline = time.monotonic() + 30
+    while Path(f"/proc/{first}").exists() and time.monotonic() < deadline:  # reaped, not left <defunct>
+        time.sleep(0.1)
+    assert not Path(f"/proc/{first}").exists()
+
+
+@pytest.mark.localmodel
+def test_a_hung_server_is_killed_and_replaced_before_the_next_request(shared):
+    """Issue 20 item 2: a stopped (kill -STOP) server was waited on for the full request timeout, and kept."""
+    shared.ensure_running()
+    hung = shared.pid
+    os.kill(hung, signal.SIGSTOP)
+    try:
+        url = shared.ensure_running()  # two liveness probes of 3 s, then a new server
+        assert shared.pid != hung and models_answer(url) == ["local"]
+        assert gone(hung) and "did not respond" in shared._last_exit and len(shared._deaths) == 1
+    finally:
+        if not gone(hung, 0.1):
+            os.kill(hung, signal.SIGKILL)
+
+
+@pytest.mark.localmodel
+def test_a_stale_record_or_a_stranger_on_the_recorded_port_is_never_used(shared, tmp_path):
+    import http.server
+
+    stranger = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    threading.Thread(target=stranger.serve_forever, daemon=True).start()
+    try:
+        port = stranger.server_address[1]
+        base = {"model_path": str(shared.config.model_path), "started": time.time(), "keep_alive": 60.0}
+        # a live process that is not our server (this test) behind the recorded port: not used, not killed
+        shared.files.write(llama_server.RuntimeRecord(pid=os.getpid(), port=port, sha256=None, owner=1, **base))
+        assert not shared.ensure_running().startswith(f"http://127.0.0.1:{port}/")
+        assert shared.starts == 1 and shared.files.read().pid == shared.pid
+        llama_server.stop_runtime(shared)
+        # a record whose server is gone (a pid that exited)
+        dead = subprocess.Popen([sys.executable, "-c", "pass"])
+        dead.wait()
+        shared.files.write(llama_server.RuntimeRecord(pid=dead.pid, port=port, sha256=None, owner=1, **base))
+        fresh = LlamaServer(shared.config)
+        assert fresh.ensure_running() != f"http://127.0.0.1:{port}/v1" and fresh.starts == 1
+        # our own server, but its record says the file hashed otherwise: replaced by a checked one
+        checked = LlamaServer(replace(shared.config, expected_sha256="0" * 64, verify=lambda path: "0" * 64))
+        old = fresh.pid
+        checked.ensure_running()
+        assert checked.pid != old and gone(old) and checked.files.read().sha256 == "0" * 64
+    finally:
+        stranger.shutdown()
+
+
+@pytest.mark.localmodel
+def test_the_model_file_is_hashed_before_every_start_even_the_restart_after_a_crash(shared, tmp_path):
+    """Issue 20 item 3: the automatic restart after a crash loaded a file with a flipped byte, unchecked."""
+    copy = tmp_path / "model.gguf"
+    copy.write_bytes(shared.config.model_path.read_bytes())
+    spec = ModelSpec("SmolLM2 copy", copy.name, copy.stat().st_size, local_model.sha256_of(copy), "nopart{n}", 1)
+    checks = []
+
+    def verify(path: Path) -> str:
+        checks.append(path)
+        return local_model.verify_model(path, spec)
+
+    server = LlamaServer(replace(shared.config, model_path=copy, verify=verify, expected_sha256=spec.sha256))
+    try:
+        server.ensure_running()
+        assert checks == [copy]
+        raw = bytearray(copy.read_bytes())
+        raw[len(raw) // 2] ^= 0x01
+        copy.write_bytes(bytes(raw))
+        os.kill(server.pid, signal.SIGKILL)
+        assert exited(server)
+        with pytest.raises(LocalModelError, match="not the pinned"):
+            server.ensure_running()  # hashed again, refused (its parts are not installed: no fresh join)
+        assert checks == [copy, copy] and not server.is_running() and server.starts == 1
+    finally:
+        llama_server.stop_runtime(server)
+
+
+def test_model_status_and_stop_with_nothing_running(tmp_path, monkeypatch, capsys):
+    from assistant.cli.main import main
+
+    monkeypatch.setenv("ASSISTANT_MODEL_CACHE", str(tmp_path / "cache"))
+    assert main(["model", "status"]) == 0
+    out = capsys.readouterr().out
+    assert "local model server: not running" in out and str(tmp_path / "cache") in out
+    assert main(["model", "stop"]) == 0
+    assert "not running" in capsys.readouterr().out
+    assert not (tmp_path / "cache" / local_model.QWEN_CODER_1_5B.filename).exists()  # looked, joined nothing
+
+
+@pytest.mark.localmodel
+def test_model_status_shows_the_shared_server_and_stop_stops_it(tmp_path, monkeypatch, capsys):
+    """`assistant model status|stop` on a server started by another handle (SmolLM2 under the bundled file's name)."""
+    if not llama_ok:
+        pytest.skip(llama_reason)
+    from assistant.cli.main import main
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / local_model.QWEN_CODER_1_5B.filename).symlink_to(smollm2())
+    monkeypatch.setenv("ASSISTANT_MODEL_CACHE", str(cache))
+    settings = Settings.from_env()
+    handle = llama_server.local_server(settings, join=False)
+    server = LlamaServer(replace(handle.config, n_ctx=512, min_free_bytes=0, verify=None, expected_sha256=None))
+    try:
+        server.ensure_running()
+        assert main(["model", "status"]) == 0
+        out = capsys.readouterr().out
+        assert "local model server: running" in out and f"pid {server.pid}" in out and "GB resident" in out
+        assert "idle for" in out and "keep-alive: 10 min" in out
+        pid = server.pid
+        assert main(["model", "stop"]) == 0
+        assert f"stopped the local model server (pid {pid}" in capsys.readouterr().out
+        assert gone(pid) and server.files.read() is None
+    finally:
+        llama_server.stop_runtime(server)

@@ -4,10 +4,19 @@ built in one place and streamed through `langchain_openai`."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Protocol
 
 from assistant.errors import AssistantError, ModelUnavailableError
 from assistant.providers import translate_provider_error
+
+
+class ChatClient(Protocol):
+    """What answering needs of a chat model (a LangChain chat model, or one bound to a token limit): invoke it on
+    messages for one reply, or stream the reply's chunks."""
+
+    def invoke(self, input: Any, config: Any = None, **kwargs: Any) -> Any: ...
+
+    def stream(self, input: Any, config: Any = None, **kwargs: Any) -> Iterator[Any]: ...
 
 
 def build_chat_model(
@@ -19,7 +28,7 @@ def build_chat_model(
     *,
     streaming: bool,
     max_tokens: int,
-):
+) -> ChatClient:
     """The one place a chat model client is made.
 
     langchain_openai sends the limit as `max_completion_tokens`, which OpenAI reads; llama.cpp's server
@@ -46,22 +55,29 @@ class ConnectedChat:
     first connects (starting or restarting the server), and the client is made again when the address
     changes."""
 
-    def __init__(self, connect: Callable[[], str], build: Callable[[str], Any]):
+    def __init__(self, connect: Callable[[], str], build: Callable[[str], ChatClient]):
         self.connect, self.build = connect, build
         self.url: str | None = None
-        self.chat: Any = None
+        self.chat: ChatClient | None = None
 
-    def invoke(self, messages: Any) -> Any:
+    def _client(self) -> ChatClient:
         url = self.connect()
-        if url != self.url:
+        if url != self.url or self.chat is None:
             self.url, self.chat = url, self.build(url)
-        return self.chat.invoke(messages)
+        return self.chat
+
+    def invoke(self, input: Any, config: Any = None, **kwargs: Any) -> Any:
+        return self._client().invoke(input, config, **kwargs)
+
+    def stream(self, input: Any, config: Any = None, **kwargs: Any) -> Iterator[Any]:
+        return self._client().stream(input, config, **kwargs)
 
 
-def limited(chat: Any, max_tokens: int) -> Any:
+def limited(chat: Any, max_tokens: int) -> ChatClient:
     """The same client, writing at most `max_tokens` tokens (both fields, see `build_chat_model`)."""
     extra = {"extra_body": {"max_tokens": max_tokens}} if getattr(chat, "openai_api_base", None) else {}
-    return chat.bind(max_completion_tokens=max_tokens, **extra)
+    bound: ChatClient = chat.bind(max_completion_tokens=max_tokens, **extra)
+    return bound
 
 
 def content(message: Any) -> str:
@@ -72,7 +88,7 @@ def content(message: Any) -> str:
     return value or ""
 
 
-def stream_text(chat: Any, messages: list[tuple[str, str]], where: str) -> Iterator[str]:
+def stream_text(chat: ChatClient, messages: list[tuple[str, str]], where: str) -> Iterator[str]:
     """Text deltas of the model's answer; a stream that stops without finishing is an error."""
     finished = False
     try:

@@ -3,16 +3,15 @@ extractive reader needs nothing built)."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from assistant.answering.base import Condenser
-from assistant.answering.chat_model import ConnectedChat, build_chat_model
+from assistant.answering.chat_model import ChatClient, ConnectedChat, build_chat_model
 from assistant.answering.choice import AnswererChoice, choose_answerer, fall_back
 from assistant.answering.decision.decide import Thresholds
-from assistant.answering.llama_server import MODEL_ALIAS, LlamaServer, local_server
-from assistant.answering.local_model import cache_dir_for
+from assistant.answering.llama_server import MODEL_ALIAS, local_server
 from assistant.answering.prompts import Prompts
 from assistant.answering.question.condense import OfflineCondenser
 from assistant.answering.question.model_condense import ModelCondenser
@@ -35,45 +34,73 @@ def build_thresholds(settings: Settings) -> Thresholds:
     return replace(base, extractive_relevance=settings.refusal_threshold)
 
 
-def build_answering(settings: Settings) -> tuple[Condenser, ModelReader | None, AnswererChoice]:
-    """The condenser and the model reader the settings choose (`choice.choose_answerer`; None: the extractive
-    reader answers), and that choice."""
-    choice = choose_answerer(settings)
-    if choice.name == "openai":
-        condenser, reader = build_model_reading(
-            settings,
-            name="openai",
-            model=settings.chat_model,
-            base_url=settings.openai_base_url,
-            api_key=settings.openai_api_key,
-            condense=settings.condense != "conversation",
-        )
-        return condenser, reader, choice
-    if choice.name == "local":
-        try:
-            server = shared_local_server(settings)
-        except LocalModelError as exc:  # the model file is missing or wrong: say why, answer offline
-            return OfflineCondenser(), None, fall_back(choice, exc)
+Answering = tuple[Condenser, ModelReader | None, AnswererChoice]
 
-        def connect() -> str:
-            return server.ensure_running()  # started on first use; restarted if it died
 
-        condenser, reader = build_model_reading(
-            settings,
-            name="local",
-            model=MODEL_ALIAS,
-            base_url=None,
-            api_key=None,
-            backend=LOCAL_BACKEND,
-            condense=settings.condense == "model",  # measured on CoQA: docs/evaluation.md, "Follow-ups"
-            connect=connect,
-            fallback_on=(ModelTimeoutError, ModelUnavailableError, LocalModelError),
-        )
-        return condenser, reader, choice
+@dataclass(frozen=True)
+class Backend:
+    """An answerer backend: its name (as `choice.choose_answerer` names it, with the reason it is available or
+    not) and how its condenser and model reader are built."""
+
+    name: str
+    build: Callable[[Settings, AnswererChoice], Answering]
+
+
+def _build_openai(settings: Settings, choice: AnswererChoice) -> Answering:
+    condenser, reader = build_model_reading(
+        settings,
+        name="openai",
+        model=settings.chat_model,
+        base_url=settings.openai_base_url,
+        api_key=settings.openai_api_key,
+        condense=settings.condense != "conversation",
+    )
+    return condenser, reader, choice
+
+
+def _build_local(settings: Settings, choice: AnswererChoice) -> Answering:
+    try:
+        server = local_server(settings)  # a handle on the machine's shared server (`llama_server`)
+    except LocalModelError as exc:  # the model file is missing or wrong: say why, answer offline
+        return OfflineCondenser(), None, fall_back(choice, exc)
+    condenser, reader = build_model_reading(
+        settings,
+        name="local",
+        model=MODEL_ALIAS,
+        base_url=None,
+        api_key=None,
+        backend=LOCAL_BACKEND,
+        condense=settings.condense == "model",  # measured on CoQA: docs/evaluation.md, "Follow-ups"
+        connect=server.ensure_running,  # checked before each request: started, reused, or replaced
+        fallback_on=(ModelTimeoutError, ModelUnavailableError, LocalModelError),
+    )
+    return condenser, reader, choice
+
+
+def _build_extractive(settings: Settings, choice: AnswererChoice) -> Answering:
     return OfflineCondenser(), None, choice
 
 
-def chat_client(settings: Settings, choice: AnswererChoice, max_tokens: int) -> Callable[[], tuple[Any, str]] | None:
+BACKENDS = {
+    backend.name: backend
+    for backend in (
+        Backend("openai", _build_openai),
+        Backend("local", _build_local),
+        Backend("extractive", _build_extractive),
+    )
+}
+
+
+def build_answering(settings: Settings) -> Answering:
+    """The condenser and the model reader the settings choose (`choice.choose_answerer`; None: the extractive
+    reader answers), and that choice."""
+    choice = choose_answerer(settings)
+    return BACKENDS[choice.name].build(settings, choice)
+
+
+def chat_client(
+    settings: Settings, choice: AnswererChoice, max_tokens: int
+) -> Callable[[], tuple[ChatClient, str]] | None:
     """For the summariser: a function giving the chosen chat model (streaming) and where it is; None offline."""
     if choice.name == "openai":
         chat = build_chat_model(
@@ -89,10 +116,10 @@ def chat_client(settings: Settings, choice: AnswererChoice, max_tokens: int) -> 
         return lambda: (chat, where)
     if choice.name != "local":
         return None
-    server = shared_local_server(settings)
-    clients: dict[str, Any] = {}
+    server = local_server(settings)
+    clients: dict[str, ChatClient] = {}
 
-    def client() -> tuple[Any, str]:
+    def client() -> tuple[ChatClient, str]:
         url = server.ensure_running()
         if url not in clients:
             clients.clear()
@@ -108,19 +135,6 @@ def chat_client(settings: Settings, choice: AnswererChoice, max_tokens: int) -> 
         return clients[url], url
 
     return client
-
-
-_servers: dict[str, LlamaServer] = {}
-_servers_lock = threading.Lock()
-
-
-def shared_local_server(settings: Settings) -> LlamaServer:
-    """One llama.cpp child per model file per process, shared by every Assistant (tests, the web app)."""
-    key = str(cache_dir_for(settings.model_cache))
-    with _servers_lock:
-        if key not in _servers:
-            _servers[key] = local_server(settings)
-        return _servers[key]
 
 
 def build_model_reading(
@@ -142,12 +156,12 @@ def build_model_reading(
     plain = prompts.load("plain_user", required={"articles", "conversation", "question"})
     condense_prompt = prompts.load("condense", required={"history", "question"})
 
-    def chat(url: str | None, streaming: bool, max_tokens: int, retries: int) -> Any:
+    def chat(url: str | None, streaming: bool, max_tokens: int, retries: int) -> ChatClient:
         return build_chat_model(
             model, url, api_key, settings.request_timeout, retries, streaming=streaming, max_tokens=max_tokens
         )
 
-    def streaming_chat(url: str | None) -> Any:
+    def streaming_chat(url: str | None) -> ChatClient:
         # no retries inside the client: the answer as a whole is bounded by the timeout, not each try
         return chat(url, True, ANSWER_MAX_TOKENS, 0)
 

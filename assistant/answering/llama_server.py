@@ -1,14 +1,18 @@
-"""llama.cpp's OpenAI-compatible server as a child process on a free 127.0.0.1 port.
+"""llama.cpp's OpenAI-compatible server on a free 127.0.0.1 port: one per model file, shared by every process.
 
-A crash in native code ends the child, never the app: `ensure_running()` (called before each
-request) starts it again, a bounded number of times. The child's output goes to a log file, and
-the child is stopped at exit; if the app itself is killed, the child notices that its parent is
-gone and exits too.
+The first process that needs the model starts the server and records it (`runtime.RuntimeFiles`); every
+later one (another `assistant ask`, `assistant chat`, a web chat, the Python API) finds the record,
+checks it (the pid alive, a server of ours on that port and model file, responding) and reuses it.
+Two processes starting at once start one server (a file lock). With a keep-alive (`ASSISTANT_MODEL_KEEP_ALIVE`,
+default 10 minutes) the server outlives the command and stops itself after that long without a request;
+with 0 it is the child of the process that started it and stops with it, even on kill -9.
 
-    server = LlamaServer(ServerConfig(model_path=path, log_path=cache_dir / "llama-server.log"))
+Before each request `ensure_running()` checks the server: one that died, hung (no response within
+`liveness_timeout`, e.g. after `kill -STOP`) or serves another model file is replaced, a bounded number of
+times. Every start hashes the model file first (`verify`): the sha256 is what makes it trustworthy.
+
+    server = LlamaServer(ServerConfig(model_path=path, log_path=cache_dir / "llama-server.log", keep_alive=600))
     base_url = server.ensure_running()   # "http://127.0.0.1:PORT/v1", model name "local"
-    ...
-    server.stop()
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import atexit
 import json
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -25,10 +30,19 @@ import time
 import urllib.error
 import urllib.request
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.answering.local_model import QWEN_CODER_1_5B, ModelSpec, cache_dir_for, ensure_model_file
+from assistant.answering.local_model import QWEN_CODER_1_5B, ModelSpec, cache_dir_for, ensure_model_file, verify_model
+from assistant.answering.runtime import (
+    RuntimeFiles,
+    RuntimeRecord,
+    is_our_server,
+    process_alive,
+    resident_bytes,
+    responds,
+)
 from assistant.errors import LocalModelError
 from assistant.settings import Settings
 
@@ -43,16 +57,39 @@ MIN_FREE_BYTES = 2_200_000_000  # the 1.5B Q4_K_M model with a 4096-token contex
 # reuses the prefix shared with the previous request (measured: 15 of 1,116 tokens evaluated for a second question).
 CACHE_MIN_FREE_BYTES = 3_500_000_000
 
-# Runs in the child: exit when the parent goes away (even on kill -9), then run llama_cpp.server.
+# Runs in the child. With a parent pid: exit when that process goes away (even on kill -9). With a keep-alive:
+# exit after that many seconds without a request (the activity file untouched), forgetting its own record under
+# the lock, so a process that is about to use it either sees it alive or starts another. Then llama_cpp.server.
 _CHILD = """\
-import os, runpy, sys, threading, time
-parent = int(sys.argv[1])
+import fcntl, json, os, runpy, sys, threading, time
+parent, keep_alive = int(sys.argv[1]), float(sys.argv[2])
+record, lock, activity = sys.argv[3], sys.argv[4], sys.argv[5]
+born = time.time()
+def idle():
+    try:
+        return time.time() - os.stat(activity).st_mtime
+    except OSError:
+        return time.time() - born
+def mine():
+    try:
+        with open(record) as f:
+            return json.load(f).get("pid") == os.getpid()
+    except (OSError, ValueError):
+        return False
 def watch():
-    while os.getppid() == parent:
+    while True:
         time.sleep(1.0)
-    os._exit(0)
+        if parent and os.getppid() != parent:
+            os._exit(0)
+        if keep_alive > 0 and idle() > keep_alive:
+            with open(lock, "a") as f:
+                fcntl.flock(f, fcntl.LOCK_EX)
+                if idle() > keep_alive:
+                    if mine():
+                        os.unlink(record)
+                    os._exit(0)
 threading.Thread(target=watch, daemon=True).start()
-sys.argv = ["llama_cpp.server", *sys.argv[2:]]
+sys.argv = ["llama_cpp.server", *sys.argv[6:]]
 runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)
 """
 
@@ -74,6 +111,11 @@ class ServerConfig:
     meminfo: Path = Path("/proc/meminfo")
     max_restarts: int = 3  # within restart_window seconds; then the server is given up
     restart_window: float = 600.0
+    keep_alive: float = 0.0  # seconds idle before a shared server stops itself; 0: it stops with its starter
+    state_dir: Path | None = None  # where the runtime record lives; None: beside the log
+    verify: Callable[[Path], str] | None = None  # hashes the model file before every start, returns its sha256
+    expected_sha256: str | None = None  # a recorded server whose file hashed otherwise is replaced
+    liveness_timeout: float = 3.0  # a server that does not respond within this (twice) is hung: killed, replaced
 
     def arguments(self, port: int, prompt_cache: bool | None = None) -> list[str]:
         threads = str(self.n_threads)
@@ -130,7 +172,8 @@ def check_free_memory(required: int, meminfo: Path = Path("/proc/meminfo")) -> N
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 def _models_answer(url: str, timeout: float = 2.0) -> bool:
@@ -142,68 +185,151 @@ def _models_answer(url: str, timeout: float = 2.0) -> bool:
 
 
 class LlamaServer:
-    """One llama.cpp server child process; thread-safe."""
+    """A handle on the model file's shared server: starts, reuses, checks and replaces it; thread-safe."""
 
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
-        self._process: subprocess.Popen[bytes] | None = None
-        self._port: int | None = None
+        self.files = RuntimeFiles.beside(config.state_dir or config.log_path.parent, config.model_path)
+        self._process: subprocess.Popen[bytes] | None = None  # the server, when this process started it
+        self._record: RuntimeRecord | None = None  # the server in use (ours or adopted)
         self._lock = threading.Lock()
         self._deaths: deque[float] = deque()
         self._atexit_registered = False
         self._last_exit = ""
-        self.starts = 0
+        self.starts = 0  # servers this handle started
+        self.adopted = 0  # servers this handle found running and reused
         self.prompt_cache_active = False
 
     @property
     def base_url(self) -> str:
-        if self._port is None:
+        if self._record is None:
             raise LocalModelError("the local model server has not been started.")
-        return f"http://127.0.0.1:{self._port}/v1"
+        return self._record.base_url
 
     @property
     def pid(self) -> int | None:
-        return self._process.pid if self._process is not None else None
+        return self._record.pid if self._record is not None else None
+
+    @property
+    def record(self) -> RuntimeRecord | None:
+        return self._record
 
     def is_running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
-
-    def healthy(self, timeout: float = 2.0) -> bool:
-        return self.is_running() and _models_answer(f"{self.base_url}/models", timeout)
+        record = self._record
+        if record is None:
+            return False
+        if self._process is not None and self._process.pid == record.pid:
+            return self._process.poll() is None
+        return process_alive(record.pid)
 
     def ensure_running(self) -> str:
-        """Start the server if it is not running (first use, or it died) and return base_url.
+        """The address of a working server: the one in use, another process's (recorded and checked), or a new one.
 
-        A server that stopped or failed to start more than `max_restarts` times within
-        `restart_window` seconds is given up: every call raises LocalModelError until the window passes."""
+        A server that died, hung or serves another file is replaced; after more than `max_restarts` losses within
+        `restart_window` seconds it is given up: every call raises LocalModelError until the window passes."""
         with self._lock:
-            if self.is_running():
+            self.files.touch()  # first: a server about to stop for idleness sees this request coming
+            if self._record is not None:
+                state = self._state(self._record)
+                if state == "ok":
+                    return self.base_url
+                self._lose(self._record, state)
+            if self._adopt():
                 return self.base_url
-            if self._process is not None:  # it was started and has died
-                log.warning("the local model server exited with code %s; starting it again", self._process.returncode)
-                self._last_exit = f"exit code {self._process.returncode}"
-                self._process = None
-                self._deaths.append(time.monotonic())
-            now = time.monotonic()
-            while self._deaths and now - self._deaths[0] > self.config.restart_window:
-                self._deaths.popleft()
-            if len(self._deaths) > self.config.max_restarts:
-                raise LocalModelError(
-                    f"the local model server stopped {len(self._deaths)} times in the last "
-                    f"{self.config.restart_window / 60:.0f} minutes (last: {self._last_exit}); it is not started "
-                    f"again for now. See {self.config.log_path}."
-                )
-            use_cache = self._preflight()  # no model file or not enough memory: refused, not counted as a crash
-            try:
-                self._start(use_cache)
-            except LocalModelError as exc:
-                self._deaths.append(time.monotonic())
-                self._last_exit = "failed to start"
-                raise exc from None
+            self._check_given_up()
+            with self.files.locked(self.config.start_timeout + 120):  # one starter at a time, machine-wide
+                if self._adopt():  # another process started it while we waited
+                    return self.base_url
+                stale = self.files.read()
+                if stale is not None:
+                    self._dispose(stale)
+                use_cache = self._preflight()  # no model file or not enough memory: refused, not counted as a crash
+                sha256 = self.config.verify(self.config.model_path) if self.config.verify else None
+                try:
+                    self._start(use_cache, sha256)
+                except LocalModelError as exc:
+                    self._deaths.append(time.monotonic())
+                    self._last_exit = "failed to start"
+                    raise exc from None
             return self.base_url
 
     def start(self) -> str:
         return self.ensure_running()
+
+    # --- checking ------------------------------------------------------------------------------------------------
+
+    def _state(self, record: RuntimeRecord) -> str:
+        """ "ok", or why the recorded server cannot be used: "gone", "foreign" (not our server of this model file, or
+        its file hashed otherwise) or "hung" (alive, ours, but it does not respond)."""
+        own = self._process is not None and self._process.pid == record.pid
+        if (own and self._process is not None and self._process.poll() is not None) or not process_alive(record.pid):
+            return "gone"
+        if record.model_path != str(self.config.model_path) or not is_our_server(
+            record.pid, record.port, record.model_path
+        ):
+            return "foreign"
+        if self.config.expected_sha256 and record.sha256 != self.config.expected_sha256:
+            return "foreign"
+        timeout = self.config.liveness_timeout
+        if not (responds(record.port, timeout) or responds(record.port, timeout)):
+            return "hung"
+        return "ok"
+
+    def _adopt(self) -> bool:
+        record = self.files.read()
+        if record is None or self._state(record) != "ok":
+            return False
+        started_here = self._process is not None and self._process.pid == record.pid
+        if not started_here and (self._record is None or self._record.pid != record.pid):
+            self.adopted += 1
+            log.info("using the local model server at %s (pid %s)", record.base_url, record.pid)
+        self._record = record
+        return True
+
+    def _lose(self, record: RuntimeRecord, state: str) -> None:
+        """The server in use cannot serve: count it as lost unless it was stopped on purpose (idle, `model stop`)."""
+        self._record = None
+        recorded = self.files.read()
+        on_purpose = state == "gone" and (recorded is None or recorded.pid != record.pid)
+        if state == "hung":
+            self._kill(record)
+            self._last_exit = f"it did not respond within {self.config.liveness_timeout:g} s (hung) and was killed"
+        elif state == "gone":
+            code = self._process.returncode if self._process is not None else None
+            self._last_exit = f"exit code {code}" if code is not None else "it stopped"
+        else:
+            self._last_exit = "another server took its place"
+            on_purpose = True
+        if not on_purpose:
+            log.warning("the local model server (pid %s) was lost: %s; starting another", record.pid, self._last_exit)
+            self._deaths.append(time.monotonic())
+        self._process = None if self._process is not None and self._process.pid == record.pid else self._process
+
+    def _dispose(self, record: RuntimeRecord) -> None:
+        """Under the lock: a recorded server that cannot be used is stopped if it is ours, and forgotten."""
+        if process_alive(record.pid) and is_our_server(record.pid, record.port, record.model_path):
+            self._kill(record)
+        self.files.forget(record.pid)
+
+    @staticmethod
+    def _kill(record: RuntimeRecord) -> None:
+        if is_our_server(record.pid, record.port, record.model_path):
+            try:
+                os.kill(record.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def _check_given_up(self) -> None:
+        now = time.monotonic()
+        while self._deaths and now - self._deaths[0] > self.config.restart_window:
+            self._deaths.popleft()
+        if len(self._deaths) > self.config.max_restarts:
+            wait = self.config.restart_window - (now - self._deaths[0])
+            raise LocalModelError(
+                f"the local model server stopped {len(self._deaths)} times in the last "
+                f"{self.config.restart_window / 60:.0f} minutes (last: {self._last_exit}); it is not started "
+                f"again for {wait / 60:.0f} more minutes. See {self.config.log_path}."
+            )
 
     def _preflight(self) -> bool:
         """Refuse a missing model file or too little memory; whether there is room for the prompt cache."""
@@ -220,40 +346,64 @@ class LlamaServer:
             return False
         return config.prompt_cache
 
-    def _start(self, use_cache: bool) -> None:
+    # --- starting and stopping -----------------------------------------------------------------------------------
+
+    def _start(self, use_cache: bool, sha256: str | None) -> None:
         config = self.config
         config.log_path.parent.mkdir(parents=True, exist_ok=True)
         if config.log_path.exists() and config.log_path.stat().st_size > LOG_MAX_BYTES:  # keep one older log
             os.replace(config.log_path, config.log_path.with_name(config.log_path.name + ".1"))
         port = free_port()
-        command = [sys.executable, "-c", _CHILD, str(os.getpid()), *config.arguments(port, use_cache)]
+        parent = 0 if config.keep_alive > 0 else os.getpid()
+        files = self.files
+        command = [
+            sys.executable,
+            "-c",
+            _CHILD,
+            str(parent),
+            str(config.keep_alive),
+            str(files.record),
+            str(files.lock),
+            str(files.activity),
+            *config.arguments(port, use_cache),
+        ]
+        files.touch()
         with open(config.log_path, "ab") as log_file:
             log_file.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} starting on port {port}\n".encode())
             log_file.flush()
             process = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
             )
-        self._process, self._port = process, port
+        threading.Thread(target=process.wait, name="llama-server-reaper", daemon=True).start()  # no zombie left
         self.prompt_cache_active = use_cache
         self.starts += 1
-        if not self._atexit_registered:
-            atexit.register(self.stop)
-            self._atexit_registered = True
         deadline = time.monotonic() + config.start_timeout
         url = f"http://127.0.0.1:{port}/v1/models"
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                self._process = None
                 raise LocalModelError(
                     f"the local model server exited while starting (code {process.returncode}): "
                     f"{self._log_tail()}. Full log: {config.log_path}."
                 )
             if _models_answer(url):
-                log.info("local model server ready at %s (pid %s)", self.base_url, process.pid)
+                record = RuntimeRecord(
+                    pid=process.pid,
+                    port=port,
+                    model_path=str(config.model_path),
+                    sha256=sha256,
+                    started=time.time(),
+                    keep_alive=config.keep_alive,
+                    owner=os.getpid(),
+                )
+                files.write(record)
+                self._process, self._record = process, record
+                if parent and not self._atexit_registered:
+                    atexit.register(self.stop)
+                    self._atexit_registered = True
+                log.info("local model server ready at %s (pid %s)", record.base_url, process.pid)
                 return
             time.sleep(0.2)
         self._terminate(process)
-        self._process = None
         raise LocalModelError(
             f"the local model server did not answer within {config.start_timeout:.0f} s; see {config.log_path}."
         )
@@ -277,11 +427,16 @@ class LlamaServer:
             process.wait(timeout=10)
 
     def stop(self) -> None:
-        """Stop the child (terminate, then kill after 10 s). Safe to call twice and at exit."""
+        """Stop the server if this process started it (terminate, then kill after 10 s), and forget it; a server
+        another process started is only let go. Safe to call twice and at exit. `stop_runtime` stops any."""
         with self._lock:
-            process, self._process = self._process, None
+            process, record = self._process, self._record
+            self._process, self._record = None, None
             if process is not None:
                 self._terminate(process)
+                self.files.forget(process.pid)
+            elif record is not None:
+                log.debug("letting go of the local model server %s (another process's)", record.pid)
 
     def __enter__(self) -> LlamaServer:
         self.ensure_running()
@@ -291,10 +446,65 @@ class LlamaServer:
         self.stop()
 
 
-def local_server(settings: Settings, spec: ModelSpec = QWEN_CODER_1_5B) -> LlamaServer:
-    """A (not yet started) server for the bundled model; joins and checks the model file first.
+@dataclass(frozen=True)
+class RuntimeStatus:
+    """What `assistant model status` shows."""
 
-    Raises LocalModelError when the model is missing or wrong; the caller falls back to extractive."""
+    running: bool
+    record: RuntimeRecord | None
+    idle_seconds: float | None
+    resident_bytes: int | None
+    log_path: Path
+    note: str
+
+
+def runtime_status(server: LlamaServer) -> RuntimeStatus:
+    """The shared server of this model file as its record and the process say (nothing is started)."""
+    record = server.files.read()
+    if record is None:
+        return RuntimeStatus(False, None, None, None, server.config.log_path, "not running")
+    alive = process_alive(record.pid) and is_our_server(record.pid, record.port, record.model_path)
+    if not alive:
+        return RuntimeStatus(False, record, None, None, server.config.log_path, "stale record (the server is gone)")
+    ok = responds(record.port, server.config.liveness_timeout)
+    note = "running" if ok else f"not responding within {server.config.liveness_timeout:g} s (hung?)"
+    return RuntimeStatus(
+        True, record, server.files.idle_seconds(), resident_bytes(record.pid), server.config.log_path, note
+    )
+
+
+def stop_runtime(server: LlamaServer, timeout: float = 10.0) -> RuntimeRecord | None:
+    """Stop the shared server of this model file, whoever started it (terminate, then kill after `timeout`)."""
+    files = server.files
+    with files.locked(server.config.start_timeout + 120):
+        record = files.read()
+        if record is None:
+            return None
+        files.forget(record.pid)
+        if process_alive(record.pid) and is_our_server(record.pid, record.port, record.model_path):
+            os.kill(record.pid, signal.SIGTERM)
+            deadline = time.monotonic() + timeout
+            while process_alive(record.pid) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            if process_alive(record.pid):
+                os.kill(record.pid, signal.SIGKILL)
+        return record
+
+
+def local_server(settings: Settings, spec: ModelSpec = QWEN_CODER_1_5B, *, join: bool = True) -> LlamaServer:
+    """A handle on the bundled model's shared server (not started yet); joins the model file on first use
+    (`join=False`: only look, for `assistant model status|stop`).
+
+    Raises LocalModelError when the model is missing; the caller falls back to extractive. The file's sha256 is
+    checked before every start of the server (a wrong copy is joined again from the parts, or refused)."""
     cache_dir = cache_dir_for(settings.model_cache)
-    model_path = ensure_model_file(cache_dir, spec)
-    return LlamaServer(ServerConfig(model_path=model_path, log_path=cache_dir / "llama-server.log"))
+    model_path = ensure_model_file(cache_dir, spec) if join else cache_dir / spec.filename
+    return LlamaServer(
+        ServerConfig(
+            model_path=model_path,
+            log_path=cache_dir / "llama-server.log",
+            keep_alive=settings.model_keep_alive,
+            verify=lambda path: verify_model(path, spec),
+            expected_sha256=spec.sha256,
+        )
+    )

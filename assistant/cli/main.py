@@ -66,6 +66,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--traces", help="also write every answer's full trace to this JSONL file, to read the failures")
     s = sub.add_parser("serve", help="start the web chat")
     add_serve_options(s)
+    s = sub.add_parser("model", help="the shared local model server: status, or stop it now")
+    s.add_argument("action", choices=["status", "stop"])
     return p
 
 
@@ -121,6 +123,10 @@ def _run(args) -> int:
 
         serve(host=args.host, port=args.port, index_dir=args.index, allow_anonymous=args.allow_anonymous)
         return EXIT_OK
+    if cmd == "model":
+        from assistant.cli.model import model_command
+
+        return model_command(args.action, _settings(args))
     if cmd == "eval":
         from assistant.evaluation.run import run_eval
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from assistant.answering.chat_model import content
+from assistant.answering.chat_model import ChatClient, content
 from assistant.answering.prompts import Prompt
 from assistant.answering.question.condense import follow_up, offline_query
 from assistant.providers import translate_provider_error
@@ -16,7 +14,7 @@ REFUSAL_TOKEN = "NOT_IN_ARTICLES"
 
 
 class ModelCondenser:
-    def __init__(self, chat: Any, prompt: Prompt):
+    def __init__(self, chat: ChatClient, prompt: Prompt):
         self.chat = chat  # a non-streaming chat model with a small max_tokens
         self.prompt = prompt
 

@@ -16,9 +16,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
 
-from assistant.answering.chat_model import limited, stream_text
+from assistant.answering.chat_model import ChatClient, limited, stream_text
 from assistant.answering.prompts import Prompt
 from assistant.answering.question.model_condense import history_text
 from assistant.answering.reading import text
@@ -34,7 +33,7 @@ class ModelReader:
         self,
         name: str,
         backend: str,
-        make_chat: Callable[[str | None], Any],
+        make_chat: Callable[[str | None], ChatClient],
         base_url: str | None,
         prompts: tuple[Prompt, Prompt, Prompt],
         *,
@@ -119,8 +118,9 @@ class ModelReader:
         except AssistantError as exc:  # the first question will fall back and say why
             log.warning("the model could not be started ahead of the first question: %s", exc)
 
-    def _client(self) -> Any:
+    def _client(self) -> ChatClient:
         if self.connect is None:
+            assert self.chat is not None  # made in __init__ when there is nothing to connect to
             return self.chat
         url = self.connect()
         with self._chat_lock:
@@ -128,7 +128,7 @@ class ModelReader:
                 self.chat, self.base_url, self.where = self.make_chat(url), url, url
             return self.chat
 
-    def _generate(self, chat: Any, messages: list[tuple[str, str]]) -> Iterator[str]:
+    def _generate(self, chat: ChatClient, messages: list[tuple[str, str]]) -> Iterator[str]:
         """The model's text so far, after each delta, within `deadline_s`; a refused or failed call is tried
         again (`retries`) only while no text has come and time is left."""
         started, so_far, attempt = time.monotonic(), "", 0

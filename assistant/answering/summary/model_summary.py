@@ -17,12 +17,11 @@ import logging
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
-from typing import Any
 
 from assistant.answering.attribution.attribute import attribute
 from assistant.answering.attribution.citing import Numbering, compose
 from assistant.answering.base import Summarizer
-from assistant.answering.chat_model import content, stream_text
+from assistant.answering.chat_model import ChatClient, content, stream_text
 from assistant.answering.decision.decide import Thresholds, decide_summary
 from assistant.answering.prompts import Prompt, Prompts
 from assistant.answering.question.intent import Intent
@@ -47,7 +46,7 @@ def build_summarizer(
     settings: Settings,
     store: Store,
     checker: Embedder,
-    client: Callable[[], tuple[Any, str]] | None,
+    client: Callable[[], tuple[ChatClient, str]] | None,
     thresholds: Thresholds,
 ) -> Summarizer:
     """The extractive summariser offline; with a chat model (`client`, from the factory), the model's, falling
@@ -68,7 +67,7 @@ class ModelSummarizer:
 
     def __init__(
         self,
-        client: Callable[[], tuple[Any, str]],
+        client: Callable[[], tuple[ChatClient, str]],
         prompts: tuple[Prompt, Prompt, Prompt],
         extractive: ExtractiveSummarizer,
         embedder: Embedder,
