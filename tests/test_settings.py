@@ -60,6 +60,8 @@ def test_a_bad_setting_stops_the_command_with_a_message(env, capsys, name, value
         ("ASSISTANT_COLLECTION", "a/b", "ASSISTANT_COLLECTION='a/b' is not allowed"),
         ("ASSISTANT_AUTH", "bob:", "ASSISTANT_AUTH must look like user:password"),
         ("ASSISTANT_CONDENSE", "always", "ASSISTANT_CONDENSE='always' is not understood"),
+        ("ASSISTANT_MODEL_KEEP_ALIVE", "forever", "ASSISTANT_MODEL_KEEP_ALIVE='forever' is not allowed"),
+        ("ASSISTANT_MODEL_KEEP_ALIVE", "8d", "ASSISTANT_MODEL_KEEP_ALIVE='8d' is not allowed"),
     ],
 )
 def test_other_bad_settings_are_named(env, capsys, name, value, words):
@@ -67,6 +69,14 @@ def test_other_bad_settings_are_named(env, capsys, name, value, words):
     assert main(["status"]) == 1
     err = capsys.readouterr().err
     assert err.startswith(f"error: {words}") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("raw", "seconds"), [(None, 600.0), ("0", 0.0), ("90", 90.0), ("90s", 90.0), ("10m", 600.0), ("1.5h", 5400.0)]
+)
+def test_the_model_keep_alive_reads_seconds_or_units(raw, seconds):
+    env = {} if raw is None else {"ASSISTANT_MODEL_KEEP_ALIVE": raw}
+    assert Settings.from_env(env=env).model_keep_alive == seconds
 
 
 def test_settings_made_in_code_are_checked_too():
