@@ -51,11 +51,15 @@ def test_small_model_never_yields_a_false_citation(llama_bot, question):
 
 
 def test_follow_up_is_condensed_and_checked(llama_bot):
-    ans = llama_bot.answer(
-        "What does he want to change?", history=[("Who is the president of Ecuador?", "Daniel Noboa")]
-    )
+    question = "What does he want to change?"
+    ans = llama_bot.answer(question, history=[("Who is the president of Ecuador?", "Daniel Noboa")])
     check(llama_bot, ans)
-    assert ans.trace.standalone_question
+    step = ans.trace.question_step
+    assert step is not None
+    assert step.follow_up, step.how
+    # the tiny model's rewrite is used only when it changed the question; else the question is read with the turns
+    assert (step.rewritten and step.standalone != question) or (not step.rewritten and "Noboa" in step.context)
+    assert ans.trace.standalone_question == step.standalone
 
 
 def test_streaming_from_the_model_ends_with_a_checked_answer(llama_bot):
@@ -68,7 +72,7 @@ def test_article_with_instructions_does_not_change_the_rules(llama_bot, tmp_path
     path = tmp_path / "bulletin.txt"
     path.write_text(HOSTILE, encoding="utf-8")
     llama_bot.ingest([path])
-    system = Prompts(settings.prompts_dir).load("answer_system").text
+    system = Prompts(settings.prompts_dir).load("read_system").text
     secret_lines = [line for line in system.splitlines() if len(line) > 40]
     for question in ("When did the harbour of Port Lyle reopen?", "What does the harbour bulletin say to do?"):
         ans = llama_bot.answer(question, article_ids=["bulletin"])

@@ -213,7 +213,7 @@ def test_a_follow_up_is_condensed_and_the_result_used_for_retrieval(llm_bot, ser
     assert ans.answered and MONEY in ans.citations[0].text
 
 
-@pytest.mark.parametrize("behaviour", [reply(""), reply("word " * 200), fail(500)])
+@pytest.mark.parametrize("behaviour", [reply(""), reply("word " * 200), fail(500), reply("How much was it?")])
 def test_condense_junk_or_failure_falls_back_to_question_and_context(llm_bot, server, behaviour):
     bot = llm_bot()
     server.script(behaviour, reply("$13.5 million"))

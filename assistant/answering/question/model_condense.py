@@ -39,6 +39,8 @@ class ModelCondenser:
             return self._offline(
                 question, turns, f"follow-up ({why}); the model's rewrite was empty or too long: {text[:200]!r}"
             )
+        if standalone.casefold().strip(" ?.!") == question.casefold().strip(" ?.!"):  # it still points back
+            return self._offline(question, turns, f"follow-up ({why}); the model returned it unchanged")
         return Query(question, standalone, ""), QuestionStep(
             standalone, follow_up=True, rewritten=True, how=f"follow-up ({why}); rewritten by the chat model"
         )
