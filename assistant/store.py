@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import chromadb
+from chromadb.api import ClientAPI
 from chromadb.api.rust import RustBindingsAPI
 
 from assistant.client import chroma_errors as chroma_errors
@@ -52,9 +52,7 @@ class Store:
     someone else changed it, makes this process see the change (`_follow`).
     """
 
-    def __init__(
-        self, client: chromadb.ClientAPI, embedder: EmbeddingModel, settings: Settings, *, geometry: tuple[int, int]
-    ):
+    def __init__(self, client: ClientAPI, embedder: EmbeddingModel, settings: Settings, *, geometry: tuple[int, int]):
         """`geometry`: (sentences per chunk, sentences between chunk starts) that the indexing side cuts, which
         retrieval reads back (indexing/chunking.py WINDOW, STRIDE); stamped like the embedding model."""
         self.client = client
@@ -83,7 +81,7 @@ class Store:
         self.chunks = self._collection(f"{prefix}-chunks")
         self.sentences = self._collection(f"{prefix}-sentences")
 
-    def _collection(self, name: str):
+    def _collection(self, name: str) -> Any:  # a chromadb Collection; its stub types are narrower than what it returns
         col = self.client.get_or_create_collection(
             name,
             # chromadb's type also admits images; ours embeds text, which is all we give it
@@ -228,7 +226,9 @@ class Store:
             "needs_sweep": state["dirty"] or any(n > 0 for n in orphans.values()),
         }
 
-    def scan(self, collection, include: list[str], where: dict | None = None):
+    def scan(
+        self, collection: Any, include: list[str], where: dict[str, Any] | None = None
+    ) -> Iterator[tuple[list[str], list[dict[str, Any]], list[str]]]:
         offset = 0
         with chroma_errors(self.settings):
             while True:

@@ -10,9 +10,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from assistant.errors import AssistantError, InputError
+
+if TYPE_CHECKING:
+    from assistant.assistant import Assistant
+    from assistant.records import Answer, IngestReport
+    from assistant.settings import Settings
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NO_ANSWER, EXIT_REJECTED = 0, 1, 2, 3, 4
 
@@ -104,19 +110,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _settings(args):
+def _settings(args: argparse.Namespace) -> Settings:
     from assistant.settings import Settings
 
     return Settings.from_env(**({"index_dir": args.index} if args.index else {}))
 
 
-def _assistant(args):
+def _assistant(args: argparse.Namespace) -> Assistant:
     from assistant.assistant import Assistant
 
     return Assistant(settings=_settings(args))
 
 
-def _run(args) -> int:
+def _run(args: argparse.Namespace) -> int:
     cmd = args.command
     if cmd == "serve":
         from assistant.web.server import serve
@@ -186,7 +192,7 @@ def _run(args) -> int:
     raise AssertionError(cmd)
 
 
-def health_line(health: dict) -> str:
+def health_line(health: dict[str, Any]) -> str:
     if not health["needs_sweep"]:
         return "ok"
     orphans = health["orphan_records"]
@@ -209,7 +215,7 @@ def _text(value: str, what: str) -> str:
     return value
 
 
-def _known_ids(bot, ids: list[str] | None) -> list[str] | None:
+def _known_ids(bot: Assistant, ids: list[str] | None) -> list[str] | None:
     """`--article` ids, each checked against the index: an unknown one is an error, not an empty answer."""
     if not ids:
         return None
@@ -225,7 +231,7 @@ def _known_ids(bot, ids: list[str] | None) -> list[str] | None:
     return ids
 
 
-def _progress():
+def _progress() -> Callable[[int, int], None] | None:
     if not sys.stderr.isatty():
         return None
     from tqdm import tqdm
@@ -242,7 +248,7 @@ def _progress():
     return update
 
 
-def _report(report, as_json: bool) -> int:
+def _report(report: IngestReport, as_json: bool) -> int:
     if as_json:
         print(json.dumps(report.as_dict(), indent=2))
     else:
@@ -252,14 +258,14 @@ def _report(report, as_json: bool) -> int:
     return EXIT_REJECTED if report.rejected else EXIT_OK
 
 
-def format_answer(ans) -> str:
+def format_answer(ans: Answer) -> str:
     lines = [ans.text]
     for n, c in enumerate(ans.citations, 1):
         lines.append(f"  [{n}] {c.title} (sentence {c.sentence_index + 1}): {c.text}")
     return "\n".join(lines)
 
 
-def answer_json(ans) -> dict:
+def answer_json(ans: Answer) -> dict[str, Any]:
     return {
         "text": ans.text,
         "answered": ans.answered,

@@ -76,7 +76,7 @@ class Indexer:
         return report
 
     # ---- the run
-    def _run(self, paths: list, mirror: bool, progress: Progress | None) -> IngestReport:
+    def _run(self, paths: list[str | Path], mirror: bool, progress: Progress | None) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport()
         plan = self._load(paths)
@@ -131,7 +131,7 @@ class Indexer:
             update_sources(self.store, renamed)
             self.store.set_state(generation + 1, dirty=False)
 
-    def _load(self, paths: list) -> Plan:
+    def _load(self, paths: list[str | Path]) -> Plan:
         articles: list[Article] = []
         rejected: list[Rejection] = []
         rejected_sources: set[str] = set()

@@ -77,7 +77,7 @@ class _Text(HTMLParser):
         self.skip: dict[str, int] = {}
         self.where = ""  # "title" or "h1" while inside one
 
-    def handle_starttag(self, tag: str, attrs) -> None:
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _SKIP:
             self.skip[tag] = self.skip.get(tag, 0) + 1
         if tag == "title":
@@ -89,7 +89,7 @@ class _Text(HTMLParser):
         elif tag == "br":
             self.parts.append(" ")
 
-    def handle_startendtag(self, tag: str, attrs) -> None:
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _BLOCK:
             self.parts.append("\n")
         elif tag == "br":

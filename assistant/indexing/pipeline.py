@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +32,6 @@ BATCH_SENTENCES = 256  # sentences embedded together and written under one hold 
 RUN_CACHE = 20_000  # vectors of distinct texts one run remembers (~30 MB): more than one file within its limit holds
 JOIN_SECONDS = 60  # the splitter stops between articles; one article splits in seconds at most
 Progress = Callable[[int, int], None]  # (done, total) in articles
-_DONE = object()
 log = logging.getLogger(__name__)
 
 
@@ -51,12 +50,12 @@ def index_articles(
 ) -> list[Rejection]:
     """Split, embed and write `todo`; counts and rejections go to `report`. Returns the rejections (files and
     articles not written), whose stored articles the caller keeps: no deletion on doubt."""
-    batches: Queue = Queue(maxsize=2)
+    batches: Queue[list[Prepared] | None] = Queue(maxsize=2)  # None: the splitter is done
     stop = threading.Event()
     failures: list[BaseException] = []
     rejected: list[Rejection] = []  # appended by the splitter thread and this one, read once both have stopped
 
-    def hand_over(item: object) -> bool:
+    def hand_over(item: list[Prepared] | None) -> bool:
         """Put one item in the queue unless the consumer has stopped; never blocks for good."""
         while not stop.is_set():
             try:
@@ -74,7 +73,7 @@ def index_articles(
         except BaseException as exc:  # handed to the caller below
             failures.append(exc)
         finally:
-            hand_over(_DONE)
+            hand_over(None)
 
     embedder = CachedEmbedder(store.embedder, size=RUN_CACHE)
     producer = threading.Thread(target=produce, name="assistant-split", daemon=True)
@@ -83,7 +82,7 @@ def index_articles(
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="assistant-write") as writer:
             pending: tuple[Future[Outcome], int] | None = None
-            while (batch := batches.get()) is not _DONE:
+            while (batch := batches.get()) is not None:
                 texts = [s.text for p in batch for s in p.sentences]
                 vectors = _per_article(batch, embedder.embed(texts))  # before the lock: others may write meanwhile
                 report.sentences_embedded += len(texts)
@@ -165,7 +164,7 @@ def _per_article(batch: Sequence[Prepared], vectors: np.ndarray) -> list[np.ndar
     return out
 
 
-def _batches(items: Iterable[Prepared], size: int):
+def _batches(items: Iterable[Prepared], size: int) -> Iterator[list[Prepared]]:
     batch: list[Prepared] = []
     count = 0
     for item in items:

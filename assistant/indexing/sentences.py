@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from typing import Any
 
 from assistant.indexing.fragments import degenerate_runs
 from assistant.indexing.pysbd_rules import abbreviations, is_initial, prepositive, simple_spans
@@ -48,7 +49,7 @@ class PysbdBudget:
 
 
 @lru_cache(maxsize=1)
-def _segmenter():
+def _segmenter() -> Any:
     import pysbd
 
     return pysbd.Segmenter(language="en", clean=False)

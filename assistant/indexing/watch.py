@@ -7,19 +7,28 @@ import stat
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 from assistant.errors import AssistantError
 from assistant.indexing.files import is_index
 from assistant.records import IngestReport
 
+Entry = tuple[int, int, int, str]  # kind, size, mtime (ns), link target
 
-def snapshot(folder: Path) -> dict[str, tuple]:
+
+class Rebuilds(Protocol):
+    """What watching needs of the assistant: a rebuild that mirrors the folder."""
+
+    def rebuild(self, folder: str | Path) -> IngestReport: ...
+
+
+def snapshot(folder: Path) -> dict[str, Entry]:
     """(kind, size, mtime, link target) of every visible entry below the folder, links not followed.
 
     Cheap, and enough to notice a file or a link arriving, changing or vanishing; what a rebuild then
     reads (or rejects) follows the folder rule in `files.py`.
     """
-    out: dict[str, tuple] = {}
+    out: dict[str, Entry] = {}
     for here, dirs, files in os.walk(folder, followlinks=False):
         dirs[:] = [d for d in dirs if not d.startswith(".") and not is_index(Path(here) / d)]  # as files.py reads it
         for name in files + [d for d in dirs if (Path(here) / d).is_symlink()]:
@@ -36,7 +45,7 @@ def snapshot(folder: Path) -> dict[str, tuple]:
 
 
 def watch(
-    bot,
+    bot: Rebuilds,
     folder: str | Path,
     interval: float,
     on_report: Callable[[IngestReport], object],

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -17,6 +18,9 @@ from assistant.records import Article, Chunk, Sentence
 from assistant.store import Store, chroma_errors, record_prefix
 
 PART = 5000  # records per Chroma call (an embedded Chroma takes at most 5,461)
+
+
+Rows = dict[str, list[Any]]  # ids, embeddings, documents, metadatas: the columns of one Chroma write
 
 
 @dataclass(frozen=True)
@@ -32,9 +36,9 @@ class Prepared:
 def write_batch(store: Store, batch: Sequence[Prepared], vectors: Sequence[np.ndarray], replaced: set[str]) -> None:
     """`vectors[i]` holds the sentence vectors of `batch[i]`. Few writes per collection for the whole batch (in
     parts of at most `PART` records: Chroma refuses larger ones), in the crash-safe order of the module doc."""
-    sentence_rows: dict[str, list] = {"ids": [], "embeddings": [], "documents": [], "metadatas": []}
-    chunk_rows: dict[str, list] = {"ids": [], "embeddings": [], "documents": [], "metadatas": []}
-    article_rows: dict[str, list] = {"ids": [], "embeddings": [], "documents": [], "metadatas": []}
+    sentence_rows: Rows = {"ids": [], "embeddings": [], "documents": [], "metadatas": []}
+    chunk_rows: Rows = {"ids": [], "embeddings": [], "documents": [], "metadatas": []}
+    article_rows: Rows = {"ids": [], "embeddings": [], "documents": [], "metadatas": []}
     for item, own in zip(batch, vectors, strict=True):
         article, digest = item.article, item.content_hash
         prefix = record_prefix(article.id, digest)
@@ -83,7 +87,7 @@ def write_batch(store: Store, batch: Sequence[Prepared], vectors: Sequence[np.nd
                 store.sentences.delete(where=stale)
 
 
-def _upsert(collection, rows: dict[str, list]) -> None:
+def _upsert(collection: Any, rows: Rows) -> None:
     for start in range(0, len(rows["ids"]), PART):
         collection.upsert(**{key: values[start : start + PART] for key, values in rows.items()})
 
@@ -95,14 +99,15 @@ def delete_article(store: Store, article_id: str) -> None:
         store.sentences.delete(where={"article_id": article_id})
 
 
-def begin_write(store: Store, state: dict | None = None) -> int:
+def begin_write(store: Store, state: dict[str, Any] | None = None) -> int:
     """Mark the index dirty (a write in progress), after sweeping what an interrupted write left; the
     generation to pass on, plus one, to `store.set_state(..., dirty=False)` once the write is done."""
     state = state or store.state()
     if state["dirty"]:
         sweep(store)
     store.set_state(state["generation"], dirty=True)
-    return state["generation"]
+    generation: int = state["generation"]
+    return generation
 
 
 def update_sources(store: Store, sources: dict[str, str]) -> None:
@@ -123,14 +128,16 @@ def sweep(store: Store) -> None:
         orphans: list[str] = []
         for ids, metas, _ in store.scan(collection, include=["metadatas"]):
             orphans.extend(
-                i for i, m in zip(ids, metas, strict=True) if current.get(m.get("article_id")) != m.get("content_hash")
+                i
+                for i, m in zip(ids, metas, strict=True)
+                if current.get(str(m.get("article_id"))) != m.get("content_hash")
             )
         with chroma_errors(store.settings):
             for start in range(0, len(orphans), PART):
                 collection.delete(ids=orphans[start : start + PART])
 
 
-def _append(rows: dict[str, list], id_: str, vector, document: str, metadata: dict) -> None:
+def _append(rows: Rows, id_: str, vector: Any, document: str, metadata: dict[str, Any]) -> None:
     rows["ids"].append(id_)
     rows["embeddings"].append(vector)
     rows["documents"].append(document)

@@ -49,7 +49,7 @@ def build_app(bot: Assistant, notify: Notify | None = None) -> gr.Blocks:
     answering: dict[str, Any] = {"concurrency_id": "answer", "concurrency_limit": answer_limit(info.answerer)}
     indexing: dict[str, Any] = {"concurrency_id": "index", "concurrency_limit": 1}
 
-    def show_source(target: list) -> str:  # a plain function: Gradio marks server functions with an attribute
+    def show_source(target: list[Any]) -> str:  # a plain function: Gradio marks server functions with an attribute
         return chat.show_source(target)
 
     with gr.Blocks(title="Article Assistant", analytics_enabled=False) as demo:
@@ -158,6 +158,6 @@ def build_app(bot: Assistant, notify: Notify | None = None) -> gr.Blocks:
         demo.load(library.first_scope, None, [scope, known], **private)
         scope.change(library.pick_scope, scope, [scope_html, source], **private, queue=False)
         everything.click(lambda: ALL, None, scope, **private, queue=False)
-        gr.api(chat.chat_api, api_name="chat", **answering)
-    demo.queue(max_size=QUEUE_SIZE)
-    return demo
+        gr.api(chat.chat_api, api_name="chat", **answering)  # type: ignore[attr-defined]  # exported at run time
+    queued: gr.Blocks = demo.queue(max_size=QUEUE_SIZE)
+    return queued

@@ -52,7 +52,7 @@ class ArticleHandlers:
             self.notify.warning(say(exc))
             return gr.skip(), gr.skip()
 
-    def upload(self, files: list[str] | None, progress=gr.Progress()) -> tuple[Any, Any, Any, None]:  # noqa: B008 (Gradio's way to ask for a progress bar)
+    def upload(self, files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, Any, Any, None]:  # noqa: B008 (Gradio's way to ask for a progress bar)
         """(table, removal menu, result panel, upload box emptied): every file checked and indexed on its own
         merits, each refused one named with its reason."""
         if not files:

@@ -102,7 +102,7 @@ class ChatHandlers:
             log.exception("answering failed (/chat)")
             raise gr.Error(GENERIC) from None
 
-    def show_source(self, target: list) -> str:
+    def show_source(self, target: list[Any]) -> str:
         """The source pane for a clicked citation: [article id, sentence index]."""
         try:
             article_id, index = str(target[0]), int(target[1])
