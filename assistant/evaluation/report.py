@@ -116,11 +116,12 @@ def target_rows(results_dir: Path) -> list[str]:
             else:
                 target, shown = goal, f"{goal:.2f}"
             value = m.get(key)
-            verdict = (
-                "met" if value is not None and value >= target - 1e-9 else f"missed by {target - (value or 0):.2f}"
-            )
+            short = (value or 0) < target - 1e-9
+            close = short and target - (value or 0) < 0.01  # "0.85 (missed by 0.00)" would hide a miss: 3 places
+            places = 3 if close else 2
+            verdict = f"missed by {target - (value or 0):.{places}f}" if short else "met"
             rows.append(
-                f"| `{dataset}` ({m['questions']} q) | {label} ≥ {shown} | {_fmt2(value)} ({verdict}) | "
+                f"| `{dataset}` ({m['questions']} q) | {label} ≥ {shown} | {_fmt2(value, places)} ({verdict}) | "
                 f"{_fmt2(same.get(key))} |"
             )
         where = " (other jobs shared the cores)" if "shared" in (local.get("note") or "") else ""
@@ -131,8 +132,8 @@ def target_rows(results_dir: Path) -> list[str]:
     return rows
 
 
-def _fmt2(value: float | None) -> str:
-    return "–" if value is None else f"{value:.2f}"
+def _fmt2(value: float | None, places: int = 2) -> str:
+    return "–" if value is None else f"{value:.{places}f}"
 
 
 def write_report(out: Path) -> Path:
