@@ -35,6 +35,7 @@ def build_thresholds(settings: Settings) -> Thresholds:
 
 
 Answering = tuple[Condenser, ModelReader | None, AnswererChoice]
+SummaryChat = Callable[[], tuple[ChatClient, str]]  # the chat model (streaming) and where it is
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class Backend:
 
     name: str
     build: Callable[[Settings, AnswererChoice], Answering]
+    chat: Callable[[Settings, int], SummaryChat | None]  # the summariser's chat model, None when there is none
 
 
 def _build_openai(settings: Settings, choice: AnswererChoice) -> Answering:
@@ -81,16 +83,6 @@ def _build_extractive(settings: Settings, choice: AnswererChoice) -> Answering:
     return OfflineCondenser(), None, choice
 
 
-BACKENDS = {
-    backend.name: backend
-    for backend in (
-        Backend("openai", _build_openai),
-        Backend("local", _build_local),
-        Backend("extractive", _build_extractive),
-    )
-}
-
-
 def build_answering(settings: Settings) -> Answering:
     """The condenser and the model reader the settings choose (`choice.choose_answerer`; None: the extractive
     reader answers), and that choice."""
@@ -98,24 +90,21 @@ def build_answering(settings: Settings) -> Answering:
     return BACKENDS[choice.name].build(settings, choice)
 
 
-def chat_client(
-    settings: Settings, choice: AnswererChoice, max_tokens: int
-) -> Callable[[], tuple[ChatClient, str]] | None:
-    """For the summariser: a function giving the chosen chat model (streaming) and where it is; None offline."""
-    if choice.name == "openai":
-        chat = build_chat_model(
-            settings.chat_model,
-            settings.openai_base_url,
-            settings.openai_api_key,
-            settings.request_timeout,
-            settings.max_retries,
-            streaming=True,
-            max_tokens=max_tokens,
-        )
-        where = settings.openai_base_url or "api.openai.com"
-        return lambda: (chat, where)
-    if choice.name != "local":
-        return None
+def _openai_chat(settings: Settings, max_tokens: int) -> SummaryChat | None:
+    chat = build_chat_model(
+        settings.chat_model,
+        settings.openai_base_url,
+        settings.openai_api_key,
+        settings.request_timeout,
+        settings.max_retries,
+        streaming=True,
+        max_tokens=max_tokens,
+    )
+    where = settings.openai_base_url or "api.openai.com"
+    return lambda: (chat, where)
+
+
+def _local_chat(settings: Settings, max_tokens: int) -> SummaryChat | None:
     server = local_server(settings)
     clients: dict[str, ChatClient] = {}
 
@@ -135,6 +124,21 @@ def chat_client(
         return clients[url], url
 
     return client
+
+
+BACKENDS = {
+    backend.name: backend
+    for backend in (
+        Backend("openai", _build_openai, _openai_chat),
+        Backend("local", _build_local, _local_chat),
+        Backend("extractive", _build_extractive, lambda settings, max_tokens: None),
+    )
+}
+
+
+def chat_client(settings: Settings, choice: AnswererChoice, max_tokens: int) -> SummaryChat | None:
+    """For the summariser: a function giving the chosen chat model (streaming) and where it is; None offline."""
+    return BACKENDS[choice.name].chat(settings, max_tokens)
 
 
 def build_model_reading(

@@ -293,6 +293,7 @@ class LlamaServer:
         on_purpose = state == "gone" and (recorded is None or recorded.pid != record.pid)
         if state == "hung":
             self._kill(record)
+            self.files.forget(record.pid)  # so no one probes it again while it dies
             self._last_exit = f"it did not respond within {self.config.liveness_timeout:g} s (hung) and was killed"
         elif state == "gone":
             code = self._process.returncode if self._process is not None else None
