@@ -628,6 +628,7 @@ def test_model_status_shows_the_shared_server_and_stop_stops_it(tmp_path, monkey
     cache.mkdir()
     (cache / local_model.QWEN_CODER_1_5B.filename).symlink_to(smollm2())
     monkeypatch.setenv("ASSISTANT_MODEL_CACHE", str(cache))
+    monkeypatch.setenv("ASSISTANT_MODEL_KEEP_ALIVE", "10m")  # scripts/test sets 0 for the other tests
     settings = Settings.from_env()
     handle = llama_server.local_server(settings, join=False)
     server = LlamaServer(replace(handle.config, n_ctx=512, min_free_bytes=0, verify=None, expected_sha256=None))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.answering.base import Condenser
-from assistant.answering.chat_model import ChatClient, ConnectedChat, build_chat_model
+from assistant.answering.chat_model import ChatClient, ConnectedChat, build_chat_model, preload
 from assistant.answering.choice import AnswererChoice, choose_answerer, fall_back
 from assistant.answering.decision.decide import Thresholds
 from assistant.answering.llama_server import MODEL_ALIAS, local_server
@@ -154,6 +154,7 @@ def build_model_reading(
 ) -> tuple[Condenser, ModelReader]:
     """`condense=False`: follow-ups are read with the conversation instead of a second model call.
     `options` go to ModelReader; with `connect` (our own server) the condenser connects through it too."""
+    preload()  # the chat client's library, imported while the index opens
     prompts = Prompts(settings.prompts_dir)  # read now: a missing template fails at start, not mid-chat
     system = prompts.load("read_system")
     user = prompts.load("read_user", required={"articles", "conversation", "question"})
