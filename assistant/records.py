@@ -14,9 +14,11 @@ class Article:
     id: str
     title: str
     text: str
-    source: str  # the file it came from
-    url: str = ""
-    published: str = ""
+    source: str  # the file it came from, or the page's address
+    url: str = ""  # the page's canonical address
+    published: str = ""  # ISO 8601 date or datetime, as the page or record states it
+    site: str = ""
+    author: str = ""
 
 
 class Sentence(NamedTuple):
@@ -120,6 +122,10 @@ class ArticleInfo:
     content_hash: str
     sentences: int
     chunks: int
+    url: str | None = None
+    published: str | None = None
+    site: str | None = None
+    author: str | None = None
 
 
 @dataclass(frozen=True)
@@ -163,6 +169,8 @@ class Citation:
     text: str
     start: int
     end: int
+    url: str | None = None  # the article's page, when it came from one
+    published: str | None = None  # ISO 8601 date or datetime; None when unknown
 
 
 MARKER = re.compile(r"\[(\d{1,4})\]")  # a citation marker in an answer's text: [n] is citations[n-1]

@@ -157,6 +157,10 @@ class Store:
                     content_hash=str(meta.get("content_hash", "")),
                     sentences=int(meta.get("sentences", 0)),
                     chunks=int(meta.get("chunks", 0)),
+                    url=str(meta.get("url") or "") or None,
+                    published=str(meta.get("published") or "") or None,
+                    site=str(meta.get("site") or "") or None,
+                    author=str(meta.get("author") or "") or None,
                 )
         return out
 

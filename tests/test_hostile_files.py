@@ -156,7 +156,8 @@ def test_html_br_does_not_split_a_sentence(tmp_path):
     path = tmp_path / "page.html"
     path.write_text("<h1>Bridge</h1><p>The mayor said<br>the bridge will reopen.</p><p>Next.</p>", "utf-8")
     [article] = load_file(path, MB)
-    assert [s.text for s in split_sentences(article)] == ["Bridge", "The mayor said the bridge will reopen.", "Next."]
+    assert article.title == "Bridge"  # the headline is the title (trafilatura keeps it out of the body)
+    assert [s.text for s in split_sentences(article)] == ["The mayor said the bridge will reopen.", "Next."]
 
 
 def test_markdown_link_with_parentheses_in_its_url(tmp_path):
@@ -173,7 +174,7 @@ def test_markdown_and_html_with_pathological_markup_still_load(tmp_path):
     assert load_file(tmp_path / "brackets.md", MB)[0].text.endswith(" end.")
     assert load_file(tmp_path / "stars.md", MB)[0].text.startswith("a a a")
     many = load_file(tmp_path / "many.html", MB)[0]
-    assert many.text.count("\n\n") == 19_999 and "Line 19999 ends." in many.text
+    assert many.text.count("\n") == 19_999 and "Line 19999 ends." in many.text
 
 
 def _spy_segmenter(monkeypatch) -> list[int]:

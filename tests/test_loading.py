@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+from pathlib import Path
 
 import pytest
 
@@ -102,9 +103,31 @@ def test_html_drops_script_style_and_markup(tmp_path):
         "utf-8",
     )
     [article] = load_file(path, MB)
-    assert article.title == "Flood news"
+    assert article.title == "Flood"  # the page's headline (a <title> often carries the site's name too)
     assert "alert" not in article.text and "color" not in article.text and "<" not in article.text
     assert "The river rose 3 metres." in article.text and "Schools closed." in article.text
+
+
+PAGES = Path(__file__).parent / "data" / "pages"
+
+
+def test_a_saved_news_page_keeps_the_article_and_its_metadata_only():
+    """Issue 19: a saved page's cookie banner, navigation, related links and newsletter footer were indexed."""
+    [article] = load_file(PAGES / "courier-harbour.html", MB)
+    assert article.title == "Harbour reopens after storm"
+    assert "The harbour of Port Lyle reopened on Monday" in article.text
+    assert "gusts of 120 kilometres an hour" in article.text  # the last paragraph too
+    for boilerplate in ("cookies", "Accept all", "Sport", "Related stories", "sea wall", "newsletter", "reserved"):
+        assert boilerplate not in article.text, boilerplate
+    assert article.url == "https://courier.example.org/news/2026/11/harbour-reopens"
+    assert (article.published, article.site, article.author) == ("2026-11-30", "Coastline Courier", "Ana Ruiz")
+
+
+def test_a_page_without_article_text_is_refused_with_the_reason(tmp_path):
+    path = tmp_path / "front.html"
+    path.write_text("<html><body><nav><a href='/'>Home</a></nav><script>track()</script></body></html>", "utf-8")
+    with pytest.raises(InputError, match="no article text found in the page"):
+        load_file(path, MB)
 
 
 def test_json_and_jsonl_records(tmp_path):

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from assistant.errors import InputError
 from assistant.indexing.files import read_bytes
-from assistant.indexing.markup import html_text, markdown_text
+from assistant.indexing.markup import markdown_text
+from assistant.indexing.pages import Page, read_page
 from assistant.records import Article, Rejection
 
 SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl")
@@ -74,6 +75,7 @@ def check_id(raw: object) -> str:
 
 def content_hash(article: Article) -> str:
     parts = [article.title, article.text, article.url, article.published]
+    parts += [p for p in (article.site, article.author) if p]  # absent: the hash articles had before these fields
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
@@ -188,7 +190,7 @@ def load_file(
     if suffix in (".md", ".markdown"):
         heading, body = markdown_text(raw)
     elif suffix in (".html", ".htm"):
-        heading, body = html_text(raw)
+        return [page_article(read_page(raw), slug(named.stem), str(path.resolve()))]
     else:
         heading, body = "", raw
     text = normalise(body)
@@ -196,3 +198,21 @@ def load_file(
         raise InputError("no text left after removing markup")
     title = normalise(heading) if heading else _title_and_body(text, fallback)[0]
     return [Article(id=slug(named.stem), title=title or fallback, text=text, source=str(path.resolve()))]
+
+
+def page_article(page: Page, article_id: str, source: str) -> Article:
+    """The article of a page read by `pages.read_page` (a saved .html file, or a page fetched by URL)."""
+    text = normalise(page.text)
+    if not text:
+        raise InputError("no text left after removing markup")
+    title = normalise(page.title) or _title_and_body(text, article_id)[0] or article_id
+    return Article(
+        id=article_id,
+        title=title,
+        text=text,
+        source=source,
+        url=page.url,
+        published=page.published,
+        site=normalise(page.site),
+        author=normalise(page.author),
+    )

@@ -71,6 +71,8 @@ def write_batch(store: Store, batch: Sequence[Prepared], vectors: Sequence[np.nd
                 "source": article.source,
                 "url": article.url,
                 "published": article.published,
+                "site": article.site,
+                "author": article.author,
                 "content_hash": digest,
                 "sentences": len(item.sentences),
                 "chunks": len(item.chunks),
