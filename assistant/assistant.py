@@ -191,7 +191,24 @@ class Assistant:
         reading -> attribution -> decision (`answering/flow.py`), or the summary of a whole-article question."""
         question = check_question(question)
         turns = normalise_history(history)
-        return self.flow.stream(question, turns, self.check_scope(article_ids))
+        return self._with_sources(self.flow.stream(question, turns, self.check_scope(article_ids)))
+
+    def _with_sources(self, events: Iterator[str | Answer]) -> Iterator[str | Answer]:
+        """The final answer's citations with their article's page address and date (`Citation.url`, `.published`)."""
+        for event in events:
+            if isinstance(event, Answer) and event.citations:
+                ids = list(dict.fromkeys(c.article_id for c in event.citations))
+                meta = self.store.article_records(ids, with_text=False)
+                citations = [
+                    replace(
+                        c,
+                        url=str(meta.get(c.article_id, {}).get("url") or "") or None,
+                        published=str(meta.get(c.article_id, {}).get("published") or "") or None,
+                    )
+                    for c in event.citations
+                ]
+                event = replace(event, citations=citations)
+            yield event
 
     def read_plainly(
         self, question: str, history: Sequence[Any] | None = None, article_ids: Sequence[str] | None = None
