@@ -106,6 +106,15 @@ def parse_keep_alive(raw: str | None) -> float:
     return seconds
 
 
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = (_get(env, name) or "0").lower()
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name}={raw!r} is not understood; use 1 (yes) or 0 (no), or unset it (no).")
+
+
 def _number(env: Mapping[str, str], field: str) -> int | float | None:
     limit = LIMITS[field]
     for name in (limit.env, *FALLBACKS.get(field, ())):
@@ -137,6 +146,7 @@ class Settings:
     answerer: str | None = None  # "local", "openai" or "extractive"; None: chosen by answering.choice
     model_cache: str | None = None  # directory of the joined local model; None: the user's cache dir
     model_keep_alive: float = KEEP_ALIVE_DEFAULT  # seconds the shared local model stays loaded when idle
+    allow_private_urls: bool = False  # fetch pages from loopback/private/link-local hosts (an intranet, tests)
     condense: str | None = None  # follow-ups: "model" (rewritten by the chat model) or "conversation" (read with
     # the earlier turns, no extra call); None: "model" for OpenAI, "conversation" for the local model (measured)
 
@@ -161,6 +171,7 @@ class Settings:
             answerer=_get(env, "ASSISTANT_ANSWERER"),
             model_cache=_get(env, "ASSISTANT_MODEL_CACHE"),
             model_keep_alive=parse_keep_alive(_get(env, "ASSISTANT_MODEL_KEEP_ALIVE")),
+            allow_private_urls=_flag(env, "ASSISTANT_ALLOW_PRIVATE_URLS"),
             condense=_get(env, "ASSISTANT_CONDENSE"),
         )
         settings = replace(settings, **overrides) if overrides else settings

@@ -33,3 +33,150 @@ def test_a_saved_page_is_answered_from_its_article_and_cites_its_address_and_dat
 def test_an_article_without_a_page_cites_no_address(bot):
     ans = bot.answer("Which gangs will the U.S. designate as terrorist organizations?")
     assert ans.answered and all(c.url is None and c.published is None for c in ans.citations)
+
+
+# --- pages and feeds by URL, from an HTTP server on 127.0.0.1 ------------------------------------------------------
+
+import http.server  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+
+import pytest  # noqa: E402
+
+from assistant.errors import InputError  # noqa: E402
+from assistant.indexing.fetch import check_url  # noqa: E402
+
+STORY2 = """<html><head><title>Ferry timetable changes</title>
+<link rel="canonical" href="https://courier.example.org/news/2026/12/ferry-timetable">
+<meta property="article:published_time" content="2026-12-01"></head><body>
+<nav><a href="/">Home</a></nav><article><h1>Ferry timetable changes</h1>
+<p>The winter ferry timetable to Lyle Island begins on Tuesday with one crossing a day.</p>
+<p>The ferry operator said the morning crossing would leave at 8 o'clock.</p></article>
+<footer>Sign up for our newsletter to get the latest headlines every morning.</footer></body></html>"""
+
+
+def feed(*paths: str) -> str:
+    items = "".join(f"<item><title>{p}</title><link>{{base}}{p}</link></item>" for p in paths)
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>Courier</title>{items}</channel></rss>'
+
+
+class Site:
+    """What the test server serves: path -> (status, content type, body, seconds to wait first)."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, tuple[int, str, bytes, float]] = {}
+        self.base = ""
+
+    def put(self, path: str, body: str | bytes, ctype: str = "text/html; charset=utf-8", status: int = 200, wait=0.0):
+        data = body.replace("{base}", self.base).encode() if isinstance(body, str) else body
+        self.routes[path] = (status, ctype, data, wait)
+
+
+@pytest.fixture
+def site():
+    pages = Site()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            if self.path == "/moved":
+                self.send_response(302)
+                self.send_header("Location", "/story")
+                self.end_headers()
+                return
+            status, ctype, body, wait = pages.routes.get(self.path, (404, "text/plain", b"not found", 0.0))
+            time.sleep(wait)
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    pages.base = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    pages.put("/story", (PAGES / "courier-harbour.html").read_text("utf-8"))
+    pages.put("/story2", STORY2)
+    yield pages
+    server.shutdown()
+    thread.join(10)
+
+
+@pytest.fixture
+def web_bot(make_bot, settings):
+    return make_bot(allow_private_urls=True, request_timeout=2.0)
+
+
+def test_a_page_by_url_is_indexed_once_under_its_canonical_address(web_bot, site):
+    report = web_bot.ingest([f"{site.base}/story"])
+    assert report.added == 1 and not report.rejected
+    [info] = web_bot.articles()
+    assert info.id == "courier.example.org-news-2026-11-harbour-reopens" and info.source == URL
+    again = web_bot.ingest([f"{site.base}/moved"])  # a redirect to the same page: unchanged, nothing written
+    assert again.unchanged == 1 and again.added == again.updated == 0
+    ans = web_bot.answer("Who inspected the main quay?")
+    assert ans.answered and ans.citations[0].url == URL and "Divers" in ans.citations[0].text
+
+
+def test_a_feed_adds_every_item_and_a_failing_item_does_not_stop_the_others(web_bot, site):
+    site.put("/feed.xml", feed("/story", "/story2", "/gone"), "application/rss+xml")
+    report = web_bot.ingest([f"{site.base}/feed.xml"])
+    assert report.added == 2
+    assert [(r.path, "HTTP 404" in r.reason) for r in report.rejected] == [(f"{site.base}/gone", True)]
+    assert {a.id for a in web_bot.articles()} == {
+        "courier.example.org-news-2026-11-harbour-reopens",
+        "courier.example.org-news-2026-12-ferry-timetable",
+    }
+    ans = web_bot.answer("When does the winter ferry timetable begin?")
+    assert ans.answered and ans.citations[0].published == "2026-12-01"
+    assert "newsletter" not in " ".join(c.text for c in ans.citations)
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "ctype", "wait", "words"),
+    [
+        ("/big", "<p>" + "Long text. " * 200_000 + "</p>", "text/html", 0.0, "over the"),
+        ("/slow", "<p>Late.</p>", "text/html", 4.0, "did not answer within 2 s"),
+        ("/photo.png", b"\x89PNG\r\n", "image/png", 0.0, "is image/png, not a web page or a feed"),
+        ("/broken", "oops", "text/html", 0.0, "answered HTTP 500"),
+        ("/menu", "<html><body><nav><a href='/'>Home</a></nav></body></html>", "text/html", 0.0, "no article text"),
+    ],
+)
+def test_bad_pages_are_rejected_with_the_reason_and_nothing_indexed_is_lost(
+    make_bot, site, path, body, ctype, wait, words
+):
+    web_bot = make_bot(allow_private_urls=True, request_timeout=2.0, max_file_mb=1.0)
+    web_bot.ingest([f"{site.base}/story"])
+    site.put(path, body, ctype, status=500 if path == "/broken" else 200, wait=wait)
+    report = web_bot.ingest([f"{site.base}{path}"])
+    assert report.added == 0 and len(report.rejected) == 1 and words in report.rejected[0].reason
+    assert [a.id for a in web_bot.articles()] == ["courier.example.org-news-2026-11-harbour-reopens"]
+
+
+def test_private_addresses_and_other_schemes_are_refused_by_default(make_bot, site):
+    bot = make_bot()  # ASSISTANT_ALLOW_PRIVATE_URLS unset
+    report = bot.ingest([f"{site.base}/story"])
+    assert report.added == 0 and "127.0.0.1, a private or reserved address" in report.rejected[0].reason
+    assert "ASSISTANT_ALLOW_PRIVATE_URLS=1" in report.rejected[0].reason
+    for url, words in [
+        ("file:///etc/passwd", "only http and https"),
+        ("ftp://example.org/x", "only http and https"),
+        ("http://169.254.169.254/latest/meta-data", "private or reserved"),
+        ("http://[::1]:8080/", "private or reserved"),
+    ]:
+        with pytest.raises(InputError, match=words):
+            check_url(url, allow_private=False)
+    assert not bot.articles()
+
+
+def test_a_folder_rebuild_keeps_the_pages_added_by_url(web_bot, site, tmp_path):
+    web_bot.ingest([f"{site.base}/story"])
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "note.txt").write_text("Note\nThe council met on Monday.", "utf-8")
+    report = web_bot.rebuild(folder)
+    assert report.added == 1 and report.removed == 0
+    assert len(web_bot.articles()) == 2

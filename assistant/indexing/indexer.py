@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import InputError, require_utf8
+from assistant.indexing.fetch import is_url
 from assistant.indexing.files import INDEX_FOLDER, is_index, iter_files, max_bytes
 from assistant.indexing.loaders import content_hash, load_file
 from assistant.indexing.locking import write_lock
 from assistant.indexing.pipeline import Progress, index_articles
+from assistant.indexing.web_sources import load_url
 from assistant.indexing.work import WorkLimit
 from assistant.indexing.writes import begin_write, delete_article, update_sources
 from assistant.records import Article, ArticleInfo, IngestReport, Rejection
@@ -109,8 +111,12 @@ class Indexer:
         read |= {m.old for m in moved.values() if m.new in read}
 
         def work(infos: dict[str, ArticleInfo]) -> tuple[list[str], dict[str, str]]:
-            if mirror:
-                stale = [i for i, info in infos.items() if i not in kept and info.source not in doubtful]
+            if mirror:  # a folder's mirror leaves the pages added by address alone (remove them by id)
+                stale = [
+                    i
+                    for i, info in infos.items()
+                    if i not in kept and info.source not in doubtful and not is_url(info.source)
+                ]
             else:
                 stale = [i for i, info in infos.items() if i not in kept and info.source in read]
             renamed = {i: m.new for i, m in moved.items() if i in infos and infos[i].source != m.new}
@@ -137,7 +143,22 @@ class Indexer:
         rejected_sources: set[str] = set()
         loaded_sources: set[str] = set()
         limit = max_bytes(self.settings.max_file_mb)
-        for item in iter_files(paths):
+        for url in (str(p) for p in paths if is_url(p)):  # pages and feeds by address
+            try:
+                found_articles, found_rejections = load_url(
+                    url,
+                    max_bytes=limit,
+                    timeout=self.settings.request_timeout,
+                    allow_private=self.settings.allow_private_urls,
+                )
+            except InputError as exc:
+                rejected.append(Rejection(url, str(exc)))
+                rejected_sources.add(url)
+                continue
+            articles.extend(found_articles)
+            rejected.extend(found_rejections)
+            rejected_sources.update(r.path for r in found_rejections)
+        for item in iter_files(p for p in paths if not is_url(p)):
             if isinstance(item, Rejection):
                 rejected.append(item)
                 rejected_sources.add(_own_path(item.path))

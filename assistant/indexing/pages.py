@@ -45,7 +45,6 @@ def read_page(html: str, url: str | None = None) -> Page:
             include_tables=False,
             include_links=False,
             include_images=False,
-            deduplicate=True,
             # the date the page states in its markup, never one guessed from its text ("Line 19995" read as 1995)
             date_extraction_params={"extensive_search": False, "original_date": True},
         )
