@@ -66,6 +66,7 @@ class Site:
     def __init__(self) -> None:
         self.routes: dict[str, tuple[int, str, bytes, float]] = {}
         self.base = ""
+        self.requests: list[tuple[str, str | None]] = []  # (path, If-None-Match)
 
     def put(self, path: str, body: str | bytes, ctype: str = "text/html; charset=utf-8", status: int = 200, wait=0.0):
         data = body.replace("{base}", self.base).encode() if isinstance(body, str) else body
@@ -85,7 +86,14 @@ def site():
                 return
             status, ctype, body, wait = pages.routes.get(self.path, (404, "text/plain", b"not found", 0.0))
             time.sleep(wait)
+            etag = f'"{hash(body)}"'
+            pages.requests.append((self.path, self.headers.get("If-None-Match")))
+            if status == 200 and self.headers.get("If-None-Match") == etag:
+                self.send_response(304)
+                self.end_headers()
+                return
             self.send_response(status)
+            self.send_header("ETag", etag)
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -180,3 +188,31 @@ def test_a_folder_rebuild_keeps_the_pages_added_by_url(web_bot, site, tmp_path):
     report = web_bot.rebuild(folder)
     assert report.added == 1 and report.removed == 0
     assert len(web_bot.articles()) == 2
+
+
+def test_watch_feed_adds_new_items_polls_conditionally_and_goes_on_past_a_failing_feed(web_bot, site, capsys):
+    from assistant.indexing.feeds import FeedWatcher
+    from assistant.indexing.watch import watch
+
+    site.put("/feed.xml", feed("/story"), "application/rss+xml")
+    feeds = FeedWatcher(
+        [f"{site.base}/broken.xml", f"{site.base}/feed.xml"], max_bytes=10**6, timeout=2.0, allow_private=True
+    )
+    reports = []
+    rounds = iter(range(100))
+
+    def next_round(_seconds: float) -> None:  # between polls the feed gains an item, once
+        if next(rounds) == 0:
+            site.put("/feed.xml", feed("/story2", "/story"), "application/rss+xml")
+
+    watch(web_bot, None, 1.0, reports.append, max_rounds=3, sleep=next_round, feeds=feeds, every=0.0)
+    assert [r.added for r in reports] == [1, 1]  # the story, then the new item only
+    assert {a.id for a in web_bot.articles()} == {
+        "courier.example.org-news-2026-11-harbour-reopens",
+        "courier.example.org-news-2026-12-ferry-timetable",
+    }
+    feed_requests = [inm for path, inm in site.requests if path == "/feed.xml"]
+    assert feed_requests[0] is None and feed_requests[-1] is not None  # later polls are conditional: 304
+    assert [path for path, _ in site.requests].count("/story") == 1  # a known item is not fetched again
+    out = capsys.readouterr().out
+    assert out.count(f"error: feed {site.base}/broken.xml") == 3 and "tried again next time" in out

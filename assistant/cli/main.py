@@ -29,7 +29,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--index", help="index folder (default: ASSISTANT_INDEX_DIR or 'index')")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    s = sub.add_parser("ingest", help="add or update articles from files and folders")
+    s = sub.add_parser("ingest", help="add or update articles from files, folders, pages and feeds (by URL)")
     s.add_argument("paths", nargs="+")
     s.add_argument("--json", action="store_true", help="print the report as JSON")
     s = sub.add_parser("rebuild", help="make the index mirror a folder: add, update, remove")
@@ -38,9 +38,15 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s = sub.add_parser("remove", help="remove articles by id")
     s.add_argument("ids", nargs="+")
-    s = sub.add_parser("watch", help="rebuild whenever files in the folder arrive, change or vanish")
-    s.add_argument("folder", nargs="?")
-    s.add_argument("--interval", type=float, default=2.0, help="seconds between checks (default 2)")
+    s = sub.add_parser("watch", help="rebuild whenever files arrive, change or vanish; add new items of feeds")
+    s.add_argument("folder", nargs="?", help="the folder to mirror (default: the articles folder, unless --feed)")
+    s.add_argument(
+        "--interval", type=positive_seconds, default=2.0, help="seconds between checks of the folder (default 2)"
+    )
+    s.add_argument("--feed", action="append", default=[], metavar="URL", help="an RSS or Atom feed (repeatable)")
+    s.add_argument(
+        "--every", type=positive_seconds, default=300.0, help="seconds between polls of the feeds (default 300)"
+    )
     s = sub.add_parser("ask", help="answer one question")
     s.add_argument("question")
     s.add_argument("--json", action="store_true", help="print the answer, citations and trace as JSON")
@@ -86,6 +92,16 @@ def add_serve_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="serve beyond this machine without ASSISTANT_AUTH (anyone who reaches it can upload and remove articles)",
     )
+
+
+def positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= 86400:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a time: use seconds, more than 0 and at most 86400")
+    return value
 
 
 def port_number(text: str) -> int:
@@ -159,9 +175,23 @@ def _run(args: argparse.Namespace) -> int:
     if cmd == "remove":
         return _report(bot.remove([_text(i, "article id") for i in args.ids]), False)
     if cmd == "watch":
+        from assistant.indexing.feeds import FeedWatcher
+        from assistant.indexing.files import max_bytes
         from assistant.indexing.watch import watch
 
-        watch(bot, args.folder or bot.info().articles_dir, args.interval, lambda r: _report(r, False))
+        settings = _settings(args)
+        feeds = (
+            FeedWatcher(
+                [_text(f, "feed address") for f in args.feed],
+                max_bytes=max_bytes(settings.max_file_mb),
+                timeout=settings.request_timeout,
+                allow_private=settings.allow_private_urls,
+            )
+            if args.feed
+            else None
+        )
+        folder = args.folder or (None if feeds else bot.info().articles_dir)
+        watch(bot, folder, args.interval, lambda r: _report(r, False), feeds=feeds, every=args.every)
         return EXIT_OK
     if cmd == "ask":
         question = _text(args.question, "question")

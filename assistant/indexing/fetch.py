@@ -32,6 +32,9 @@ class Fetched:
     content_type: str  # "text/html", "application/rss+xml", ...
     body: bytes
     charset: str | None
+    etag: str = ""  # for the next conditional request (a feed polled by `assistant watch --feed`)
+    last_modified: str = ""
+    not_modified: bool = False  # 304: unchanged since the etag / date given
 
 
 def is_url(item: object) -> bool:
@@ -64,8 +67,14 @@ def check_url(url: str, allow_private: bool) -> None:
             )
 
 
-def fetch(url: str, *, max_bytes: int, timeout: float, allow_private: bool) -> Fetched:
-    """The page or feed at `url`; InputError saying why it cannot be had."""
+def fetch(
+    url: str, *, max_bytes: int, timeout: float, allow_private: bool, etag: str = "", last_modified: str = ""
+) -> Fetched:
+    """The page or feed at `url`; InputError saying why it cannot be had. With `etag` or `last_modified` (from an
+    earlier fetch) the request is conditional: an unchanged resource comes back `not_modified`, without a body."""
+    conditional = {"If-None-Match": etag} if etag else {}
+    if last_modified:
+        conditional["If-Modified-Since"] = last_modified
     try:
         with httpx.Client(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
@@ -74,7 +83,9 @@ def fetch(url: str, *, max_bytes: int, timeout: float, allow_private: bool) -> F
         ) as client:
             for _ in range(MAX_REDIRECTS + 1):
                 check_url(url, allow_private)
-                with client.stream("GET", url) as response:
+                with client.stream("GET", url, headers=conditional) as response:
+                    if response.status_code == 304:
+                        return Fetched(url, "", b"", None, etag, last_modified, not_modified=True)
                     if response.is_redirect and response.headers.get("location"):
                         url = urljoin(url, response.headers["location"])
                         continue
@@ -106,4 +117,7 @@ def _read(url: str, response: httpx.Response, max_bytes: int) -> Fetched:
         key, _, value = param.partition("=")
         if key.strip().lower() == "charset" and value.strip():
             charset = value.strip().strip('"').lower()
-    return Fetched(str(response.url), content_type, bytes(body), charset)
+    headers = response.headers
+    return Fetched(
+        str(response.url), content_type, bytes(body), charset, headers.get("etag", ""), headers.get("last-modified", "")
+    )

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Protocol
 
 from assistant.errors import AssistantError
+from assistant.indexing.feeds import FeedWatcher
 from assistant.indexing.files import is_index
 from assistant.records import IngestReport
 
@@ -17,9 +18,11 @@ Entry = tuple[int, int, int, str]  # kind, size, mtime (ns), link target
 
 
 class Rebuilds(Protocol):
-    """What watching needs of the assistant: a rebuild that mirrors the folder."""
+    """What watching needs of the assistant: a rebuild that mirrors the folder, an ingest of pages by URL."""
 
     def rebuild(self, folder: str | Path) -> IngestReport: ...
+
+    def ingest(self, paths: list[str]) -> IngestReport: ...
 
 
 def snapshot(folder: Path) -> dict[str, Entry]:
@@ -46,27 +49,43 @@ def snapshot(folder: Path) -> dict[str, Entry]:
 
 def watch(
     bot: Rebuilds,
-    folder: str | Path,
+    folder: str | Path | None,
     interval: float,
     on_report: Callable[[IngestReport], object],
     max_rounds: int | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    feeds: FeedWatcher | None = None,
+    every: float = 300.0,
+    clock: Callable[[], float] = time.monotonic,
 ) -> None:
-    """Rebuild now, then whenever the snapshot changes. `max_rounds` bounds the loop (tests)."""
-    folder = Path(folder)
-    print(f"watching {folder} every {interval:g} s; Ctrl-C stops", flush=True)
+    """Rebuild the folder now, then whenever its snapshot changes; poll the feeds now, then every `every` seconds.
+    `max_rounds` bounds the loop (tests)."""
+    folder = Path(folder) if folder is not None else None
+    what = [f"{folder} every {interval:g} s"] if folder is not None else []
+    if feeds is not None:
+        what.append(f"{len(feeds.feeds)} feed(s) every {every:g} s")
+    print(f"watching {' and '.join(what)}; Ctrl-C stops", flush=True)
     last = None
+    polled: float | None = None
     rounds = 0
     while max_rounds is None or rounds < max_rounds:
         rounds += 1
-        current = snapshot(folder) if folder.is_dir() else {}
-        if current != last:
-            try:
-                report = bot.rebuild(folder)
-            except AssistantError as exc:
-                print(f"error: {exc}", flush=True)
-            else:
-                if report.changed or report.rejected or last is None:
-                    on_report(report)
-                last = current
-        sleep(interval)
+        if folder is not None:
+            current = snapshot(folder) if folder.is_dir() else {}
+            if current != last:
+                try:
+                    report = bot.rebuild(folder)
+                except AssistantError as exc:
+                    print(f"error: {exc}", flush=True)
+                else:
+                    if report.changed or report.rejected or last is None:
+                        on_report(report)
+                    last = current
+        if feeds is not None and (polled is None or clock() - polled >= every):
+            polled = clock()
+            for poll in feeds.poll(bot.ingest):
+                if poll.error:
+                    print(f"error: feed {poll.feed}: {poll.error} (tried again next time)", flush=True)
+                elif poll.report is not None and (poll.report.changed or poll.report.rejected):
+                    on_report(poll.report)
+        sleep(interval if folder is not None or feeds is None else min(interval, every))

@@ -8,7 +8,7 @@ it replaces its records, as a file does. A feed item that fails is a rejection; 
 from __future__ import annotations
 
 import hashlib
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from assistant.errors import InputError
 from assistant.indexing.fetch import FEED_TYPES, Fetched, fetch
@@ -52,10 +52,7 @@ def load_url(url: str, *, max_bytes: int, timeout: float, allow_private: bool) -
     fetched = fetch(url, max_bytes=max_bytes, timeout=timeout, allow_private=allow_private)
     if not _is_feed(fetched):
         return [_page(fetched)], []
-    import feedparser
-
-    feed = feedparser.parse(fetched.body)
-    links = [str(e.get("link") or "") for e in feed.entries][:MAX_FEED_ITEMS]
+    links = feed_links(fetched)
     if not links:
         raise InputError(f"{url} is a feed with no items that link to a page")
     articles: list[Article] = []
@@ -69,6 +66,19 @@ def load_url(url: str, *, max_bytes: int, timeout: float, allow_private: bool) -
         except InputError as exc:
             rejected.append(Rejection(link, str(exc)))
     return articles, rejected
+
+
+def feed_links(fetched: Fetched) -> list[str]:
+    """The page addresses of a feed's items (RSS 0.9x/1.0/2.0 or Atom), newest first as the feed lists them."""
+    import feedparser
+
+    feed = feedparser.parse(fetched.body)
+    links = [urljoin(fetched.url, str(e.get("link") or "")) for e in feed.entries if e.get("link")]
+    return list(dict.fromkeys(links))[:MAX_FEED_ITEMS]
+
+
+def is_feed(fetched: Fetched) -> bool:
+    return _is_feed(fetched)
 
 
 def _page(fetched: Fetched) -> Article:
