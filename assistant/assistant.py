@@ -126,6 +126,9 @@ class Assistant:
             "title": rec.get("title", article_id),
             "text": rec["text"],
             "source": rec.get("source", ""),
+            "url": rec.get("url") or None,
+            "published": rec.get("published") or None,
+            "site": rec.get("site") or None,
             "sentences": sentences,
         }
 

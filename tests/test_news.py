@@ -216,3 +216,28 @@ def test_watch_feed_adds_new_items_polls_conditionally_and_goes_on_past_a_failin
     assert [path for path, _ in site.requests].count("/story") == 1  # a known item is not fetched again
     out = capsys.readouterr().out
     assert out.count(f"error: feed {site.base}/broken.xml") == 3 and "tried again next time" in out
+
+
+def test_the_web_chat_adds_a_page_by_url_and_its_source_pane_links_to_it(web_bot, site):
+    from assistant.web import render
+    from assistant.web.articles import ArticleHandlers
+    from tests.test_web_handlers import Recorder
+
+    toasts = Recorder()
+    library = ArticleHandlers(web_bot, toasts)
+    table, _, panel, box = library.add_url(f"  {site.base}/story ")
+    assert "Harbour reopens after storm" in table and box == "" and "1 added" in panel["value"]
+    assert toasts.infos and not toasts.warnings
+    pane = render.source_view(web_bot.article("courier.example.org-news-2026-11-harbour-reopens"), 1)
+    assert f'href="{URL}"' in pane and "Coastline Courier" in pane and "2026-11-30" in pane
+    _, _, _, kept = library.add_url("courier.example.org/story")  # no scheme: a warning, the box kept as typed
+    assert kept is not None and "https://" in toasts.warnings[-1]
+    _, _, panel, kept = library.add_url(f"{site.base}/missing")
+    assert "HTTP 404" in panel["value"] and kept == f"{site.base}/missing"
+
+
+def test_a_page_address_that_is_not_http_is_never_a_link_in_the_source_pane():
+    from assistant.web import render
+
+    article = {"id": "a", "title": "T", "text": "Rain fell.", "sentences": [], "url": "javascript:alert(1)"}
+    assert "href" not in render.source_view(article, None) and "javascript" not in render.source_view(article, None)

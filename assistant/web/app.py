@@ -65,6 +65,15 @@ def build_app(bot: Assistant, notify: Notify | None = None) -> gr.Blocks:
                 elem_id="aa-upload",
                 height=150,
             )
+            with gr.Row(equal_height=True):
+                page_url = gr.Textbox(
+                    placeholder="https://… a news page or an RSS/Atom feed",
+                    show_label=False,
+                    scale=4,
+                    elem_id="aa-url",
+                    max_lines=1,
+                )
+                add_url = gr.Button("Add by URL", size="sm", scale=1, min_width=90, elem_id="aa-url-add")
             ingest_html = gr.HTML("", elem_id="aa-ingest", visible=False)
             to_remove = gr.Dropdown(
                 choices=article_choices(infos), multiselect=True, label="Remove from the index", elem_id="aa-remove"
@@ -151,6 +160,15 @@ def build_app(bot: Assistant, notify: Notify | None = None) -> gr.Blocks:
             **indexing,
             show_progress="full",
         ).then(**changed_list, **private)
+        for trigger in (add_url.click, page_url.submit):
+            trigger(
+                library.add_url,
+                page_url,
+                [articles_html, to_remove, ingest_html, page_url],
+                **private,
+                **indexing,
+                show_progress="full",
+            ).then(**changed_list, **private)
         remove_btn.click(library.remove, to_remove, [articles_html, to_remove], **private, **indexing).then(
             **changed_list, **private
         )

@@ -83,6 +83,36 @@ class ArticleHandlers:
         table, choices = self.listing()
         return table, choices, gr.update(value=render.ingest_result(result.ingest, refused), visible=True), None
 
+    def add_url(self, url: str | None) -> tuple[Any, Any, Any, Any]:
+        """(table, removal menu, result panel, the box emptied or kept): the page, or the feed's pages, at `url`."""
+        url = (url or "").strip()
+        if not url:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        if not url.lower().startswith(("http://", "https://")):
+            self.notify.warning("Give the page's full address, starting with https:// (or http://).")
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        try:
+            report = self.bot.ingest([url])
+        except Exception as exc:
+            problem = say(exc) if isinstance(exc, AssistantError) else GENERIC
+            if not isinstance(exc, AssistantError):
+                log.exception("adding %s failed", url)
+            self.notify.warning(f"The page was not added: {problem}")
+            return (
+                gr.skip(),
+                gr.skip(),
+                gr.update(value=render.source_error(f"Not added: {problem}"), visible=True),
+                url,
+            )
+        for r in report.rejected:
+            self.notify.warning(f"{r.path} was not added: {r.reason}")
+        if report.changed:
+            self.notify.info(f"Indexed: {report.summary()}. You can ask about it now.")
+        refused = [(r.path, r.reason) for r in report.rejected]
+        table, choices = self.listing()
+        panel = gr.update(value=render.ingest_result(report, refused), visible=True)
+        return table, choices, panel, "" if report.changed and not refused else url
+
     def remove(self, ids: list[str] | None) -> tuple[Any, Any]:
         if not ids:
             self.notify.warning("Choose the articles to remove first.")

@@ -130,9 +130,17 @@ def source_view(article: dict[str, Any], sentence_index: int | None) -> str:
         "" if found else f'<p class="aa-error">Sentence {(sentence_index or 0) + 1} is no longer in this article.</p>'
     )
     showing = "the whole article" if sentence_index is None else f"showing sentence {sentence_index + 1}"
+    url = str(article.get("url") or "")
+    where = (  # a page: its site and a link to it (http(s) only; escaped like everything else)
+        f'<a class="aa-doc-link" href="{esc(url)}" target="_blank" rel="noopener noreferrer nofollow">'
+        f"{esc(article.get('site') or url)}</a>"
+        if url.lower().startswith(("http://", "https://"))
+        else esc(Path(article.get("source") or article["id"]).name)
+    )
+    dated = f" · {esc(article['published'])}" if article.get("published") else ""
     return (
         f'<article class="aa-doc"><div class="aa-doc-head"><h3 class="aa-doc-title">{esc(article["title"])}</h3>'
-        f'<div class="aa-doc-meta">{esc(Path(article.get("source") or article["id"]).name)} · '
+        f'<div class="aa-doc-meta">{where}{dated} · '
         f"{len(article['sentences'])} sentences · {showing}</div></div>{note}"
         f'<div class="aa-doc-body">{"".join(parts)}</div></article>'
     )
