@@ -30,6 +30,7 @@ from assistant.records import (
     Query,
     Reading,
     ScoredSentence,
+    SourceRef,
     Upload,
     UploadReport,
 )
@@ -197,19 +198,25 @@ class Assistant:
         return self._with_sources(self.flow.stream(question, turns, self.check_scope(article_ids)))
 
     def _with_sources(self, events: Iterator[str | Answer]) -> Iterator[str | Answer]:
-        """The final answer's citations with their article's page address and date (`Citation.url`, `.published`)."""
+        """The final answer's citations with their article's page address and date (`Citation.url`, `.published`),
+        and the same in its trace (`sources`)."""
         for event in events:
             if isinstance(event, Answer) and event.citations:
                 ids = list(dict.fromkeys(c.article_id for c in event.citations))
                 meta = self.store.article_records(ids, with_text=False)
-                citations = [
-                    replace(
-                        c,
-                        url=str(meta.get(c.article_id, {}).get("url") or "") or None,
-                        published=str(meta.get(c.article_id, {}).get("published") or "") or None,
+                refs = {
+                    i: SourceRef(
+                        i,
+                        str(meta.get(i, {}).get("url") or "") or None,
+                        str(meta.get(i, {}).get("published") or "") or None,
                     )
+                    for i in ids
+                }
+                citations = [
+                    replace(c, url=refs[c.article_id].url, published=refs[c.article_id].published)
                     for c in event.citations
                 ]
+                event.trace.sources = list(refs.values())
                 event = replace(event, citations=citations)
             yield event
 

@@ -210,6 +210,15 @@ class QuestionStep:
 
 
 @dataclass(frozen=True)
+class SourceRef:
+    """Where a cited article came from, as the trace shows it: its page and date (None without one)."""
+
+    article_id: str
+    url: str | None
+    published: str | None
+
+
+@dataclass(frozen=True)
 class PassageHit:
     """A retrieved passage, as the trace shows it."""
 
@@ -331,6 +340,7 @@ class Trace:
     timings_ms: dict[str, float] = field(default_factory=dict)
     latency_ms: float = 0.0
     answered: bool = False
+    sources: list[SourceRef] = field(default_factory=list)  # the cited articles' pages and dates
 
     def to_dict(self) -> dict[str, Any]:
         from dataclasses import asdict

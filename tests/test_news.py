@@ -241,3 +241,33 @@ def test_a_page_address_that_is_not_http_is_never_a_link_in_the_source_pane():
 
     article = {"id": "a", "title": "T", "text": "Rain fell.", "sentences": [], "url": "javascript:alert(1)"}
     assert "href" not in render.source_view(article, None) and "javascript" not in render.source_view(article, None)
+
+
+def test_a_changed_page_replaces_its_records_and_the_trace_names_the_sources(web_bot, site):
+    assert web_bot.ingest([f"{site.base}/story"]).added == 1
+    changed = (PAGES / "courier-harbour.html").read_text("utf-8").replace("twice a day", "three times a day")
+    site.put("/story", changed)
+    report = web_bot.ingest([f"{site.base}/story"])
+    assert report.updated == 1 and report.added == 0 and len(web_bot.articles()) == 1
+    ans = web_bot.answer("How often will ferries to Lyle Island run?")
+    assert ans.answered and "three times a day" in ans.citations[0].text
+    assert [(s.url, s.published) for s in ans.trace.sources] == [(URL, "2026-11-30")]
+    assert ans.trace.to_dict()["sources"][0]["url"] == URL
+
+
+def test_assistant_ingest_url_on_the_command_line(site, tmp_path, monkeypatch, capsys):
+    import json
+
+    from assistant.cli.main import main
+
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ASSISTANT_CHROMA_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("ASSISTANT_ANSWERER", "extractive")
+    assert main(["ingest", f"{site.base}/story"]) == 4  # refused: 127.0.0.1 is private by default
+    assert "private or reserved address" in capsys.readouterr().out
+    monkeypatch.setenv("ASSISTANT_ALLOW_PRIVATE_URLS", "1")
+    assert main(["ingest", f"{site.base}/story"]) == 0
+    assert main(["ask", "--json", "Who inspected the main quay?"]) == 0
+    out = json.loads(capsys.readouterr().out.split("\n", 1)[1])
+    assert out["citations"][0]["url"] == URL and out["citations"][0]["published"] == "2026-11-30"
