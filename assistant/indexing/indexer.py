@@ -155,6 +155,11 @@ class Indexer:
                 rejected.append(Rejection(url, str(exc)))
                 rejected_sources.add(url)
                 continue
+            except Exception as exc:  # any other failure rejects this address, never the run
+                log.warning("reading %s failed", url, exc_info=True)
+                rejected.append(Rejection(url, f"cannot be read as an article ({type(exc).__name__})"))
+                rejected_sources.add(url)
+                continue
             articles.extend(found_articles)
             rejected.extend(found_rejections)
             rejected_sources.update(r.path for r in found_rejections)
