@@ -117,11 +117,12 @@ class Assistant:
 
     def article(self, article_id: str) -> dict[str, Any]:
         """An article's text, title and sentences (with offsets), for showing a cited sentence in place."""
-        records = self.store.article_records([require_utf8(article_id, "article id")])
-        if article_id not in records:
-            raise InputError(f"no article with id '{article_id}' in the index")
-        rec = records[article_id]
-        sentences = [s.sentence for s in self.store.sentences_of(article_id, rec["content_hash"])]
+        with self.store.reading():  # the text and its sentences from one version
+            records = self.store.article_records([require_utf8(article_id, "article id")])
+            if article_id not in records:
+                raise InputError(f"no article with id '{article_id}' in the index")
+            rec = records[article_id]
+            sentences = [s.sentence for s in self.store.sentences_of(article_id, rec["content_hash"])]
         return {
             "id": article_id,
             "title": rec.get("title", article_id),

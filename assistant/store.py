@@ -11,6 +11,7 @@ Opening the client and translating Chroma's errors live in `assistant.client`.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -21,6 +22,7 @@ from typing import Any
 from chromadb.api import ClientAPI
 from chromadb.api.rust import RustBindingsAPI
 
+from assistant import index_lock
 from assistant.client import chroma_errors as chroma_errors
 from assistant.client import drop_index as drop_index
 from assistant.client import make_client as make_client
@@ -49,7 +51,9 @@ class Store:
     does not notice another process's writes: queries would go on returning deleted records
     (with no metadata) and never find new ones. So `state()`, which readers call before each
     question, compares the index's state with the last one this process saw or wrote, and when
-    someone else changed it, makes this process see the change (`_follow`).
+    someone else changed it, makes this process see the change (`_follow`). And a read must never meet a
+    write in progress (a record in the database whose vector this process's copy lacks: "Error finding id"),
+    so every read holds `reading()`, and a writer waits for the reads in flight (`index_lock`).
     """
 
     def __init__(self, client: ClientAPI, embedder: EmbeddingModel, settings: Settings, *, geometry: tuple[int, int]):
@@ -113,15 +117,21 @@ class Store:
         """Where the index is, as a person should be told: the server's URL or the folder's full path."""
         return self.settings.chroma_url or str(Path(self.settings.index_dir).resolve())
 
+    def reading(self) -> contextlib.AbstractContextManager[None]:
+        """Held for one read, or several that must see one snapshot: no batch is written meanwhile, by this process
+        or another (`assistant.index_lock`); nested reads, and reads inside this thread's write, take nothing."""
+        return index_lock.reading(self.settings)
+
     # ---- state: generation counter and the dirty flag of an interrupted write
     def state(self) -> dict[str, Any]:
         """The index's generation and dirty flag as stored now; see the class doc for `_follow`."""
-        with chroma_errors(self.settings):
-            col = self.client.get_collection(self.articles.name)
-        meta = col.metadata or {}
-        state = {"generation": int(meta.get("generation", 0)), "dirty": bool(meta.get("dirty", False))}
-        self._follow((col.id, int(state["generation"]), bool(state["dirty"])))
-        return state
+        with self.reading():
+            with chroma_errors(self.settings):
+                col = self.client.get_collection(self.articles.name)
+            meta = col.metadata or {}
+            state = {"generation": int(meta.get("generation", 0)), "dirty": bool(meta.get("dirty", False))}
+            self._follow((col.id, int(state["generation"]), bool(state["dirty"])))
+            return state
 
     def set_state(self, generation: int, dirty: bool) -> None:
         # known before it is written: a reader that sees our own write has nothing to follow
@@ -146,6 +156,10 @@ class Store:
 
     # ---- reads
     def article_infos(self) -> dict[str, ArticleInfo]:
+        with self.reading():
+            return self._article_infos()
+
+    def _article_infos(self) -> dict[str, ArticleInfo]:
         self.state()  # follows another process's changes first (see the class doc)
         out: dict[str, ArticleInfo] = {}
         for ids, metas, _ in self.scan(self.articles, include=["metadatas"]):
@@ -168,10 +182,11 @@ class Store:
         """Metadata (and the full text under 'text') of those of the given articles that exist."""
         if not ids:
             return {}
-        self.state()
         include = ["metadatas", "documents"] if with_text else ["metadatas"]
-        with chroma_errors(self.settings):
-            got = self.articles.get(ids=list(dict.fromkeys(ids)), include=include)
+        with self.reading():
+            self.state()
+            with chroma_errors(self.settings):
+                got = self.articles.get(ids=list(dict.fromkeys(ids)), include=include)
         docs = got["documents"] if with_text else [None] * len(got["ids"])
         return {
             i: {**m, "text": d} if with_text else dict(m)
@@ -194,7 +209,7 @@ class Store:
 
     def _sentences(self, kwargs: dict[str, Any], with_vectors: bool) -> list[StoredSentence]:
         include = ["metadatas", "documents"] + (["embeddings"] if with_vectors else [])
-        with chroma_errors(self.settings):
+        with self.reading(), chroma_errors(self.settings):
             got = self.sentences.get(include=include, **kwargs)
         vectors = got.get("embeddings") if with_vectors else None
         out = []
@@ -206,20 +221,22 @@ class Store:
         return sorted(out, key=lambda s: (s.sentence.article_id, s.sentence.index))
 
     def counts(self) -> dict[str, int]:
-        self.state()
-        with chroma_errors(self.settings):
-            return {
-                "articles": self.articles.count(),
-                "chunks": self.chunks.count(),
-                "sentences": self.sentences.count(),
-            }
+        with self.reading():
+            self.state()
+            with chroma_errors(self.settings):
+                return {
+                    "articles": self.articles.count(),
+                    "chunks": self.chunks.count(),
+                    "sentences": self.sentences.count(),
+                }
 
     def health(self) -> dict[str, Any]:
         """Whether a write was interrupted, and how many records no current article points to
         (readers ignore them; the next write sweeps them away)."""
-        state = self.state()
-        infos = self.article_infos().values()
-        counts = self.counts()
+        with self.reading():  # one snapshot
+            state = self.state()
+            infos = self.article_infos().values()
+            counts = self.counts()
         orphans = {
             "chunks": counts["chunks"] - sum(i.chunks for i in infos),
             "sentences": counts["sentences"] - sum(i.sentences for i in infos),

@@ -165,8 +165,10 @@ def _run(args: argparse.Namespace) -> int:
         )
     if cmd == "rebuild" and args.reset:
         from assistant.client import drop_index
+        from assistant.indexing.locking import write_lock
 
-        drop_index(_settings(args))
+        with write_lock(_settings(args)):  # readers of other processes finish first, then follow the new index
+            drop_index(_settings(args))
     bot = _assistant(args)
     if cmd == "ingest":
         return _report(bot.ingest(args.paths, progress=_progress()), args.json)

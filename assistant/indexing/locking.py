@@ -1,15 +1,18 @@
-"""One writer at a time for an embedded index: a file lock beside the Chroma files."""
+"""One writer at a time for an embedded index: a file lock beside the Chroma files; while it writes, no reader of any
+process reads (`assistant.index_lock`)."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from filelock import FileLock, Timeout
 
 from assistant.errors import IndexBusyError, IndexUnavailableError
+from assistant.index_lock import writing
 from assistant.settings import Settings
 
 LOCK_NAME = ".write.lock"
@@ -33,6 +36,7 @@ def write_lock(settings: Settings, timeout: float | None = None) -> Iterator[Non
             f"the index folder '{folder}' is read-only; make it writable or choose another ASSISTANT_INDEX_DIR"
         )
     wait = settings.lock_timeout if timeout is None else timeout
+    deadline = time.monotonic() + wait
     lock = FileLock(str(folder / LOCK_NAME), timeout=wait)
     try:
         lock.acquire()
@@ -41,6 +45,7 @@ def write_lock(settings: Settings, timeout: float | None = None) -> Iterator[Non
             f"another process is writing the index at '{folder}' (waited {wait:.0f} s); let it finish, then try again"
         ) from None
     try:
-        yield
+        with writing(settings, deadline):
+            yield
     finally:
         lock.release()

@@ -111,6 +111,12 @@ class Retriever:
         return current
 
     def retrieve(self, query: Query, article_ids: Sequence[str] | None = None) -> Retrieval:
+        """The passages and sentences for `query`, read as one snapshot of the index: no batch is written meanwhile,
+        by this process or another (`assistant.index_lock`)."""
+        with self.store.reading():
+            return self._retrieve(query, article_ids)
+
+    def _retrieve(self, query: Query, article_ids: Sequence[str] | None) -> Retrieval:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         self.lexical.refresh(self.store.state()["generation"])

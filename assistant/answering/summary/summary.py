@@ -72,7 +72,8 @@ class ExtractiveSummarizer:
         self._newest: tuple[int, list[str], dict[str, str]] | None = None  # (generation, ids newest first, titles)
 
     def summarize(self, question: str, intent: Intent, scope: Sequence[str] | None) -> Iterator[str | SummaryStep]:
-        chosen = self.scope(scope, intent)
+        with self.store.reading():  # one snapshot of the index: no batch written meanwhile
+            chosen = self.scope(scope, intent)
         final = self.compose(intent, chosen)
         yield from pieces(final.answer.text)
         yield final
