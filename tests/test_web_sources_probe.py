@@ -121,8 +121,9 @@ def test_a_malformed_address_given_to_ingest_is_a_rejection(web_bot, server):
 
     with pytest.raises(InputError, match="not a valid address"):
         load_url("http://127.0.0.1:99999/x", max_bytes=10**6, timeout=2.0, allow_private=True)
-    report = web_bot.ingest([f"{server.base}/bad-port"])
-    assert report.added == 0 and len(report.rejected) == 1 and report.rejected[0].reason
+    report = web_bot.ingest([f"{server.base}/bad-port", "http://[::1", f"{server.base}/bridge"])
+    assert report.added == 1 and [r.path for r in report.rejected] == [f"{server.base}/bad-port", "http://[::1"]
+    assert all(r.reason for r in report.rejected) and "not a valid address" in report.rejected[1].reason
 
 
 def test_watch_goes_on_past_bad_items_and_a_failing_feed_and_reports_each(web_bot, server, tmp_path, capsys):
@@ -272,6 +273,9 @@ def test_a_canonical_address_on_another_host_is_ignored_with_its_date(web_bot, s
         stored = web_bot.article(f"127.0.0.1{path.replace('/', '-')}")
         assert stored["url"] == f"{server.base}{path}" and stored["published"] is None  # no 2019-01-02
         assert "bbc" not in (stored["site"] or "").lower()
+    server.put("/odd", FERRY.replace("<head>", '<head><link rel="canonical" href="{base}:99999/x">'))
+    assert web_bot.ingest([f"{server.base}/odd"]).added == 1  # a canonical that is no address: the fetched one
+    assert web_bot.article(FERRY_ID.replace("ferry", "odd"))["url"] == f"{server.base}/odd"
     ans = web_bot.answer("When did the repairs to the Elm Street bridge finish?")
     assert ans.answered and {c.url for c in ans.citations} <= {f"{server.base}/claim", f"{server.base}/og"}
 

@@ -145,7 +145,7 @@ class Indexer:
         loaded_sources: set[str] = set()
         limit = max_bytes(self.settings.max_file_mb)
         read: set[str] = set()
-        for url in (str(p) for p in paths if is_url(p)):  # pages and feeds by address, each address read once
+        for url in (str(p) for p in paths if _addressed(p)):  # pages and feeds by address, each address read once
             try:
                 same = normalise_url(url)
             except InputError:
@@ -172,7 +172,7 @@ class Indexer:
             articles.extend(found_articles)
             rejected.extend(found_rejections)
             rejected_sources.update(r.path for r in found_rejections)
-        for item in iter_files(p for p in paths if not is_url(p)):
+        for item in iter_files(p for p in paths if not _addressed(p)):
             if isinstance(item, Rejection):
                 rejected.append(item)
                 rejected_sources.add(_own_path(item.path))
@@ -221,6 +221,15 @@ class Indexer:
             seen[article.id] = article.source
             ok.append(article)
         return ok
+
+
+def _addressed(item: str | Path) -> bool:
+    """Is the item an address rather than a file? A malformed address ("http://[::1") is one too: `load_url`
+    rejects it with its reason, instead of the whole run failing."""
+    try:
+        return is_url(item)
+    except Exception:
+        return "://" in str(item)
 
 
 def _borrows_address(article: Article) -> bool:

@@ -128,15 +128,13 @@ def feed_items(fetched: Fetched) -> FeedItems:
     return FeedItems(list(links), rejected)
 
 
-def feed_links(fetched: Fetched) -> list[str]:
-    """The valid page addresses of a feed's items (see `feed_items`)."""
-    return feed_items(fetched).links
-
-
 def _page(fetched: Fetched) -> Article:
     """The page's article: stored as fetched from `fetched.url`, cited and identified by the address `read_page`
     grants it (the canonical one when it names the same host, else the fetched one)."""
     fetched_at = normalise_url(fetched.url)
     page = read_page(_text(fetched), url=fetched_at)
-    address = normalise_url(page.url or fetched_at)
+    try:
+        address = normalise_url(page.url or fetched_at)
+    except InputError:  # a canonical address that is no valid one ("https://site:99999/"): the fetched one
+        address = fetched_at
     return page_article(replace(page, url=address), url_id(address), fetched_at)
