@@ -47,7 +47,7 @@ from assistant.errors import InputError  # noqa: E402
 from assistant.indexing.fetch import check_url  # noqa: E402
 
 STORY2 = """<html><head><title>Ferry timetable changes</title>
-<link rel="canonical" href="https://courier.example.org/news/2026/12/ferry-timetable">
+<link rel="canonical" href="{base}/news/2026/12/ferry-timetable">
 <meta property="article:published_time" content="2026-12-01"></head><body>
 <nav><a href="/">Home</a></nav><article><h1>Ferry timetable changes</h1>
 <p>The winter ferry timetable to Lyle Island begins on Tuesday with one crossing a day.</p>
@@ -71,6 +71,14 @@ class Site:
     def put(self, path: str, body: str | bytes, ctype: str = "text/html; charset=utf-8", status: int = 200, wait=0.0):
         data = body.replace("{base}", self.base).encode() if isinstance(body, str) else body
         self.routes[path] = (status, ctype, data, wait)
+
+
+def harbour() -> str:
+    return (PAGES / "courier-harbour.html").read_text("utf-8").replace("https://courier.example.org", "{base}")
+
+
+def story_id(path: str) -> str:
+    return "127.0.0.1" + path.replace("/", "-")
 
 
 @pytest.fixture
@@ -106,7 +114,7 @@ def site():
     pages.base = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    pages.put("/story", (PAGES / "courier-harbour.html").read_text("utf-8"))
+    pages.put("/story", harbour())  # both name their canonical address on the same host
     pages.put("/story2", STORY2)
     yield pages
     server.shutdown()
@@ -118,15 +126,17 @@ def web_bot(make_bot, settings):
     return make_bot(allow_private_urls=True, request_timeout=2.0)
 
 
-def test_a_page_by_url_is_indexed_once_under_its_canonical_address(web_bot, site):
+def test_a_page_by_url_is_indexed_once_under_its_canonical_address_on_the_same_host(web_bot, site):
     report = web_bot.ingest([f"{site.base}/story"])
     assert report.added == 1 and not report.rejected
     [info] = web_bot.articles()
-    assert info.id == "courier.example.org-news-2026-11-harbour-reopens" and info.source == URL
+    canonical = f"{site.base}/news/2026/11/harbour-reopens"
+    assert info.id == story_id("/news/2026/11/harbour-reopens") and info.url == canonical
+    assert info.source == f"{site.base}/story"  # where it was read from
     again = web_bot.ingest([f"{site.base}/moved"])  # a redirect to the same page: unchanged, nothing written
     assert again.unchanged == 1 and again.added == again.updated == 0
     ans = web_bot.answer("Who inspected the main quay?")
-    assert ans.answered and ans.citations[0].url == URL and "Divers" in ans.citations[0].text
+    assert ans.answered and ans.citations[0].url == canonical and "Divers" in ans.citations[0].text
 
 
 def test_a_feed_adds_every_item_and_a_failing_item_does_not_stop_the_others(web_bot, site):
@@ -135,8 +145,8 @@ def test_a_feed_adds_every_item_and_a_failing_item_does_not_stop_the_others(web_
     assert report.added == 2
     assert [(r.path, "HTTP 404" in r.reason) for r in report.rejected] == [(f"{site.base}/gone", True)]
     assert {a.id for a in web_bot.articles()} == {
-        "courier.example.org-news-2026-11-harbour-reopens",
-        "courier.example.org-news-2026-12-ferry-timetable",
+        story_id("/news/2026/11/harbour-reopens"),
+        story_id("/news/2026/12/ferry-timetable"),
     }
     ans = web_bot.answer("When does the winter ferry timetable begin?")
     assert ans.answered and ans.citations[0].published == "2026-12-01"
@@ -161,7 +171,7 @@ def test_bad_pages_are_rejected_with_the_reason_and_nothing_indexed_is_lost(
     site.put(path, body, ctype, status=500 if path == "/broken" else 200, wait=wait)
     report = web_bot.ingest([f"{site.base}{path}"])
     assert report.added == 0 and len(report.rejected) == 1 and words in report.rejected[0].reason
-    assert [a.id for a in web_bot.articles()] == ["courier.example.org-news-2026-11-harbour-reopens"]
+    assert [a.id for a in web_bot.articles()] == [story_id("/news/2026/11/harbour-reopens")]
 
 
 def test_private_addresses_and_other_schemes_are_refused_by_default(make_bot, site):
@@ -208,8 +218,8 @@ def test_watch_feed_adds_new_items_polls_conditionally_and_goes_on_past_a_failin
     watch(web_bot, None, 1.0, reports.append, max_rounds=3, sleep=next_round, feeds=feeds, every=0.0)
     assert [r.added for r in reports] == [1, 1]  # the story, then the new item only
     assert {a.id for a in web_bot.articles()} == {
-        "courier.example.org-news-2026-11-harbour-reopens",
-        "courier.example.org-news-2026-12-ferry-timetable",
+        story_id("/news/2026/11/harbour-reopens"),
+        story_id("/news/2026/12/ferry-timetable"),
     }
     feed_requests = [inm for path, inm in site.requests if path == "/feed.xml"]
     assert feed_requests[0] is None and feed_requests[-1] is not None  # later polls are conditional: 304
@@ -228,8 +238,12 @@ def test_the_web_chat_adds_a_page_by_url_and_its_source_pane_links_to_it(web_bot
     table, _, panel, box = library.add_url(f"  {site.base}/story ")
     assert "Harbour reopens after storm" in table and box == "" and "1 added" in panel["value"]
     assert toasts.infos and not toasts.warnings
-    pane = render.source_view(web_bot.article("courier.example.org-news-2026-11-harbour-reopens"), 1)
-    assert f'href="{URL}"' in pane and "Coastline Courier" in pane and "2026-11-30" in pane
+    pane = render.source_view(web_bot.article(story_id("/news/2026/11/harbour-reopens")), 1)
+    assert (
+        f'href="{site.base}/news/2026/11/harbour-reopens"' in pane
+        and "Coastline Courier" in pane
+        and "2026-11-30" in pane
+    )
     _, _, _, kept = library.add_url("courier.example.org/story")  # no scheme: a warning, the box kept as typed
     assert kept is not None and "https://" in toasts.warnings[-1]
     _, _, panel, kept = library.add_url(f"{site.base}/missing")
@@ -245,14 +259,14 @@ def test_a_page_address_that_is_not_http_is_never_a_link_in_the_source_pane():
 
 def test_a_changed_page_replaces_its_records_and_the_trace_names_the_sources(web_bot, site):
     assert web_bot.ingest([f"{site.base}/story"]).added == 1
-    changed = (PAGES / "courier-harbour.html").read_text("utf-8").replace("twice a day", "three times a day")
-    site.put("/story", changed)
+    site.put("/story", harbour().replace("twice a day", "three times a day"))
     report = web_bot.ingest([f"{site.base}/story"])
     assert report.updated == 1 and report.added == 0 and len(web_bot.articles()) == 1
     ans = web_bot.answer("How often will ferries to Lyle Island run?")
     assert ans.answered and "three times a day" in ans.citations[0].text
-    assert [(s.url, s.published) for s in ans.trace.sources] == [(URL, "2026-11-30")]
-    assert ans.trace.to_dict()["sources"][0]["url"] == URL
+    canonical = f"{site.base}/news/2026/11/harbour-reopens"
+    assert [(s.url, s.published) for s in ans.trace.sources] == [(canonical, "2026-11-30")]
+    assert ans.trace.to_dict()["sources"][0]["url"] == canonical
 
 
 def test_assistant_ingest_url_on_the_command_line(site, tmp_path, monkeypatch, capsys):
@@ -270,4 +284,5 @@ def test_assistant_ingest_url_on_the_command_line(site, tmp_path, monkeypatch, c
     assert main(["ingest", f"{site.base}/story"]) == 0
     assert main(["ask", "--json", "Who inspected the main quay?"]) == 0
     out = json.loads(capsys.readouterr().out.split("\n", 1)[1])
-    assert out["citations"][0]["url"] == URL and out["citations"][0]["published"] == "2026-11-30"
+    assert out["citations"][0]["url"] == f"{site.base}/news/2026/11/harbour-reopens"
+    assert out["citations"][0]["published"] == "2026-11-30"

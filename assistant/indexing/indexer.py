@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import InputError, require_utf8
+from assistant.indexing.addresses import normalise_url
 from assistant.indexing.fetch import is_url
 from assistant.indexing.files import INDEX_FOLDER, is_index, iter_files, max_bytes
 from assistant.indexing.loaders import content_hash, load_file
@@ -143,7 +144,15 @@ class Indexer:
         rejected_sources: set[str] = set()
         loaded_sources: set[str] = set()
         limit = max_bytes(self.settings.max_file_mb)
-        for url in (str(p) for p in paths if is_url(p)):  # pages and feeds by address
+        read: set[str] = set()
+        for url in (str(p) for p in paths if _addressed(p)):  # pages and feeds by address, each address read once
+            try:
+                same = normalise_url(url)
+            except InputError:
+                same = url  # rejected by load_url below, with the reason
+            if same in read:
+                continue
+            read.add(same)
             try:
                 found_articles, found_rejections = load_url(
                     url,
@@ -163,7 +172,7 @@ class Indexer:
             articles.extend(found_articles)
             rejected.extend(found_rejections)
             rejected_sources.update(r.path for r in found_rejections)
-        for item in iter_files(p for p in paths if not is_url(p)):
+        for item in iter_files(p for p in paths if not _addressed(p)):
             if isinstance(item, Rejection):
                 rejected.append(item)
                 rejected_sources.add(_own_path(item.path))
@@ -186,23 +195,25 @@ class Indexer:
         return Plan(articles, rejected, rejected_sources, loaded_sources)
 
     def _check_ids(self, plan: Plan, existing: dict[str, ArticleInfo], report: IngestReport) -> list[Article]:
-        """Article ids must be unique: a second file with the same id is rejected, not merged."""
+        """Article ids must be unique: a second file with the same id is rejected, not merged. A page stored under
+        the address it names but was not fetched from (its same-host canonical one) never replaces an article read
+        from another address: a page fetched from its own address is read first and wins."""
         seen: dict[str, str] = {}
         ok: list[Article] = []
-        for article in plan.load:
+        for article in sorted(plan.load, key=_borrows_address):  # stable: the order is kept otherwise
             other = seen.get(article.id)
             if other is None:
                 info = existing.get(article.id)
-                if info and info.source and info.source != article.source and Path(info.source).exists():
-                    other = info.source
+                if info and info.source and info.source != article.source:
+                    if Path(info.source).exists():
+                        other = info.source
+                    elif _borrows_address(article) and is_url(info.source):
+                        if info.content_hash == content_hash(article):
+                            report.unchanged += 1  # the same text: nothing to replace
+                            continue
+                        other = info.source
             if other is not None and other != article.source:
-                report.rejected.append(
-                    Rejection(
-                        article.source,
-                        f"article id '{article.id}' is already used by {other}; rename one of the files "
-                        "(or give the JSON record its own 'id')",
-                    )
-                )
+                report.rejected.append(Rejection(article.source, _taken(article, other)))
                 continue
             if other == article.source and article.id in seen:
                 report.rejected.append(Rejection(article.source, f"article id '{article.id}' appears twice"))
@@ -210,6 +221,32 @@ class Indexer:
             seen[article.id] = article.source
             ok.append(article)
         return ok
+
+
+def _addressed(item: str | Path) -> bool:
+    """Is the item an address rather than a file? A malformed address ("http://[::1") is one too: `load_url`
+    rejects it with its reason, instead of the whole run failing."""
+    try:
+        return is_url(item)
+    except Exception:
+        return "://" in str(item)
+
+
+def _borrows_address(article: Article) -> bool:
+    """A page stored under an address other than the one it was fetched from (the canonical one it states)."""
+    return bool(article.url) and article.url != article.source and is_url(article.source)
+
+
+def _taken(article: Article, other: str) -> str:
+    if _borrows_address(article):
+        return (
+            f"the page names {article.url} as its address, and the article of that address is read from {other}; "
+            f"add {article.url} itself to update it"
+        )
+    return (
+        f"article id '{article.id}' is already used by {other}; rename one of the files "
+        "(or give the JSON record its own 'id')"
+    )
 
 
 def _own_path(path: str) -> str:

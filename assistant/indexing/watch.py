@@ -1,7 +1,12 @@
-"""`assistant watch`: poll a folder and rebuild when files arrive, change or vanish."""
+"""`assistant watch`: poll a folder and rebuild when files arrive, change or vanish; poll feeds (`feeds.py`).
+
+No feed ends the watch: a feed's failure, whatever it is, is printed and the feed polled again next time; only
+Ctrl-C (KeyboardInterrupt) or the end of the process stops it.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 import time
@@ -14,6 +19,7 @@ from assistant.indexing.feeds import FeedWatcher
 from assistant.indexing.files import is_index
 from assistant.records import IngestReport
 
+log = logging.getLogger(__name__)
 Entry = tuple[int, int, int, str]  # kind, size, mtime (ns), link target
 
 
@@ -83,7 +89,13 @@ def watch(
                     last = current
         if feeds is not None and (polled is None or clock() - polled >= every):
             polled = clock()
-            for poll in feeds.poll(bot.ingest):
+            try:
+                polls = feeds.poll(bot.ingest)
+            except Exception as exc:  # FeedWatcher answers for each feed; this is the last guard of the loop
+                log.debug("polling the feeds failed", exc_info=True)
+                print(f"error: the feeds cannot be polled ({type(exc).__name__}); tried again next time", flush=True)
+                polls = []
+            for poll in polls:
                 if poll.error:
                     print(f"error: feed {poll.feed}: {poll.error} (tried again next time)", flush=True)
                 elif poll.report is not None and (poll.report.changed or poll.report.rejected):
