@@ -1,0 +1,203 @@
+"""The model check (issue 23): ask the same local model, with log-probabilities, "does this sentence say that the
+answer to this question is X, yes or no?", and measure how well its yes-probability separates right readings from
+wrong ones (ROC AUC), beside what the word rules give on the same readings.
+
+It reads an evaluation's traces (`assistant eval DATASET --answerer local --traces FILE`) and the set's questions:
+for each question the model read and answered (its own reading, before attribution and decision), X is that
+reading and the sentence is the one attribution tied its first claim to (else the best-ranked shown sentence).
+A reading is right when the question is answerable and the reading contains a gold answer; wrong otherwise
+(an unanswerable question answered, or a wrong answer). The word rules' scores on the same readings: the
+decision's confidence, and its verdict (answered = 1, refused = 0).
+
+Log-probabilities need llama.cpp's `logits_all`, which the shared server runs without (it would hold a row of
+152,000 logits per token of context: 2.5 GB at 4,096 tokens). So the check starts a server of its own for the
+measurement, with `logits_all` and a 1,024-token context, in a runtime folder of its own.
+
+Run: python -m assistant.evaluation.model_check TRACES DATASET.jsonl [--out FILE] [--limit N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import tempfile
+import time
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from assistant.answering.prompts import Prompts
+from assistant.evaluation.metrics import contains_answer
+
+CHECK_CONTEXT = 1024  # tokens: a sentence, a question and an answer fit many times over
+
+
+def roc_auc(scores: Sequence[float], labels: Sequence[bool]) -> float | None:
+    """The probability that a right reading scores above a wrong one (ties count half): Mann-Whitney U over
+    the product of the two counts. None when one of the two kinds is missing."""
+    ranked = sorted(zip(scores, labels, strict=True), key=lambda p: p[0])
+    positives = sum(1 for _, label in ranked if label)
+    negatives = len(ranked) - positives
+    if not positives or not negatives:
+        return None
+    rank_sum, i = 0.0, 0
+    while i < len(ranked):  # average ranks over ties
+        j = i
+        while j < len(ranked) and ranked[j][0] == ranked[i][0]:
+            j += 1
+        average = (i + 1 + j) / 2
+        rank_sum += average * sum(1 for k in range(i, j) if ranked[k][1])
+        i = j
+    return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)
+
+
+def yes_probability(top_logprobs: Sequence[dict[str, Any]]) -> float:
+    """P(yes) / (P(yes) + P(no)) from the first token's alternatives ("Yes", " yes", "YES" all count);
+    0.5 when neither is among them."""
+    yes = no = 0.0
+    for alt in top_logprobs:
+        word = str(alt.get("token", "")).strip().lower()
+        if word in ("yes", "no"):
+            p = math.exp(float(alt.get("logprob", -1e9)))
+            yes, no = (yes + p, no) if word == "yes" else (yes, no + p)
+    return yes / (yes + no) if yes + no > 0 else 0.5
+
+
+def items(traces: Path, dataset: Path) -> list[dict[str, Any]]:
+    """The readings to check: question, reading, its sentence, right or wrong, and the word rules' scores."""
+    rows = {}
+    for line in dataset.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            rows[row["id"]] = row
+    out = []
+    for line in traces.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        t = json.loads(line)
+        row, trace = rows.get(t["id"]), t.get("trace") or {}
+        reading = trace.get("reading") or {}
+        if row is None or reading.get("reader") != "model" or reading.get("refused") or not reading.get("answer"):
+            continue
+        shown = trace.get("shown") or []
+        claims = (trace.get("attribution") or {}).get("claims") or []
+        at = [i for i in (claims[0].get("sentences") or []) if i < len(shown)] if claims else []
+        sentence = " ".join(shown[i]["text"] for i in at) if at else (shown[0]["text"] if shown else "")
+        if not sentence:
+            continue
+        decision = trace.get("decision") or {}
+        gold = row.get("answers") or []
+        out.append(
+            {
+                "id": row["id"],
+                "question": row["question"],
+                "reading": reading["answer"],
+                "sentence": sentence,
+                "right": bool(row.get("answerable", True)) and contains_answer(reading["answer"], gold),
+                "confidence": decision.get("confidence"),
+                "answered": decision.get("outcome") == "answered",
+            }
+        )
+    return out
+
+
+class Checker:
+    """A llama.cpp server of the bundled model with log-probabilities, for the measurement only."""
+
+    def __init__(self, state_dir: Path, prompts_dir: str) -> None:
+        from assistant.answering.llama_server import LlamaServer, ServerConfig
+        from assistant.answering.local_model import QWEN_CODER_1_5B, cache_dir_for, ensure_model_file, verify_model
+
+        model = ensure_model_file(cache_dir_for(None))
+        self.server = LlamaServer(
+            ServerConfig(
+                model_path=model,
+                log_path=state_dir / "check-server.log",
+                n_ctx=CHECK_CONTEXT,
+                extra_args=("--logits_all", "True"),  # the last of a repeated option wins
+                state_dir=state_dir,
+                verify=lambda path: verify_model(path, QWEN_CODER_1_5B),
+                expected_sha256=QWEN_CODER_1_5B.sha256,
+            )
+        )
+        prompts = Prompts(prompts_dir)
+        self.system = prompts.load("check_system").render()
+        self.user = prompts.load("check_user", required={"sentence", "question", "answer"})
+
+    def __enter__(self) -> Checker:
+        self.url = self.server.ensure_running()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.stop()
+
+    def ask(self, sentence: str, question: str, answer: str) -> float:
+        body = {
+            "model": "local",
+            "messages": [
+                {"role": "system", "content": self.system},
+                {"role": "user", "content": self.user.render(sentence=sentence, question=question, answer=answer)},
+            ],
+            "max_tokens": 1,
+            "temperature": 0,
+            "logprobs": True,
+            "top_logprobs": 20,
+        }
+        request = urllib.request.Request(
+            f"{self.url}/chat/completions", json.dumps(body).encode("utf-8"), {"content-type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=120) as response:
+            got = json.load(response)
+        content = (got["choices"][0].get("logprobs") or {}).get("content") or [{}]
+        return yes_probability(content[0].get("top_logprobs") or [])
+
+
+def measure(checked: list[dict[str, Any]]) -> dict[str, Any]:
+    labels = [c["right"] for c in checked]
+    with_confidence = [c for c in checked if c["confidence"] is not None]
+    return {
+        "readings": len(checked),
+        "right": sum(labels),
+        "wrong": len(labels) - sum(labels),
+        "auc_model_check": _round(roc_auc([c["p_yes"] for c in checked], labels)),
+        "auc_word_rules_confidence": _round(
+            roc_auc([c["confidence"] for c in with_confidence], [c["right"] for c in with_confidence])
+        ),
+        "auc_word_rules_verdict": _round(roc_auc([1.0 if c["answered"] else 0.0 for c in checked], labels)),
+        "seconds_per_check": _round(sum(c["seconds"] for c in checked) / len(checked) if checked else None),
+    }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m assistant.evaluation.model_check", description=__doc__)
+    parser.add_argument("traces", type=Path)
+    parser.add_argument("dataset", type=Path)
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--limit", type=int)
+    args = parser.parse_args(argv)
+    todo = items(args.traces, args.dataset)[: args.limit]
+    checked = []
+    from assistant.settings import Settings
+
+    prompts_dir = Settings.from_env().prompts_dir
+    with tempfile.TemporaryDirectory() as state, Checker(Path(state), prompts_dir) as checker:
+        for item in todo:
+            t = time.perf_counter()
+            p = checker.ask(item["sentence"], item["question"], item["reading"])
+            checked.append({**item, "p_yes": round(p, 4), "seconds": time.perf_counter() - t})
+    result = {"traces": str(args.traces), "dataset": str(args.dataset), **measure(checked), "records": checked}
+    summary = {k: v for k, v in result.items() if k != "records"}
+    print(json.dumps(summary, indent=1))
+    if args.out:
+        args.out.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
