@@ -9,7 +9,9 @@ answering shares the concurrency group "answer" (the UI's chat and the `/chat` e
 a time when answering runs on this machine (embedding the question, scoring sentences, the local
 model), 4 with OpenAI or another remote model server, where an answer mostly waits on it. Indexing
 (upload, remove) is group "index", 1 at a time: it embeds on every core and writes under the
-index's write lock anyway. The queue holds at most `QUEUE_SIZE` waiting events; beyond that a
+index's write lock anyway. Adding by URL is group "fetch", `FETCH_LIMIT` at a time: it mostly waits on
+another site (a slow one up to the fetch's time limits), so it must not hold the upload lane; its short
+write takes the index's write lock like every other. The queue holds at most `QUEUE_SIZE` waiting events; beyond that a
 person is told the app is busy instead of waiting without end.
 """
 
@@ -26,6 +28,7 @@ from assistant.web.chat import ALL, ChatHandlers
 from assistant.web.notify import Notify, Toasts
 
 QUEUE_SIZE = 32
+FETCH_LIMIT = 2  # pages fetched by address at once (each mostly waiting on the other site)
 SAMPLE_ID = "ecuador-gangs-terrorist-designation"
 EXAMPLES = [
     "How much security assistance did the U.S. announce?",
@@ -48,6 +51,7 @@ def build_app(bot: Assistant, notify: Notify | None = None) -> gr.Blocks:
     private: dict[str, Any] = {"api_visibility": "private"}
     answering: dict[str, Any] = {"concurrency_id": "answer", "concurrency_limit": answer_limit(info.answerer)}
     indexing: dict[str, Any] = {"concurrency_id": "index", "concurrency_limit": 1}
+    fetching: dict[str, Any] = {"concurrency_id": "fetch", "concurrency_limit": FETCH_LIMIT}
 
     def show_source(target: list[Any]) -> str:  # a plain function: Gradio marks server functions with an attribute
         return chat.show_source(target)
@@ -166,7 +170,7 @@ def build_app(bot: Assistant, notify: Notify | None = None) -> gr.Blocks:
                 page_url,
                 [articles_html, to_remove, ingest_html, page_url],
                 **private,
-                **indexing,
+                **fetching,
                 show_progress="full",
             ).then(**changed_list, **private)
         remove_btn.click(library.remove, to_remove, [articles_html, to_remove], **private, **indexing).then(

@@ -1,0 +1,165 @@
+"""The web chat under a few people at once, through Gradio's own queue over HTTP on 127.0.0.1: adding a page by
+address beside an upload, repeated wrong logins, and what a long conversation sends each turn.
+
+The page's events are private (no `gradio_client` endpoint), so `Queue` speaks the browser's protocol:
+`POST /gradio_api/queue/join` with the event's `fn_index`, then the session's server-sent events.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import pytest
+
+from assistant import Assistant, Settings
+from assistant.web.app import build_app
+from assistant.web.server import launch_options
+from tests.conftest import SAMPLE_DIR
+from tests.helpers import free_port
+
+LIGHTHOUSE = (
+    b"Port Elin lighthouse reopens\nThe Port Elin lighthouse reopened on Saturday after a two-year restoration.\n"
+    b"The restoration cost 2.4 million euros.\n"
+)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _no_proxy_for_localhost():
+    with pytest.MonkeyPatch.context() as mp:
+        for name in ("NO_PROXY", "no_proxy"):
+            mp.setenv(name, ",".join(filter(None, [os.environ.get(name), "127.0.0.1", "localhost"])))
+        yield
+
+
+def launch(root, embedder, options: dict[str, Any] | None = None, **overrides):
+    """build_app over a fresh index holding the sample, launched as `serve` would (plus `options`)."""
+    settings = Settings.from_env(
+        env={"ASSISTANT_ANSWERER": "extractive"},
+        index_dir=str(root / "index"),
+        articles_dir=str(root / "articles"),
+        **overrides,
+    )
+    bot = Assistant(settings=settings, embedder=embedder)
+    assert bot.ingest([SAMPLE_DIR]).added == 1
+    demo = build_app(bot)
+    kwargs = {**launch_options(settings, port=free_port()), **(options or {})}
+    _, url, _ = demo.launch(**kwargs, prevent_thread_lock=True, quiet=True)
+    return demo, url.rstrip("/")
+
+
+def fn_index(demo, handler: str) -> int:
+    """The event id of the (one) event whose function is the handler method `handler`."""
+    found = [i for i, f in demo.fns.items() if getattr(f.fn, "__name__", None) == handler]
+    assert len(found) >= 1, handler
+    return found[0]
+
+
+class Queue:
+    """One page session on Gradio's queue: `run` sends an event and reads its messages to the end."""
+
+    def __init__(self, url: str, client: httpx.Client | None = None):
+        self.url, self.session = url, uuid.uuid4().hex[:12]
+        self.http = client or httpx.Client(base_url=url, timeout=httpx.Timeout(30, read=240))
+
+    def run(self, fn: int, data: list[Any], limit: float = 240) -> tuple[list[dict[str, Any]], int]:
+        """(the event's messages, the bytes of its server-sent events) once it completed."""
+        body = {"data": data, "fn_index": fn, "session_hash": self.session, "event_data": None, "trigger_id": None}
+        joined = self.http.post("/gradio_api/queue/join", json=body)
+        joined.raise_for_status()
+        event_id = joined.json()["event_id"]
+        messages: list[dict[str, Any]] = []
+        size, deadline = 0, time.monotonic() + limit
+        with self.http.stream("GET", "/gradio_api/queue/data", params={"session_hash": self.session}) as stream:
+            for line in stream.iter_lines():
+                assert time.monotonic() < deadline, f"event {fn} still running after {limit} s"
+                if not line.startswith("data:"):
+                    continue
+                size += len(line.encode())
+                message = json.loads(line[5:])
+                if message.get("event_id") not in (None, event_id):
+                    continue
+                messages.append(message)
+                if message.get("msg") == "process_completed":
+                    assert message.get("success"), message
+                    return messages, size
+        raise AssertionError(f"the stream ended before event {fn} completed: {messages[-3:]}")
+
+    def upload(self, name: str, data: bytes) -> dict[str, Any]:
+        """A file sent as the page sends it, as the File component's value."""
+        sent = self.http.post("/gradio_api/upload", files=[("files", (name, data))])
+        sent.raise_for_status()
+        return {"path": sent.json()[0], "orig_name": name, "meta": {"_type": "gradio.FileData"}}
+
+
+# ---- 2b: a slow page added by address does not hold up someone else's upload
+class Drip(BaseHTTPRequestHandler):
+    """A news page sent a few bytes at a time over `SECONDS` (each pause well under the fetch's read timeout)."""
+
+    SECONDS = 8.0
+    PAGE = (
+        b"<html><head><title>Harbour dredging begins</title></head><body><article><h1>Harbour dredging begins</h1>"
+        + b"".join(b"<p>The harbour dredging began on Monday, sentence %d of the story.</p>" % i for i in range(16))
+        + b"</article></body></html>"
+    )
+
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(self.PAGE)))
+        self.end_headers()
+        pieces = 16
+        step = len(self.PAGE) // pieces + 1
+        for i in range(0, len(self.PAGE), step):
+            self.wfile.write(self.PAGE[i : i + step])
+            self.wfile.flush()
+            time.sleep(self.SECONDS / pieces)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def dripping() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Drip)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/harbour-dredging"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_an_upload_does_not_wait_behind_a_slow_page_added_by_address(tmp_path, embedder, dripping):
+    demo, url = launch(tmp_path, embedder, allow_private_urls=True, request_timeout=5.0)
+    try:
+        add_url, upload = fn_index(demo, "add_url"), fn_index(demo, "upload")
+        done: dict[str, float] = {}
+        started = time.monotonic()
+
+        def add() -> None:
+            messages, _ = Queue(url).run(add_url, [dripping])
+            done["url"] = time.monotonic() - started
+            done["url_output"] = messages[-1]["output"]["data"]  # type: ignore[assignment]
+
+        adding = threading.Thread(target=add)
+        adding.start()
+        time.sleep(1.0)  # the page is being fetched
+        person = Queue(url)
+        messages, _ = person.run(upload, [[person.upload("lighthouse.txt", LIGHTHOUSE)]])
+        done["upload"] = time.monotonic() - started
+        adding.join(timeout=60)
+        assert not adding.is_alive()
+    finally:
+        demo.close()
+    assert "Port Elin lighthouse reopens" in json.dumps(messages[-1]["output"]["data"])
+    assert "Harbour dredging begins" in json.dumps(done["url_output"])  # the slow page was added too
+    assert done["url"] >= Drip.SECONDS * 0.8  # the last piece arrives one pause before the end
+    assert done["upload"] < done["url"] - 3, done  # it did not wait for the page
