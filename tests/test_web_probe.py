@@ -39,8 +39,8 @@ def _no_proxy_for_localhost():
         yield
 
 
-def launch(root, embedder, options: dict[str, Any] | None = None, **overrides):
-    """build_app over a fresh index holding the sample, launched as `serve` would (plus `options`)."""
+def launch(root, embedder, login_policy=None, **overrides):
+    """build_app over a fresh index holding the sample, launched as `serve` would."""
     settings = Settings.from_env(
         env={"ASSISTANT_ANSWERER": "extractive"},
         index_dir=str(root / "index"),
@@ -50,8 +50,8 @@ def launch(root, embedder, options: dict[str, Any] | None = None, **overrides):
     bot = Assistant(settings=settings, embedder=embedder)
     assert bot.ingest([SAMPLE_DIR]).added == 1
     demo = build_app(bot)
-    kwargs = {**launch_options(settings, port=free_port()), **(options or {})}
-    _, url, _ = demo.launch(**kwargs, prevent_thread_lock=True, quiet=True)
+    options = launch_options(settings, port=free_port(), login_policy=login_policy)
+    _, url, _ = demo.launch(**options, prevent_thread_lock=True, quiet=True)
     return demo, url.rstrip("/")
 
 
@@ -163,3 +163,58 @@ def test_an_upload_does_not_wait_behind_a_slow_page_added_by_address(tmp_path, e
     assert "Harbour dredging begins" in json.dumps(done["url_output"])  # the slow page was added too
     assert done["url"] >= Drip.SECONDS * 0.8  # the last piece arrives one pause before the end
     assert done["upload"] < done["url"] - 3, done  # it did not wait for the page
+
+
+# ---- 11: password guessing at POST /login is slowed down
+LOGIN = ("reader", "s3cret-pass")
+
+
+def test_wrong_passwords_are_refused_for_a_growing_while_then_the_right_one_signs_in(tmp_path, embedder):
+    from assistant.web.guard import LoginPolicy
+
+    short = LoginPolicy(free=3, free_everywhere=100, first=0.5, most=1.0)
+    demo, url = launch(tmp_path, embedder, short, auth=":".join(LOGIN))
+    try:
+        with httpx.Client(base_url=url, timeout=10) as guesser:
+            started = time.monotonic()
+            answers = [guesser.post("/login", data={"username": LOGIN[0], "password": f"guess-{i}"}) for i in range(20)]
+            elapsed = time.monotonic() - started
+            statuses = [a.status_code for a in answers]
+            checked = statuses.count(400)  # Gradio's "Incorrect credentials": the password was tried
+            assert set(statuses) == {400, 429} and statuses[:3] == [400, 400, 400]
+            # 3 free tries, then at most one more each time a delay (0.5 s, then 1 s) runs out
+            assert checked <= 3 + 1 + int(elapsed / short.first), (statuses, elapsed)
+            refused = next(a for a in answers if a.status_code == 429)
+            assert refused.json()["detail"].startswith("Too many failed sign-ins; try again in ")
+            assert 1 <= int(refused.headers["Retry-After"]) <= 1
+            assert guesser.post("/login", data={"username": LOGIN[0], "password": LOGIN[1]}).status_code == 429
+            time.sleep(short.most + 0.2)  # the window is over
+            assert guesser.post("/login", data={"username": LOGIN[0], "password": LOGIN[1]}).status_code == 200
+            assert guesser.get("/gradio_api/info").status_code == 200  # signed in
+            wrong = guesser.post("/login", data={"username": LOGIN[0], "password": "again"})
+            assert wrong.status_code == 400  # signing in cleared the address's count
+    finally:
+        demo.close()
+
+
+def test_guesses_from_many_addresses_are_bounded_together():
+    """The same counts as the server keeps, with a clock the test moves: one address after `free` failures,
+    and every address once all of them together failed `free_everywhere` times."""
+    from assistant.web.guard import LoginPolicy, LoginThrottle
+
+    now = [1000.0]
+    throttle = LoginThrottle(
+        app=None, policy=LoginPolicy(free=3, free_everywhere=10, first=2, most=60), clock=lambda: now[0]
+    )  # type: ignore[arg-type]
+    assert [throttle.admit("10.0.0.1") for _ in range(4)] == [0, 0, 0, 2.0]  # 3 failures: 2 s to wait
+    now[0] += 2.1
+    assert throttle.admit("10.0.0.1") == 0 and throttle.admit("10.0.0.1") == 4.0  # then 4 s
+    waits = [throttle.admit(f"10.0.1.{i}") for i in range(10)]  # 5 more addresses, 2 guesses each
+    assert waits[:6] == [0] * 6 and all(w > 0 for w in waits[6:])  # 10 failures in all: everyone waits
+    assert throttle.admit("192.0.2.7") > 0  # a new address too
+    now[0] += 2.1  # the delay of all (2 s) is over; the first guesser's own (4 s) is not
+    assert throttle.admit("10.0.0.1") > 0
+    assert throttle.admit("192.0.2.8") == 0
+    throttle.signed_in("192.0.2.8")
+    now[0] += 3600 + 61  # an hour without failures: forgotten
+    assert throttle.admit("10.0.0.1") == 0 and throttle.admit("10.0.1.0") == 0
