@@ -218,3 +218,41 @@ def test_guesses_from_many_addresses_are_bounded_together():
     throttle.signed_in("192.0.2.8")
     now[0] += 3600 + 61  # an hour without failures: forgotten
     assert throttle.admit("10.0.0.1") == 0 and throttle.admit("10.0.1.0") == 0
+
+
+# ---- 14: what one turn of a long conversation sends
+QUESTIONS = [
+    "How much security assistance did the U.S. announce?",
+    "Which gangs will be designated as terrorist organizations?",
+    "How much of the world's cocaine passes through Ecuador?",
+    "What did Noboa say about the designation?",
+    "How much was allocated for drone technology?",
+]
+
+
+def test_a_turn_sends_about_as_much_at_turn_25_as_at_turn_1(tmp_path, embedder):
+    demo, url = launch(tmp_path, embedder)
+    try:
+        take, respond = fn_index(demo, "take_question"), fn_index(demo, "respond")
+        page = Queue(url)
+        data = [None, None, "__all__"] + [None] * (len(demo.fns[respond].inputs) - 3)  # states are the server's
+        sizes = []
+        for turn in range(25):
+            page.run(take, [QUESTIONS[turn % len(QUESTIONS)]])
+            messages, size = page.run(respond, data)
+            sizes.append(size)
+        print("bytes per turn:", sizes)
+        # before, turn 1 sent 65 kB (30 kB of it the trace, twice) and turn 25 120 kB: 2.3 kB more each turn
+        assert max(sizes) < 1.5 * min(sizes) and sizes[24] - sizes[0] < 3_000, sizes
+        last = json.dumps(messages[-1]["output"]["data"])
+        assert "drone technology" in last and "Standalone question" not in last
+        assert "How much security assistance" not in last  # only this turn's messages, not the first question's
+
+        page.run(fn_index(demo, "show_trace"), [None])  # the trace panel opened: each answer's trace follows it
+        page.run(take, [QUESTIONS[0]])
+        page.run(respond, data)
+        traced, size = page.run(fn_index(demo, "trace"), [None, None])
+        print("the trace, with its panel open:", size)
+        assert "Standalone question" in json.dumps(traced[-1]["output"]["data"])
+    finally:
+        demo.close()

@@ -58,6 +58,7 @@ def build_app(bot: Assistant, notify: Notify | None = None) -> gr.Blocks:
 
     with gr.Blocks(title="Article Assistant", analytics_enabled=False) as demo:
         turns = gr.State([])  # [{"question": str, "answer": Answer, "about": str | None}], this tab's conversation
+        trace_open = gr.State(False)  # the trace panel is open: each answer's trace is sent (else on opening)
         pending = gr.State("")  # the checked question on its way from the box to the answerer
         with gr.Sidebar(open=True, width=360, label="Articles"):
             gr.Markdown("### Articles")
@@ -113,6 +114,8 @@ def build_app(bot: Assistant, notify: Notify | None = None) -> gr.Blocks:
                     feedback_options=None,
                     placeholder="Ask a question about the articles.",
                 )
+                # the turn being answered (streamed here, hidden), added by the page to the chat it shows
+                live = gr.Chatbot(visible="hidden", elem_id="aa-live", allow_tags=False, latex_delimiters=[])
                 with gr.Row():
                     question = gr.Textbox(
                         show_label=False,
@@ -122,7 +125,7 @@ def build_app(bot: Assistant, notify: Notify | None = None) -> gr.Blocks:
                         max_lines=4,
                     )
                     send = gr.Button("Ask", variant="primary", scale=1, elem_id="aa-send")
-                with gr.Accordion("How this answer was found (trace)", open=False, elem_id="aa-trace"):
+                with gr.Accordion("How this answer was found (trace)", open=False, elem_id="aa-trace") as trace_box:
                     trace_html = gr.HTML(render.trace_view({}))
             with gr.Column(scale=2):
                 source = gr.HTML(
@@ -142,14 +145,23 @@ def build_app(bot: Assistant, notify: Notify | None = None) -> gr.Blocks:
         answer: dict[str, Any] = {
             "fn": chat.respond,
             "inputs": [pending, turns, scope],
-            "outputs": [chatbot, trace_html, turns],
+            "outputs": [live, turns],
             **private,
             **answering,
             "show_progress": "minimal",
+            "show_progress_on": chatbot,
         }
-        question.submit(chat.take_question, question, **checked).success(**answer)
-        send.click(chat.take_question, question, **checked).success(**answer)
-        chatbot.example_select(chat.picked_example, None, **checked).success(**answer)
+        new_turn: dict[str, Any] = {"fn": None, "js": render.LIVE_START, **private, "queue": False}
+        traced: dict[str, Any] = {"fn": chat.trace, "inputs": [turns, trace_open], "outputs": trace_html, **private}
+        for asked in (
+            question.submit(chat.take_question, question, **checked),
+            send.click(chat.take_question, question, **checked),
+            chatbot.example_select(chat.picked_example, None, **checked),
+        ):
+            asked.success(**new_turn).success(**answer).then(**traced, queue=False, show_progress="hidden")
+        live.change(None, [chatbot, live], chatbot, js=render.LIVE_MERGE, **private, queue=False)
+        trace_box.expand(chat.show_trace, turns, [trace_open, trace_html], **private, queue=False)
+        trace_box.collapse(chat.hide_trace, None, trace_open, **private, queue=False)
         chatbot.clear(chat.clear, None, [turns, trace_html, source], **private, queue=False)
         changed_list: dict[str, Any] = {
             "fn": library.scope_options,
