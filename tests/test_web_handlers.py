@@ -61,7 +61,10 @@ def received(tmp_path: Path, name: str, data: bytes) -> str:
 
 
 def test_a_question_is_checked_and_the_box_cleared(chat):
-    assert chat.take_question("  How much?  ") == ("", "How much?")
+    box, question, button = chat.take_question("  How much?  ")
+    assert question == "How much?" and box == gr.update(value="", interactive=False)
+    assert button == gr.update(interactive=False)  # one question at a time: both wait for the answer
+    assert chat.ready() == (gr.update(interactive=True), gr.update(interactive=True))
     with pytest.raises(gr.Error, match="question is empty"):
         chat.take_question("   ")
 

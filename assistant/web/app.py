@@ -137,7 +137,7 @@ def build_app(bot: Assistant, notify: Notify | None = None) -> gr.Blocks:
                 )
 
         checked: dict[str, Any] = {
-            "outputs": [question, pending],
+            "outputs": [question, pending, send],
             **private,
             "concurrency_limit": None,
             "show_progress": "hidden",
@@ -158,7 +158,9 @@ def build_app(bot: Assistant, notify: Notify | None = None) -> gr.Blocks:
             send.click(chat.take_question, question, **checked),
             chatbot.example_select(chat.picked_example, None, **checked),
         ):
-            asked.success(**new_turn).success(**answer).then(**traced, queue=False, show_progress="hidden")
+            asked.success(**new_turn).success(**answer).then(**traced, queue=False, show_progress="hidden").then(
+                chat.ready, None, [question, send], **private, queue=False, show_progress="hidden"
+            )
         live.change(None, [chatbot, live], chatbot, js=render.LIVE_MERGE, **private, queue=False)
         trace_box.expand(chat.show_trace, turns, [trace_open, trace_html], **private, queue=False)
         trace_box.collapse(chat.hide_trace, None, trace_open, **private, queue=False)

@@ -26,6 +26,8 @@ from assistant.web.notify import GENERIC, Notify, say
 log = logging.getLogger(__name__)
 
 ALL = "__all__"  # the scope menu's value for "All articles"
+BUSY = gr.update(value="", interactive=False)  # the question box while its answer comes
+BUSY_BUTTON = gr.update(interactive=False)
 Turn = dict[str, Any]
 
 
@@ -50,15 +52,21 @@ class ChatHandlers:
     def title(self, article_id: str | None) -> str:
         return next((a.title for a in self.bot.articles() if a.id == article_id), article_id or "")
 
-    def take_question(self, question: str) -> tuple[str, str]:
-        """Step 1, instant: check the question and clear the box (a gr.Error here only shows a toast)."""
+    def take_question(self, question: str) -> tuple[Any, str, Any]:
+        """Step 1, instant: check the question, clear the box, and hold the box and the Ask button until the
+        answer is in (`ready`): one turn at a time, so each turn's messages are joined to the chat in order.
+        A gr.Error here only shows a toast."""
         try:
-            return "", self.bot.check_question(question)
+            return BUSY, self.bot.check_question(question), BUSY_BUTTON
         except AssistantError as exc:
             raise gr.Error(say(exc)) from None
 
-    def picked_example(self, evt: gr.SelectData) -> tuple[str, str]:
-        return "", evt.value["text"]
+    def picked_example(self, evt: gr.SelectData) -> tuple[Any, str, Any]:
+        return BUSY, evt.value["text"], BUSY_BUTTON
+
+    def ready(self) -> tuple[Any, Any]:
+        """Step 4: the box and the Ask button take the next question."""
+        return gr.update(interactive=True), gr.update(interactive=True)
 
     def respond(self, question: str, turns: list[Turn], chosen: str | None = None) -> Iterator[tuple[Any, Any]]:
         """Step 2: stream the answer into (this turn's messages, turns); its trace follows (`trace`). Failures
