@@ -137,6 +137,7 @@ def dripping() -> Iterator[str]:
         server.server_close()
 
 
+@pytest.mark.slow  # the page takes 8 s to arrive
 def test_an_upload_does_not_wait_behind_a_slow_page_added_by_address(tmp_path, embedder, dripping):
     demo, url = launch(tmp_path, embedder, allow_private_urls=True, request_timeout=5.0)
     try:
