@@ -194,6 +194,29 @@ def test_ask_cite_and_trace(page):
     shot(page, "04-trace.png")
 
 
+def test_a_conversation_keeps_every_turn_though_each_sends_only_its_own(page):
+    """The server sends each turn alone (chat.py); the page joins them into the chat it shows, once each."""
+    questions = [
+        "How much security assistance did the U.S. announce?",
+        "Which gangs will be designated as terrorist organizations?",
+        "How much security assistance did the U.S. announce?",  # the same question again is a turn of its own
+    ]
+    ask(page, questions[0])
+    page.get_by_text("How this answer was found (trace)").click()  # open: the next answers bring their traces
+    trace = page.locator("#aa-trace")
+    expect(trace).to_contain_text(f"Standalone question: {questions[0]}")
+    for question in questions[1:]:
+        ask(page, question)
+        expect(trace).to_contain_text(f"Standalone question: {question}")
+    users = page.locator("#aa-chat [data-testid=user]")
+    expect(users).to_have_count(3)
+    assert [u.inner_text().strip() for u in users.all()] == questions
+    expect(page.locator(BOT)).to_have_count(3)
+    expect(page.locator(BOT).nth(0)).to_contain_text("$13.5 million")
+    expect(page.locator(BOT).nth(1)).to_contain_text("Los Lobos")
+    expect(page.locator(BOT).nth(2)).to_contain_text("$13.5 million")
+
+
 def test_question_the_articles_cannot_answer(page):
     answer = ask(page, "What is the boiling point of mercury in kelvin?")
     expect(answer.locator(".aa-notfound-h")).to_have_text("The articles don't say")

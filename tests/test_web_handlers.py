@@ -61,7 +61,10 @@ def received(tmp_path: Path, name: str, data: bytes) -> str:
 
 
 def test_a_question_is_checked_and_the_box_cleared(chat):
-    assert chat.take_question("  How much?  ") == ("", "How much?")
+    box, question, button = chat.take_question("  How much?  ")
+    assert question == "How much?" and box == gr.update(value="", interactive=False)
+    assert button == gr.update(interactive=False)  # one question at a time: both wait for the answer
+    assert chat.ready() == (gr.update(interactive=True), gr.update(interactive=True))
     with pytest.raises(gr.Error, match="question is empty"):
         chat.take_question("   ")
 
@@ -69,29 +72,33 @@ def test_a_question_is_checked_and_the_box_cleared(chat):
 def test_an_answer_streams_then_lands_in_the_conversation_with_its_trace(chat):
     steps = list(chat.respond(ASSISTANCE, []))
     first, last = steps[0], steps[-1]
-    assert "aa-streaming" in first[0][-1]["content"] and skipped(first[1]) and skipped(first[2])
-    messages, trace, turns = last
+    assert "aa-streaming" in first[0][-1]["content"] and skipped(first[1])
+    messages, turns = last
     assert [m["role"] for m in messages] == ["user", "assistant"]
     assert "$13.5 million" in messages[1]["content"] and 'class="aa-marker"' in messages[1]["content"]
-    assert f"<b>Standalone question:</b> {ASSISTANCE}" in trace
     assert turns[0]["question"] == ASSISTANCE and turns[0]["answer"].answered
+    assert skipped(chat.trace(turns, False))  # the trace panel is closed: nothing sent
+    assert f"<b>Standalone question:</b> {ASSISTANCE}" in chat.trace(turns, True)
+    assert chat.show_trace(turns) == (True, chat.trace(turns, True)) and chat.hide_trace() is False
 
-    follow = list(chat.respond("And how much for drones?", turns))[-1]
-    assert len(follow[0]) == 4 and len(follow[2]) == 2
-    assert follow[2][1]["answer"].trace.to_dict()["question"] == "And how much for drones?"
+    follow, turns = list(chat.respond("And how much for drones?", turns))[-1]
+    assert len(follow) == 2 and len(turns) == 2  # only the new turn goes to the page; the state keeps both
+    assert "And how much for drones?" in follow[0]["content"]
+    assert turns[1]["answer"].trace.to_dict()["question"] == "And how much for drones?"
+    assert "And how much for drones?" in chat.trace(turns, True)
 
 
 def test_a_question_about_one_article_says_so_in_the_chat(chat):
-    messages, _, turns = list(chat.respond(ASSISTANCE, [], SAMPLE_ID))[-1]
+    messages, turns = list(chat.respond(ASSISTANCE, [], SAMPLE_ID))[-1]
     assert "about: Ecuador gangs terrorist designation" in messages[0]["content"]
     assert turns[0]["answer"].trace.to_dict()["article_ids"] == [SAMPLE_ID]
 
 
 def test_a_failed_answer_is_a_message_in_the_chat_and_a_warning(chat, bot, toasts):
     bot.remove([SAMPLE_ID])  # the article chosen in the page is gone meanwhile
-    messages, trace, turns = list(chat.respond(ASSISTANCE, [], SAMPLE_ID))[-1]
+    messages, turns = list(chat.respond(ASSISTANCE, [], SAMPLE_ID))[-1]
     assert "aa-error" in messages[-1]["content"] and "No answer: No such article" in messages[-1]["content"]
-    assert skipped(trace) and skipped(turns)
+    assert skipped(turns)
     assert toasts.warnings and toasts.warnings[0].startswith("No such article: 'ecuador-gangs-terrorist-designation'")
 
 

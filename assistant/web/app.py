@@ -9,7 +9,9 @@ answering shares the concurrency group "answer" (the UI's chat and the `/chat` e
 a time when answering runs on this machine (embedding the question, scoring sentences, the local
 model), 4 with OpenAI or another remote model server, where an answer mostly waits on it. Indexing
 (upload, remove) is group "index", 1 at a time: it embeds on every core and writes under the
-index's write lock anyway. The queue holds at most `QUEUE_SIZE` waiting events; beyond that a
+index's write lock anyway. Adding by URL is group "fetch", `FETCH_LIMIT` at a time: it mostly waits on
+another site (a slow one up to the fetch's time limits), so it must not hold the upload lane; its short
+write takes the index's write lock like every other. The queue holds at most `QUEUE_SIZE` waiting events; beyond that a
 person is told the app is busy instead of waiting without end.
 """
 
@@ -26,6 +28,7 @@ from assistant.web.chat import ALL, ChatHandlers
 from assistant.web.notify import Notify, Toasts
 
 QUEUE_SIZE = 32
+FETCH_LIMIT = 2  # pages fetched by address at once (each mostly waiting on the other site)
 SAMPLE_ID = "ecuador-gangs-terrorist-designation"
 EXAMPLES = [
     "How much security assistance did the U.S. announce?",
@@ -48,12 +51,14 @@ def build_app(bot: Assistant, notify: Notify | None = None) -> gr.Blocks:
     private: dict[str, Any] = {"api_visibility": "private"}
     answering: dict[str, Any] = {"concurrency_id": "answer", "concurrency_limit": answer_limit(info.answerer)}
     indexing: dict[str, Any] = {"concurrency_id": "index", "concurrency_limit": 1}
+    fetching: dict[str, Any] = {"concurrency_id": "fetch", "concurrency_limit": FETCH_LIMIT}
 
     def show_source(target: list[Any]) -> str:  # a plain function: Gradio marks server functions with an attribute
         return chat.show_source(target)
 
     with gr.Blocks(title="Article Assistant", analytics_enabled=False) as demo:
         turns = gr.State([])  # [{"question": str, "answer": Answer, "about": str | None}], this tab's conversation
+        trace_open = gr.State(False)  # the trace panel is open: each answer's trace is sent (else on opening)
         pending = gr.State("")  # the checked question on its way from the box to the answerer
         with gr.Sidebar(open=True, width=360, label="Articles"):
             gr.Markdown("### Articles")
@@ -109,6 +114,8 @@ def build_app(bot: Assistant, notify: Notify | None = None) -> gr.Blocks:
                     feedback_options=None,
                     placeholder="Ask a question about the articles.",
                 )
+                # the turn being answered (streamed here, hidden), added by the page to the chat it shows
+                live = gr.Chatbot(visible="hidden", elem_id="aa-live", allow_tags=False, latex_delimiters=[])
                 with gr.Row():
                     question = gr.Textbox(
                         show_label=False,
@@ -118,7 +125,7 @@ def build_app(bot: Assistant, notify: Notify | None = None) -> gr.Blocks:
                         max_lines=4,
                     )
                     send = gr.Button("Ask", variant="primary", scale=1, elem_id="aa-send")
-                with gr.Accordion("How this answer was found (trace)", open=False, elem_id="aa-trace"):
+                with gr.Accordion("How this answer was found (trace)", open=False, elem_id="aa-trace") as trace_box:
                     trace_html = gr.HTML(render.trace_view({}))
             with gr.Column(scale=2):
                 source = gr.HTML(
@@ -130,7 +137,7 @@ def build_app(bot: Assistant, notify: Notify | None = None) -> gr.Blocks:
                 )
 
         checked: dict[str, Any] = {
-            "outputs": [question, pending],
+            "outputs": [question, pending, send],
             **private,
             "concurrency_limit": None,
             "show_progress": "hidden",
@@ -138,14 +145,25 @@ def build_app(bot: Assistant, notify: Notify | None = None) -> gr.Blocks:
         answer: dict[str, Any] = {
             "fn": chat.respond,
             "inputs": [pending, turns, scope],
-            "outputs": [chatbot, trace_html, turns],
+            "outputs": [live, turns],
             **private,
             **answering,
             "show_progress": "minimal",
+            "show_progress_on": chatbot,
         }
-        question.submit(chat.take_question, question, **checked).success(**answer)
-        send.click(chat.take_question, question, **checked).success(**answer)
-        chatbot.example_select(chat.picked_example, None, **checked).success(**answer)
+        new_turn: dict[str, Any] = {"fn": None, "js": render.LIVE_START, **private, "queue": False}
+        traced: dict[str, Any] = {"fn": chat.trace, "inputs": [turns, trace_open], "outputs": trace_html, **private}
+        for asked in (
+            question.submit(chat.take_question, question, **checked),
+            send.click(chat.take_question, question, **checked),
+            chatbot.example_select(chat.picked_example, None, **checked),
+        ):
+            asked.success(**new_turn).success(**answer).then(**traced, queue=False, show_progress="hidden").then(
+                chat.ready, None, [question, send], **private, queue=False, show_progress="hidden"
+            )
+        live.change(None, [chatbot, live], chatbot, js=render.LIVE_MERGE, **private, queue=False)
+        trace_box.expand(chat.show_trace, turns, [trace_open, trace_html], **private, queue=False)
+        trace_box.collapse(chat.hide_trace, None, trace_open, **private, queue=False)
         chatbot.clear(chat.clear, None, [turns, trace_html, source], **private, queue=False)
         changed_list: dict[str, Any] = {
             "fn": library.scope_options,
@@ -166,7 +184,7 @@ def build_app(bot: Assistant, notify: Notify | None = None) -> gr.Blocks:
                 page_url,
                 [articles_html, to_remove, ingest_html, page_url],
                 **private,
-                **indexing,
+                **fetching,
                 show_progress="full",
             ).then(**changed_list, **private)
         remove_btn.click(library.remove, to_remove, [articles_html, to_remove], **private, **indexing).then(

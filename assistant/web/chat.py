@@ -2,7 +2,11 @@
 
 Plain methods over the `Assistant` facade, wired to components by `app.build_app`; each returns the
 values of its outputs (Gradio's `gr.skip()` for one left as it is), so tests call them without a browser.
-A conversation is the page's state: a list of turns `{"question", "answer": Answer, "about"}`.
+A conversation is the page's state, kept on the server: a list of turns `{"question", "answer": Answer,
+"about"}`. What goes to the browser each turn is only that turn (its question and answer, streamed) and,
+when its panel is open, the trace: the page adds the turn to the chat it shows (`render.LIVE_MERGE`), so a
+turn's response does not grow with the conversation (Gradio sends an output's whole value at least once
+per event).
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from assistant.web.notify import GENERIC, Notify, say
 log = logging.getLogger(__name__)
 
 ALL = "__all__"  # the scope menu's value for "All articles"
+BUSY = gr.update(value="", interactive=False)  # the question box while its answer comes
+BUSY_BUTTON = gr.update(interactive=False)
 Turn = dict[str, Any]
 
 
@@ -46,32 +52,39 @@ class ChatHandlers:
     def title(self, article_id: str | None) -> str:
         return next((a.title for a in self.bot.articles() if a.id == article_id), article_id or "")
 
-    def take_question(self, question: str) -> tuple[str, str]:
-        """Step 1, instant: check the question and clear the box (a gr.Error here only shows a toast)."""
+    def take_question(self, question: str) -> tuple[Any, str, Any]:
+        """Step 1, instant: check the question, clear the box, and hold the box and the Ask button until the
+        answer is in (`ready`): one turn at a time, so each turn's messages are joined to the chat in order.
+        A gr.Error here only shows a toast."""
         try:
-            return "", self.bot.check_question(question)
+            return BUSY, self.bot.check_question(question), BUSY_BUTTON
         except AssistantError as exc:
             raise gr.Error(say(exc)) from None
 
-    def picked_example(self, evt: gr.SelectData) -> tuple[str, str]:
-        return "", evt.value["text"]
+    def picked_example(self, evt: gr.SelectData) -> tuple[Any, str, Any]:
+        return BUSY, evt.value["text"], BUSY_BUTTON
 
-    def respond(self, question: str, turns: list[Turn], chosen: str | None = None) -> Iterator[tuple[Any, Any, Any]]:
-        """Step 2: stream the answer into (chat, trace, turns). Failures become a message in the chat and a
-        warning, never a gr.Error, which would cover the whole conversation with an error overlay."""
+    def ready(self) -> tuple[Any, Any]:
+        """Step 4: the box and the Ask button take the next question."""
+        return gr.update(interactive=True), gr.update(interactive=True)
+
+    def respond(self, question: str, turns: list[Turn], chosen: str | None = None) -> Iterator[tuple[Any, Any]]:
+        """Step 2: stream the answer into (this turn's messages, turns); its trace follows (`trace`). Failures
+        become a message in the chat and a warning, never a gr.Error, which would cover the whole conversation
+        with an error overlay."""
         turns = list(turns or [])
         article_ids = [chosen] if chosen and chosen != ALL else None
         about = self.title(chosen) if article_ids else None
-        shown = chat_messages(turns) + [{"role": "user", "content": render.user_message(question, about)}]
+        shown = [{"role": "user", "content": render.user_message(question, about)}]
         text, final = "", None
-        yield shown + [{"role": "assistant", "content": render.partial_answer("")}], gr.skip(), gr.skip()
+        yield shown + [{"role": "assistant", "content": render.partial_answer("")}], gr.skip()
         try:
             for event in self.bot.stream(question, history=history(turns), article_ids=article_ids):
                 if isinstance(event, Answer):
                     final = event
                     break
                 text += event
-                yield shown + [{"role": "assistant", "content": render.partial_answer(text)}], gr.skip(), gr.skip()
+                yield shown + [{"role": "assistant", "content": render.partial_answer(text)}], gr.skip()
         except AssistantError as exc:
             problem = say(exc)
         except Exception:
@@ -81,10 +94,14 @@ class ChatHandlers:
             problem = GENERIC  # used only if no answer came, which cannot happen: every stream ends with one
         if final is not None:
             turns.append({"question": question, "answer": final, "about": about})
-            yield chat_messages(turns), render.trace_view(final.trace.to_dict()), turns
+            yield chat_messages(turns[-1:]), turns
             return
         self.notify.warning(problem)
-        yield shown + [{"role": "assistant", "content": render.error_message(problem)}], gr.skip(), gr.skip()
+        yield shown + [{"role": "assistant", "content": render.error_message(problem)}], gr.skip()
+
+    def trace(self, turns: list[Turn] | None, trace_open: bool) -> Any:
+        """Step 3: the last answer's trace, sent only while its panel is open (else rendered on opening)."""
+        return self.show_trace(turns)[1] if trace_open else gr.skip()
 
     def chat_api(self, message: str) -> Iterator[str]:
         """Answer one question about the indexed articles: the text with markers [n], then 'Sources:'."""
@@ -112,6 +129,13 @@ class ChatHandlers:
         except Exception:
             log.exception("showing a source failed")
             return render.source_error(GENERIC)
+
+    def show_trace(self, turns: list[Turn] | None) -> tuple[bool, str]:
+        """The trace panel opened: (open, the last answer's trace)."""
+        return True, render.trace_view(turns[-1]["answer"].trace.to_dict() if turns else {})
+
+    def hide_trace(self) -> bool:
+        return False
 
     def clear(self) -> tuple[list[Turn], str, str]:
         """The chat's clear button: no turns, an empty trace, the source pane's hint."""

@@ -13,17 +13,30 @@ nothing is signed in and every route but the form is refused (the tests say so a
 Gradio's own `max_file_size` is not set: its page refused a whole selection for one file over it (in
 1,024-based "Mb") and its server the whole request, so a good file went with the big one. Each file's
 limit is checked by `Assistant.upload`, in our units; this only keeps one request from filling the disk.
+
+`LoginThrottle` bounds password guessing at Gradio's `POST /login` (the one route that checks a password;
+Gradio counts nothing and an `auth=` callable never sees who is asking). After `LoginPolicy.free` failed
+sign-ins from one client address, that address is refused (429, with `Retry-After`) for a delay that
+doubles with each further failure, up to `most` seconds; after `free_everywhere` failures from all addresses
+together, every address is, so guessing from many addresses is bounded too. A refused attempt is not checked
+(and does not lengthen the delay); a right password once the delay is over signs in and clears its address's
+count. Counts are forgotten after `forget` seconds without a failure. The client address is the connection's:
+behind a reverse proxy every visitor shares the proxy's address, and the per-address limit acts as the global one.
 """
 
 from __future__ import annotations
 
+import math
 import re
+import time
+from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse, PlainTextResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # what a browser that is not signed in needs to show Gradio's login form and sign in (seen in Chromium), and
 # the call `launch()` makes to its own server before it returns (it starts the queue once; later calls
@@ -85,3 +98,88 @@ class BodyLimit:
         except ValueError:
             return 400, "The request's Content-Length is not a number."
         return (413, self.message(size)) if size > self.max_bytes else None
+
+
+@dataclass(frozen=True)
+class LoginPolicy:
+    """How failed sign-ins are slowed down: free tries, then a delay doubling from `first` s up to `most` s."""
+
+    free: int = 5  # failures from one address before it waits
+    free_everywhere: int = 30  # failures from all addresses together before everyone waits
+    first: float = 1.0  # the first delay, in seconds; each further failure doubles it
+    most: float = 900.0  # the longest delay (15 minutes)
+    forget: float = 3600.0  # a count is dropped after this long without a failure
+    addresses: int = 10_000  # addresses remembered at most (the oldest are forgotten first)
+
+
+class Tally:
+    """Failures counted for one address (or all of them): how long sign-ins wait now."""
+
+    def __init__(self) -> None:
+        self.failures, self.last, self.until = 0, 0.0, 0.0
+
+    def wait(self, now: float, policy: LoginPolicy) -> float:
+        if self.failures and now - self.last > policy.forget:
+            self.failures, self.until = 0, 0.0
+        return max(0.0, self.until - now)
+
+    def failed(self, now: float, free: int, policy: LoginPolicy) -> None:
+        self.failures += 1
+        self.last = now
+        if self.failures >= free:
+            self.until = now + min(policy.most, policy.first * 2 ** min(self.failures - free, 32))
+
+
+class LoginThrottle:
+    """Refuse sign-ins from an address (or from everyone) that failed too often lately; see `LoginPolicy`.
+
+    An attempt counts as failed from the moment it is let through until Gradio answers 200, so a burst of
+    attempts sent at once is throttled as if they had come one after another."""
+
+    PATHS = ("/login", "/login/")
+
+    def __init__(self, app: ASGIApp, policy: LoginPolicy | None = None, clock: Callable[[], float] = time.monotonic):
+        self.app, self.policy, self.clock = app, policy or LoginPolicy(), clock
+        self.by_address: OrderedDict[str, Tally] = OrderedDict()
+        self.everyone = Tally()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") != "POST" or scope.get("path") not in self.PATHS:
+            await self.app(scope, receive, send)
+            return
+        address = (scope.get("client") or ("unknown", 0))[0]
+        wait = self.admit(address)
+        if wait > 0:
+            seconds = math.ceil(wait)
+            detail = f"Too many failed sign-ins; try again in {seconds} s."
+            headers = {"Retry-After": str(seconds)}
+            await JSONResponse({"detail": detail}, status_code=429, headers=headers)(scope, receive, send)
+            return
+
+        async def answered(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 200:
+                self.signed_in(address)
+            await send(message)
+
+        await self.app(scope, receive, answered)
+
+    def admit(self, address: str) -> float:
+        """0 and the attempt counted as a failure (until it succeeds), or the seconds the address must wait."""
+        now, policy = self.clock(), self.policy
+        tally = self.by_address.get(address)
+        wait = max(self.everyone.wait(now, policy), tally.wait(now, policy) if tally else 0.0)
+        if wait > 0:
+            return wait
+        if tally is None:
+            tally = self.by_address[address] = Tally()
+            while len(self.by_address) > policy.addresses:
+                self.by_address.popitem(last=False)
+        self.by_address.move_to_end(address)
+        tally.failed(now, policy.free, policy)
+        self.everyone.failed(now, policy.free_everywhere, policy)
+        return 0.0
+
+    def signed_in(self, address: str) -> None:
+        """A right password: the address's count is cleared, and its attempt taken off the count of all."""
+        self.by_address.pop(address, None)
+        self.everyone.failures = max(0, self.everyone.failures - 1)

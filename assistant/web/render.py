@@ -254,6 +254,15 @@ window.__aaSourceHandler = handler;
 document.addEventListener('click', handler, true);
 """
 
+# ---- the chat the page shows: the turns it was sent one by one (see chat.py), joined in the browser
+LIVE_START = "() => { window.aaLive = 0; }"  # a new turn: keep every message shown so far
+LIVE_MERGE = """(shown, live) => {
+  shown = shown || []; live = live || [];
+  const kept = shown.slice(0, shown.length - (window.aaLive || 0));
+  window.aaLive = live.length;
+  return [kept.concat(live)];
+}"""
+
 CSS = """
 #aa-source { border: 1px solid var(--border-color-primary); border-radius: var(--radius-lg);
   padding: 12px 16px; background: var(--background-fill-primary); }

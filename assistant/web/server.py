@@ -20,7 +20,7 @@ from assistant.indexing.files import MB, max_bytes
 from assistant.settings import Settings
 from assistant.web import render
 from assistant.web.app import build_app
-from assistant.web.guard import BodyLimit, LoginRequired
+from assistant.web.guard import BodyLimit, LoginPolicy, LoginRequired, LoginThrottle
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +44,20 @@ def upload_ceiling(settings: Settings) -> tuple[int, Callable[[int], str]]:
     return AT_ONCE * limit + FORM_BYTES, message
 
 
-def launch_options(settings: Settings, host: str | None = None, port: int | None = None) -> dict[str, Any]:
+def launch_options(
+    settings: Settings, host: str | None = None, port: int | None = None, login_policy: LoginPolicy | None = None
+) -> dict[str, Any]:
     """`Blocks.launch` arguments: 127.0.0.1 unless told otherwise; with ASSISTANT_AUTH, a login that every
-    route but the login form asks for (`guard.LoginRequired`); no published route list. Gradio's own upload
-    limit is not set: each file's is checked by `Assistant.upload`, and `guard.BodyLimit` bounds a request."""
+    route but the login form asks for (`guard.LoginRequired`), with failed sign-ins slowed down
+    (`guard.LoginThrottle`, by `login_policy`); no published route list. Gradio's own upload limit is not
+    set: each file's is checked by `Assistant.upload`, and `guard.BodyLimit` bounds a request."""
     auth = tuple(settings.auth.split(":", 1)) if settings.auth else None
     ceiling, too_large = upload_ceiling(settings)
-    middleware = [Middleware(LoginRequired, message=AUTH_MESSAGE)] if auth else []
+    middleware = (
+        [Middleware(LoginThrottle, policy=login_policy), Middleware(LoginRequired, message=AUTH_MESSAGE)]
+        if auth
+        else []
+    )
     middleware.append(Middleware(BodyLimit, max_bytes=ceiling, message=too_large))
     return {
         "server_name": host or "127.0.0.1",
