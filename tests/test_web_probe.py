@@ -101,7 +101,7 @@ class Queue:
 
 # ---- 2b: a slow page added by address does not hold up someone else's upload
 class Drip(BaseHTTPRequestHandler):
-    """A news page sent a few bytes at a time over `SECONDS` (each pause well under the fetch's read timeout)."""
+    """A news page sent a few bytes at a time over `SECONDS` (within the fetch's whole deadline)."""
 
     SECONDS = 8.0
     PAGE = (
@@ -139,7 +139,7 @@ def dripping() -> Iterator[str]:
 
 @pytest.mark.slow  # the page takes 8 s to arrive
 def test_an_upload_does_not_wait_behind_a_slow_page_added_by_address(tmp_path, embedder, dripping):
-    demo, url = launch(tmp_path, embedder, allow_private_urls=True, request_timeout=5.0)
+    demo, url = launch(tmp_path, embedder, allow_private_urls=True, request_timeout=30.0)  # one deadline per fetch
     try:
         add_url, upload = fn_index(demo, "add_url"), fn_index(demo, "upload")
         done: dict[str, float] = {}
