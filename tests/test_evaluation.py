@@ -333,3 +333,37 @@ def test_the_losses_add_up_to_the_gap_between_the_gold_text_ceiling_and_the_norm
     total = found["retrieval_loss"] + found["reading_loss"] + found["decision_loss"]
     assert total == pytest.approx(0.9 - 0.5)
     assert losses(normal, None)["retrieval_loss"] is None and losses(None, oracle)["reading_loss"] == 0.1
+
+
+def test_the_report_shows_each_half_normal_and_oracle_side_by_side_with_the_losses(tmp_path):
+    def result(half: str, oracle: bool, contains: float, reading: float) -> dict:
+        metrics = {"questions": 4, "answer_contains": contains, "reading_contains": reading}
+        return {
+            "dataset": "coqa_cnn_dev",
+            "backend": "local model",
+            "answerer": "local",
+            "half": half,
+            "oracle": oracle,
+            "run_seconds": 61.0,
+            "metrics": metrics,
+            **({"plain": {"metrics": {"answer_contains": 0.9}}} if oracle else {}),
+        }
+
+    (tmp_path / "results").mkdir()
+    runs = [("fit", False, 0.5, 0.6), ("fit", True, 0.7, 0.8), ("report", False, 0.25, 0.5)]  # no report oracle
+    for half, oracle, contains, reading in runs:
+        name = f"coqa_cnn_dev-local{'-oracle' if oracle else ''}-{half}.json"
+        (tmp_path / "results" / name).write_text(json.dumps(result(half, oracle, contains, reading)))
+    (tmp_path / "evaluation.md").write_text(
+        "# E\n\n<!-- results:start -->\n<!-- results:end -->\n<!-- halves:start -->\nold\n<!-- halves:end -->\n"
+    )
+    text = write_report(tmp_path).read_text()
+    assert "| metric | fit | fit, oracle | report | report, oracle |" in text
+    assert "| answer_contains | 0.500 | 0.700 | 0.250 | – |" in text
+    assert "| plain recipe: answer_contains | – | 0.900 | – | – |" in text
+    assert "| retrieval loss (oracle − normal) | +0.200 | – |" in text
+    assert "| reading loss (gold-text plain − oracle reading) | +0.100 | – |" in text
+    assert "| decision loss, normal run | +0.100 | +0.250 |" in text
+    assert "| run time | 61 s | 61 s | 61 s | – |" in text
+    assert "\nold\n" not in text and "### coqa_cnn_dev — local model\n" in text
+    assert "<!-- results:start -->\n\n<!-- results:end -->" in text  # the halves stay out of the full tables
