@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from assistant.cli.main import main
 from assistant.errors import InputError
 from assistant.evaluation.losses import losses
 from assistant.evaluation.metrics import summarise
@@ -274,6 +275,12 @@ def test_half_asks_only_the_questions_of_that_half_and_the_result_says_which(tmp
     assert sorted(asked["fit"] + asked["report"]) == sorted(r["id"] for r in rows)
     with pytest.raises(InputError, match="no half 'middle'"):
         run_eval(str(dataset), out=str(out), answerer="extractive", half="middle")
+    # the command line: the oracle run of the fit half lands beside the normal one, and the pair gives the losses
+    argv = ["eval", str(dataset), "--answerer", "extractive", "--half", "fit", "--oracle", "--out", str(out)]
+    assert main(argv) == 0
+    payload = json.loads((out / "results" / "two-extractive-oracle-fit.json").read_text())
+    assert payload["oracle"] and [r["id"] for r in payload["records"]] == asked["fit"]
+    assert payload["losses"]["retrieval_loss"] is not None and payload["losses"]["reading_loss"] is None
 
 
 def test_oracle_answers_with_the_gold_documents_only(make_bot, tmp_path):

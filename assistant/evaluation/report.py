@@ -69,7 +69,8 @@ def tables(results_dir: Path) -> str:
             + "\n"
         )
         if plain:
-            out.append(f"Plain: {data['plain']['recipe']}.\n")
+            shown = f"; the text: {data['plain']['text']}" if data["plain"].get("text") else ""
+            out.append(f"Plain: {data['plain']['recipe']}{shown}.\n")
             out.append("| metric | ours | plain | baseline |\n|---|---|---|---|")
             for key in METRICS:
                 out.append(
