@@ -73,7 +73,19 @@ def _parser() -> argparse.ArgumentParser:
         choices=["model", "conversation"],
         help="follow-ups rewritten by the chat model, or read with the earlier turns (default: ASSISTANT_CONDENSE)",
     )
-    s.add_argument("--limit", type=int, help="only the first N questions")
+    s.add_argument(
+        "--half",
+        choices=["fit", "report", "all"],
+        default="all",
+        help="only the questions of the fit or the report half (split by document: eval/splits.json; default all)",
+    )
+    s.add_argument(
+        "--oracle",
+        action="store_true",
+        help="answer each question with its gold documents in scope instead of the whole index "
+        "(with --plain, the plain recipe reads the gold text)",
+    )
+    s.add_argument("--limit", type=int, help="only the first N questions (of the half)")
     s.add_argument("--out", default="docs", help="where results go (default docs/)")
     s.add_argument("--traces", help="also write every answer's full trace to this JSONL file, to read the failures")
     s = sub.add_parser("serve", help="start the web chat")
@@ -162,6 +174,8 @@ def _run(args: argparse.Namespace) -> int:
             traces=args.traces,
             condense=args.condense,
             plain=args.plain,
+            half=args.half,
+            oracle=args.oracle,
         )
     if cmd == "rebuild" and args.reset:
         from assistant.client import drop_index

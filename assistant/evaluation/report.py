@@ -6,9 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from assistant.evaluation.losses import losses, result_name
 from assistant.evaluation.metrics import summarise
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
+HALVES_START, HALVES_END = "<!-- halves:start -->", "<!-- halves:end -->"
 TARGETS_START, TARGETS_END = "<!-- local-targets:start -->", "<!-- local-targets:end -->"
 # issue 17's targets for the local model: (set, label, metric, at least); "plain-0.03" means the plain
 # baseline's own figure less 0.03 (the floor: the pipeline must not read worse than the model asked plainly)
@@ -54,6 +56,8 @@ def tables(results_dir: Path) -> str:
         data = json.loads(path.read_text(encoding="utf-8"))
         if "dataset" not in data or "metrics" not in data:
             continue  # benchmark results live beside the evaluation results
+        if data.get("oracle") or data.get("half", "all") != "all":
+            continue  # in the halves section
         m, b = data["metrics"], data.get("baseline", {}).get("metrics", {})
         plain = data.get("plain", {}).get("metrics", {})
         out.append(f"### {data['dataset']} — {data['backend']}\n")
@@ -65,7 +69,8 @@ def tables(results_dir: Path) -> str:
             + "\n"
         )
         if plain:
-            out.append(f"Plain: {data['plain']['recipe']}.\n")
+            shown = f"; the text: {data['plain']['text']}" if data["plain"].get("text") else ""
+            out.append(f"Plain: {data['plain']['recipe']}{shown}.\n")
             out.append("| metric | ours | plain | baseline |\n|---|---|---|---|")
             for key in METRICS:
                 out.append(
@@ -90,6 +95,65 @@ def tables(results_dir: Path) -> str:
                 )
             out.append("\n</details>\n")
     return "\n".join(out)
+
+
+HALF_METRICS = [
+    "questions",
+    "evidence_recall@5",
+    "answered_answerable",
+    "answer_contains",
+    "reading_contains",
+    "citation_precision",
+    "refusal_recall",
+]
+LOSSES = [
+    ("retrieval loss (oracle − normal)", "retrieval_loss"),
+    ("reading loss (gold-text plain − oracle reading)", "reading_loss"),
+    ("decision loss, oracle run (reading − final)", "decision_loss"),
+    ("decision loss, normal run", "decision_loss_normal"),
+]
+COLUMNS = [("fit", False), ("fit", True), ("report", False), ("report", True)]
+
+
+def halves_tables(results_dir: Path) -> str:
+    """Each set and answerer run on the fit and the report half, normal and `--oracle`, side by side, then the
+    three losses of each half (`losses.py`)."""
+    runs: dict[tuple[str, str], dict[tuple[str, bool], dict[str, Any]]] = {}
+    for path in sorted(results_dir.glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if "dataset" in data and data.get("half", "all") != "all":
+            runs.setdefault((data["dataset"], data["answerer"]), {})[(data["half"], bool(data.get("oracle")))] = data
+    out = []
+    for (dataset, answerer), found in sorted(runs.items()):
+        backend = next(iter(found.values()))["backend"]
+        out.append(f"### {dataset} — {backend}\n")
+        head = " | ".join(f"{half}{', oracle' if oracle else ''}" for half, oracle in COLUMNS)
+        out.append(f"| metric | {head} |\n|---|---|---|---|---|")
+        for key in HALF_METRICS:
+            cells = [_fmt(found[c]["metrics"].get(key)) if c in found else "–" for c in COLUMNS]
+            out.append(f"| {key} | {' | '.join(cells)} |")
+        if any("plain" in run for run in found.values()):
+            cells = [
+                _fmt(found[c].get("plain", {}).get("metrics", {}).get("answer_contains")) if c in found else "–"
+                for c in COLUMNS
+            ]
+            out.append(f"| plain recipe: answer_contains | {' | '.join(cells)} |")
+        cells = [
+            f"{found[c]['run_seconds']:.0f} s" if c in found and "run_seconds" in found[c] else "–" for c in COLUMNS
+        ]
+        out.append(f"| run time | {' | '.join(cells)} |")
+        out.append("")
+        out.append("| loss of gold answers | fit | report |\n|---|---|---|")
+        pairs = {half: losses(found.get((half, False)), found.get((half, True))) for half in ("fit", "report")}
+        for label, key in LOSSES:
+            out.append(f"| {label} | {_signed(pairs['fit'][key])} | {_signed(pairs['report'][key])} |")
+        files = ", ".join(f"`results/{result_name(dataset, answerer, o, h)}`" for h, o in COLUMNS if (h, o) in found)
+        out.append(f"\nRaw: {files}.\n")
+    return "\n".join(out)
+
+
+def _signed(value: float | None) -> str:
+    return "–" if value is None else f"{value:+.3f}"
 
 
 def target_rows(results_dir: Path) -> list[str]:
@@ -144,6 +208,10 @@ def write_report(out: Path) -> Path:
     head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)
     text = f"{head}{START}\n{tables(out / 'results')}\n{END}{tail}"
+    if HALVES_START in text and HALVES_END in text:
+        head, rest = text.split(HALVES_START, 1)
+        _, tail = rest.split(HALVES_END, 1)
+        text = f"{head}{HALVES_START}\n{halves_tables(out / 'results')}\n{HALVES_END}{tail}"
     rows = target_rows(out / "results")
     if rows and TARGETS_START in text and TARGETS_END in text:
         head, rest = text.split(TARGETS_START, 1)

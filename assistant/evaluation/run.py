@@ -1,8 +1,10 @@
 """`assistant eval DATASET`: build a temporary index of the dataset's documents, ask every question
 with its history, and measure retrieval, answers, citations, refusals and latency.
 
-Results go to `<out>/results/<dataset>-<backend>.json`; `<out>/evaluation.md` gets the tables
-(between its results markers, the prose around them is kept).
+Results go to `<out>/results/<dataset>-<backend>[-oracle][-fit|-report].json` (`losses.result_name`);
+`<out>/evaluation.md` gets the tables (between its markers, the prose around them is kept).
+`--half fit|report` asks only one half's questions (`split.py`); `--oracle` answers each question with its gold
+documents in scope; with both runs of a half made, the result shows the three losses (`losses.py`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any, TextIO
 
 from assistant.assistant import Assistant
 from assistant.errors import InputError
+from assistant.evaluation.losses import pair_losses, result_name
 from assistant.evaluation.metrics import (
     K,
     contains_answer,
@@ -27,6 +30,9 @@ from assistant.evaluation.metrics import (
     token_f1,
     tradeoff,
 )
+from assistant.evaluation.plain import RECIPE as PLAIN_RECIPE
+from assistant.evaluation.plain import TEXT_GOLD, TEXT_SHOWN, Documents, PlainAsker, gold_text, shown_text
+from assistant.evaluation.split import dataset_name, gold_doc_ids, select
 from assistant.settings import Settings
 
 
@@ -60,17 +66,28 @@ def _evidence(row: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def evaluate(
-    bot: Assistant, rows: list[dict[str, Any]], traces: TextIO | None = None, plain: bool = False
+    bot: Assistant,
+    rows: list[dict[str, Any]],
+    traces: TextIO | None = None,
+    plain: bool = False,
+    oracle: bool = False,
+    documents: Documents | None = None,
 ) -> dict[str, Any]:
     """Ask every question; returns per-question records and the summary metrics (with `plain`, also the same
-    model asked plainly: `Assistant.read_plainly`, scored with the same metrics under "plain").
+    model asked plainly (`evaluation/plain.py`), scored with the same metrics under "plain").
 
-    With `traces`, each answer's full trace is written there as one JSON line, as it comes."""
+    `oracle`: each question is answered with its gold documents in scope instead of the whole index (the
+    `article_ids` an "Ask about" choice passes), and the plain recipe is shown the gold text. `documents`: the
+    dataset's documents by id (titles, and the gold text with `oracle`). With `traces`, each answer's full
+    trace is written there as one JSON line, as it comes."""
+    documents = documents or {}
+    asker = PlainAsker(bot) if plain else None
     records, plain_records = [], []
     for row in rows:
         history = [tuple(t) for t in row.get("history") or []]
+        scope = gold_doc_ids(row) if oracle else None
         started = time.perf_counter()
-        ans = bot.answer(row["question"], history=history)
+        ans = bot.answer(row["question"], history=history, article_ids=scope)
         latency = time.perf_counter() - started
         evidence = _evidence(row)
         top = [(s.article_id, s.text) for s in ans.trace.sentences[:K]]
@@ -102,45 +119,49 @@ def evaluate(
             }
         )
         line: dict[str, Any] = {"id": row["id"], "gold": row.get("answers", []), "text": ans.text}
-        if plain:
-            plain_records.append(_plain_record(bot, row, history, records[-1]))
-            line["plain"] = plain_records[-1]["text"]
+        if asker is not None:
+            shown = gold_text(row, documents) if oracle else shown_text(ans, documents)
+            reply = asker.ask(shown, row["question"], history)
+            plain_records.append(_plain_record(reply, row, records[-1]))
+            line["plain"] = reply["raw"]
+            line["plain_messages"] = reply["messages"]
         if traces is not None:
             line["trace"] = ans.trace.to_dict()
             traces.write(json.dumps(line, ensure_ascii=False) + "\n")
             traces.flush()
     result: dict[str, Any] = {"records": records, "metrics": summarise(records)}
     if plain:
-        result["plain"] = {"recipe": PLAIN_RECIPE, "metrics": summarise(plain_records), "records": plain_records}
+        result["plain"] = {
+            "recipe": PLAIN_RECIPE,
+            "text": TEXT_GOLD if oracle else TEXT_SHOWN,
+            "metrics": summarise(plain_records),
+            "records": plain_records,
+        }
     return result
 
 
-PLAIN_RECIPE = (
-    "the same chat model shown the same text as our reader (what retrieval chose, as plain text), asked "
-    "'answer in a few words, or say NOT_IN_TEXT if the text does not say' (prompts/plain_user.txt); its text taken "
-    "as it is: no attribution, no decision, no citations"
-)
-
-
-def _plain_record(bot: Assistant, row: dict[str, Any], history: list[Any], ours: dict[str, Any]) -> dict[str, Any]:
-    """The plain baseline's answer to one question, scored like ours (it cites nothing)."""
-    started = time.perf_counter()
-    reading = bot.read_plainly(row["question"], history=history)
-    latency = time.perf_counter() - started
-    answered = not reading.refused and reading.failure is None
+def _plain_record(reply: dict[str, Any], row: dict[str, Any], ours: dict[str, Any]) -> dict[str, Any]:
+    """The plain recipe's answer to one question, scored like ours (it cites nothing)."""
+    answered, raw = reply["answered"], reply["raw"]
     golds = row.get("answers", [])
     return {
         "id": row["id"],
         "answerable": ours["answerable"],
         "answered": answered,
-        "text": reading.raw or "",
+        "text": raw,
+        "failure": reply["failure"],
         "recall_at_k": ours["recall_at_k"],
-        "contains": contains_answer(reading.raw or "", golds) if answered else False,
-        "f1": max((token_f1(reading.raw or "", g) for g in golds), default=0.0) if answered else 0.0,
+        "contains": contains_answer(raw, golds) if answered else False,
+        "f1": max((token_f1(raw, g) for g in golds), default=0.0) if answered else 0.0,
         "cited_ok": [],
         "evidence_cited": [],
-        "latency_ms": round(latency * 1000, 2),
+        "latency_ms": round(reply["seconds"] * 1000, 2),
     }
+
+
+def load_documents(docs: Path) -> Documents:
+    rows = (json.loads(line) for line in docs.read_text(encoding="utf-8").splitlines() if line.strip())
+    return {str(d["doc_id"]): d for d in rows}
 
 
 def run_eval(
@@ -153,20 +174,24 @@ def run_eval(
     traces: str | None = None,
     condense: str | None = None,
     plain: bool = False,
+    half: str = "all",
+    oracle: bool = False,
 ) -> int:
-    rows, docs = load_dataset(dataset, limit)
-    name = Path(dataset).name.replace(".jsonl", "")
+    """`half`: only the questions of the fit or the report half (`evaluation/split.py`); `oracle`: each question
+    answered with its gold documents in scope. Every document is indexed either way (the distractors stay)."""
+    rows, docs = load_dataset(dataset)
+    rows, split = select(rows, half, dataset)
+    rows = rows[:limit] if limit else rows
+    name = dataset_name(dataset)
     chosen = {"answerer": answerer, "condense": condense}
     settings = Settings.from_env(None, **{k: v for k, v in chosen.items() if v})
+    started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="assistant-eval-") as tmp:
         index_dir = index_override or str(Path(tmp) / "index")
         settings = replace(settings, index_dir=index_dir, collection="eval")
         bot = Assistant(settings=settings)
-        if plain and bot.status()["answerer"] == "extractive":
-            raise InputError(
-                "--plain compares a chat model with itself asked plainly, and the answerer here is the offline "
-                f"extractive one ({bot.status()['answerer_reason']}); add --answerer local (or openai)"
-            )
+        if plain:
+            PlainAsker(bot)  # no chat model: say so before the index is built
         t = time.perf_counter()
         docs_dir = Path(index_dir) if index_override else Path(tmp)  # a kept index keeps its source
         report = bot.ingest([_articles_file(docs, docs_dir)])
@@ -174,13 +199,16 @@ def run_eval(
         if report.rejected:
             raise InputError(f"documents rejected: {report.rejected[:3]}")
         with open(traces, "w", encoding="utf-8") if traces else nullcontext() as sink:
-            result = evaluate(bot, rows, sink, plain=plain)
+            result = evaluate(bot, rows, sink, plain=plain, oracle=oracle, documents=load_documents(docs))
         status = bot.status()
         backend = status["answerer"]
         payload: dict[str, Any] = {
             "dataset": name,
             "backend": status["backend"],
             "answerer": backend,
+            "half": half,
+            "split": split,
+            "oracle": oracle,
             "k": K,
             "answerer_reason": status["answerer_reason"],
             "condense": status["condense"],
@@ -209,10 +237,12 @@ def run_eval(
             from assistant.evaluation.baseline import run_baseline
 
             payload["baseline"] = run_baseline(bot.embedder, docs, rows, Path(tmp))
+        payload["run_seconds"] = round(time.perf_counter() - started, 1)
         payload["records"] = result["records"]
     results_dir = Path(out) / "results"
     results_dir.mkdir(parents=True, exist_ok=True)
-    target = results_dir / f"{name}-{backend}.json"
+    payload["losses"] = pair_losses(results_dir, payload)
+    target = results_dir / result_name(name, backend, oracle, half)
     target.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
     from assistant.evaluation.report import write_report
 
@@ -229,8 +259,18 @@ def _machine() -> str:
 
 
 def _print(payload: dict[str, Any]) -> None:
-    print(f"{payload['dataset']} ({payload['backend']})")
+    what = ("oracle: gold documents in scope, " if payload.get("oracle") else "") + f"half: {payload['half']}"
+    print(f"{payload['dataset']} ({payload['backend']}; {what}; {payload['run_seconds']} s)")
+    plain = payload.get("plain", {}).get("metrics", {})
     for key, value in payload["metrics"].items():
         base = payload.get("baseline", {}).get("metrics", {}).get(key)
         shown = f"{value:.3f}" if isinstance(value, float) else str(value)
-        print(f"  {key:24} {shown}" + (f"   baseline {base:.3f}" if isinstance(base, float) else ""))
+        print(
+            f"  {key:24} {shown}"
+            + (f"   plain {plain[key]:.3f}" if isinstance(plain.get(key), float) else "")
+            + (f"   baseline {base:.3f}" if isinstance(base, float) else "")
+        )
+    print("where the gold answers are lost (shares of the answerable questions; – : a run not made):")
+    for key, value in payload["losses"].items():
+        signed = "loss" in key
+        print(f"  {key:24} {'–' if value is None else f'{value:+.3f}' if signed else f'{value:.3f}'}")
