@@ -255,9 +255,18 @@ class LlamaServer:
         """The address of a working server: the one in use, another process's (recorded and checked), or a new one.
 
         A server that died, hung or serves another file is replaced; after more than `max_restarts` losses within
-        `restart_window` seconds it is given up: every call raises LocalModelError until the window passes."""
+        `restart_window` seconds it is given up: every call raises LocalModelError until the window passes.
+
+        The activity is touched first (a server about to stop for idleness sees this request coming) and again once
+        the server is found or ready (checking and starting take seconds, a keep-alive may be short): the request
+        that follows marks itself in flight (`RuntimeFiles.in_flight`)."""
+        url = self._ensure_running()
+        self.files.touch()
+        return url
+
+    def _ensure_running(self) -> str:
         with self._lock:
-            self.files.touch()  # first: a server about to stop for idleness sees this request coming
+            self.files.touch()
             if self._record is not None:
                 state = self._state(self._record)
                 if state == "ok":
