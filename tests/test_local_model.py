@@ -808,3 +808,37 @@ def test_a_short_keep_alive_never_stops_the_model_in_the_middle_of_an_answer(tmp
         assert server.files.read() is None
     finally:
         llama_server.stop_runtime(server)
+
+
+def test_the_warm_up_reads_ahead_through_the_local_client(local_bot_at):
+    """The warm-up binds a one-token limit on the local client (`chat_model.limited`), marked in flight like any."""
+    from tests.fake_openai import FakeOpenAI, reply
+
+    with FakeOpenAI(model="local") as fake:
+        bot, _ = local_bot_at(fake.url)
+        fake.script(reply("x"))
+        bot.warm_up()
+        (body,) = fake.chat_requests
+    assert body["max_tokens"] == 1 and body["stream"] and "Ecuador" in body["messages"][-1]["content"]
+    assert not bot_in_flight(bot)
+
+
+def test_an_in_flight_marker_counts_only_while_its_request_lasts(tmp_path):
+    from assistant.answering.runtime import RuntimeFiles, live_markers
+
+    files = RuntimeFiles.beside(tmp_path, Path("m.gguf"))
+    with files.in_flight() as first:
+        assert first.others == 0
+        with files.in_flight() as second:
+            assert second.others == 1 and first.others_now() == 1 and second.others_now() == 1
+        assert first.others_now() == 0
+    assert live_markers(files.in_flight_dir) == 0 and list(files.in_flight_dir.iterdir()) == []
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (files.in_flight_dir / f"{dead.pid}.killed-mid-request").touch()  # its process is gone
+    old = files.in_flight_dir / f"{os.getpid()}.hung"
+    old.touch()
+    os.utime(old, (time.time() - 3 * 3600, time.time() - 3 * 3600))  # untouched for 3 hours
+    with files.in_flight() as request:
+        assert request.others == 0
+    assert list(files.in_flight_dir.iterdir()) == []  # and both were cleared away

@@ -61,9 +61,9 @@ CACHE_MIN_FREE_BYTES = 3_500_000_000
 
 # Runs in the child. With a parent pid: exit when that process goes away (even on kill -9). With a keep-alive:
 # exit after that many seconds without a request (the activity file untouched) and with no request in flight (no
-# marker of a live process in the in-flight folder: a long answer is never cut short), forgetting its own record
-# under the lock, so a process that is about to use it either sees it alive or starts another. Nothing is opened
-# through a symbolic link. Then llama_cpp.server.
+# marker of a live process, touched within `runtime.STALE_MARKER` s, in the in-flight folder: a long answer is never
+# cut short), forgetting its own record under the lock, so a process that is about to use it either sees it alive or
+# starts another. Nothing is opened through a symbolic link. Then llama_cpp.server.
 _CHILD = """\
 import fcntl, json, os, runpy, sys, threading, time
 parent, keep_alive = int(sys.argv[1]), float(sys.argv[2])
@@ -82,12 +82,17 @@ def alive(pid):
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except (OSError, IndexError):
         return True
-def busy():
+def live(name):
     try:
-        names = os.listdir(in_flight)
+        fresh = time.time() - os.lstat(os.path.join(in_flight, name)).st_mtime < 7200
     except OSError:
         return False
-    return any(n.split(".", 1)[0].isdigit() and alive(int(n.split(".", 1)[0])) for n in names)
+    return fresh and name.split(".", 1)[0].isdigit() and alive(int(name.split(".", 1)[0]))
+def busy():
+    try:
+        return any(live(name) for name in os.listdir(in_flight))
+    except OSError:
+        return False
 def idle():
     try:
         since = time.time() - os.lstat(activity).st_mtime

@@ -264,18 +264,37 @@ class InFlight:
         if now - self._touched >= 1.0:
             self._touched = now
             self.files.touch()
+            with contextlib.suppress(OSError):
+                os.utime(self.marker, follow_symlinks=False)  # a marker left untouched for STALE_MARKER s is stale
 
     def others_now(self) -> int:
         return max(0, live_markers(self.marker.parent) - (1 if self.marker.exists() else 0))
 
 
+STALE_MARKER = 7200.0  # seconds: longer than any request can last untouched (ASSISTANT_REQUEST_TIMEOUT <= 3600)
+
+
 def live_markers(folder: Path) -> int:
-    """In-flight markers in `folder` whose process is still alive (one killed mid-request does not count)."""
+    """In-flight markers in `folder` of a live process, touched within STALE_MARKER seconds; the others (a process
+    killed mid-request, or hung) do not count, and are removed."""
     try:
         names = os.listdir(folder)
     except OSError:
         return 0
-    return sum(1 for name in names if name.split(".", 1)[0].isdigit() and process_alive(int(name.split(".", 1)[0])))
+    live = 0
+    for name in names:
+        pid = name.split(".", 1)[0]
+        path = Path(folder) / name
+        try:
+            fresh = time.time() - os.lstat(path).st_mtime < STALE_MARKER
+        except OSError:
+            continue
+        if pid.isdigit() and process_alive(int(pid)) and fresh:
+            live += 1
+        else:
+            with contextlib.suppress(OSError):
+                path.unlink()
+    return live
 
 
 def process_alive(pid: int) -> bool:
