@@ -721,6 +721,20 @@ def test_a_whole_article_question_falls_back_offline_when_the_local_model_is_gon
     assert not list(bot_in_flight(bot)), "every request's in-flight marker is gone once it ended"
 
 
+def test_assistant_ask_key_points_answers_offline_when_the_local_model_is_gone(local_bot_at, monkeypatch, capsys):
+    """Item 7 as it was seen: `assistant ask "What are the key points?"` exited 1 with the OPENAI_BASE_URL hint."""
+    from assistant.cli.main import main
+
+    dead = f"http://127.0.0.1:{llama_server.free_port()}/v1"
+    bot, _ = local_bot_at(dead)
+    monkeypatch.setenv("ASSISTANT_ANSWERER", "local")
+    monkeypatch.setenv("ASSISTANT_MODEL_CACHE", bot.settings.model_cache)
+    assert main(["--index", bot.settings.index_dir, "ask", "What are the key points?"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith(f"Note: the language model ({factory_backend()}) could not answer")
+    assert "so this is the offline answer" in out and "[1]" in out and "OPENAI_BASE_URL" not in out + err
+
+
 def test_a_whole_article_question_falls_back_when_the_local_model_cannot_start(local_bot_at, tmp_path):
     """Item 7, the other way to lose the model: its server cannot be started (here: too little memory)."""
     bot, server = local_bot_at(None, min_free_bytes=10**18)  # the real check, refused before anything starts
