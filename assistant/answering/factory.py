@@ -11,12 +11,14 @@ from assistant.answering.base import Condenser
 from assistant.answering.chat_model import ChatClient, ConnectedChat, build_chat_model, preload
 from assistant.answering.choice import AnswererChoice, choose_answerer, fall_back
 from assistant.answering.decision.decide import Thresholds
-from assistant.answering.llama_server import MODEL_ALIAS, local_server
+from assistant.answering.llama_server import MODEL_ALIAS, LlamaServer, local_server
+from assistant.answering.local_chat import LocalChat
 from assistant.answering.prompts import Prompts
 from assistant.answering.question.condense import OfflineCondenser
 from assistant.answering.question.model_condense import ModelCondenser
 from assistant.answering.reading.model_reader import ModelReader
-from assistant.errors import LocalModelError, ModelTimeoutError, ModelUnavailableError
+from assistant.answering.summary.model_summary import SummaryModel
+from assistant.errors import AssistantError, LocalModelError, ModelTimeoutError, ModelUnavailableError
 from assistant.settings import Settings
 
 LOCAL_BACKEND = "local model Qwen2.5-Coder-1.5B-Instruct Q4_K_M (llama.cpp)"
@@ -35,7 +37,10 @@ def build_thresholds(settings: Settings) -> Thresholds:
 
 
 Answering = tuple[Condenser, ModelReader | None, AnswererChoice]
-SummaryChat = Callable[[], tuple[ChatClient, str]]  # the chat model (streaming) and where it is
+# the errors after which the offline answer stands in (others reach the person who asked), for questions and
+# whole-article answers alike: a remote model's timeout; anything that stops our own local model's server
+OPENAI_FALLBACK_ON: tuple[type[AssistantError], ...] = (ModelTimeoutError,)
+LOCAL_FALLBACK_ON: tuple[type[AssistantError], ...] = (ModelTimeoutError, ModelUnavailableError, LocalModelError)
 
 
 @dataclass(frozen=True)
@@ -45,7 +50,7 @@ class Backend:
 
     name: str
     build: Callable[[Settings, AnswererChoice], Answering]
-    chat: Callable[[Settings, int], SummaryChat | None]  # the summariser's chat model, None when there is none
+    chat: Callable[[Settings, int], SummaryModel | None]  # the summariser's chat model, None when there is none
 
 
 def _build_openai(settings: Settings, choice: AnswererChoice) -> Answering:
@@ -73,10 +78,20 @@ def _build_local(settings: Settings, choice: AnswererChoice) -> Answering:
         api_key=None,
         backend=LOCAL_BACKEND,
         condense=settings.condense == "model",  # measured on CoQA: docs/evaluation.md, "Follow-ups"
+        wrap=_local_wrapper(settings, server),
         connect=server.ensure_running,  # checked before each request: started, reused, or replaced
-        fallback_on=(ModelTimeoutError, ModelUnavailableError, LocalModelError),
+        fallback_on=LOCAL_FALLBACK_ON,
     )
     return condenser, reader, choice
+
+
+def _local_wrapper(settings: Settings, server: LlamaServer) -> Callable[[ChatClient, str | None], ChatClient]:
+    """Each client of the local server: its requests marked in flight, its failures in the local model's words."""
+
+    def wrap(chat: ChatClient, url: str | None) -> ChatClient:
+        return LocalChat(chat, server.files, url or "", settings.request_timeout, server.config.log_path)
+
+    return wrap
 
 
 def _build_extractive(settings: Settings, choice: AnswererChoice) -> Answering:
@@ -90,7 +105,7 @@ def build_answering(settings: Settings) -> Answering:
     return BACKENDS[choice.name].build(settings, choice)
 
 
-def _openai_chat(settings: Settings, max_tokens: int) -> SummaryChat | None:
+def _openai_chat(settings: Settings, max_tokens: int) -> SummaryModel | None:
     chat = build_chat_model(
         settings.chat_model,
         settings.openai_base_url,
@@ -101,29 +116,31 @@ def _openai_chat(settings: Settings, max_tokens: int) -> SummaryChat | None:
         max_tokens=max_tokens,
     )
     where = settings.openai_base_url or "api.openai.com"
-    return lambda: (chat, where)
+    return SummaryModel(lambda: (chat, where), f"chat model {settings.chat_model}", OPENAI_FALLBACK_ON)
 
 
-def _local_chat(settings: Settings, max_tokens: int) -> SummaryChat | None:
+def _local_chat(settings: Settings, max_tokens: int) -> SummaryModel | None:
     server = local_server(settings)
+    wrap = _local_wrapper(settings, server)
     clients: dict[str, ChatClient] = {}
 
     def client() -> tuple[ChatClient, str]:
         url = server.ensure_running()
         if url not in clients:
             clients.clear()
-            clients[url] = build_chat_model(
-                MODEL_ALIAS,
+            chat = build_chat_model(  # no retries: the server was just checked; one that drops is not tried
+                MODEL_ALIAS,  # again on the same port (the next question starts another), the summary falls back
                 url,
                 None,
                 settings.request_timeout,
-                settings.max_retries,
+                0,
                 streaming=True,
                 max_tokens=max_tokens,
             )
+            clients[url] = wrap(chat, url)
         return clients[url], url
 
-    return client
+    return SummaryModel(client, LOCAL_BACKEND, LOCAL_FALLBACK_ON)
 
 
 BACKENDS = {
@@ -136,8 +153,8 @@ BACKENDS = {
 }
 
 
-def chat_client(settings: Settings, choice: AnswererChoice, max_tokens: int) -> SummaryChat | None:
-    """For the summariser: a function giving the chosen chat model (streaming) and where it is; None offline."""
+def chat_client(settings: Settings, choice: AnswererChoice, max_tokens: int) -> SummaryModel | None:
+    """For the summariser: the chosen chat model (streaming), its name and when to fall back; None offline."""
     return BACKENDS[choice.name].chat(settings, max_tokens)
 
 
@@ -150,9 +167,11 @@ def build_model_reading(
     api_key: str | None,
     backend: str | None = None,
     condense: bool = True,
+    wrap: Callable[[ChatClient, str | None], ChatClient] | None = None,
     **options: Any,
 ) -> tuple[Condenser, ModelReader]:
     """`condense=False`: follow-ups are read with the conversation instead of a second model call.
+    `wrap(client, url)`: what each client is used through (`LocalChat` for our own server).
     `options` go to ModelReader; with `connect` (our own server) the condenser connects through it too."""
     preload()  # the chat client's library, imported while the index opens
     prompts = Prompts(settings.prompts_dir)  # read now: a missing template fails at start, not mid-chat
@@ -162,9 +181,10 @@ def build_model_reading(
     condense_prompt = prompts.load("condense", required={"history", "question"})
 
     def chat(url: str | None, streaming: bool, max_tokens: int, retries: int) -> ChatClient:
-        return build_chat_model(
+        client = build_chat_model(
             model, url, api_key, settings.request_timeout, retries, streaming=streaming, max_tokens=max_tokens
         )
+        return wrap(client, url) if wrap is not None else client
 
     def streaming_chat(url: str | None) -> ChatClient:
         # no retries inside the client: the answer as a whole is bounded by the timeout, not each try

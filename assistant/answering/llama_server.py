@@ -38,7 +38,9 @@ from assistant.answering.local_model import QWEN_CODER_1_5B, ModelSpec, cache_di
 from assistant.answering.runtime import (
     RuntimeFiles,
     RuntimeRecord,
+    check_private,
     is_our_server,
+    private_dir,
     process_alive,
     resident_bytes,
     responds,
@@ -58,21 +60,49 @@ MIN_FREE_BYTES = 2_200_000_000  # the 1.5B Q4_K_M model with a 4096-token contex
 CACHE_MIN_FREE_BYTES = 3_500_000_000
 
 # Runs in the child. With a parent pid: exit when that process goes away (even on kill -9). With a keep-alive:
-# exit after that many seconds without a request (the activity file untouched), forgetting its own record under
-# the lock, so a process that is about to use it either sees it alive or starts another. Then llama_cpp.server.
+# exit after that many seconds without a request (the activity file untouched) and with no request in flight (no
+# marker of a live process, touched within `runtime.STALE_MARKER` s, in the in-flight folder: a long answer is never
+# cut short), forgetting its own record under the lock, so a process that is about to use it either sees it alive or
+# starts another. Nothing is opened through a symbolic link. Then llama_cpp.server.
 _CHILD = """\
 import fcntl, json, os, runpy, sys, threading, time
 parent, keep_alive = int(sys.argv[1]), float(sys.argv[2])
-record, lock, activity = sys.argv[3], sys.argv[4], sys.argv[5]
+record, lock, activity, in_flight = sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
+NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 born = time.time()
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+def live(name):
+    try:
+        fresh = time.time() - os.lstat(os.path.join(in_flight, name)).st_mtime < 7200
+    except OSError:
+        return False
+    return fresh and name.split(".", 1)[0].isdigit() and alive(int(name.split(".", 1)[0]))
+def busy():
+    try:
+        return any(live(name) for name in os.listdir(in_flight))
+    except OSError:
+        return False
 def idle():
     try:
-        return time.time() - os.stat(activity).st_mtime
+        since = time.time() - os.lstat(activity).st_mtime
     except OSError:
-        return time.time() - born
+        since = time.time() - born
+    return 0.0 if busy() else since
 def mine():
     try:
-        with open(record) as f:
+        fd = os.open(record, os.O_RDONLY | NOFOLLOW)
+        with os.fdopen(fd) as f:
             return json.load(f).get("pid") == os.getpid()
     except (OSError, ValueError):
         return False
@@ -82,14 +112,18 @@ def watch():
         if parent and os.getppid() != parent:
             os._exit(0)
         if keep_alive > 0 and idle() > keep_alive:
-            with open(lock, "a") as f:
+            try:
+                fd = os.open(lock, os.O_RDWR | NOFOLLOW)
+            except OSError:
+                continue
+            with os.fdopen(fd, "r+b") as f:
                 fcntl.flock(f, fcntl.LOCK_EX)
                 if idle() > keep_alive:
                     if mine():
                         os.unlink(record)
                     os._exit(0)
 threading.Thread(target=watch, daemon=True).start()
-sys.argv = ["llama_cpp.server", *sys.argv[6:]]
+sys.argv = ["llama_cpp.server", *sys.argv[7:]]
 runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)
 """
 
@@ -226,9 +260,18 @@ class LlamaServer:
         """The address of a working server: the one in use, another process's (recorded and checked), or a new one.
 
         A server that died, hung or serves another file is replaced; after more than `max_restarts` losses within
-        `restart_window` seconds it is given up: every call raises LocalModelError until the window passes."""
+        `restart_window` seconds it is given up: every call raises LocalModelError until the window passes.
+
+        The activity is touched first (a server about to stop for idleness sees this request coming) and again once
+        the server is found or ready (checking and starting take seconds, a keep-alive may be short): the request
+        that follows marks itself in flight (`RuntimeFiles.in_flight`)."""
+        url = self._ensure_running()
+        self.files.touch()
+        return url
+
+    def _ensure_running(self) -> str:
         with self._lock:
-            self.files.touch()  # first: a server about to stop for idleness sees this request coming
+            self.files.touch()
             if self._record is not None:
                 state = self._state(self._record)
                 if state == "ok":
@@ -351,7 +394,7 @@ class LlamaServer:
 
     def _start(self, use_cache: bool, sha256: str | None) -> None:
         config = self.config
-        config.log_path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(config.log_path.parent, "the model's log folder", follow=True)
         if config.log_path.exists() and config.log_path.stat().st_size > LOG_MAX_BYTES:  # keep one older log
             os.replace(config.log_path, config.log_path.with_name(config.log_path.name + ".1"))
         port = free_port()
@@ -366,10 +409,12 @@ class LlamaServer:
             str(files.record),
             str(files.lock),
             str(files.activity),
+            str(files.in_flight_dir),
             *config.arguments(port, use_cache),
         ]
         files.touch()
-        with open(config.log_path, "ab") as log_file:
+        log_fd = os.open(config.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        with os.fdopen(log_fd, "ab") as log_file:
             log_file.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} starting on port {port}\n".encode())
             log_file.flush()
             process = subprocess.Popen(
@@ -499,6 +544,10 @@ def local_server(settings: Settings, spec: ModelSpec = QWEN_CODER_1_5B, *, join:
     Raises LocalModelError when the model is missing; the caller falls back to extractive. The file's sha256 is
     checked before every start of the server (a wrong copy is joined again from the parts, or refused)."""
     cache_dir = cache_dir_for(settings.model_cache)
+    if join:  # ours alone (made 0o700 when missing); only looking makes nothing, and checks what is there
+        private_dir(cache_dir, "the model cache folder", follow=True)
+    else:
+        check_private(cache_dir, "the model cache folder", follow=True)
     model_path = ensure_model_file(cache_dir, spec) if join else cache_dir / spec.filename
     return LlamaServer(
         ServerConfig(

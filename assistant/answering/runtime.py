@@ -2,24 +2,36 @@
 
 Beside the model cache, `runtime/` holds, per model file:
 
-    <model>.json     the record: pid, port, model file, its sha256, when it started, its keep-alive
-    <model>.lock     taken (flock) by whoever starts or stops the server, so two starters start one
-    <model>.active   touched before and after every request: the server stops itself after
-                     keep-alive seconds without a touch
+    <model>.json       the record: pid, port, model file, its sha256, when it started, its keep-alive
+    <model>.lock       taken (flock) by whoever starts or stops the server, so two starters start one
+    <model>.active     touched before, during (at most once a second) and after every request: the server stops
+                       itself after keep-alive seconds without a touch ...
+    <model>.inflight/  ... and never while a request is in flight: one marker file per request, named by the pid
+                       of the process that sent it (a marker whose process is gone does not count). The markers
+                       also say whether the model was busy with another request of ours when one times out.
 
-A record is never trusted blindly: the pid must be alive and be a llama.cpp server of ours on the
-recorded port and model file (its command line says so), and the server must respond.
+A record is never trusted blindly: the pid must be alive, run by this user, and be a llama.cpp server of ours on
+the recorded port and model file (its command line says so), and the server must respond.
+
+The files are ours alone: the cache folder, `runtime/` and every file in it must belong to this user and be
+writable by no one else (else LocalModelError says how to fix it); the folders are made with mode 0o700, the files
+0o600. Files are opened with O_NOFOLLOW and the record is replaced from a fresh `mkstemp` file, so a symbolic link
+planted at any of these names never makes us write a file elsewhere.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
+import stat
+import tempfile
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -44,11 +56,73 @@ class RuntimeRecord:
         return f"http://127.0.0.1:{self.port}/v1"
 
 
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_FIX = "or set ASSISTANT_MODEL_CACHE to a folder of your own"
+
+
+def check_private(path: Path, what: str, *, follow: bool = False) -> None:
+    """Refuse `path` (when it exists) unless it belongs to this user and no one else can write to it. `follow`:
+    a symbolic link is allowed and its target checked (the cache folder the person chose); else a link is refused.
+    Explicit checks, so they hold for root too (root passes every permission check of the system's own)."""
+    try:
+        st = os.stat(path) if follow else os.lstat(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise LocalModelError(f"{what} {path} cannot be checked ({exc.strerror}); {_FIX}.") from None
+    if stat.S_ISLNK(st.st_mode):
+        raise LocalModelError(
+            f"{what} {path} is a symbolic link, and the local model's files are never opened through one; "
+            f"remove it (`rm {path}`) {_FIX}."
+        )
+    if st.st_uid != os.geteuid():
+        raise LocalModelError(
+            f"{what} {path} belongs to another user (uid {st.st_uid}), and the local model's files must be yours "
+            f"alone; use a folder of your own: set ASSISTANT_MODEL_CACHE."
+        )
+    if st.st_mode & 0o022:
+        raise LocalModelError(
+            f"{what} {path} can be changed by other users (mode {stat.S_IMODE(st.st_mode):o}); "
+            f"run `chmod go-w {path}`, {_FIX}."
+        )
+
+
+def private_dir(path: Path, what: str, *, follow: bool = False) -> Path:
+    """`path` made (mode 0o700) when missing, and checked (`check_private`)."""
+    try:
+        Path(path).mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise LocalModelError(f"{what} {path} cannot be made ({exc.strerror}); {_FIX}.") from None
+    check_private(path, what, follow=follow)
+    return Path(path)
+
+
+def _open(path: Path, flags: int, what: str) -> int:
+    """os.open without following a symbolic link; a file we create is 0o600. The file is checked once open."""
+    try:
+        fd = os.open(path, flags | _NOFOLLOW | os.O_CLOEXEC, PRIVATE_FILE)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            check_private(path, what)  # raises: it is a symbolic link
+        raise
+    try:
+        st = os.fstat(fd)
+        if st.st_uid != os.geteuid() or st.st_mode & 0o022:
+            check_private(path, what)  # raises, with how to fix it
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
 @dataclass(frozen=True)
 class RuntimeFiles:
     record: Path
     lock: Path
     activity: Path
+    cache_dir: Path | None = None  # the folder holding the model and `runtime/`: checked, never made here
 
     @classmethod
     def beside(cls, state_dir: Path, model_path: Path) -> RuntimeFiles:
@@ -57,11 +131,41 @@ class RuntimeFiles:
             base.with_name(base.name + ".json"),
             base.with_name(base.name + ".lock"),
             base.with_name(base.name + ".active"),
+            Path(state_dir),
         )
 
+    @property
+    def in_flight_dir(self) -> Path:
+        return self.activity.with_name(self.activity.name.removesuffix(".active") + ".inflight")
+
+    def check(self) -> None:
+        """Refuse folders or files another user could change (those that exist; nothing is made)."""
+        if self.cache_dir is not None:
+            check_private(self.cache_dir, "the model cache folder", follow=True)
+        check_private(self.record.parent, "the model's runtime folder")
+        for path, what in ((self.record, "the model's runtime record"), (self.lock, "the model's lock file")):
+            check_private(path, what)
+        check_private(self.activity, "the model's activity file")
+        check_private(self.in_flight_dir, "the model's in-flight folder")
+
+    def prepare(self) -> None:
+        """The runtime folder made (0o700) when missing, and everything checked."""
+        if self.cache_dir is not None:
+            private_dir(self.cache_dir, "the model cache folder", follow=True)
+        private_dir(self.record.parent, "the model's runtime folder")
+        self.check()
+
     def read(self) -> RuntimeRecord | None:
+        """The record, or None when there is none or it cannot be parsed. LocalModelError when it (or its folder)
+        could have been written by someone else."""
+        self.check()
         try:
-            data = json.loads(self.record.read_text(encoding="utf-8"))
+            fd = _open(self.record, os.O_RDONLY, "the model's runtime record")
+        except OSError:
+            return None
+        try:
+            with os.fdopen(fd, "r", encoding="utf-8") as f:
+                data = json.load(f)
             return RuntimeRecord(
                 pid=int(data["pid"]),
                 port=int(data["port"]),
@@ -72,13 +176,20 @@ class RuntimeFiles:
                 owner=int(data.get("owner", 0)),
             )
         except (OSError, ValueError, KeyError, TypeError):
-            return None  # none, or unreadable: treated as none (the lock holder replaces it)
+            return None  # unreadable: treated as none (the lock holder replaces it)
 
     def write(self, record: RuntimeRecord) -> None:
-        self.record.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.record.with_name(f"{self.record.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(asdict(record)), encoding="utf-8")
-        os.replace(tmp, self.record)
+        """Replace the record: a fresh file (mkstemp: a new name, O_EXCL, 0o600) in the same folder, then os.replace,
+        which replaces a link at the record's name rather than writing through it."""
+        self.prepare()
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.record.name}.", suffix=".tmp", dir=self.record.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(asdict(record), f)
+            os.replace(tmp, self.record)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
 
     def forget(self, pid: int | None = None) -> None:
         """Remove the record (only if it is still the one of `pid`, when given)."""
@@ -87,22 +198,40 @@ class RuntimeFiles:
             self.record.unlink(missing_ok=True)
 
     def touch(self) -> None:
-        self.activity.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.activity, "a"):
-            pass
-        os.utime(self.activity)
+        self.prepare()
+        fd = _open(self.activity, os.O_WRONLY | os.O_CREAT, "the model's activity file")
+        try:
+            os.utime(fd)
+        finally:
+            os.close(fd)
 
     def idle_seconds(self) -> float | None:
         try:
-            return max(0.0, time.time() - self.activity.stat().st_mtime)
+            return max(0.0, time.time() - os.lstat(self.activity).st_mtime)
         except OSError:
             return None
 
     @contextlib.contextmanager
+    def in_flight(self) -> Iterator[InFlight]:
+        """Mark one request in flight for as long as it lasts: the activity is touched before and after, and the
+        idle watchdog does not stop the server while the marker is there (see `InFlight`)."""
+        self.touch()
+        folder = private_dir(self.in_flight_dir, "the model's in-flight folder")
+        marker = folder / f"{os.getpid()}.{uuid.uuid4().hex}"
+        others = live_markers(folder)
+        os.close(_open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, "the model's in-flight marker"))
+        try:
+            yield InFlight(self, marker, others)
+        finally:
+            marker.unlink(missing_ok=True)
+            self.touch()
+
+    @contextlib.contextmanager
     def locked(self, timeout: float) -> Iterator[None]:
         """Hold the runtime's lock; LocalModelError when another process holds it longer than `timeout`."""
-        self.lock.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.lock, "a") as handle:
+        self.prepare()
+        fd = _open(self.lock, os.O_RDWR | os.O_CREAT, "the model's lock file")
+        with os.fdopen(fd, "r+b") as handle:
             deadline = time.monotonic() + timeout
             while True:
                 try:
@@ -119,6 +248,53 @@ class RuntimeFiles:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class InFlight:
+    """One request of ours in flight. `others`: how many other requests of ours (any process on this machine) were
+    in flight when it was sent; `refresh()` touches the activity (at most once a second) while its answer streams."""
+
+    def __init__(self, files: RuntimeFiles, marker: Path, others: int):
+        self.files, self.marker, self.others = files, marker, others
+        self.sent = time.monotonic()
+        self._touched = self.sent
+
+    def refresh(self) -> None:
+        now = time.monotonic()
+        if now - self._touched >= 1.0:
+            self._touched = now
+            self.files.touch()
+            with contextlib.suppress(OSError):
+                os.utime(self.marker, follow_symlinks=False)  # a marker left untouched for STALE_MARKER s is stale
+
+    def others_now(self) -> int:
+        return max(0, live_markers(self.marker.parent) - (1 if self.marker.exists() else 0))
+
+
+STALE_MARKER = 7200.0  # seconds: longer than any request can last untouched (ASSISTANT_REQUEST_TIMEOUT <= 3600)
+
+
+def live_markers(folder: Path) -> int:
+    """In-flight markers in `folder` of a live process, touched within STALE_MARKER seconds; the others (a process
+    killed mid-request, or hung) do not count, and are removed."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return 0
+    live = 0
+    for name in names:
+        pid = name.split(".", 1)[0]
+        path = Path(folder) / name
+        try:
+            fresh = time.time() - os.lstat(path).st_mtime < STALE_MARKER
+        except OSError:
+            continue
+        if pid.isdigit() and process_alive(int(pid)) and fresh:
+            live += 1
+        else:
+            with contextlib.suppress(OSError):
+                path.unlink()
+    return live
 
 
 def process_alive(pid: int) -> bool:
@@ -142,8 +318,19 @@ def command_line(pid: int) -> list[str] | None:
         return None
 
 
+def process_uid(pid: int) -> int | None:
+    """The user a process runs as (the owner of /proc/PID), or None when it cannot be told."""
+    try:
+        return os.stat(f"/proc/{pid}").st_uid
+    except OSError:
+        return None
+
+
 def is_our_server(pid: int, port: int, model_path: str | Path) -> bool:
-    """Is `pid` a llama.cpp server we started, on `port`, serving `model_path`? (Its command line says so.)"""
+    """Is `pid` a llama.cpp server we started, on `port`, serving `model_path`? It must run as this user (another
+    user's process is never adopted, probed or killed, whatever its command line), and its command line says so."""
+    if process_uid(pid) != os.geteuid():
+        return False
     args = command_line(pid)
     if args is None:
         return False

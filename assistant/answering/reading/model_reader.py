@@ -131,14 +131,18 @@ class ModelReader:
     def _generate(self, chat: ChatClient, messages: list[tuple[str, str]]) -> Iterator[str]:
         """The model's text so far, after each delta, within `deadline_s`; a refused or failed call is tried
         again (`retries`) only while no text has come and time is left."""
-        started, so_far, attempt = time.monotonic(), "", 0
+        started, so_far, attempt, first = time.monotonic(), "", 0, None
         while True:
             try:
                 for delta in stream_text(chat, messages, self.where):
                     so_far += delta
+                    first = time.monotonic() - started if first is None else first
                     yield so_far
-                    if time.monotonic() - started > self.deadline_s:
-                        raise ModelTimeoutError(f"no complete answer within {self.deadline_s:g} s")
+                    if time.monotonic() - started > self.deadline_s:  # time before the first words counts too
+                        raise ModelTimeoutError(
+                            f"no complete answer within {self.deadline_s:g} s (ASSISTANT_REQUEST_TIMEOUT; "
+                            f"its first words came after {first:.0f} s)"
+                        )
                 return
             except (ModelRateLimitError, ModelUnavailableError):
                 pause = 0.5 * 2**attempt

@@ -9,14 +9,20 @@ quotes in their sentences, most of their words too), streaming each as soon as i
 article is read in parts of `PART_SENTENCES` sentences: each part is summarised on its own (map), then
 the notes are combined into one summary (reduce, `prompts/summary_combine.txt`), so no article is too
 long. When no sentence of the model's summary stands, the extractive summary answers instead.
+
+When the model cannot answer at all (the errors its backend falls back on: our local model's server stopped,
+killed or not starting; a timeout), the extractive summary answers too, with the same note as a question's offline
+answer (`flow.AnswerFlow.stream`): "Note: the language model (<backend>) could not answer (<why>), so this is the
+offline answer."
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from assistant.answering.attribution.attribute import attribute
 from assistant.answering.attribution.citing import Numbering, compose
@@ -26,7 +32,7 @@ from assistant.answering.decision.decide import Thresholds, decide_summary
 from assistant.answering.prompts import Prompt, Prompts
 from assistant.answering.question.intent import Intent
 from assistant.answering.reading import text
-from assistant.answering.summary.summary import ExtractiveSummarizer, article_sentences, summary_step
+from assistant.answering.summary.summary import ExtractiveSummarizer, Scope, article_sentences, summary_step
 from assistant.embeddings import Embedder
 from assistant.errors import AssistantError
 from assistant.providers import translate_provider_error
@@ -42,24 +48,35 @@ BEGIN, END = "<<<ARTICLE NOTES>>>", "<<<END OF ARTICLE NOTES>>>"
 _HEADING = re.compile(r"^\s*(?:#+\s*)?\*\*(.+?)\*\*\s*:?\s*")
 
 
+@dataclass(frozen=True)
+class SummaryModel:
+    """The summariser's chat model, from the factory: `connect()` gives the streaming client and where it is (the
+    local model's server starts on first use and may come back on another port); `backend` names it in notes;
+    `fallback_on`: the errors after which the extractive summary stands in (as for a question's answer)."""
+
+    connect: Callable[[], tuple[ChatClient, str]]
+    backend: str
+    fallback_on: tuple[type[AssistantError], ...] = ()
+
+
 def build_summarizer(
     settings: Settings,
     store: Store,
     checker: Embedder,
-    client: Callable[[], tuple[ChatClient, str]] | None,
+    model: SummaryModel | None,
     thresholds: Thresholds,
 ) -> Summarizer:
-    """The extractive summariser offline; with a chat model (`client`, from the factory), the model's, falling
+    """The extractive summariser offline; with a chat model (`model`, from the factory), the model's, falling
     back to the extractive one. `checker` embeds the sentences a summary is checked against (the Assistant's
     `CachedEmbedder`, shared with the answering path)."""
     extractive = ExtractiveSummarizer(store)
-    if client is None:
+    if model is None:
         return extractive
     prompts = Prompts(settings.prompts_dir)  # read now: a missing template fails at start, not mid-chat
     system = prompts.load("read_system")
     request = prompts.load("summary_request", required={"size"})
     combine = prompts.load("summary_combine", required={"notes", "question", "size", "begin", "end"})
-    return ModelSummarizer(client, (system, request, combine), extractive, checker, thresholds)
+    return ModelSummarizer(model, (system, request, combine), extractive, checker, thresholds)
 
 
 class ModelSummarizer:
@@ -67,15 +84,14 @@ class ModelSummarizer:
 
     def __init__(
         self,
-        client: Callable[[], tuple[ChatClient, str]],
+        model: SummaryModel,
         prompts: tuple[Prompt, Prompt, Prompt],
         extractive: ExtractiveSummarizer,
         embedder: Embedder,
         thresholds: Thresholds,
     ):
-        """`client()` gives the streaming chat model and where it is (the local model's server starts on first
-        use and may come back on another port)."""
-        self.client = client
+        self.model = model
+        self.client = model.connect
         self.system, self.request, self.combine = prompts
         self.extractive = extractive
         self.embedder = embedder
@@ -87,6 +103,46 @@ class ModelSummarizer:
         if not shown:
             yield from self.extractive.summarize(question, intent, scope)
             return
+        shown_so_far: list[str] = [""]  # the text streamed so far (the fallback continues from it)
+        prompts: list[str] = []
+        started = time.perf_counter()
+        try:
+            yield from self._summarize(question, intent, chosen, shown, shown_so_far, prompts)
+        except self.model.fallback_on as exc:
+            log.warning("the model could not summarise: %s", exc)
+            yield from self._offline(intent, chosen, exc, shown_so_far[0], prompts, time.perf_counter() - started)
+
+    def _offline(
+        self, intent: Intent, chosen: Scope, exc: Exception, emitted: str, prompts: list[str], seconds: float
+    ) -> Iterator[str | SummaryStep]:
+        """The extractive summary after the model failed, with the same note as a question's offline answer."""
+        backend = self.model.backend
+        fallback = self.extractive.compose(intent, chosen)
+        note = f"Note: the language model ({backend}) could not answer ({exc}), so this is the offline answer."
+        answer = replace(fallback.answer, text=f"{note}\n\n{fallback.answer.text}")
+        prompt = "\n\n----\n\n".join(prompts) or None
+        yield from _continue(emitted, answer.text)
+        yield replace(
+            fallback,
+            answer=answer,
+            decision=replace(fallback.decision, method="summary (extractive fallback)"),
+            notes=[
+                *fallback.notes,
+                f"The model ({backend}) could not answer: {exc}. The offline answer was given instead.",
+            ],
+            prompt=prompt,
+            reading=Reading("model summary", "", prompt=prompt, failure=str(exc), seconds=seconds),
+        )
+
+    def _summarize(
+        self,
+        question: str,
+        intent: Intent,
+        chosen: Scope,
+        shown: list[ScoredSentence],
+        shown_so_far: list[str],
+        prompts: list[str],
+    ) -> Iterator[str | SummaryStep]:
         several = len(chosen.articles) > 1
         size = (
             "one short paragraph per article, two or three sentences each"
@@ -94,7 +150,6 @@ class ModelSummarizer:
             else "a short summary of three to five sentences"
         )
         parts = _parts(shown, PART_SENTENCES)
-        prompts: list[str] = []
         if len(parts) == 1:
             messages = self._messages(shown, question, size)
         else:
@@ -116,7 +171,7 @@ class ModelSummarizer:
         emitted, raw = "", ""
         if head:
             yield head
-            emitted = head
+            emitted = shown_so_far[0] = head
         chat, where = self.client()
         for delta in stream_text(chat, messages, where):  # each sentence is shown once it is checked
             raw += delta
@@ -125,7 +180,7 @@ class ModelSummarizer:
                 so_far = head + self._checked(query, ready, shown, several)[0]
                 if so_far.startswith(emitted) and len(so_far) > len(emitted):
                     yield so_far[len(emitted) :]
-                    emitted = so_far
+                    emitted = shown_so_far[0] = so_far
         body, citations, attribution, reason = self._checked(query, raw, shown, several)
         reading = Reading("model summary", raw, prompt=prompt, raw=raw)
         if not citations:
