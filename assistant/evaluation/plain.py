@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from assistant.answering.chat_model import stream_text
-from assistant.answering.factory import ANSWER_MAX_TOKENS, SummaryChat, chat_client
+from assistant.answering.factory import ANSWER_MAX_TOKENS, chat_client
 from assistant.answering.prompts import Prompts
 from assistant.answering.reading import text as reading_text
 from assistant.assistant import Assistant
@@ -46,7 +46,7 @@ class PlainAsker:
                 "--plain compares a chat model with itself asked plainly, and the answerer here is the offline "
                 f"extractive one ({bot.choice.reason}); add --answerer local (or openai)"
             )
-        self.chat: SummaryChat = chat
+        self.chat = chat.connect  # the streaming client and where it is (the local server may move)
         self.system = Prompts(bot.settings.prompts_dir).load("plain_system").render().strip()
 
     def messages(self, text: str, question: str, history: Sequence[Sequence[str]]) -> list[tuple[str, str]]:
