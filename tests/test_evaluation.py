@@ -374,3 +374,32 @@ def test_the_report_shows_each_half_normal_and_oracle_side_by_side_with_the_loss
     assert "| run time | 61 s | 61 s | 61 s | – |" in text
     assert "\nold\n" not in text and "### coqa_cnn_dev — local model\n" in text
     assert "<!-- results:start -->\n\n<!-- results:end -->" in text  # the halves stay out of the full tables
+
+
+def test_replaying_recorded_readings_with_the_same_rules_decides_as_the_run_did(
+    make_bot, articles_dir, server, tmp_path
+):
+    """`evaluation.replay` judges an earlier run's model readings again (attribution and decision only): with
+    the rules unchanged it must decide exactly as the run did; with a bar moved, the change shows."""
+    from dataclasses import replace as with_
+
+    from assistant.embeddings import CachedEmbedder
+    from assistant.evaluation.replay import replay
+
+    bot = make_bot(openai_base_url=server.url, openai_api_key="test", chat_model="fake", max_retries=0)
+    bot.ingest([articles_dir])
+    server.script(reply("$13.5 million"), reply("France won it."))
+    traces = tmp_path / "traces.jsonl"
+    with traces.open("w", encoding="utf-8") as sink:
+        evaluate(bot, _rows(), traces=sink)
+    dataset = tmp_path / "tiny.jsonl"
+    dataset.write_text("\n".join(json.dumps(r) for r in _rows()) + "\n", encoding="utf-8")
+    checker = CachedEmbedder(bot.embedder)
+    again = replay(traces, dataset, checker, bot.thresholds)
+    assert again["readings"] == 2
+    assert [(r["before"]["answered"], r["before"]["rule"]) for r in again["records"]] == [
+        (r["after"]["answered"], r["after"]["rule"]) for r in again["records"]
+    ]
+    assert again["after"] == again["before"] and again["after"]["answer_contains"] == 1.0
+    strict = replay(traces, dataset, checker, with_(bot.thresholds, model_relevance=5.0))  # no answer passes
+    assert strict["after"]["answered_answerable"] == 0.0 and strict["before"]["answered_answerable"] == 1.0

@@ -40,7 +40,7 @@ def test_items_take_the_models_own_reading_and_the_sentence_its_claim_rests_on(t
 
     def trace(answer: str, refused: bool, sentences: list[int], outcome: str, confidence: float) -> dict:
         return {
-            "reading": {"reader": "model", "answer": answer, "refused": refused},
+            "reading": {"reader": "local", "answer": answer, "refused": refused},
             "shown": shown,
             "attribution": {"claims": [{"sentences": sentences}]},
             "decision": {"outcome": outcome, "confidence": confidence},

@@ -79,7 +79,12 @@ def items(traces: Path, dataset: Path) -> list[dict[str, Any]]:
         t = json.loads(line)
         row, trace = rows.get(t["id"]), t.get("trace") or {}
         reading = trace.get("reading") or {}
-        if row is None or reading.get("reader") != "model" or reading.get("refused") or not reading.get("answer"):
+        if (
+            row is None
+            or reading.get("reader") in (None, "extractive", "model summary")
+            or reading.get("refused")
+            or not reading.get("answer")
+        ):
             continue
         shown = trace.get("shown") or []
         claims = (trace.get("attribution") or {}).get("claims") or []

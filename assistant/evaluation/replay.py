@@ -1,0 +1,160 @@
+"""Replay the decision on recorded readings: attribution and decision run again, with the code and thresholds of
+now, on what the model read and wrote in an earlier evaluation (`assistant eval ... --traces FILE`).
+
+The model's reading is the slow part of an answer (seconds per question on 2 cores); attribution and decision take
+milliseconds. So a decision rule or a threshold is fitted on the fit half's recorded readings, and the report half
+is replayed once with the result: the same readings, judged by the new rules, nothing else changed. Only model
+readings are replayed (an extractive answer, or the extractive fallback after a model failure, is taken as it
+was); the shown sentences, the question as retrieval read it and the conversation come from the trace.
+
+Run: python -m assistant.evaluation.replay TRACES DATASET.jsonl [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from assistant.answering.attribution.attribute import attribute
+from assistant.answering.attribution.citing import compose
+from assistant.answering.decision.decide import Thresholds, decide
+from assistant.answering.question import kinds
+from assistant.answering.reading import text as read_text
+from assistant.embeddings import CachedEmbedder, Embedder
+from assistant.evaluation.metrics import contains_answer
+from assistant.records import Query, ScoredSentence, Sentence
+
+
+def _shown(trace: dict[str, Any], titles: dict[str, str]) -> list[ScoredSentence]:
+    titles = {**titles, **{p["article_id"]: p["title"] for p in trace.get("passages") or []}}
+    out = []
+    for hit in trace.get("shown") or []:
+        text = hit["text"]
+        out.append(
+            ScoredSentence(
+                Sentence(hit["article_id"], int(hit["sentence_index"]), 0, len(text), text),
+                hit.get("title") or titles.get(hit["article_id"], hit["article_id"]),
+                hit["score"],
+                hit["similarity"],
+                hit["coverage"],
+                hit.get("context_similarity", 0.0),
+                hit.get("context_coverage", 0.0),
+                hit.get("missing_numbers", 0),
+            )
+        )
+    return out
+
+
+def replay_one(
+    trace: dict[str, Any], checker: Embedder, thresholds: Thresholds, titles: dict[str, str]
+) -> dict[str, Any] | None:
+    """The decision on one recorded model reading, made again: answered, rule, text. None when the trace holds no
+    model reading to replay (an extractive answer, a fallback, a whole-article summary)."""
+    reading = trace.get("reading") or {}
+    if reading.get("reader") in (None, "extractive", "model summary") or reading.get("failure"):
+        return None
+    question = trace["question"]
+    query = Query(
+        question=question, standalone=trace.get("standalone_question") or question, context=trace.get("context") or ""
+    )
+    shown = _shown(trace, titles)
+    attribution = attribute(query, read_text.claims(reading.get("answer") or ""), shown, checker)
+    decided = decide(
+        attribution,
+        shown,
+        question=query.standalone,
+        refused_by_reader=bool(reading.get("refused")),
+        asks=kinds.asks(question) or kinds.asks(query.standalone),
+        follow_up=bool(query.context),
+        extractive=False,
+        thresholds=thresholds,
+    )
+    text = compose(decided.kept, shown, verbatim=False)[0] if decided.answered else ""
+    return {"answered": decided.answered, "rule": decided.rule, "text": text, "confidence": decided.confidence}
+
+
+def replay(traces: Path, dataset: Path, checker: Embedder, thresholds: Thresholds | None = None) -> dict[str, Any]:
+    """Every model reading of `traces` decided again; the figures before (as recorded) and after, side by side."""
+    thresholds = thresholds or Thresholds()
+    rows = {r["id"]: r for r in _jsonl(dataset)}
+    docs = dataset.with_name(dataset.name.replace(".jsonl", "") + ".docs.jsonl")
+    titles = {str(d["doc_id"]): str(d.get("title", "")) for d in _jsonl(docs)} if docs.is_file() else {}
+    records = []
+    for line in _jsonl(traces):
+        row, trace = rows.get(line["id"]), line.get("trace") or {}
+        if row is None:
+            continue
+        again = replay_one(trace, checker, thresholds, titles)
+        if again is None:
+            continue
+        gold = row.get("answers") or []
+        before = trace.get("decision") or {}
+        records.append(
+            {
+                "id": row["id"],
+                "answerable": bool(row.get("answerable", True)),
+                "read_contains": contains_answer((trace.get("reading") or {}).get("answer") or "", gold),
+                "before": {
+                    "answered": before.get("outcome") == "answered",
+                    "rule": before.get("rule"),
+                    "contains": before.get("outcome") == "answered" and contains_answer(line.get("text", ""), gold),
+                },
+                "after": {**again, "contains": again["answered"] and contains_answer(again["text"], gold)},
+            }
+        )
+    return {
+        "traces": str(traces),
+        "readings": len(records),
+        "before": _figures(records, "before"),
+        "after": _figures(records, "after"),
+        "records": records,
+    }
+
+
+def _figures(records: list[dict[str, Any]], when: str) -> dict[str, float | int | None]:
+    answerable = [r for r in records if r["answerable"]]
+    unanswerable = [r for r in records if not r["answerable"]]
+
+    def share(items: list[dict[str, Any]], key: str, negate: bool = False) -> float | None:
+        if not items:
+            return None
+        return round(sum(1 for r in items if bool(r[when][key]) != negate) / len(items), 4)
+
+    return {
+        "answerable": len(answerable),
+        "unanswerable": len(unanswerable),
+        "answered_answerable": share(answerable, "answered"),
+        "answer_contains": share(answerable, "contains"),
+        "reading_contains": round(sum(1 for r in answerable if r["read_contains"]) / len(answerable), 4)
+        if answerable
+        else None,
+        "refused_unanswerable": share(unanswerable, "answered", negate=True),
+    }
+
+
+def _jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from assistant.answering.factory import build_thresholds
+    from assistant.embeddings import OnnxMiniLM
+    from assistant.settings import Settings
+
+    parser = argparse.ArgumentParser(prog="python -m assistant.evaluation.replay", description=__doc__)
+    parser.add_argument("traces", type=Path)
+    parser.add_argument("dataset", type=Path)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args(argv)
+    result = replay(args.traces, args.dataset, CachedEmbedder(OnnxMiniLM()), build_thresholds(Settings.from_env()))
+    print(json.dumps({k: v for k, v in result.items() if k != "records"}, indent=1))
+    if args.out:
+        args.out.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
