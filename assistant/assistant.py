@@ -25,8 +25,8 @@ from assistant.indexing.uploads import add_uploads
 from assistant.records import (
     Answer,
     ArticleInfo,
-    Citation,
     AssistantInfo,
+    Citation,
     IngestReport,
     Query,
     RankedSentence,

@@ -161,9 +161,7 @@ def _run(args: argparse.Namespace) -> int:
     if cmd == "serve":
         from assistant.web.server import serve
 
-        serve(
-            host=args.host, port=args.port, index_dir=args.index, allow_anonymous=args.allow_anonymous, mcp=args.mcp
-        )
+        serve(host=args.host, port=args.port, index_dir=args.index, allow_anonymous=args.allow_anonymous, mcp=args.mcp)
         return EXIT_OK
     if cmd == "model":
         from assistant.cli.model import model_command

@@ -32,7 +32,9 @@ def document(found: RankedSentence) -> Document:
     """page_content: the sentence, verbatim; metadata: the citation's fields and the score."""
     metadata = payloads.ranked(found)
     text = metadata.pop("text")
-    return Document(page_content=text, metadata=metadata, id=f"{found.citation.article_id}#{found.citation.sentence_index}")
+    return Document(
+        page_content=text, metadata=metadata, id=f"{found.citation.article_id}#{found.citation.sentence_index}"
+    )
 
 
 class SentenceRetriever(BaseRetriever):

@@ -68,11 +68,15 @@ class AgentTools:
 
         Args:
             question: the question, in plain words (e.g. "How much security assistance did the U.S. announce?").
-            history: earlier turns of the conversation as [question, answer] pairs, oldest first, for a follow-up question; omit for a new question.
-            article_id: ask about this article only (an article_id from list_articles); omit to ask about all articles.
+            history: earlier turns as [question, answer] pairs, oldest first, for a follow-up; omit for a new question.
+            article_id: ask about this article only (an article_id from list_articles); omit to ask about all.
 
         Returns:
-            text: the answer, with markers [n] where citations[n-1] supports it; answered: false when the articles do not say (then citations is empty); reason: why it answered or declined; citations: article_id, title, sentence_index, text (the sentence verbatim), start and end (its character offsets in the article), url and published (the article's page and date, or null).
+            text: the answer, with markers [n] where citations[n-1] supports it
+            answered: false when the articles do not say (then citations is empty)
+            reason: why it answered or declined
+            citations: each with article_id, title, sentence_index, text (the sentence verbatim), start and end (its
+            character offsets in the article's text), url and published (the article's page and date, or null)
         """
         scope = [article_id] if article_id else None
         return self._run(
@@ -82,39 +86,48 @@ class AgentTools:
         )
 
     def search_sentences(self, query: str, k: int = 8, article_id: str | None = None) -> dict[str, Any]:
-        """Find the sentences of the indexed news articles that best match a query, best first, with their scores. Use it to read the evidence yourself; use answer for an answer.
+        """Find the sentences of the indexed news articles that best match a query, best first, with their scores.
+        Use it to read the evidence yourself; use answer for an answer with citations.
 
         Args:
             query: what to look for, in plain words.
             k: how many sentences to return (1 to 100).
-            article_id: search this article only (an article_id from list_articles); omit to search all articles.
+            article_id: search this article only (an article_id from list_articles); omit to search all.
 
         Returns:
-            sentences: each with article_id, title, sentence_index, text (verbatim), start and end (character offsets in the article), url, published and score (higher is better, comparable within one search).
+            sentences: each with article_id, title, sentence_index, text (verbatim), start and end (character offsets
+            in the article's text), url, published and score (higher is better; comparable within one search)
         """
         scope = [article_id] if article_id else None
         return self._run(
             "searching sentences",
             self.places,
-            lambda: dict(sentences=[payloads.ranked(s) for s in self.bot.search(query, k=int(k), article_ids=scope)]),
+            lambda: {"sentences": [payloads.ranked(s) for s in self.bot.search(query, k=int(k), article_ids=scope)]},
         )
 
     def list_articles(self) -> dict[str, Any]:
         """List the news articles in the index: what the assistant can answer about.
 
         Returns:
-            articles: each with article_id (to pass to answer or search_sentences), title, sentences (how many), url, published, site and author (null when unknown).
+            articles: each with article_id (to pass to answer or search_sentences), title, sentences (how many),
+            url, published, site and author (null when unknown)
         """
-        return self._run("listing articles", None, lambda: dict(articles=[payloads.article(a) for a in self.bot.articles()]))
+        return self._run(
+            "listing articles", None, lambda: {"articles": [payloads.article(a) for a in self.bot.articles()]}
+        )
 
     def add_article_by_url(self, url: str) -> dict[str, Any]:
-        """Add a news page, or every page of an RSS/Atom feed, to the index by its address, so that later questions can be answered from it. Private and local addresses, pages over the size limit and files that are not web pages are refused.
+        """Add a news page, or every page of an RSS/Atom feed, to the index by its address, so that later questions
+        can be answered from it. Private and local addresses, pages over the size limit and files that are not web
+        pages are refused, with the reason.
 
         Args:
             url: the page's or the feed's full address, starting with https:// or http://.
 
         Returns:
-            added, updated, unchanged, removed: how many articles; rejected: each address refused, with the reason; sentences_embedded; seconds.
+            added, updated, unchanged, removed: how many articles
+            rejected: each address refused, with the reason
+            sentences_embedded, seconds
         """
         url = (url or "").strip()
         if not url.lower().startswith(("http://", "https://")):

@@ -163,9 +163,11 @@ def launch(demo: gr.Blocks, options: dict[str, Any]) -> str:
     mcp = demo.mcp_server_obj
     if mcp is not None:
         mcp.tool_to_endpoint = {name: to for name, to in mcp.tool_to_endpoint.items() if name in MCP_TOOLS}
-        mcp.postprocess_output_data = as_json(mcp.postprocess_output_data)  # type: ignore[method-assign]
+        mcp.postprocess_output_data = as_json(mcp.postprocess_output_data)  # type: ignore[method-assign, assignment]
     elif options.get("mcp_server"):  # Gradio printed why; say it in ours, with what to do
-        raise ConfigError(f"the MCP server did not start ({demo.mcp_error}); install gradio[mcp], or serve without --mcp")
+        raise ConfigError(
+            f"the MCP server did not start ({demo.mcp_error}); install gradio[mcp], or serve without --mcp"
+        )
     return str(url)
 
 
