@@ -50,7 +50,7 @@ def server(tmp_path_factory, embedder):
 
 def run(code: str, url: str) -> str:
     """The example's output; the page's server address is the one place it is changed."""
-    assert PAGE_SERVER in code or "index_dir=\"index\"" in code
+    assert PAGE_SERVER in code or 'index_dir="index"' in code
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         exec(compile(code.replace(PAGE_SERVER, url), str(PAGE), "exec"), {"__name__": "__main__"})
