@@ -162,9 +162,11 @@ def launch(demo: gr.Blocks, options: dict[str, Any]) -> str:
     _, url, _ = demo.launch(**options, prevent_thread_lock=True)
     mcp = demo.mcp_server_obj
     if mcp is not None:
-        mcp.tool_to_endpoint = {name: to for name, to in mcp.tool_to_endpoint.items() if name in MCP_TOOLS}
+        ours = {mcp.tool_prefix + name for name in MCP_TOOLS}  # Gradio prefixes a Space's name on Hugging Face
+        mcp.tool_to_endpoint = {name: to for name, to in mcp.tool_to_endpoint.items() if name in ours}
         mcp.postprocess_output_data = as_json(mcp.postprocess_output_data)  # type: ignore[method-assign, assignment]
-    elif options.get("mcp_server"):  # Gradio printed why; say it in ours, with what to do
+    elif options.get("mcp_server"):  # Gradio printed why and served without it: say it in ours, with what to do
+        demo.close()
         raise ConfigError(
             f"the MCP server did not start ({demo.mcp_error}); install gradio[mcp], or serve without --mcp"
         )
