@@ -187,7 +187,8 @@ def serve(
         hosts = [h.strip() for h in os.environ.get(name, "").split(",") if h.strip()]
         os.environ[name] = ",".join(hosts + [h for h in ("127.0.0.1", "localhost") if h not in hosts])
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    for chatty in ("httpx", "mcp"):  # a line per request (the MCP server: per tool call)
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     overrides: dict[str, Any] = {"index_dir": index_dir} if index_dir else {}
     settings = Settings.from_env(None, **overrides, **({"mcp": True} if mcp else {}))
     host = host or "127.0.0.1"
