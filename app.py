@@ -16,7 +16,7 @@ def main() -> int:
     parser.add_argument("--index", default=None, help="index folder (default: ASSISTANT_INDEX_DIR or 'index')")
     args = parser.parse_args()
     try:
-        serve(host=args.host, port=args.port, index_dir=args.index, allow_anonymous=args.allow_anonymous)
+        serve(host=args.host, port=args.port, index_dir=args.index, allow_anonymous=args.allow_anonymous, mcp=args.mcp)
     except AssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.answering.factory import build_answering, build_thresholds, chat_client
 from assistant.answering.flow import AnswerFlow
@@ -26,8 +26,10 @@ from assistant.records import (
     Answer,
     ArticleInfo,
     AssistantInfo,
+    Citation,
     IngestReport,
     Query,
+    RankedSentence,
     Reading,
     ScoredSentence,
     SourceRef,
@@ -37,7 +39,12 @@ from assistant.records import (
 from assistant.settings import Settings
 from assistant.store import Store, make_client
 
+if TYPE_CHECKING:  # imported when asked for: LangChain's retriever classes are not needed to answer
+    from assistant.integrations.langchain import AnswerRunnable, SentenceRetriever
+
 log = logging.getLogger(__name__)
+
+MAX_SEARCH = 100  # sentences one search may ask for
 
 
 class Assistant:
@@ -198,21 +205,25 @@ class Assistant:
         turns = normalise_history(history)
         return self._with_sources(self.flow.stream(question, turns, self.check_scope(article_ids)))
 
+    def _sources(self, article_ids: Sequence[str]) -> dict[str, SourceRef]:
+        """Each article's page address and date (None when unknown)."""
+        ids = list(dict.fromkeys(article_ids))
+        meta = self.store.article_records(ids, with_text=False)
+        return {
+            i: SourceRef(
+                i,
+                str(meta.get(i, {}).get("url") or "") or None,
+                str(meta.get(i, {}).get("published") or "") or None,
+            )
+            for i in ids
+        }
+
     def _with_sources(self, events: Iterator[str | Answer]) -> Iterator[str | Answer]:
         """The final answer's citations with their article's page address and date (`Citation.url`, `.published`),
         and the same in its trace (`sources`)."""
         for event in events:
             if isinstance(event, Answer) and event.citations:
-                ids = list(dict.fromkeys(c.article_id for c in event.citations))
-                meta = self.store.article_records(ids, with_text=False)
-                refs = {
-                    i: SourceRef(
-                        i,
-                        str(meta.get(i, {}).get("url") or "") or None,
-                        str(meta.get(i, {}).get("published") or "") or None,
-                    )
-                    for i in ids
-                }
+                refs = self._sources([c.article_id for c in event.citations])
                 citations = [
                     replace(c, url=refs[c.article_id].url, published=refs[c.article_id].published)
                     for c in event.citations
@@ -220,6 +231,49 @@ class Assistant:
                 event.trace.sources = list(refs.values())
                 event = replace(event, citations=citations)
             yield event
+
+    def search(self, query: str, k: int = 8, article_ids: Sequence[str] | None = None) -> list[RankedSentence]:
+        """The `k` sentences the retrieval step ranks highest for `query` (best first), each as a citation would
+        give it (verbatim text, offsets, page address, date) with its score: what an answer would be read from,
+        without reading. The query is taken as it is (no conversation); `article_ids` limits it to those articles.
+        The LangChain retriever (`as_retriever`) and the MCP tool `search_sentences` give these."""
+        query = check_question(query)
+        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_SEARCH:
+            raise InputError(f"k={k!r} is not allowed: ask for 1 to {MAX_SEARCH} sentences, e.g. 8")
+        found = self.retriever.retrieve(Query(query, query), self.check_scope(article_ids)).sentences[:k]
+        refs = self._sources([s.sentence.article_id for s in found])
+        return [
+            RankedSentence(
+                Citation(
+                    article_id=s.sentence.article_id,
+                    title=s.title,
+                    sentence_index=s.sentence.index,
+                    text=s.sentence.text,
+                    start=s.sentence.start,
+                    end=s.sentence.end,
+                    url=refs[s.sentence.article_id].url,
+                    published=refs[s.sentence.article_id].published,
+                ),
+                round(float(s.score), 6),
+            )
+            for s in found
+        ]
+
+    # ---- for programs: LangChain (assistant/integrations/langchain.py)
+    def as_retriever(self, k: int = 8, article_ids: Sequence[str] | None = None) -> SentenceRetriever:
+        """A LangChain `BaseRetriever` over this index: its Documents are the ranked sentences of `search`
+        (page_content: the sentence; metadata: article_id, title, sentence_index, start, end, url, published,
+        score). `invoke(query, k=3)` asks for another number of sentences."""
+        from assistant.integrations.langchain import SentenceRetriever
+
+        return SentenceRetriever(assistant=self, k=k, article_ids=list(article_ids) if article_ids else None)
+
+    def as_runnable(self) -> AnswerRunnable:
+        """A LangChain `Runnable`: {"question", "history", "article_ids"} (or a question as a str) -> `Answer`;
+        `stream` gives the text deltas, then the `Answer`."""
+        from assistant.integrations.langchain import AnswerRunnable
+
+        return AnswerRunnable(self)
 
     def read_plainly(
         self, question: str, history: Sequence[Any] | None = None, article_ids: Sequence[str] | None = None

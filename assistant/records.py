@@ -173,6 +173,15 @@ class Citation:
     published: str | None = None  # ISO 8601 date or datetime; None when unknown
 
 
+@dataclass(frozen=True)
+class RankedSentence:
+    """A sentence the retrieval step ranked for a query (`Assistant.search`): where it stands, as a citation
+    would say it, and its ranking score (higher is better; comparable only within one search)."""
+
+    citation: Citation
+    score: float
+
+
 MARKER = re.compile(r"\[(\d{1,4})\]")  # a citation marker in an answer's text: [n] is citations[n-1]
 MARKER_WITH_SPACE = re.compile(r"\s*\[\d{1,4}\]")  # a marker and the space before it, to strip markers
 

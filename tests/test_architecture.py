@@ -14,9 +14,10 @@ ALLOWED = {
     "indexing": {"top"},
     "answering": {"top", "indexing.chunking"},
     "evaluation": {"top", "answering", "indexing", "facade"},
-    "web": {"top", "answering", "indexing", "facade"},
+    "web": {"top", "answering", "indexing", "facade", "integrations"},
+    "integrations": {"top"},  # LangChain's retriever and runnable, the JSON shapes: the Assistant only by protocol
     "cli": {"top", "answering", "indexing", "evaluation", "web", "facade"},
-    "facade": {"top", "answering", "indexing"},
+    "facade": {"top", "answering", "indexing", "integrations"},
     "entry": {"cli"},  # `python -m assistant`
 }
 

@@ -23,6 +23,7 @@ def env(monkeypatch, tmp_path):
         "ASSISTANT_AUTH",
         "ASSISTANT_PORT",
         "GRADIO_SERVER_PORT",
+        "ASSISTANT_MCP",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path / "index"))
@@ -117,7 +118,11 @@ def no_launch(monkeypatch):
             seen.update(options)
             raise Launched
 
-    monkeypatch.setattr(web, "build_app", lambda bot: App())
+    def build(bot, **chosen):
+        seen.update(chosen)  # what the app offers (add_by_url_tool)
+        return App()
+
+    monkeypatch.setattr(web, "build_app", build)
     monkeypatch.setattr(web, "check_port", lambda host, port: None)  # whatever else this machine serves
     return seen
 
@@ -135,12 +140,12 @@ def test_serving_beyond_this_machine_with_a_login_or_on_purpose(env, no_launch, 
     with pytest.raises(Launched):
         main(["serve", "--host", "0.0.0.0", "--port", "8555"])
     assert no_launch["server_name"] == "0.0.0.0" and no_launch["auth"] == ("ann", "secret-pw")
-    assert no_launch["server_port"] == 8555
+    assert no_launch["server_port"] == 8555 and no_launch["add_by_url_tool"] is True  # a login is asked for
     env.delenv("ASSISTANT_AUTH")
     no_launch.clear()
     with caplog.at_level(logging.WARNING), pytest.raises(Launched):
         main(["serve", "--host", "0.0.0.0", "--allow-anonymous"])
-    assert no_launch["auth"] is None
+    assert no_launch["auth"] is None and no_launch["add_by_url_tool"] is False  # no agent adds pages to an open server
     assert "WITHOUT A LOGIN" in caplog.text and "ASSISTANT_AUTH" in caplog.text
 
 
@@ -148,6 +153,18 @@ def test_serve_on_this_machine_needs_no_login(env, no_launch):
     with pytest.raises(Launched):
         main(["serve"])
     assert no_launch["server_name"] == "127.0.0.1" and no_launch["auth"] is None
+    assert no_launch["add_by_url_tool"] is True and no_launch["mcp_server"] is False
+
+
+def test_serve_with_mcp_by_flag_or_setting(env, no_launch):
+    with pytest.raises(Launched):
+        main(["serve", "--mcp"])
+    assert no_launch["mcp_server"] is True
+    no_launch.clear()
+    env.setenv("ASSISTANT_MCP", "1")
+    with pytest.raises(Launched):
+        main(["serve"])
+    assert no_launch["mcp_server"] is True
 
 
 @pytest.mark.parametrize("port", ["0", "70000", "http"])

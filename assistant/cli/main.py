@@ -104,6 +104,12 @@ def add_serve_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="serve beyond this machine without ASSISTANT_AUTH (anyone who reaches it can upload and remove articles)",
     )
+    p.add_argument(
+        "--mcp",
+        action="store_true",
+        default=None,
+        help="also serve MCP tools for agents at /gradio_api/mcp/ (or ASSISTANT_MCP=1); see docs/integrations.md",
+    )
 
 
 def positive_seconds(text: str) -> float:
@@ -155,7 +161,7 @@ def _run(args: argparse.Namespace) -> int:
     if cmd == "serve":
         from assistant.web.server import serve
 
-        serve(host=args.host, port=args.port, index_dir=args.index, allow_anonymous=args.allow_anonymous)
+        serve(host=args.host, port=args.port, index_dir=args.index, allow_anonymous=args.allow_anonymous, mcp=args.mcp)
         return EXIT_OK
     if cmd == "model":
         from assistant.cli.model import model_command

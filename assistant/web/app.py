@@ -23,6 +23,7 @@ import gradio as gr
 
 from assistant.assistant import Assistant
 from assistant.web import render
+from assistant.web.agents import AgentTools
 from assistant.web.articles import ArticleHandlers, article_choices, scope_choices
 from assistant.web.chat import ALL, ChatHandlers
 from assistant.web.notify import Notify, Toasts
@@ -42,10 +43,14 @@ def answer_limit(answerer: str) -> int:
     return 4 if answerer == "openai" else 2
 
 
-def build_app(bot: Assistant, notify: Notify | None = None) -> gr.Blocks:
+def build_app(bot: Assistant, notify: Notify | None = None, *, add_by_url_tool: bool = True) -> gr.Blocks:
+    """The page, the `/chat` and `/answer` endpoints, and what the MCP server offers as tools (`agents.py`):
+    `answer`, `search_sentences`, `list_articles`, and `add_article_by_url` when `add_by_url_tool` (`serve` sets
+    it only when a login is set or the server listens on this machine only)."""
     notify = notify or Toasts()
     chat, library = ChatHandlers(bot, notify), ArticleHandlers(bot, notify)
     info = bot.info()
+    agents = AgentTools(bot, answer_limit(info.answerer))
     infos = bot.articles()
     examples: Any = [{"text": q} for q in EXAMPLES] if any(a.id == SAMPLE_ID for a in infos) else None
     private: dict[str, Any] = {"api_visibility": "private"}
@@ -195,5 +200,9 @@ def build_app(bot: Assistant, notify: Notify | None = None) -> gr.Blocks:
         scope.change(library.pick_scope, scope, [scope_html, source], **private, queue=False)
         everything.click(lambda: ALL, None, scope, **private, queue=False)
         gr.api(chat.chat_api, api_name="chat", **answering)  # type: ignore[attr-defined]  # exported at run time
+        # for programs and agents (JSON; the MCP tools): outside the queue, bounded by `AgentTools` itself
+        tools = [agents.answer, agents.search_sentences, agents.list_articles]
+        for tool in tools + ([agents.add_article_by_url] if add_by_url_tool else []):
+            gr.api(tool, api_name=tool.__name__, queue=False)  # type: ignore[attr-defined]
     queued: gr.Blocks = demo.queue(max_size=QUEUE_SIZE)
     return queued

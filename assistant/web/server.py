@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import json
 import logging
 import os
 import socket
@@ -69,7 +70,7 @@ def launch_options(
         "css": render.CSS,
         "theme": gr.themes.Soft(),
         "ssr_mode": False,
-        "mcp_server": False,
+        "mcp_server": settings.mcp,
         "show_error": False,
         "footer_links": ["api"],
         "run_history": False,
@@ -113,10 +114,20 @@ def _not_here(host: str) -> str:
     )
 
 
+def is_loopback(host: str) -> bool:
+    return host in LOOPBACK or host.startswith("127.")
+
+
+def offers_add_by_url(host: str, settings: Settings) -> bool:
+    """An agent (the MCP tool `add_article_by_url`) may add pages by address only where a login is asked for, or
+    where no one else can reach the server."""
+    return bool(settings.auth) or is_loopback(host)
+
+
 def check_exposure(host: str, settings: Settings, allow_anonymous: bool = False) -> None:
     """Beyond this machine, without a login, anyone who reaches the port can read, upload and remove
     articles: refuse unless the person says that is what they want (`--allow-anonymous`)."""
-    if host in LOOPBACK or host.startswith("127.") or settings.auth:
+    if is_loopback(host) or settings.auth:
         return
     if not allow_anonymous:
         raise ConfigError(
@@ -131,17 +142,55 @@ def check_exposure(host: str, settings: Settings, allow_anonymous: bool = False)
     )
 
 
+MCP_TOOLS = ("answer", "search_sentences", "list_articles", "add_article_by_url")  # `agents.AgentTools`
+
+
+def as_json(postprocess: Callable[[Any, str], Any]) -> Callable[[Any, str], Any]:
+    """Gradio's MCP server sends a tool's result as `str(value)`: for our dicts that is Python's repr. This sends
+    them as JSON, which an agent's program can parse (the text is the same to a model)."""
+
+    def send(data: Any, root_url: str) -> Any:
+        return postprocess([json.dumps(d, ensure_ascii=False) if isinstance(d, dict) else d for d in data], root_url)
+
+    return send
+
+
+def launch(demo: gr.Blocks, options: dict[str, Any]) -> str:
+    """Start the app without blocking (`Blocks.launch`), and return its local URL. With MCP on, Gradio's MCP
+    server offers every public endpoint as a tool; only the agents' tools are kept (not `/chat`, whose flat text
+    `answer` gives as data)."""
+    _, url, _ = demo.launch(**options, prevent_thread_lock=True)
+    mcp = demo.mcp_server_obj
+    if mcp is not None:
+        ours = {mcp.tool_prefix + name for name in MCP_TOOLS}  # Gradio prefixes a Space's name on Hugging Face
+        mcp.tool_to_endpoint = {name: to for name, to in mcp.tool_to_endpoint.items() if name in ours}
+        mcp.postprocess_output_data = as_json(mcp.postprocess_output_data)  # type: ignore[method-assign, assignment]
+    elif options.get("mcp_server"):  # Gradio printed why and served without it: say it in ours, with what to do
+        demo.close()
+        raise ConfigError(
+            f"the MCP server did not start ({demo.mcp_error}); install gradio[mcp], or serve without --mcp"
+        )
+    return str(url)
+
+
 def serve(
-    host: str | None = None, port: int | None = None, index_dir: str | None = None, allow_anonymous: bool = False
+    host: str | None = None,
+    port: int | None = None,
+    index_dir: str | None = None,
+    allow_anonymous: bool = False,
+    mcp: bool | None = None,
 ) -> None:
-    """Start the web chat; with an empty index, index the articles folder first."""
+    """Start the web chat; with an empty index, index the articles folder first. `mcp`: also serve the MCP tools
+    (None: ASSISTANT_MCP decides)."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     for name in ("NO_PROXY", "no_proxy"):  # launch() calls its own URL; through a proxy that can hang
         hosts = [h.strip() for h in os.environ.get(name, "").split(",") if h.strip()]
         os.environ[name] = ",".join(hosts + [h for h in ("127.0.0.1", "localhost") if h not in hosts])
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    settings = Settings.from_env(None, **({"index_dir": index_dir} if index_dir else {}))
+    for chatty in ("httpx", "mcp"):  # a line per request (the MCP server: per tool call)
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+    overrides: dict[str, Any] = {"index_dir": index_dir} if index_dir else {}
+    settings = Settings.from_env(None, **overrides, **({"mcp": True} if mcp else {}))
     host = host or "127.0.0.1"
     check_exposure(host, settings, allow_anonymous)
     check_port(host, port or settings.port)
@@ -152,7 +201,11 @@ def serve(
     # start the local model's server and have it read the newest article while the page loads
     threading.Thread(target=bot.warm_up, name="assistant-warm-up", daemon=True).start()
     try:
-        build_app(bot).launch(**launch_options(settings, host, port))
+        demo = build_app(bot, add_by_url_tool=offers_add_by_url(host, settings))
+        url = launch(demo, launch_options(settings, host, port))
+        if settings.mcp:
+            log.info("MCP tools at %s/gradio_api/mcp/ (streamable HTTP)", url.rstrip("/"))
+        demo.block_thread()
     except OSError:  # the port was taken since it was checked: say so; anything else stays a bug to report
         check_port(host, port or settings.port)
         raise

@@ -1,0 +1,109 @@
+"""LangChain over an `Assistant`: `SentenceRetriever` (a `BaseRetriever` whose Documents are the ranked sentences)
+and `AnswerRunnable` (a `Runnable`: {"question", "history", "article_ids"} -> `Answer`). Built by
+`Assistant.as_retriever` and `Assistant.as_runnable`; this module knows the Assistant only by the methods below."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any, Protocol
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from langchain_core.runnables import Runnable, RunnableConfig
+from pydantic import ConfigDict
+
+from assistant.errors import InputError
+from assistant.integrations import payloads
+from assistant.records import Answer, RankedSentence
+
+
+class Answers(Protocol):
+    """What these adapters use of the `Assistant`."""
+
+    def search(self, query: str, k: int = 8, article_ids: Sequence[str] | None = None) -> list[RankedSentence]: ...
+
+    def stream(
+        self, question: str, history: Sequence[Any] | None = None, article_ids: Sequence[str] | None = None
+    ) -> Iterator[str | Answer]: ...
+
+
+def document(found: RankedSentence) -> Document:
+    """page_content: the sentence, verbatim; metadata: the citation's fields and the score."""
+    metadata = payloads.ranked(found)
+    text = metadata.pop("text")
+    return Document(
+        page_content=text, metadata=metadata, id=f"{found.citation.article_id}#{found.citation.sentence_index}"
+    )
+
+
+class SentenceRetriever(BaseRetriever):
+    """The sentences the assistant's retrieval step ranks highest for a query, best first, as Documents:
+    `page_content` is the sentence as it stands in its article; `metadata` holds article_id, title,
+    sentence_index, start, end (offsets in the article's text), url, published and score.
+
+    `k` sentences (8 unless set here or in `invoke(query, k=3)`); `article_ids` limits the search to those
+    articles (None: all)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    assistant: Any  # an `Assistant` (typed `Answers`; pydantic is not asked to check it)
+    k: int = 8
+    article_ids: list[str] | None = None
+
+    def _get_relevant_documents(
+        self,
+        query: str,
+        *,
+        run_manager: CallbackManagerForRetrieverRun,
+        k: int | None = None,
+        article_ids: Sequence[str] | None = None,
+    ) -> list[Document]:
+        bot: Answers = self.assistant
+        scope = self.article_ids if article_ids is None else list(article_ids)
+        return [document(s) for s in bot.search(query, k=self.k if k is None else k, article_ids=scope)]
+
+
+def _request(value: Any) -> tuple[str, Sequence[Any] | None, Sequence[str] | None]:
+    """(question, history, article_ids) from a runnable's input: a dict with those keys, or the question alone."""
+    if isinstance(value, str):
+        return value, None, None
+    if not isinstance(value, dict):
+        raise InputError(
+            f'the runnable takes {{"question": ..., "history": [...], "article_ids": [...]}} or a question as a '
+            f"str, not {type(value).__name__}"
+        )
+    unknown = sorted(set(value) - {"question", "history", "article_ids"})
+    if unknown:
+        raise InputError(f"unknown key(s) {', '.join(map(repr, unknown))}: use question, history and article_ids")
+    return value.get("question", ""), value.get("history"), value.get("article_ids")
+
+
+class AnswerRunnable(Runnable[Any, Any]):
+    """{"question": str, "history": [(question, answer), ...] | None, "article_ids": [str] | None} -> `Answer`
+    (a plain str is taken as the question). `stream` gives the answer's text deltas (str), then the `Answer`;
+    `batch` and `ainvoke` answer as `invoke` does (in threads)."""
+
+    def __init__(self, assistant: Answers):
+        self.assistant = assistant
+
+    def _events(self, value: Any) -> Iterator[str | Answer]:
+        question, history, article_ids = _request(value)
+        return self.assistant.stream(question, history=history, article_ids=article_ids)
+
+    def _answer(self, value: Any) -> Answer:
+        for event in self._events(value):
+            if isinstance(event, Answer):
+                return event
+        raise InputError("the assistant finished without an answer")  # every stream ends with one
+
+    def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Answer:
+        answer: Answer = self._call_with_config(self._answer, input, config, run_type="chain")
+        return answer
+
+    def _transform(self, values: Iterator[Any]) -> Iterator[str | Answer]:
+        for value in values:  # `stream` passes one input; a chain's chunks are joined first (`Runnable.transform`)
+            yield from self._events(value)
+
+    def stream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Iterator[Any]:
+        yield from self._transform_stream_with_config(iter([input]), self._transform, config, run_type="chain")
