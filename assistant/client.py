@@ -31,6 +31,11 @@ OPEN_LOCK = ".open.lock"
 
 def translate_chroma_error(exc: Exception, settings: Settings) -> IndexUnavailableError:
     """One place where database exceptions become messages a person can act on."""
+    if settings.chroma_url and type(exc).__name__ == "InternalError":  # it answered, with an error of its own
+        return IndexUnavailableError(
+            f"the index is unavailable: the Chroma server at {settings.chroma_url} failed the request "
+            f"(InternalError: {str(exc)[:200]}); try again, and if it persists, read the server's log."
+        )
     if settings.chroma_url:
         return IndexUnavailableError(
             f"the index is unavailable: the Chroma server at {settings.chroma_url} did not answer "

@@ -12,15 +12,18 @@ Opening the client and translating Chroma's errors live in `assistant.client`.
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
+import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from chromadb.api import ClientAPI
 from chromadb.api.rust import RustBindingsAPI
+from chromadb.errors import InternalError
 
 from assistant import index_lock
 from assistant.client import chroma_errors as chroma_errors
@@ -28,11 +31,15 @@ from assistant.client import drop_index as drop_index
 from assistant.client import make_client as make_client
 from assistant.client import opening
 from assistant.embeddings import EmbeddingModel
-from assistant.errors import IndexMismatchError
+from assistant.errors import IndexMismatchError, IndexUnavailableError
 from assistant.records import ArticleInfo, Sentence
 from assistant.settings import Settings
 
 SCHEMA = 1
+READ_TRIES = 3  # a read the store failed from the inside is tried again twice (`Store.snapshot`)
+READ_PAUSE = 0.05  # seconds before the second try, twice that before the third
+T = TypeVar("T")
+log = logging.getLogger(__name__)
 LEGACY_GEOMETRY = (3, 2)  # an index stamped before the chunk geometry was stamped was cut so (and only so)
 _PAGE = 5000
 
@@ -116,6 +123,30 @@ class Store:
     def location(self) -> str:
         """Where the index is, as a person should be told: the server's URL or the folder's full path."""
         return self.settings.chroma_url or str(Path(self.settings.index_dir).resolve())
+
+    def snapshot(self, read: Callable[[], T]) -> T:
+        """`read()` as one snapshot (`reading()`), tried again when the store failed it from the inside: a Chroma
+        server can answer a read that meets a write in progress with an internal error (2 reads in 761 while a
+        writer wrote, `docs/reliability.md`), and the same read succeeds a moment later. Embedded, the reload of
+        the vector indexes comes first (a writer that took no read lock, an older version of this program)."""
+        for attempt in range(READ_TRIES):
+            try:
+                with self.reading():
+                    return read()
+            except IndexUnavailableError as exc:
+                if attempt == READ_TRIES - 1 or not isinstance(exc.__cause__, InternalError):
+                    raise
+                log.info("the store failed a read from the inside (%s); reading again", exc.__cause__)
+                time.sleep(READ_PAUSE * (attempt + 1))
+                if not self.settings.chroma_url:
+                    self._reload()
+        raise AssertionError("unreachable")  # the last try returns or raises
+
+    def _reload(self) -> None:
+        with self._follow_lock, chroma_errors(self.settings):
+            server = getattr(self.client, "_server", None)
+            if isinstance(server, RustBindingsAPI):
+                server.start()
 
     def reading(self) -> contextlib.AbstractContextManager[None]:
         """Held for one read, or several that must see one snapshot: no batch is written meanwhile, by this process

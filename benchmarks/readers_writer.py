@@ -113,6 +113,8 @@ def reader(index_dir: str, chroma_url: str | None, seconds: float, interval: flo
                 )
             except Exception as exc:  # what this probe is for: any failure is recorded, never raised
                 row["error"] = f"{type(exc).__name__}: {exc}"
+                if exc.__cause__ is not None:  # what the store said underneath our message
+                    row["cause"] = f"{type(exc.__cause__).__name__}: {str(exc.__cause__)[:300]}"
             row["t1"] = time.monotonic()
             out.write(json.dumps(row) + "\n")
             out.flush()
@@ -161,6 +163,7 @@ def check(writer_log: Path, reader_log: Path, initial: Sequence[str], sample_tex
         "answers": len(answers),
         "errors": len(errors),
         "error_examples": sorted({e["error"] for e in errors})[:5],
+        "error_causes": sorted({e.get("cause", "") for e in errors})[:5],
         "wrong_citations": len(wrong),
         "wrong_examples": wrong[:3],
         "writes": len(writes),

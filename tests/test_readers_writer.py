@@ -157,3 +157,34 @@ def test_a_chroma_server_index_takes_no_file_lock(tmp_path):
     with index_lock.writing(settings, time.monotonic() + 1), index_lock.reading(settings):
         pass
     assert not (tmp_path / "x").exists()
+
+
+def test_a_read_the_store_fails_from_the_inside_is_tried_again_and_other_failures_are_not(bot):
+    """A Chroma server can fail a read that meets a write with an internal error; the same read succeeds a moment
+    later (`Store.snapshot`). A failure of another kind (the server gone) is raised at once."""
+    from chromadb.errors import InternalError
+
+    from assistant.client import translate_chroma_error
+    from assistant.errors import IndexUnavailableError
+
+    calls = []
+
+    def flaky(fails: int, cause: Exception):
+        def read() -> str:
+            calls.append(1)
+            if len(calls) <= fails:
+                raise translate_chroma_error(cause, bot.settings) from cause
+            return "read"
+
+        return read
+
+    assert bot.store.snapshot(flaky(2, InternalError("Error finding id"))) == "read" and len(calls) == 3
+    calls.clear()
+    with pytest.raises(IndexUnavailableError, match="Error finding id"):
+        bot.store.snapshot(flaky(3, InternalError("Error finding id")))  # three tries, then the error stands
+    assert len(calls) == 3
+    calls.clear()
+    with pytest.raises(IndexUnavailableError):
+        bot.store.snapshot(flaky(1, ConnectionError("refused")))
+    assert len(calls) == 1
+    assert bot.answer("Which gangs will the U.S. designate as terrorist organizations?").answered  # still serves

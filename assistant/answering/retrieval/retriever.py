@@ -112,9 +112,8 @@ class Retriever:
 
     def retrieve(self, query: Query, article_ids: Sequence[str] | None = None) -> Retrieval:
         """The passages and sentences for `query`, read as one snapshot of the index: no batch is written meanwhile,
-        by this process or another (`assistant.index_lock`)."""
-        with self.store.reading():
-            return self._retrieve(query, article_ids)
+        by this process or another (`assistant.index_lock`); tried again when the store fails it from the inside."""
+        return self.store.snapshot(lambda: self._retrieve(query, article_ids))
 
     def _retrieve(self, query: Query, article_ids: Sequence[str] | None) -> Retrieval:
         timings: dict[str, float] = {}

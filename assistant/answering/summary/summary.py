@@ -72,8 +72,7 @@ class ExtractiveSummarizer:
         self._newest: tuple[int, list[str], dict[str, str]] | None = None  # (generation, ids newest first, titles)
 
     def summarize(self, question: str, intent: Intent, scope: Sequence[str] | None) -> Iterator[str | SummaryStep]:
-        with self.store.reading():  # one snapshot of the index: no batch written meanwhile
-            chosen = self.scope(scope, intent)
+        chosen = self.store.snapshot(lambda: self.scope(scope, intent))  # no batch written meanwhile
         final = self.compose(intent, chosen)
         yield from pieces(final.answer.text)
         yield final
