@@ -92,8 +92,14 @@ def replay(traces: Path, dataset: Path, checker: Embedder, thresholds: Threshold
             continue
         gold = row.get("answers") or []
         before = trace.get("decision") or {}
+        plain = None
+        if "plain" in line:  # the run also asked the plain recipe: scored as `assistant eval --plain` scores it
+            said = read_text.clean(str(line["plain"] or ""))
+            answered = bool(said) and not read_text.is_refusal(said)
+            plain = {"answered": answered, "contains": answered and contains_answer(said, gold)}
         records.append(
             {
+                "plain": plain,
                 "id": row["id"],
                 "answerable": bool(row.get("answerable", True)),
                 "read_contains": contains_answer((trace.get("reading") or {}).get("answer") or "", gold),
@@ -123,7 +129,18 @@ def _figures(records: list[dict[str, Any]], when: str) -> dict[str, float | int 
             return None
         return round(sum(1 for r in items if bool(r[when][key]) != negate) / len(items), 4)
 
+    plain = [r for r in records if r.get("plain") is not None]
+    plain_answerable = [r for r in plain if r["answerable"]]
+    plain_unanswerable = [r for r in plain if not r["answerable"]]
     return {
+        "plain_contains": round(sum(1 for r in plain_answerable if r["plain"]["contains"]) / len(plain_answerable), 4)
+        if plain_answerable
+        else None,
+        "plain_refused_unanswerable": round(
+            sum(1 for r in plain_unanswerable if not r["plain"]["answered"]) / len(plain_unanswerable), 4
+        )
+        if plain_unanswerable
+        else None,
         "answerable": len(answerable),
         "unanswerable": len(unanswerable),
         "answered_answerable": share(answerable, "answered"),
