@@ -21,10 +21,18 @@ import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
-from assistant.answering.terms import STOPWORDS, collapse_abbreviations, name_forms, plain, related_forms, terms
+from assistant.answering.terms import (
+    STOPWORDS,
+    TITLES,
+    collapse_abbreviations,
+    name_forms,
+    plain,
+    related_forms,
+    terms,
+)
 
 # a run of capitalised words, dotted abbreviations ("U.S.") among them, joined by a few lower-case links
-_WORD = r"(?:[A-Z][\w'’-]*(?:\.(?:[A-Z]\.?)*)?|[A-Z]\.(?:[A-Z]\.)*)"
+_WORD = r"(?:[A-Z]\.(?:[A-Z]\.)+|[A-Z][\w'’-]*)"
 _LINKS = r"(?:of|de|the|del|da|di|du|von|van|der|la|le)"
 _RUN = re.compile(rf"(?<![\w.]){_WORD}(?:\s+(?:{_LINKS}\s+)*{_WORD})*")
 _LINK_WORDS = frozenset(_LINKS.strip("(?:)").split("|"))
@@ -141,18 +149,63 @@ def acronyms_held(text: str, available: set[str]) -> set[str]:
 
 
 def full_names(part_of: str, others: Iterable[str]) -> set[str]:
-    """Terms of the full names in `others` (sentences of the same article) that a name of `part_of` is a part of:
-    "Noboa" in one sentence, "Daniel Noboa" in another, gives "daniel" (and "noboa")."""
-    parts = {w for words in runs(part_of) for w in words if w.lower() not in STOPWORDS and len(w) >= 3}
+    """Terms of the full names in `others` (sentences of the same article) whose last word `part_of` gives alone:
+    "Noboa said ..." in one sentence, "President Daniel Noboa" in another, gives "daniel" (and "noboa"). A full
+    name here is two or three plain words ("Daniel Noboa"), no country or people among them ("Norman French"), no
+    link ("Richard of Normandy") nor numeral ("Richard II"): those share their last word with other names."""
+    parts = {name[0] for name in map(_person, runs(part_of)) if len(name) == 1 and len(name[0]) >= 3}
     if not parts:
         return set()
     out: set[str] = set()
     for other in others:
         for words in runs(other):
-            heads = [w for w in words if w.lower() not in _LINK_WORDS]
-            if 2 <= len(heads) <= 4 and parts.intersection(heads):
-                out |= set(terms(" ".join(words))) | name_forms(" ".join(words))
+            name = _person(words)
+            if 2 <= len(name) <= 3 and len(name) == len(_heads(words)) - _titles(words) and name[-1] in parts:
+                out |= set(terms(" ".join(name))) | name_forms(" ".join(name))
     return out
+
+
+def _person(words: tuple[str, ...]) -> tuple[str, ...]:
+    """The person's name a run ends with: its last words that are plain names, not titles ("Ecuadorian President
+    Daniel Noboa" -> "Daniel Noboa"); empty when the run ends otherwise ("Richard II", "Norman French")."""
+    n = len(words)
+    while n and _personal(words[n - 1]):
+        n -= 1
+    return words[n:]
+
+
+def _heads(words: tuple[str, ...]) -> list[str]:
+    return [w for w in words if w.lower() not in _LINK_WORDS]
+
+
+def _titles(words: tuple[str, ...]) -> int:
+    """How many words open the run before the name: titles and peoples ("Ecuadorian President")."""
+    n = 0
+    for w in words:
+        if _personal(w):
+            break
+        if w.lower() in _LINK_WORDS:  # "Secretary of State"
+            continue
+        if not (_title(w) or _countries_named((w,))):
+            return -99  # something else opens it: a link, a numeral, another name's part
+        n += 1
+    return n
+
+
+def _title(word: str) -> bool:
+    found = terms(word, lemmas=False)
+    return bool(found) and set(found) <= TITLES
+
+
+def _personal(word: str) -> bool:
+    """A word a person's name is made of: a capitalised plain word, no title, country, people or numeral."""
+    return (
+        word[:1].isupper()
+        and word.isalpha()
+        and not word.isupper()
+        and not _title(word)
+        and not _countries_named((word,))
+    )
 
 
 def evidence(text: str, same_article: Iterable[str] = ()) -> set[str]:
