@@ -48,7 +48,7 @@ def decided(embedder, question: str, answer: str, shown=None, **options):
         attribution, shown = attributed(embedder, question, answer, shown)
     else:
         shown = shown or sentences()
-        attribution = attribute_extractive(Query(question, question), shown, [extractive])
+        attribution = attribute_extractive(Query(question, question), shown, [extractive], embedder)
     wanted = asks(question)
     return decide(
         attribution,
@@ -480,3 +480,56 @@ def test_a_full_name_in_another_article_does_not_stand_for_the_part(embedder, pa
     else:
         d = decided(embedder, "Who said the gangs are terrorists?", "Daniel Noboa", shown)
         assert not d.answered or d.kept[0].sentences != (8,)
+
+
+# ---- amounts (issue 23): the number the question asks for, the thing a count question counts
+AID = [
+    "Secretary of State Marco Rubio visited Quito on Thursday.",
+    "The U.S. pledged $10 million in security aid, including $4 million for drones.",
+    "Police arrested 12 people in 2019 and 30 in 2020.",
+    "The gangs control the ports of Guayaquil.",
+]
+
+
+def test_the_amount_the_question_s_terms_govern():
+    sentence = AID[1]
+    assert support.governed_amount("How much for drones?", sentence, 1)[0].text == "$4 million"
+    assert support.governed_amount("How much did the US pledge in security aid for drones?", sentence, 1)[0].value == (
+        "4 million"
+    )
+    assert support.governed_amount("How much security aid did the US pledge?", sentence, 1) is None  # both reach it
+    assert support.governed_amount("How many people were arrested in 2020?", AID[2], 1)[0].text == "30"
+    assert support.governed_amount("How much for drones?", AID[0], 1) is None  # one amount or none
+
+
+def test_a_model_s_total_for_the_part_asked_is_corrected_to_the_part(embedder):
+    d = decided(embedder, "How much money is for drones?", "$10 million", sentences(0.8, 0.8, AID))
+    assert d.answered and d.kept[0].text == "$4 million" and "corrected" in d.kept[0].how
+    right = decided(embedder, "How much money is for drones?", "$4 million", sentences(0.8, 0.8, AID))
+    assert right.answered and right.kept[0].text == "$4 million"
+
+
+def test_a_longer_answer_with_the_wrong_amount_is_refused(embedder):
+    d = decided(
+        embedder,
+        "How much money is for drones?",
+        "The U.S. pledged $10 million in security aid for them.",
+        sentences(0.8, 0.8, AID),
+    )
+    assert not d.answered and d.rule == "another amount" and "$4 million" in d.reason
+
+
+@pytest.mark.parametrize("path", ["model", "extractive"])
+def test_a_count_question_needs_what_it_counts_in_the_answer_s_sentence(embedder, path):
+    shown = sentences(0.8, 0.8, AID)
+    extractive = 2 if path == "extractive" else None
+    d = decided(embedder, "How many ships were arrested in 2020?", "30", shown, extractive=extractive)
+    assert not d.answered and d.rule == "counts something else" and "ships" in d.reason
+    ok = decided(embedder, "How many people were arrested in 2020?", "30", shown, extractive=extractive)
+    assert ok.answered, ok.reason
+
+
+def test_a_count_question_s_thing_may_stand_under_a_near_word(embedder):
+    shown = sentences(0.8, 0.8, ["The town has a population of 9,984."])
+    d = decided(embedder, "How many inhabitants does the town have?", "", shown, extractive=0)
+    assert d.answered, d.reason

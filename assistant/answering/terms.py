@@ -117,7 +117,7 @@ _OPENS = (".", "!", "?", ":", "\n", '"', "“", "'", "‘", "(")
 
 
 # a capitalised title names no one by itself ("the King of the Canary Islands" is said of whoever was king)
-_TITLES = frozenset(
+TITLES = frozenset(
     terms(
         "king queen prince princess duke duchess earl count countess baron lord lady sir dame emperor empress "
         "pope bishop archbishop cardinal saint st president vice prime minister secretary general governor mayor "
@@ -138,7 +138,7 @@ def key_terms(text: str) -> set[str]:
         opens = not before or (before.endswith(_OPENS) and not _ABBREVIATION_END.search(before))
         if opens and not any(ch.isdigit() for ch in word):
             continue
-        found.update(t for t in terms(word, lemmas=False) if t not in _TITLES and (len(t) > 1 or t.isdigit()))
+        found.update(t for t in terms(word, lemmas=False) if t not in TITLES and (len(t) > 1 or t.isdigit()))
     return found
 
 

@@ -23,6 +23,7 @@ relevance) and `decision.decide` applies the thresholds.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -31,7 +32,7 @@ import numpy as np
 from assistant.answering import names
 from assistant.answering.attribution import support
 from assistant.answering.retrieval.ranking import confidence
-from assistant.answering.terms import key_terms, name_forms, terms
+from assistant.answering.terms import STOPWORDS, key_terms, name_forms, terms
 from assistant.embeddings import Embedder
 from assistant.records import Attribution, Claim, Query, ScoredSentence
 
@@ -39,9 +40,12 @@ W_FIT = 1.0  # "question + claim" read like the sentence
 W_RELEVANCE = 0.5  # the sentence addresses the question
 
 
-def attribute_extractive(query: Query, shown: Sequence[ScoredSentence], chosen: Sequence[int]) -> Attribution:
+def attribute_extractive(
+    query: Query, shown: Sequence[ScoredSentence], chosen: Sequence[int], embedder: Embedder | None = None
+) -> Attribution:
     """An extractive reading: each chosen sentence is its own claim, verbatim. When the question names what they
-    lack, the sentence of another article tied to them (`_bridge`) is read too, as a claim of its own."""
+    lack, the sentence of another article tied to them (`_bridge`) is read too, as a claim of its own. With an
+    `embedder`, what a count question counts may stand in them under another word (`_counted`)."""
     follow_up = bool(query.context)
     relevance = [confidence(s, follow_up) for s in shown]
 
@@ -58,7 +62,8 @@ def attribute_extractive(query: Query, shown: Sequence[ScoredSentence], chosen: 
         if bridge is not None:
             claims = (*claims, verbatim(bridge, "the sentence that ties what the question names to the answer"))
             lacking = _question_missing(query, shown, [i for c in claims for i in c.sentences])
-    return Attribution(claims, tuple(names.whole_names(query.standalone, lacking)))
+    thing, near = _counted(query, shown, [i for c in claims for i in c.sentences], embedder)
+    return Attribution(claims, tuple(names.whole_names(query.standalone, lacking)), thing, near)
 
 
 def attribute(query: Query, claims: Sequence[str], shown: Sequence[ScoredSentence], embedder: Embedder) -> Attribution:
@@ -82,7 +87,8 @@ def attribute(query: Query, claims: Sequence[str], shown: Sequence[ScoredSentenc
             )
             out = (joined, *out[1:])
             lacking = _question_missing(query, shown, [i for c in out for i in c.sentences])
-    return Attribution(out, tuple(names.whole_names(query.standalone, lacking)))
+    thing, near = _counted(query, shown, [i for c in out for i in c.sentences], embedder)
+    return Attribution(out, tuple(names.whole_names(query.standalone, lacking)), thing, near)
 
 
 class _Context:
@@ -246,3 +252,33 @@ def _evidence(shown: Sequence[ScoredSentence], i: int) -> set[str]:
     s = shown[i].sentence
     same = [o.sentence.text for o in shown if o.sentence.article_id == s.article_id and o.sentence.index != s.index]
     return names.evidence(s.text, (*same, shown[i].title))
+
+
+_MOST_WORDS = 80  # a count question's thing is compared with at most this many words of its sentences
+
+
+def _counted(
+    query: Query, shown: Sequence[ScoredSentence], cited: Sequence[int], embedder: Embedder | None
+) -> tuple[str, float]:
+    """What a "how many X" question counts, and how near the cited sentences come to it: 1.0 when X (a form of
+    it) stands in them, else the best cosine of X with one of their words ("troops" for "soldiers"); 0.0 without
+    an embedder. ("", 1.0) when the question counts nothing or nothing is cited."""
+    thing = support.counted(query.standalone)
+    if not thing or not cited:
+        return "", 1.0
+    held: set[str] = set().union(*(_evidence(shown, i) for i in cited))
+    if all(support.matches(t, held) for t in terms(thing)):
+        return thing, 1.0
+    words = list(
+        dict.fromkeys(
+            w
+            for i in cited
+            for w in re.findall(r"[A-Za-z][A-Za-z'-]{2,}", shown[i].sentence.text)
+            if w.lower() not in STOPWORDS
+        )
+    )[:_MOST_WORDS]
+    if embedder is None or not words:
+        return thing, 0.0
+    vectors = np.asarray(embedder.embed([thing, *words]), dtype=np.float32)
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+    return thing, round(float(np.max(vectors[1:] @ vectors[0])), 4)
