@@ -453,6 +453,13 @@ def test_the_question_s_missing_names_are_reported_whole(embedder):
 def test_an_abbreviation_is_one_word_however_it_is_written():
     assert terms("U. S. officials") == terms("U.S. officials") == terms("US officials")
     assert "u" not in key_terms("Did the U S Navy sail?") and "navi" in key_terms("Did the U.S. Navy sail?")
+    assert support.claim_terms("U. S. officials") == support.claim_terms("U.S. officials") == {"us"}
+    assert "u" not in support.claim_terms("U S officials")  # a one-letter "name" is never one the evidence must hold
+
+
+def test_a_spaced_abbreviation_in_the_answer_stands_in_the_sentence(embedder):
+    d = decided(embedder, "Which country will designate the gangs?", "U. S.", news())
+    assert d.answered and d.kept[0].sentences[0] in (1, 2), d.reason  # "the U.S." or "Washington"
 
 
 def test_a_multi_word_name_is_not_lemmatised_into_common_words():

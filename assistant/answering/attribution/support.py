@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from assistant.answering.reading.text import INSTRUCTION, quotes_in
-from assistant.answering.terms import STOPWORDS, key_terms, related_forms, terms
+from assistant.answering.terms import STOPWORDS, collapse_abbreviations, key_terms, related_forms, terms
 
 _QUOTE_CHARS = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"'})
 
@@ -33,10 +33,10 @@ def claim_terms(text: str) -> set[str]:
     its superlatives ("the world's largest producer" is not "70% ... passes through"). In a short answer
     ("France", "Tren de Aragua") the opening capital is a name too."""
     found = key_terms(text)
-    words = text.split()
+    words = collapse_abbreviations(text).split()
     if words and len(words) <= SHORT_ANSWER_WORDS and words[0][:1].isupper() and not words[0].lower().endswith("ly"):
         first = terms(words[0])
-        if first and first[0] not in ANSWER_WORDS:
+        if first and first[0] not in ANSWER_WORDS and (len(first[0]) > 1 or first[0].isdigit()):  # never "u"
             found.update(first)
     for match in _SUPERLATIVE.finditer(text):
         if match.group(0).lower() not in _NOT_SUPERLATIVE:
