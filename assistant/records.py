@@ -289,6 +289,8 @@ class Claim:
 class Attribution:
     claims: tuple[Claim, ...]
     question_missing: tuple[str, ...] = ()  # names and numbers of the question the cited sentences' reach lacks
+    counted: str = ""  # what a "how many X" question counts (X), when it asks one
+    counted_similarity: float = 1.0  # how near a word of the cited sentences comes to it (1.0: it stands there)
 
 
 @dataclass

@@ -85,7 +85,7 @@ class AnswerFlow:
         t = time.perf_counter()
         extractive = reading.reader == "extractive"
         if extractive:
-            attribution = attribute_extractive(query, shown, reading.chosen)
+            attribution = attribute_extractive(query, shown, reading.chosen, self.checker)
         else:
             attribution = attribute(query, read_text.claims(reading.answer), shown, self.checker)
         trace.attribution = attribution

@@ -2,7 +2,9 @@
 
 A word is first lemmatised (simplemma's English dictionary, shipped inside the package: no download),
 then stemmed: "fell" and "fall" both become "fall", "wolves" and "wolf" "wolf", "went" and "go" "go",
-which stems alone keep apart. Numbers and dotted words ("U.S.", "13.5") are never lemmatised.
+which stems alone keep apart. Numbers and dotted words ("U.S.", "13.5") are never lemmatised, and a name
+(`key_terms`, `name_forms`) is only stemmed: "United States" is not the common words "unit" and "state".
+An abbreviation is one word however it is spaced: "U. S." is "U.S.", and both are "US".
 """
 
 from __future__ import annotations
@@ -49,10 +51,18 @@ def _lemma_stem(word: str) -> str:
     return _stem(lemma if lemma.isalpha() else word)
 
 
-def terms(text: str) -> list[str]:
-    """Content terms of a text, stemmed, in order (repeats kept)."""
+_SPACED_ABBREVIATION = re.compile(r"(?<![\w.])[A-Z]\.(?:\s?[A-Z]\.)+")
+
+
+def collapse_abbreviations(text: str) -> str:
+    """ "U. S. officials" -> "U.S. officials": an abbreviation written with spaces is the same abbreviation."""
+    return _SPACED_ABBREVIATION.sub(lambda m: "".join(m.group(0).split()), text)
+
+
+def terms(text: str, lemmas: bool = True) -> list[str]:
+    """Content terms of a text, stemmed, in order (repeats kept); `lemmas=False`: stemmed only (names)."""
     out = []
-    for match in _WORD.finditer(text):
+    for match in _WORD.finditer(collapse_abbreviations(text)):
         original = match.group(0)
         word = original.lower().replace("’", "'")
         if word.endswith("'s"):
@@ -63,13 +73,14 @@ def terms(text: str) -> list[str]:
             word = word.replace(".", "")  # U.S. -> us (kept: a dotted word is no stop word); 13.5 stays
         if not word or (word in STOPWORDS and not dotted):
             continue
-        word = _plain(word)
-        out.append(_lemma_stem(word) if word.isalpha() and not (dotted or acronym) else _stem(word))
+        word = plain(word)
+        lemma = lemmas and word.isalpha() and not (dotted or acronym)
+        out.append(_lemma_stem(word) if lemma else _stem(word))
     return out
 
 
 @lru_cache(maxsize=200_000)
-def _plain(word: str) -> str:
+def plain(word: str) -> str:
     """The word without accents: "Hervé" and "Herve", "Jumièges" and "Jumieges" are one name."""
     if word.isascii():
         return word
@@ -100,11 +111,13 @@ _MARKUP = re.compile(
     r"<(script|style)\b[^<>]*>.*?</\1\s*>|</?[A-Za-z][\w-]*(?:\s[^<>]*)?/?>", re.IGNORECASE | re.DOTALL
 )
 _NAME = re.compile(r"(?<![\w.])([A-Z][\w'’.-]*|\d[\d,.%]*[^\W\d_]*)")  # "1990s" whole, as `terms` reads it
+_CAPITALISED = re.compile(r"(?<![\w.])[A-Z][\w'’.-]*")
+_ABBREVIATION_END = re.compile(r"(?<![\w.])(?:[A-Z]\.)+$")  # "the U.S. Navy": no sentence ends at "U.S."
 _OPENS = (".", "!", "?", ":", "\n", '"', "“", "'", "‘", "(")
 
 
 # a capitalised title names no one by itself ("the King of the Canary Islands" is said of whoever was king)
-_TITLES = frozenset(
+TITLES = frozenset(
     terms(
         "king queen prince princess duke duchess earl count countess baron lord lady sir dame emperor empress "
         "pope bishop archbishop cardinal saint st president vice prime minister secretary general governor mayor "
@@ -114,15 +127,23 @@ _TITLES = frozenset(
 
 
 def key_terms(text: str) -> set[str]:
-    """The numbers and names a text states (as `terms` reads them), which its evidence must contain. A
-    capital that only opens a sentence is no name, nor is a title ("King", "President"), nor does an HTML
-    tag or script pasted into the text name anything."""
+    """The numbers and names a text states (names stemmed, not lemmatised), which its evidence must contain. A
+    capital that only opens a sentence is no name, nor is a title ("King", "President"), nor a single letter
+    (the "U" of a badly spaced "U. S."), nor does an HTML tag or script pasted into the text name anything."""
     found: set[str] = set()
-    text = _MARKUP.sub(" ", text)
+    text = _MARKUP.sub(" ", collapse_abbreviations(text))
     for match in _NAME.finditer(text):
         word = match.group(1)
         before = text[: match.start()].rstrip()
-        if (not before or before.endswith(_OPENS)) and not any(ch.isdigit() for ch in word):
+        opens = not before or (before.endswith(_OPENS) and not _ABBREVIATION_END.search(before))
+        if opens and not any(ch.isdigit() for ch in word):
             continue
-        found.update(t for t in terms(word) if t not in _TITLES)
+        found.update(t for t in terms(word, lemmas=False) if t not in TITLES and (len(t) > 1 or t.isdigit()))
     return found
+
+
+def name_forms(text: str) -> set[str]:
+    """Its capitalised words as `key_terms` reads a name (stemmed, not lemmatised), wherever they stand: what a
+    sentence offers the names of a question or an answer besides its `terms`."""
+    text = collapse_abbreviations(text)
+    return {t for match in _CAPITALISED.finditer(text) for t in terms(match.group(0), lemmas=False)}

@@ -23,14 +23,16 @@ relevance) and `decision.decide` applies the thresholds.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
 
+from assistant.answering import names
 from assistant.answering.attribution import support
 from assistant.answering.retrieval.ranking import confidence
-from assistant.answering.terms import key_terms, terms
+from assistant.answering.terms import STOPWORDS, key_terms, name_forms, terms
 from assistant.embeddings import Embedder
 from assistant.records import Attribution, Claim, Query, ScoredSentence
 
@@ -38,9 +40,12 @@ W_FIT = 1.0  # "question + claim" read like the sentence
 W_RELEVANCE = 0.5  # the sentence addresses the question
 
 
-def attribute_extractive(query: Query, shown: Sequence[ScoredSentence], chosen: Sequence[int]) -> Attribution:
+def attribute_extractive(
+    query: Query, shown: Sequence[ScoredSentence], chosen: Sequence[int], embedder: Embedder | None = None
+) -> Attribution:
     """An extractive reading: each chosen sentence is its own claim, verbatim. When the question names what they
-    lack, the sentence of another article tied to them (`_bridge`) is read too, as a claim of its own."""
+    lack, the sentence of another article tied to them (`_bridge`) is read too, as a claim of its own. With an
+    `embedder`, what a count question counts may stand in them under another word (`_counted`)."""
     follow_up = bool(query.context)
     relevance = [confidence(s, follow_up) for s in shown]
 
@@ -57,7 +62,8 @@ def attribute_extractive(query: Query, shown: Sequence[ScoredSentence], chosen: 
         if bridge is not None:
             claims = (*claims, verbatim(bridge, "the sentence that ties what the question names to the answer"))
             lacking = _question_missing(query, shown, [i for c in claims for i in c.sentences])
-    return Attribution(claims, tuple(lacking))
+    thing, near = _counted(query, shown, [i for c in claims for i in c.sentences], embedder)
+    return Attribution(claims, tuple(names.whole_names(query.standalone, lacking)), thing, near)
 
 
 def attribute(query: Query, claims: Sequence[str], shown: Sequence[ScoredSentence], embedder: Embedder) -> Attribution:
@@ -81,16 +87,17 @@ def attribute(query: Query, claims: Sequence[str], shown: Sequence[ScoredSentenc
             )
             out = (joined, *out[1:])
             lacking = _question_missing(query, shown, [i for c in out for i in c.sentences])
-    return Attribution(out, tuple(lacking))
+    thing, near = _counted(query, shown, [i for c in out for i in c.sentences], embedder)
+    return Attribution(out, tuple(names.whole_names(query.standalone, lacking)), thing, near)
 
 
 class _Context:
     def __init__(self, query: Query, shown: Sequence[ScoredSentence], embedder: Embedder, claims: Sequence[str]):
         self.query, self.shown = query, shown
         self.follow_up = bool(query.context)
-        self.question_terms = set(terms(query.standalone))
+        self.question_terms = set(terms(query.standalone)) | name_forms(query.standalone)
         self.question_names = key_terms(query.standalone)
-        self.sentence_terms = [set(terms(s.sentence.text)) for s in shown]
+        self.sentence_terms = [_evidence(shown, i) for i in range(len(shown))]
         own = [confidence(s, self.follow_up) for s in shown]
         position = {(s.sentence.article_id, s.sentence.index): i for i, s in enumerate(shown)}
         # a sentence that leans on the one before it ("But a storm dispersed the fleet.") addresses the question
@@ -113,43 +120,54 @@ class _Context:
             for t in claim_terms
             if t not in support.ANSWER_WORDS and not support.matches(t, self.question_terms, loose=False)
         ]
-        names = [t for t in support.claim_terms(text) if not support.matches(t, self.question_terms, loose=False)]
+        stated = [t for t in support.claim_terms(text) if not support.matches(t, self.question_terms, loose=False)]
         fits = self.sentences @ self.asked[n]
+        # a name of the claim the sentence gives by its initials ("United Nations" where it says "UN")
+        held = [
+            self.sentence_terms[i] | names.acronyms_held(text, self.sentence_terms[i]) for i in range(len(self.shown))
+        ]
         if not new:
             best = max(range(len(self.shown)), key=lambda i: self.relevance[i] + W_FIT * fits[i])
             return self._claim(
-                text, (best,), new, names, fits, "adds nothing to the question: the sentence it is about"
+                text, (best,), new, stated, fits, "adds nothing to the question: the sentence it is about", held
             )
-        covers = [support.share(new, self.sentence_terms[i]) for i in range(len(self.shown))]
+        covers = [support.share(new, held[i]) for i in range(len(self.shown))]
         score = [
             covers[i]
             + W_FIT * float(fits[i])
             + W_RELEVANCE * self.relevance[i]
-            - (0.0 if not support.missing(names, self.sentence_terms[i]) else 1.0)
+            - (0.0 if not support.missing(stated, held[i]) else 1.0)
             for i in range(len(self.shown))
         ]
         best = max(range(len(self.shown)), key=lambda i: score[i])
         chosen: tuple[int, ...] = (best,)
         how = "its words stand in the sentence"
-        lacking = support.missing(names, self.sentence_terms[best]) or (
-            support.missing(new, self.sentence_terms[best]) if covers[best] < 1.0 else []
+        lacking = support.missing(stated, held[best]) or (
+            support.missing(new, held[best]) if covers[best] < 1.0 else []
         )
         if lacking:
             second = self._joined(best, lacking)
             if second is not None:
                 chosen, how = tuple(sorted((best, second))), "its words stand in two sentences tied by a reference"
-        return self._claim(text, chosen, new, names, fits, how)
+        return self._claim(text, chosen, new, stated, fits, how, held)
 
     def _claim(
-        self, text: str, chosen: tuple[int, ...], new: list[str], names: list[str], fits: np.ndarray, how: str
+        self,
+        text: str,
+        chosen: tuple[int, ...],
+        new: list[str],
+        stated: list[str],
+        fits: np.ndarray,
+        how: str,
+        held: list[set[str]],
     ) -> Claim:
-        available = set().union(*(self.sentence_terms[i] for i in chosen))
+        available = set().union(*(held[i] for i in chosen))
         return Claim(
             text,
             chosen,
             _keys(self.shown, chosen),
             support.share(new, available),
-            tuple(support.missing(names, available)),
+            tuple(support.missing(stated, available)),
             len(new),
             max(self.relevance[i] for i in chosen),
             max(float(fits[i]) for i in chosen),
@@ -191,17 +209,17 @@ def _bridge(
     the cited one are already in reach (`_question_missing`): joining farther ones there answered SQuAD's
     unanswerable questions from unrelated sentences."""
     asked = key_terms(query.standalone)
-    names = {i: key_terms(s.sentence.text) - asked for i, s in enumerate(shown)}
+    named = {i: key_terms(s.sentence.text) - asked for i, s in enumerate(shown)}
     titles = {i: set(terms(s.title)) for i, s in enumerate(shown)}
     best: tuple[int, int, float] | None = None
     for j, other in enumerate(shown):
         if j in cited or any(other.sentence.article_id == shown[i].sentence.article_id for i in cited):
             continue
-        held = sum(support.matches(t, set(terms(other.sentence.text)) | titles[j]) for t in lacking)
+        held = sum(support.matches(t, _evidence(shown, j) | titles[j]) for t in lacking)
         if not held:
             continue
         about = comparing and any(support.matches(t, titles[j], loose=False) for t in lacking)
-        shared = any((names[i] | titles[i] - asked) & (names[j] | titles[j] - asked) for i in cited)
+        shared = any((named[i] | titles[i] - asked) & (named[j] | titles[j] - asked) for i in cited)
         if (about or shared) and (best is None or (held, relevance[j]) > (best[1], best[2])):
             best = (j, held, relevance[j])
     return best[0] if best else None
@@ -218,11 +236,49 @@ def _question_missing(query: Query, shown: Sequence[ScoredSentence], cited: Sequ
     needed = key_terms(query.standalone)
     if not needed or not cited:
         return []
-    reach: set[str] = set(terms(query.context))
+    reach: set[str] = set(terms(query.context)) | name_forms(query.context) | names.aliases(query.context)
     for i in cited:
         s = shown[i]
-        reach |= set(terms(s.sentence.text)) | set(terms(s.title))
-        for other in shown:
+        reach |= _evidence(shown, i) | names.evidence(s.title)
+        for j, other in enumerate(shown):
             if other.sentence.article_id == s.sentence.article_id and abs(other.sentence.index - s.sentence.index) == 1:
-                reach |= set(terms(other.sentence.text))
-    return support.missing(needed, reach)
+                reach |= _evidence(shown, j)
+    return support.missing(needed, reach | names.acronyms_held(query.standalone, reach))
+
+
+def _evidence(shown: Sequence[ScoredSentence], i: int) -> set[str]:
+    """What sentence `i` holds, its names under all their forms (`names.evidence`): a part of a name stands for
+    the full name that the other shown sentences of its article (and its title) give."""
+    s = shown[i].sentence
+    same = [o.sentence.text for o in shown if o.sentence.article_id == s.article_id and o.sentence.index != s.index]
+    return names.evidence(s.text, (*same, shown[i].title))
+
+
+_MOST_WORDS = 80  # a count question's thing is compared with at most this many words of its sentences
+
+
+def _counted(
+    query: Query, shown: Sequence[ScoredSentence], cited: Sequence[int], embedder: Embedder | None
+) -> tuple[str, float]:
+    """What a "how many X" question counts, and how near the cited sentences come to it: 1.0 when X (a form of
+    it) stands in them, else the best cosine of X with one of their words ("troops" for "soldiers"); 0.0 without
+    an embedder. ("", 1.0) when the question counts nothing or nothing is cited."""
+    thing = support.counted(query.standalone)
+    if not thing or not cited:
+        return "", 1.0
+    held: set[str] = set().union(*(_evidence(shown, i) for i in cited))
+    if all(support.matches(t, held) for t in terms(thing)):
+        return thing, 1.0
+    words = list(
+        dict.fromkeys(
+            w
+            for i in cited
+            for w in re.findall(r"[A-Za-z][A-Za-z'-]{2,}", shown[i].sentence.text)
+            if w.lower() not in STOPWORDS
+        )
+    )[:_MOST_WORDS]
+    if embedder is None or not words:
+        return thing, 0.0
+    vectors = np.asarray(embedder.embed([thing, *words]), dtype=np.float32)
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+    return thing, round(float(np.max(vectors[1:] @ vectors[0])), 4)

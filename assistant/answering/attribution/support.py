@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from assistant.answering.reading.text import INSTRUCTION, quotes_in
-from assistant.answering.terms import key_terms, related_forms, terms
+from assistant.answering.terms import STOPWORDS, collapse_abbreviations, key_terms, related_forms, terms
 
 _QUOTE_CHARS = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"'})
 
@@ -32,10 +33,10 @@ def claim_terms(text: str) -> set[str]:
     its superlatives ("the world's largest producer" is not "70% ... passes through"). In a short answer
     ("France", "Tren de Aragua") the opening capital is a name too."""
     found = key_terms(text)
-    words = text.split()
+    words = collapse_abbreviations(text).split()
     if words and len(words) <= SHORT_ANSWER_WORDS and words[0][:1].isupper() and not words[0].lower().endswith("ly"):
         first = terms(words[0])
-        if first and first[0] not in ANSWER_WORDS:
+        if first and first[0] not in ANSWER_WORDS and (len(first[0]) > 1 or first[0].isdigit()):  # never "u"
             found.update(first)
     for match in _SUPERLATIVE.finditer(text):
         if match.group(0).lower() not in _NOT_SUPERLATIVE:
@@ -111,3 +112,90 @@ def tied_to_previous(sentence: str) -> bool:
 def norm(text: str) -> str:
     text = " ".join(text.translate(_QUOTE_CHARS).lower().split())
     return text.strip(" .,;:!?'\"")
+
+
+# ---- numbers: which amount of a sentence the question asks for, and what a count question counts
+_CARDINALS = frozenset(
+    """zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen
+    seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand million
+    billion trillion dozen""".split()
+)
+_TOKEN = re.compile(r"[^\s,;:()]+(?:,\d{3})*")
+_ASKING = re.compile(r"\bhow\s+(?:many|much)\b|\bwhat\s+(?:number|amount|sum|percentage|share)\s+of\b", re.I)
+_COUNT = re.compile(r"\bhow\s+many\b([\w\s'-]*)", re.I)
+
+
+@dataclass(frozen=True)
+class Amount:
+    """An amount as a sentence writes it ("$4 million"), its words' span, and its value ("4 million")."""
+
+    text: str
+    start: int  # first word
+    end: int  # past the last word
+    value: str
+
+
+def _numeric(word: str) -> bool:
+    w = word.strip(".!?\"'’“”").lower()
+    return any(ch.isdigit() for ch in w) or w in _CARDINALS
+
+
+def amounts(text: str) -> list[Amount]:
+    """The amounts a text states, in order: a run of number words and digits is one ("$4 million", "1,200")."""
+    words = [m.group(0) for m in _TOKEN.finditer(text)]
+    out: list[Amount] = []
+    i = 0
+    while i < len(words):
+        if not _numeric(words[i]):
+            i += 1
+            continue
+        j = i
+        while j < len(words) and _numeric(words[j]):
+            j += 1
+        span = " ".join(words[i:j]).strip(".!?\"'’“”")
+        value = " ".join(w.lower().replace(",", "").strip("$€£.!?\"'’“”%") for w in words[i:j])
+        out.append(Amount(span, i, j, value))
+        i = j
+    return out
+
+
+def governed_amount(question: str, sentence: str, margin: int) -> tuple[Amount, dict[str, int]] | None:
+    """The amount of `sentence` that the question's own terms govern, when the sentence states several: each
+    amount reaches back to the sentence's start and forward to the next amount (a part, "including $4 million
+    for drones", inherits what the total before it was said of), and the one whose reach holds the most of the
+    question's content terms, by `margin` more than another, is it; between equals, the nearest to them. The
+    question's own numbers are terms, not candidates. None when the sentence has one amount or none wins."""
+    asked_numbers = {a.value for a in amounts(question)}
+    found = [a for a in amounts(sentence) if a.value not in asked_numbers]
+    if len({a.value for a in found}) < 2:
+        return None
+    wanted = set(terms(_ASKING.sub(" ", question)))
+    words = [m.group(0) for m in _TOKEN.finditer(sentence)]
+    places = [(k, t) for k, w in enumerate(words) for t in terms(w) if matches(t, wanted, loose=False)]
+    scores: dict[str, int] = {}
+    ranked = []
+    for n, a in enumerate(found):
+        reach = found[n + 1].start if n + 1 < len(found) else len(words)
+        held = {t for k, t in places if k < reach}
+        distance = sum(min(abs(k - a.start) for k, u in places if u == t) for t in held)
+        scores[a.value] = max(scores.get(a.value, 0), len(held))
+        ranked.append((len(held), -distance, a))
+    ranked.sort(key=lambda r: (r[0], r[1]), reverse=True)
+    best = ranked[0]
+    if best[0] < min(scores.values()) + margin:
+        return None
+    return best[2], scores
+
+
+def counted(question: str) -> str:
+    """What a "how many X" question counts: the last word of X ("How many French soldiers died?" -> "soldiers"),
+    "" when it names none ("How many were killed?")."""
+    match = _COUNT.search(question)
+    if not match:
+        return ""
+    words = []
+    for w in match.group(1).split()[:4]:
+        if w.lower() in STOPWORDS:
+            break
+        words.append(w)
+    return words[-1] if words else ""

@@ -7,7 +7,10 @@ In order, an answer is refused when:
    to, a name or number it states is in none of them, a quote is not verbatim, or the sentence is an
    instruction planted in the article (claims that fail are dropped; when none is left, it is refused);
 3. it lacks what the question asks for: a time for "when", a number for "how many", a person or
-   organisation for "who", a place for "where" (`question.kinds`);
+   organisation for "who", a place for "where" (`question.kinds`); a "how many X" question whose answer's
+   sentences never mention X (nor a word near it in meaning) is refused too; and a model's number that is not
+   the one the question's own terms govern in its sentence ("$10 million in total, including $4 million for
+   drones" asked "how much for drones") is corrected to that one when the answer is that number, else refused;
 4. it only restates the question (not a yes/no answer);
 5. the question names someone or something (a name or number) that its sentences, their titles, the
    sentence before each and the conversation never mention;
@@ -22,7 +25,7 @@ bar is `ASSISTANT_REFUSAL_THRESHOLD`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assistant.answering.attribution import support
 from assistant.answering.attribution.support import SHORT_ANSWER_WORDS
@@ -32,6 +35,11 @@ from assistant.records import Attribution, Claim, ScoredSentence
 
 _CHOICE = re.compile(r"\w\s*,?\s+or\s+\w", re.I)  # "A or B": the answer is one of the question's own words
 _NAME_LINKS = frozenset({"of", "de", "the", "and", "la", "le", "von", "van", "der", "du", "da", "di", "del", "&"})
+# "How many X": on the fit half (the first half of each public set's documents) the answerable count questions'
+# evidence holds X itself or a word at cosine >= 0.53 of it ("inhabitants" ~ "population" 0.56); sentences of the
+# same documents without X mostly stay below 0.5 ("men" ~ "troops" 0.46, "points" ~ "team" 0.44), a few reach
+# 0.51-0.54 ("people" ~ "family"): single words are a weak signal, so the bar only refuses what is clearly apart.
+COUNTED_SIMILARITY = 0.5
 _POLARITY = re.compile(r"^\W*(?:yes|no|not|never|none|nobody|nothing|neither|nor)\b|n't\b", re.I)
 
 
@@ -45,6 +53,11 @@ class Thresholds:
     follow_up_discount: float = 0.40  # a follow-up ("How strong of one?") shares few words with its sentence
     question_names: bool = True  # rule 5 on or off (measured both ways)
     summary_coverage: float = 0.6  # a summary sentence paraphrases: this share of its new words must stand
+    # "how many X": the cosine of X with the nearest word of the answer's sentences, when X is not there itself
+    counted_similarity: float = COUNTED_SIMILARITY
+    # several amounts in the answer's sentence: the one whose reach holds this many more of the question's terms
+    # than another is the one asked for (support.governed_amount)
+    amount_margin: int = 1
 
 
 @dataclass(frozen=True)
@@ -81,6 +94,20 @@ def decide(
     answer = " ".join(c.text for c in kept)
     if asks is not None and not has(answer, asks):
         return Decided(False, "lacks what was asked", f"the question asks for {asks.value} and the answer has none", ())
+    if attribution.counted and attribution.counted_similarity < thresholds.counted_similarity:
+        return Decided(
+            False,
+            "counts something else",
+            f"the question counts {attribution.counted}, which the answer's sentences never mention "
+            f"(nearest word {attribution.counted_similarity:.2f} < {thresholds.counted_similarity})",
+            (),
+        )
+    if asks is Asks.NUMBER and not extractive:
+        amounts_checked = [_amount_asked(c, shown, question, thresholds.amount_margin) for c in kept]
+        wrong = next((why for c, why in amounts_checked if c is None), None)
+        if wrong:
+            return Decided(False, "another amount", wrong, ())
+        kept = tuple(c for c, _ in amounts_checked if c is not None)
     if not extractive and all(_restates(c, question) for c in kept):
         return Decided(False, "restates the question", "the answer only repeats the question's words", ())
     if thresholds.question_names and attribution.question_missing:
@@ -154,3 +181,24 @@ def _stands(claim: Claim, shown: list[ScoredSentence], coverage: float) -> str |
     ):
         return "its sentence is an instruction planted in the article, not a fact"
     return None
+
+
+def _amount_asked(claim: Claim, shown: list[ScoredSentence], question: str, margin: int) -> tuple[Claim | None, str]:
+    """The claim, its amount corrected to the one the question's terms govern in its sentence when it stated
+    another of that sentence's amounts (None and why when it cannot be: the claim says more than the amount)."""
+    stated = support.amounts(claim.text)
+    for i in claim.sentences:
+        sentence = shown[i].sentence.text
+        found = support.governed_amount(question, sentence, margin)
+        if found is None or not stated:
+            continue
+        best, scores = found
+        if any(a.value == best.value for a in stated) or not any(a.value in scores for a in stated):
+            continue
+        other = next(a for a in stated if a.value in scores)
+        if len(stated) == 1 and len(claim.text.split()) <= SHORT_ANSWER_WORDS:
+            text = claim.text.replace(other.text, best.text) if other.text in claim.text else best.text
+            how = f"{claim.how}; {other.text} corrected to {best.text}, the amount the question's terms govern"
+            return replace(claim, text=text, how=how), ""
+        return None, f"the question asks for {best.text} in its sentence, not {other.text}"
+    return claim, ""
