@@ -144,9 +144,14 @@ class Store:
 
     def _reload(self) -> None:
         with self._follow_lock, chroma_errors(self.settings):
-            server = getattr(self.client, "_server", None)
-            if isinstance(server, RustBindingsAPI):
-                server.start()
+            self._restart_bindings()
+
+    def _restart_bindings(self) -> None:
+        """Embedded: new bindings over the same files, which read the vector indexes afresh (a Chroma server
+        serves every client alike: nothing to do). The caller holds `_follow_lock`."""
+        server = getattr(self.client, "_server", None)
+        if isinstance(server, RustBindingsAPI):
+            server.start()
 
     def reading(self) -> contextlib.AbstractContextManager[None]:
         """Held for one read, or several that must see one snapshot: no batch is written meanwhile, by this process
@@ -180,9 +185,7 @@ class Store:
                 return
             if seen[0] != self.articles.id:
                 self._open()
-            server = getattr(self.client, "_server", None)
-            if isinstance(server, RustBindingsAPI):  # embedded; a Chroma server serves every client alike
-                server.start()  # new bindings over the same files: they read the vector indexes afresh
+            self._restart_bindings()
             self._known.append(seen)
 
     # ---- reads

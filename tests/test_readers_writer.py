@@ -5,6 +5,7 @@ three minutes (benchmarks/bench_readers_writer.py records both modes in docs/rel
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import threading
@@ -67,13 +68,23 @@ def _hold_write(index_dir: str, started, release) -> None:  # in another process
         release.wait(10)
 
 
-def test_a_read_waits_for_a_write_in_another_process(settings):
+@contextlib.contextmanager
+def _writer_holding(settings):
+    """Another process holding the write lock of `settings`' index until the block ends."""
     ctx = multiprocessing.get_context("spawn")
     started, release = ctx.Event(), ctx.Event()
     writer = ctx.Process(target=_hold_write, args=(settings.index_dir, started, release))
     writer.start()
     try:
         assert started.wait(30)
+        yield release
+    finally:
+        release.set()
+        writer.join(10)
+
+
+def test_a_read_waits_for_a_write_in_another_process(settings):
+    with _writer_holding(settings) as release:
         done = threading.Event()
 
         def read() -> None:
@@ -86,9 +97,6 @@ def test_a_read_waits_for_a_write_in_another_process(settings):
         release.set()
         assert done.wait(5)  # and goes on once the batch is written
         reader.join(5)
-    finally:
-        release.set()
-        writer.join(10)
 
 
 def test_a_writer_waits_for_the_reads_in_flight_and_no_stream_of_readers_starves_it(settings):
@@ -122,18 +130,10 @@ def test_a_writer_waits_for_the_reads_in_flight_and_no_stream_of_readers_starves
 def test_a_read_that_waits_too_long_says_so(settings):
     from dataclasses import replace
 
-    ctx = multiprocessing.get_context("spawn")
-    started, release = ctx.Event(), ctx.Event()
-    writer = ctx.Process(target=_hold_write, args=(settings.index_dir, started, release))
-    writer.start()
-    try:
-        assert started.wait(30)
+    with _writer_holding(settings):
         with pytest.raises(IndexBusyError, match="let it finish"):
             with index_lock.reading(replace(settings, lock_timeout=0.3)):
                 pass
-    finally:
-        release.set()
-        writer.join(10)
 
 
 def test_nested_reads_and_reads_inside_a_write_take_nothing_and_a_write_inside_a_read_is_refused(settings):
