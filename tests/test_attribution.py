@@ -10,11 +10,12 @@ import pytest
 from assistant.answering.attribution import support
 from assistant.answering.attribution.attribute import attribute, attribute_extractive
 from assistant.answering.attribution.citing import compose
-from assistant.answering.decision.decide import Thresholds, decide, decide_summary
+from assistant.answering.decision.decide import decide, decide_summary
 from assistant.answering.question.kinds import Asks, asks, has
 from assistant.answering.reading import text
 from assistant.answering.reading.extractive_reader import ExtractiveReader
 from assistant.answering.terms import key_terms, terms
+from assistant.answering.thresholds import Thresholds
 from assistant.records import Query, ScoredSentence, Sentence
 
 ARTICLE = [
@@ -44,11 +45,13 @@ def decided(embedder, question: str, answer: str, shown=None, **options):
     """The decision on a model's answer; with `extractive=N` instead, on the extractive reading of sentence N (the
     answer is then unused: the sentence is its own claim)."""
     extractive = options.get("extractive")
+    thresholds = options.get("thresholds", Thresholds())
     if extractive is None:
-        attribution, shown = attributed(embedder, question, answer, shown)
+        shown = shown or sentences()
+        attribution = attribute(Query(question, question), text.claims(answer), shown, embedder, thresholds)
     else:
         shown = shown or sentences()
-        attribution = attribute_extractive(Query(question, question), shown, [extractive], embedder)
+        attribution = attribute_extractive(Query(question, question), shown, [extractive], embedder, thresholds)
     wanted = asks(question)
     return decide(
         attribution,
@@ -58,7 +61,7 @@ def decided(embedder, question: str, answer: str, shown=None, **options):
         asks=wanted,
         follow_up=False,
         extractive=extractive is not None,
-        thresholds=options.get("thresholds", Thresholds()),
+        thresholds=thresholds,
     )
 
 
@@ -281,9 +284,9 @@ def test_a_summary_keeps_the_sentences_that_stand(embedder):
 def test_the_extractive_reader_skips_planted_instructions_and_prefers_what_was_asked():
     shown = sentences()
     ranked = [shown[4], shown[1], shown[0]]  # the instruction ranks first, the dated sentence last
-    reading = ExtractiveReader().read(Query("q", "q"), ranked, 0.8, Asks.TIME)
+    reading = ExtractiveReader().read(Query("q", "q"), ranked, Thresholds(), Asks.TIME)
     assert reading.chosen == (2,) and reading.answer == ARTICLE[0]
-    assert ExtractiveReader().read(Query("q", "q"), ranked, 0.8).chosen == (1,)
+    assert ExtractiveReader().read(Query("q", "q"), ranked, Thresholds()).chosen == (1,)
 
 
 def test_the_answer_text_cites_each_claim_and_neutralises_footnotes(embedder):
@@ -359,7 +362,7 @@ def test_what_restates_the_question(question, answer, restates):
     from assistant.records import Claim
 
     claim = Claim(answer, (0,), (("a", 0),), 1.0, (), 0, 1.0, 1.0, "")
-    assert _restates(claim, question) is restates
+    assert _restates(claim, question, Thresholds().short_answer_words) is restates
 
 
 def test_a_comparison_cites_the_article_about_each_thing_it_names(embedder):
@@ -540,3 +543,63 @@ def test_a_count_question_s_thing_may_stand_under_a_near_word(embedder):
     shown = sentences(0.8, 0.8, ["The town has a population of 9,984."])
     d = decided(embedder, "How many inhabitants does the town have?", "", shown, extractive=0)
     assert d.answered, d.reason
+
+
+# ---- the extractive path's decision, and every number of `Thresholds` moves it
+def test_an_extractive_answer_stands_or_falls_by_the_extractive_bar(embedder):
+    question = "Which gangs will be designated as terrorist organizations?"
+    # confidence of sentence 1: similarity 0.5 + 0.8 x coverage 0.5 = 0.9
+    assert decided(embedder, question, "", extractive=1).answered
+    d = decided(embedder, question, "", extractive=1, thresholds=Thresholds(extractive_relevance=0.95))
+    assert not d.answered and d.rule == "does not address the question" and d.threshold == 0.95
+    # a model's answer on the same sentence meets the model's lower bar
+    assert decided(embedder, question, "Los Lobos and Los Choneros", thresholds=Thresholds(extractive_relevance=0.95))
+
+
+def test_the_confidence_weights_are_the_thresholds_own(embedder):
+    question = "Which gangs will be designated as terrorist organizations?"
+    lighter = Thresholds(confidence_coverage_weight=0.4)  # 0.5 + 0.4 x 0.5 = 0.7 < 0.8
+    d = decided(embedder, question, "", extractive=1, thresholds=lighter)
+    assert not d.answered and d.confidence == pytest.approx(0.7)
+    shown = [replace(s, missing_numbers=1) for s in sentences()]  # 0.9 - 0.3: a number the question names is not in it
+    d = decided(embedder, question, "", shown, extractive=1)
+    assert not d.answered and d.confidence == pytest.approx(0.6)
+    assert decided(embedder, question, "", shown, extractive=1, thresholds=Thresholds(number_penalty=0.0)).answered
+
+
+def test_the_extractive_path_skips_the_model_only_rules(embedder):
+    # a verbatim sentence is never "another amount" nor "restates the question": those judge a model's wording
+    shown = sentences(texts=["The plan costs $10 million in total, including $4 million for drones."])
+    d = decided(embedder, "How much money is for drones?", "", shown, extractive=0)
+    assert d.answered and d.kept[0].text == shown[0].sentence.text
+    d = decided(embedder, "How much money is for drones?", "$10 million", shown)
+    assert d.answered and d.kept[0].text == "$4 million"  # the model's amount, corrected to the one asked for
+
+
+def test_the_short_answer_length_is_the_thresholds_own():
+    from assistant.answering.decision.decide import _restates
+    from assistant.records import Claim
+
+    assert support.claim_terms("France") == {"franc"}
+    assert support.claim_terms("France", short_words=0) == set()
+    # a name made of the question's words ("Kansas Song") is an answer while it is short enough to be a name
+    claim = Claim("Kansas Song", (0,), (("a", 0),), 1.0, (), 0, 1.0, 1.0, "")
+    question = "What is the fight song of the university in Lawrence, Kansas?"
+    assert not _restates(claim, question, Thresholds().short_answer_words)
+    assert _restates(claim, question, 1)
+
+
+def test_the_whole_article_bar_is_the_thresholds_own(embedder):
+    from assistant.answering.question import intent
+
+    found = intent.detect("Explain the article to me", embedder, Thresholds().whole_article_bar)
+    assert found is not None and found.how.startswith("prototype")
+    assert intent.detect("Explain the article to me", embedder, 0.99) is None
+
+
+def test_the_refusal_threshold_setting_moves_only_the_extractive_bar(tmp_path):
+    from assistant.answering.factory import build_thresholds
+    from assistant.settings import Settings
+
+    moved = build_thresholds(Settings.from_env({"ASSISTANT_REFUSAL_THRESHOLD": "0.9"}))
+    assert moved == replace(Thresholds(), extractive_relevance=0.9)

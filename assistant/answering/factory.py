@@ -10,7 +10,6 @@ from typing import Any
 from assistant.answering.base import Condenser
 from assistant.answering.chat_model import ChatClient, ConnectedChat, build_chat_model, preload
 from assistant.answering.choice import AnswererChoice, choose_answerer, fall_back
-from assistant.answering.decision.decide import Thresholds
 from assistant.answering.llama_server import MODEL_ALIAS, LlamaServer, local_server
 from assistant.answering.local_chat import LocalChat
 from assistant.answering.prompts import Prompts
@@ -18,6 +17,7 @@ from assistant.answering.question.condense import OfflineCondenser
 from assistant.answering.question.model_condense import ModelCondenser
 from assistant.answering.reading.model_reader import ModelReader
 from assistant.answering.summary.model_summary import SummaryModel
+from assistant.answering.thresholds import Thresholds
 from assistant.errors import AssistantError, LocalModelError, ModelTimeoutError, ModelUnavailableError
 from assistant.settings import Settings
 

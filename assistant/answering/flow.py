@@ -15,13 +15,14 @@ from assistant.answering.attribution.attribute import attribute, attribute_extra
 from assistant.answering.attribution.citing import NOT_FOUND, compose
 from assistant.answering.base import Condenser, Summarizer, pieces
 from assistant.answering.choice import AnswererChoice
-from assistant.answering.decision.decide import Thresholds, decide
+from assistant.answering.decision.decide import decide
 from assistant.answering.question import intent as whole_article
 from assistant.answering.question import kinds
 from assistant.answering.reading import text as read_text
 from assistant.answering.reading.extractive_reader import ExtractiveReader
 from assistant.answering.reading.model_reader import ModelReader
 from assistant.answering.retrieval.retriever import Retrieval, Retriever, sentence_hit
+from assistant.answering.thresholds import Thresholds
 from assistant.embeddings import Embedder
 from assistant.errors import AnswerMissingError, InputError
 from assistant.records import Answer, Decision, Query, QuestionStep, Reading, ScoredSentence, Trace, Turn
@@ -58,7 +59,8 @@ class AnswerFlow:
             notes=[f"answerer: {self.choice}"],
         )
         t = time.perf_counter()
-        intent = whole_article.detect(question, self.embedder)  # a whole-article question needs no condensing
+        # a whole-article question needs no condensing
+        intent = whole_article.detect(question, self.embedder, self.thresholds.whole_article_bar)
         if intent:
             how = f"whole-article question ({intent.kind}, by {intent.how})"
             query, step = Query(question, question), QuestionStep(question, how=how, intent=intent.kind)
@@ -85,9 +87,9 @@ class AnswerFlow:
         t = time.perf_counter()
         extractive = reading.reader == "extractive"
         if extractive:
-            attribution = attribute_extractive(query, shown, reading.chosen, self.checker)
+            attribution = attribute_extractive(query, shown, reading.chosen, self.checker, self.thresholds)
         else:
-            attribution = attribute(query, read_text.claims(reading.answer), shown, self.checker)
+            attribution = attribute(query, read_text.claims(reading.answer), shown, self.checker, self.thresholds)
         trace.attribution = attribution
         trace.timings_ms["attribute"] = _ms(t)
 
@@ -168,7 +170,7 @@ class AnswerFlow:
             failed = reading
         asks = kinds.asks(query.question) or kinds.asks(query.standalone)
         ranked = retrieval.sentences
-        reading = self.extractive_reader.read(query, ranked, self.thresholds.extractive_relevance, asks)
+        reading = self.extractive_reader.read(query, ranked, self.thresholds, asks)
         if failed is not None:
             reading = replace(reading, prompt=failed.prompt, raw=failed.raw, failure=failed.failure)
         return reading, list(ranked)

@@ -20,9 +20,10 @@ from typing import Any
 
 from assistant.answering.attribution.attribute import attribute
 from assistant.answering.attribution.citing import compose
-from assistant.answering.decision.decide import Thresholds, decide
+from assistant.answering.decision.decide import decide
 from assistant.answering.question import kinds
 from assistant.answering.reading import text as read_text
+from assistant.answering.thresholds import Thresholds
 from assistant.embeddings import CachedEmbedder, Embedder
 from assistant.evaluation.metrics import contains_answer
 from assistant.records import Query, ScoredSentence, Sentence

@@ -33,6 +33,7 @@ from assistant.answering import names
 from assistant.answering.attribution import support
 from assistant.answering.retrieval.ranking import confidence
 from assistant.answering.terms import STOPWORDS, key_terms, name_forms, terms
+from assistant.answering.thresholds import DEFAULT, Thresholds
 from assistant.embeddings import Embedder
 from assistant.records import Attribution, Claim, Query, ScoredSentence
 
@@ -41,13 +42,17 @@ W_RELEVANCE = 0.5  # the sentence addresses the question
 
 
 def attribute_extractive(
-    query: Query, shown: Sequence[ScoredSentence], chosen: Sequence[int], embedder: Embedder | None = None
+    query: Query,
+    shown: Sequence[ScoredSentence],
+    chosen: Sequence[int],
+    embedder: Embedder | None = None,
+    thresholds: Thresholds = DEFAULT,
 ) -> Attribution:
     """An extractive reading: each chosen sentence is its own claim, verbatim. When the question names what they
     lack, the sentence of another article tied to them (`_bridge`) is read too, as a claim of its own. With an
     `embedder`, what a count question counts may stand in them under another word (`_counted`)."""
     follow_up = bool(query.context)
-    relevance = [confidence(s, follow_up) for s in shown]
+    relevance = [confidence(s, follow_up, thresholds) for s in shown]
 
     def verbatim(i: int, how: str) -> Claim:
         text = shown[i].sentence.text
@@ -66,11 +71,17 @@ def attribute_extractive(
     return Attribution(claims, tuple(names.whole_names(query.standalone, lacking)), thing, near)
 
 
-def attribute(query: Query, claims: Sequence[str], shown: Sequence[ScoredSentence], embedder: Embedder) -> Attribution:
+def attribute(
+    query: Query,
+    claims: Sequence[str],
+    shown: Sequence[ScoredSentence],
+    embedder: Embedder,
+    thresholds: Thresholds = DEFAULT,
+) -> Attribution:
     """The sentences each claim of a model's answer rests on."""
     if not shown:
         return Attribution(tuple(Claim(c, (), (), 0.0, (), 0, 0.0, 0.0, "nothing was shown") for c in claims), ())
-    ctx = _Context(query, shown, embedder, claims)
+    ctx = _Context(query, shown, embedder, claims, thresholds)
     out = tuple(ctx.claim(n, c) for n, c in enumerate(claims))
     lacking = _question_missing(query, shown, [i for c in out for i in c.sentences])
     if lacking and out and out[0].sentences:
@@ -92,13 +103,20 @@ def attribute(query: Query, claims: Sequence[str], shown: Sequence[ScoredSentenc
 
 
 class _Context:
-    def __init__(self, query: Query, shown: Sequence[ScoredSentence], embedder: Embedder, claims: Sequence[str]):
-        self.query, self.shown = query, shown
+    def __init__(
+        self,
+        query: Query,
+        shown: Sequence[ScoredSentence],
+        embedder: Embedder,
+        claims: Sequence[str],
+        thresholds: Thresholds,
+    ):
+        self.query, self.shown, self.short_words = query, shown, thresholds.short_answer_words
         self.follow_up = bool(query.context)
         self.question_terms = set(terms(query.standalone)) | name_forms(query.standalone)
         self.question_names = key_terms(query.standalone)
         self.sentence_terms = [_evidence(shown, i) for i in range(len(shown))]
-        own = [confidence(s, self.follow_up) for s in shown]
+        own = [confidence(s, self.follow_up, thresholds) for s in shown]
         position = {(s.sentence.article_id, s.sentence.index): i for i, s in enumerate(shown)}
         # a sentence that leans on the one before it ("But a storm dispersed the fleet.") addresses the question
         # as well as that one does: they are read together
@@ -120,7 +138,11 @@ class _Context:
             for t in claim_terms
             if t not in support.ANSWER_WORDS and not support.matches(t, self.question_terms, loose=False)
         ]
-        stated = [t for t in support.claim_terms(text) if not support.matches(t, self.question_terms, loose=False)]
+        stated = [
+            t
+            for t in support.claim_terms(text, self.short_words)
+            if not support.matches(t, self.question_terms, loose=False)
+        ]
         fits = self.sentences @ self.asked[n]
         # a name of the claim the sentence gives by its initials ("United Nations" where it says "UN")
         held = [

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from assistant.answering.reading.text import INSTRUCTION, quotes_in
 from assistant.answering.terms import STOPWORDS, collapse_abbreviations, key_terms, related_forms, terms
+from assistant.answering.thresholds import DEFAULT
 
 _QUOTE_CHARS = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"'})
 
@@ -25,16 +26,15 @@ _NOT_SUPERLATIVE = frozenset(
 
 
 ANSWER_WORDS = frozenset({"yes", "no", "not", "never", "none", "nobody", "nothing", "true", "false"})
-SHORT_ANSWER_WORDS = 5
 
 
-def claim_terms(text: str) -> set[str]:
+def claim_terms(text: str, short_words: int = DEFAULT.short_answer_words) -> set[str]:
     """What a claim states that its evidence must hold word for word: its names and numbers (`key_terms`) and
     its superlatives ("the world's largest producer" is not "70% ... passes through"). In a short answer
-    ("France", "Tren de Aragua") the opening capital is a name too."""
+    ("France", "Tren de Aragua": at most `short_words` words) the opening capital is a name too."""
     found = key_terms(text)
     words = collapse_abbreviations(text).split()
-    if words and len(words) <= SHORT_ANSWER_WORDS and words[0][:1].isupper() and not words[0].lower().endswith("ly"):
+    if words and len(words) <= short_words and words[0][:1].isupper() and not words[0].lower().endswith("ly"):
         first = terms(words[0])
         if first and first[0] not in ANSWER_WORDS and (len(first[0]) > 1 or first[0].isdigit()):  # never "u"
             found.update(first)

@@ -14,12 +14,12 @@ In order, an answer is refused when:
 4. it only restates the question (not a yes/no answer);
 5. the question names someone or something (a name or number) that its sentences, their titles, the
    sentence before each and the conversation never mention;
-6. its sentence(s) do not address the question: their confidence (cosine with the question + 0.8 x the
+6. its sentence(s) do not address the question: their confidence (cosine with the question + a weight x the
    share of its terms, as the extractive reader weighs it) is under the bar (lower for a model's answer,
    whose reading is evidence too, and lower again for a follow-up, which leans on the conversation).
 
-The bars were calibrated on the public sets only (docs/evaluation.md has the curve); the extractive
-bar is `ASSISTANT_REFUSAL_THRESHOLD`.
+Every bar is a field of `Thresholds` (`answering/thresholds.py`), chosen on the fit half of the public sets;
+the extractive bar is `ASSISTANT_REFUSAL_THRESHOLD`.
 """
 
 from __future__ import annotations
@@ -28,36 +28,14 @@ import re
 from dataclasses import dataclass, replace
 
 from assistant.answering.attribution import support
-from assistant.answering.attribution.support import SHORT_ANSWER_WORDS
 from assistant.answering.question.kinds import Asks, has
 from assistant.answering.reading.text import is_instruction
+from assistant.answering.thresholds import Thresholds
 from assistant.records import Attribution, Claim, ScoredSentence
 
 _CHOICE = re.compile(r"\w\s*,?\s+or\s+\w", re.I)  # "A or B": the answer is one of the question's own words
 _NAME_LINKS = frozenset({"of", "de", "the", "and", "la", "le", "von", "van", "der", "du", "da", "di", "del", "&"})
-# "How many X": on the fit half (the first half of each public set's documents) the answerable count questions'
-# evidence holds X itself or a word at cosine >= 0.53 of it ("inhabitants" ~ "population" 0.56); sentences of the
-# same documents without X mostly stay below 0.5 ("men" ~ "troops" 0.46, "points" ~ "team" 0.44), a few reach
-# 0.51-0.54 ("people" ~ "family"): single words are a weak signal, so the bar only refuses what is clearly apart.
-COUNTED_SIMILARITY = 0.5
 _POLARITY = re.compile(r"^\W*(?:yes|no|not|never|none|nobody|nothing|neither|nor)\b|n't\b", re.I)
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """Every bar the decision step applies (calibrated on the public sets: docs/evaluation.md, "Decision")."""
-
-    coverage: float = 1.0  # share of a claim's new content terms that must stand in its sentence(s)
-    model_relevance: float = 0.55  # a model's answer: its sentence must address the question this well
-    extractive_relevance: float = 0.80  # an extractive answer (ASSISTANT_REFUSAL_THRESHOLD)
-    follow_up_discount: float = 0.40  # a follow-up ("How strong of one?") shares few words with its sentence
-    question_names: bool = True  # rule 5 on or off (measured both ways)
-    summary_coverage: float = 0.6  # a summary sentence paraphrases: this share of its new words must stand
-    # "how many X": the cosine of X with the nearest word of the answer's sentences, when X is not there itself
-    counted_similarity: float = COUNTED_SIMILARITY
-    # several amounts in the answer's sentence: the one whose reach holds this many more of the question's terms
-    # than another is the one asked for (support.governed_amount)
-    amount_margin: int = 1
 
 
 @dataclass(frozen=True)
@@ -103,12 +81,12 @@ def decide(
             (),
         )
     if asks is Asks.NUMBER and not extractive:
-        amounts_checked = [_amount_asked(c, shown, question, thresholds.amount_margin) for c in kept]
+        amounts_checked = [_amount_asked(c, shown, question, thresholds) for c in kept]
         wrong = next((why for c, why in amounts_checked if c is None), None)
         if wrong:
             return Decided(False, "another amount", wrong, ())
         kept = tuple(c for c, _ in amounts_checked if c is not None)
-    if not extractive and all(_restates(c, question) for c in kept):
+    if not extractive and all(_restates(c, question, thresholds.short_answer_words) for c in kept):
         return Decided(False, "restates the question", "the answer only repeats the question's words", ())
     if thresholds.question_names and attribution.question_missing:
         names = ", ".join(attribution.question_missing)
@@ -141,7 +119,7 @@ def decide(
     )
 
 
-def _restates(claim: Claim, question: str) -> bool:
+def _restates(claim: Claim, question: str, short_words: int) -> bool:
     """The claim says nothing the question does not: no new content term, no yes or no, and not one of the
     alternatives the question offers ("Who is older, Annie Morton or Terry Richardson?" -> "Terry Richardson")
     or a name made of its words ("Kansas Song" for "the fight song of ... Kansas")."""
@@ -152,7 +130,7 @@ def _restates(claim: Claim, question: str) -> bool:
     words = claim.text.strip(" .").split()
     name = all(w[:1].isupper() or w.lower() in _NAME_LINKS for w in words) and words[0][:1].isupper()
     phrase = " ".join(words).lower()
-    return len(words) > SHORT_ANSWER_WORDS or not name or phrase in " ".join(question.split()).lower()
+    return len(words) > short_words or not name or phrase in " ".join(question.split()).lower()
 
 
 def decide_summary(attribution: Attribution, shown: list[ScoredSentence], thresholds: Thresholds) -> Decided:
@@ -183,20 +161,22 @@ def _stands(claim: Claim, shown: list[ScoredSentence], coverage: float) -> str |
     return None
 
 
-def _amount_asked(claim: Claim, shown: list[ScoredSentence], question: str, margin: int) -> tuple[Claim | None, str]:
+def _amount_asked(
+    claim: Claim, shown: list[ScoredSentence], question: str, thresholds: Thresholds
+) -> tuple[Claim | None, str]:
     """The claim, its amount corrected to the one the question's terms govern in its sentence when it stated
     another of that sentence's amounts (None and why when it cannot be: the claim says more than the amount)."""
     stated = support.amounts(claim.text)
     for i in claim.sentences:
         sentence = shown[i].sentence.text
-        found = support.governed_amount(question, sentence, margin)
+        found = support.governed_amount(question, sentence, thresholds.amount_margin)
         if found is None or not stated:
             continue
         best, scores = found
         if any(a.value == best.value for a in stated) or not any(a.value in scores for a in stated):
             continue
         other = next(a for a in stated if a.value in scores)
-        if len(stated) == 1 and len(claim.text.split()) <= SHORT_ANSWER_WORDS:
+        if len(stated) == 1 and len(claim.text.split()) <= thresholds.short_answer_words:
             text = claim.text.replace(other.text, best.text) if other.text in claim.text else best.text
             how = f"{claim.how}; {other.text} corrected to {best.text}, the amount the question's terms govern"
             return replace(claim, text=text, how=how), ""

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.answering.terms import key_terms, terms
+from assistant.answering.thresholds import DEFAULT
 from assistant.embeddings import Embedder
 
 # cue terms (stemmed) for each kind; a question needs one of its kind's cues (or the prototypes)
@@ -86,7 +87,7 @@ PROTOTYPES = {
     ],
     "when": ["When did this happen?", "What is the date of the article?", "When was this published?"],
 }
-PROTOTYPE_BAR = 0.65  # cosine; the evaluation sets' 443 ordinary questions reach at most 0.59 (docs/evaluation.md)
+PROTOTYPE_BAR = DEFAULT.whole_article_bar  # cosine (`Thresholds.whole_article_bar`)
 
 
 @dataclass(frozen=True)
@@ -96,8 +97,8 @@ class Intent:
     wants_all: bool = False  # "summarize the articles", "each article": every article in scope, by name
 
 
-def detect(question: str, embedder: Embedder | None = None) -> Intent | None:
-    """The whole-article intent of a question, or None for an ordinary question."""
+def detect(question: str, embedder: Embedder | None = None, bar: float = PROTOTYPE_BAR) -> Intent | None:
+    """The whole-article intent of a question, or None for an ordinary question (`bar`: the prototype cosine)."""
     words = terms(question)
     specific = [
         t
@@ -118,7 +119,7 @@ def detect(question: str, embedder: Embedder | None = None) -> Intent | None:
     if embedder is None or key_terms(question):
         return None  # it names someone or something: an ordinary question (a focused summary is answered by retrieval)
     kind, cosine = _nearest_prototype(question, embedder)
-    if cosine >= PROTOTYPE_BAR:
+    if cosine >= bar:
         return Intent(kind, f"prototype {cosine:.2f}", wants_all)
     return None
 

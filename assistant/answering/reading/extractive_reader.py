@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from assistant.answering.question.kinds import Asks, has
 from assistant.answering.reading.text import is_instruction
 from assistant.answering.retrieval.ranking import confidence
+from assistant.answering.thresholds import Thresholds
 from assistant.records import Query, Reading, ScoredSentence
 
 SECOND_MARGIN = 0.05  # a second sentence must score this close to the best ...
@@ -26,9 +27,12 @@ CANDIDATES = 6
 class ExtractiveReader:
     name = "extractive"
 
-    def read(self, query: Query, ranked: Sequence[ScoredSentence], bar: float, asks: Asks | None = None) -> Reading:
-        """`ranked`: the retrieval's sentences, best first; `bar`: the decision step's extractive bar, which a
-        second sentence must clear too; `asks`: what the question asks for."""
+    def read(
+        self, query: Query, ranked: Sequence[ScoredSentence], thresholds: Thresholds, asks: Asks | None = None
+    ) -> Reading:
+        """`ranked`: the retrieval's sentences, best first; `thresholds`: a second sentence must clear the decision
+        step's extractive bar too, its confidence weighed as the decision weighs it; `asks`: what the question
+        asks for."""
         follow_up = bool(query.context)
         usable = [n for n, s in enumerate(ranked) if not is_instruction(s.sentence.text)]
         if not usable:
@@ -37,7 +41,7 @@ class ExtractiveReader:
         best = typed[0] if typed else usable[0]
         usable = [best] + [n for n in usable if n != best]
         chosen = [best]
-        second = self._second(ranked, best, usable[1:CANDIDATES], bar, follow_up)
+        second = self._second(ranked, best, usable[1:CANDIDATES], thresholds, follow_up)
         if second is not None:
             chosen.append(second)
         first = ranked[best].sentence.article_id
@@ -46,14 +50,16 @@ class ExtractiveReader:
 
     @staticmethod
     def _second(
-        ranked: Sequence[ScoredSentence], best: int, rest: Sequence[int], bar: float, follow_up: bool
+        ranked: Sequence[ScoredSentence], best: int, rest: Sequence[int], thresholds: Thresholds, follow_up: bool
     ) -> int | None:
         top = ranked[best]
         for n in rest:
             item = ranked[n]
             if item.sentence.text == top.sentence.text:
                 continue
-            if item.score < top.score - SECOND_MARGIN or confidence(item, follow_up) < bar:
+            if item.score < top.score - SECOND_MARGIN:
+                return None
+            if confidence(item, follow_up, thresholds) < thresholds.extractive_relevance:
                 return None
             if item.coverage >= top.coverage + SECOND_GAIN:
                 return n

@@ -14,6 +14,7 @@ from typing import TypeVar
 import numpy as np
 
 from assistant.answering.terms import related_forms
+from assistant.answering.thresholds import DEFAULT, Thresholds
 from assistant.records import ScoredSentence
 
 K = TypeVar("K", bound=Hashable)
@@ -141,15 +142,13 @@ def unit(v: np.ndarray) -> np.ndarray:
 
 
 # ---- how well one ranked sentence addresses the question (the readers and the decision step weigh it)
-CONFIDENCE_COVERAGE_WEIGHT = 0.8  # (the ranking score above has its own, lower weight for coverage)
-NUMBER_PENALTY = 0.3
-
-
-def confidence(item: ScoredSentence, follow_up: bool = False) -> float:
-    """Cosine similarity to the question + 0.8 x the share of its (IDF-weighted) terms the sentence holds, less
-    `NUMBER_PENALTY` when a number the question names is not in it. A follow-up takes the better of that and
-    the same measured against the question read with the conversation: "What color was it?" says little alone."""
-    alone = item.similarity + CONFIDENCE_COVERAGE_WEIGHT * item.coverage
+def confidence(item: ScoredSentence, follow_up: bool = False, thresholds: Thresholds = DEFAULT) -> float:
+    """Cosine similarity to the question + `confidence_coverage_weight` x the share of its (IDF-weighted) terms
+    the sentence holds, less `number_penalty` when a number the question names is not in it (the weights are
+    `Thresholds`'). A follow-up takes the better of that and the same measured against the question read with
+    the conversation: "What color was it?" says little alone."""
+    weight = thresholds.confidence_coverage_weight
+    alone = item.similarity + weight * item.coverage
     if follow_up:
-        alone = max(alone, item.context_similarity + CONFIDENCE_COVERAGE_WEIGHT * item.context_coverage)
-    return alone - NUMBER_PENALTY * min(item.missing_numbers, 1)
+        alone = max(alone, item.context_similarity + weight * item.context_coverage)
+    return alone - thresholds.number_penalty * min(item.missing_numbers, 1)

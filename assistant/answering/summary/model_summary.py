@@ -28,11 +28,12 @@ from assistant.answering.attribution.attribute import attribute
 from assistant.answering.attribution.citing import Numbering, compose
 from assistant.answering.base import Summarizer
 from assistant.answering.chat_model import ChatClient, content, stream_text
-from assistant.answering.decision.decide import Thresholds, decide_summary
+from assistant.answering.decision.decide import decide_summary
 from assistant.answering.prompts import Prompt, Prompts
 from assistant.answering.question.intent import Intent
 from assistant.answering.reading import text
 from assistant.answering.summary.summary import ExtractiveSummarizer, Scope, article_sentences, summary_step
+from assistant.answering.thresholds import Thresholds
 from assistant.embeddings import Embedder
 from assistant.errors import AssistantError
 from assistant.providers import translate_provider_error

@@ -1,0 +1,46 @@
+"""Every number the answering side decides with, in one frozen record built once from the settings
+(`factory.build_thresholds`) and handed to each stage that needs one of them: the question step (the
+whole-article bar), the readers and attribution (how a sentence's confidence is weighed, what a short answer
+is) and the decision step (its bars). Chosen on the fit half of the public sets only (`eval/splits.json`;
+docs/evaluation.md reports the fit and the report half side by side)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# "How many X": on the fit half (the first half of each public set's documents) the answerable count questions'
+# evidence holds X itself or a word at cosine >= 0.53 of it ("inhabitants" ~ "population" 0.56); sentences of the
+# same documents without X mostly stay below 0.5 ("men" ~ "troops" 0.46, "points" ~ "team" 0.44), a few reach
+# 0.51-0.54 ("people" ~ "family"): single words are a weak signal, so the bar only refuses what is clearly apart.
+COUNTED_SIMILARITY = 0.5
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The answering side's numbers (docs/evaluation.md, "Decision", has the curves they were read from)."""
+
+    # ---- the decision step's bars
+    coverage: float = 1.0  # share of a claim's new content terms that must stand in its sentence(s)
+    model_relevance: float = 0.55  # a model's answer: its sentence must address the question this well
+    extractive_relevance: float = 0.80  # an extractive answer (ASSISTANT_REFUSAL_THRESHOLD)
+    follow_up_discount: float = 0.40  # a follow-up ("How strong of one?") shares few words with its sentence
+    question_names: bool = True  # rule 5 on or off (measured both ways)
+    summary_coverage: float = 0.6  # a summary sentence paraphrases: this share of its new words must stand
+    # "how many X": the cosine of X with the nearest word of the answer's sentences, when X is not there itself
+    counted_similarity: float = COUNTED_SIMILARITY
+    # several amounts in the answer's sentence: the one whose reach holds this many more of the question's terms
+    # than another is the one asked for (support.governed_amount)
+    amount_margin: int = 1
+    # ---- how well a sentence addresses the question (`ranking.confidence`): cosine with the question + this
+    # weight x the share of the question's terms it holds (the ranking score has its own, lower weight) ...
+    confidence_coverage_weight: float = 0.8
+    number_penalty: float = 0.3  # ... less this when a number the question names is not in it
+    # an answer of at most this many words is a short answer: its opening capital is a name the evidence must
+    # hold ("France"), it may be corrected to the amount asked for, and it can restate a name from the question
+    short_answer_words: int = 5
+    # a question with no name in it is a whole-article request when its cosine with one of the prototype
+    # requests (`question.intent`) reaches this; the eval sets' 443 ordinary questions reach at most 0.59
+    whole_article_bar: float = 0.65
+
+
+DEFAULT = Thresholds()
