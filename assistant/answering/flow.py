@@ -15,7 +15,7 @@ from assistant.answering.attribution.attribute import attribute, attribute_extra
 from assistant.answering.attribution.citing import NOT_FOUND, compose
 from assistant.answering.base import Condenser, Summarizer, pieces
 from assistant.answering.choice import AnswererChoice
-from assistant.answering.decision.decide import decide
+from assistant.answering.decision.decide import Decided, decide
 from assistant.answering.question import intent as whole_article
 from assistant.answering.question import kinds
 from assistant.answering.reading import text as read_text
@@ -25,7 +25,7 @@ from assistant.answering.retrieval.retriever import Retrieval, Retriever, senten
 from assistant.answering.thresholds import Thresholds
 from assistant.embeddings import Embedder
 from assistant.errors import AnswerMissingError, InputError
-from assistant.records import Answer, Decision, Query, QuestionStep, Reading, ScoredSentence, Trace, Turn
+from assistant.records import Answer, Attribution, Decision, Query, QuestionStep, Reading, ScoredSentence, Trace, Turn
 
 
 @dataclass
@@ -86,23 +86,9 @@ class AnswerFlow:
 
         t = time.perf_counter()
         extractive = reading.reader == "extractive"
-        if extractive:
-            attribution = attribute_extractive(query, shown, reading.chosen, self.checker, self.thresholds)
-        else:
-            attribution = attribute(query, read_text.claims(reading.answer), shown, self.checker, self.thresholds)
+        attribution, decided = judge(query, reading, shown, self.checker, self.thresholds)
         trace.attribution = attribution
         trace.timings_ms["attribute"] = _ms(t)
-
-        decided = decide(
-            attribution,
-            shown,
-            question=query.standalone,
-            refused_by_reader=reading.refused,
-            asks=kinds.asks(question) or kinds.asks(query.standalone),
-            follow_up=bool(query.context),
-            extractive=extractive,
-            thresholds=self.thresholds,
-        )
         method = "model"
         if extractive:
             method = "extractive fallback" if self.model_reader is not None else "extractive"
@@ -174,6 +160,29 @@ class AnswerFlow:
         if failed is not None:
             reading = replace(reading, prompt=failed.prompt, raw=failed.raw, failure=failed.failure)
         return reading, list(ranked)
+
+
+def judge(
+    query: Query, reading: Reading, shown: list[ScoredSentence], checker: Embedder, thresholds: Thresholds
+) -> tuple[Attribution, Decided]:
+    """Attribution, then the decision, on one reading of the `shown` sentences (`stream` and the evaluation's
+    replay of recorded readings both judge through here)."""
+    extractive = reading.reader == "extractive"
+    if extractive:
+        attribution = attribute_extractive(query, shown, reading.chosen, checker, thresholds)
+    else:
+        attribution = attribute(query, read_text.claims(reading.answer), shown, checker, thresholds)
+    decided = decide(
+        attribution,
+        shown,
+        question=query.standalone,
+        refused_by_reader=reading.refused,
+        asks=kinds.asks(query.question) or kinds.asks(query.standalone),
+        follow_up=bool(query.context),
+        extractive=extractive,
+        thresholds=thresholds,
+    )
+    return attribution, decided
 
 
 def _finish(events: Iterator[str | Answer], trace: Trace, started: float) -> Iterator[str | Answer]:

@@ -18,15 +18,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from assistant.answering.attribution.attribute import attribute
 from assistant.answering.attribution.citing import compose
-from assistant.answering.decision.decide import decide
-from assistant.answering.question import kinds
+from assistant.answering.flow import judge
 from assistant.answering.reading import text as read_text
 from assistant.answering.thresholds import Thresholds
 from assistant.embeddings import CachedEmbedder, Embedder
 from assistant.evaluation.metrics import contains_answer
-from assistant.records import Query, ScoredSentence, Sentence
+from assistant.records import Query, Reading, ScoredSentence, Sentence
 
 
 def _shown(trace: dict[str, Any], titles: dict[str, str]) -> list[ScoredSentence]:
@@ -62,17 +60,8 @@ def replay_one(
         question=question, standalone=trace.get("standalone_question") or question, context=trace.get("context") or ""
     )
     shown = _shown(trace, titles)
-    attribution = attribute(query, read_text.claims(reading.get("answer") or ""), shown, checker)
-    decided = decide(
-        attribution,
-        shown,
-        question=query.standalone,
-        refused_by_reader=bool(reading.get("refused")),
-        asks=kinds.asks(question) or kinds.asks(query.standalone),
-        follow_up=bool(query.context),
-        extractive=False,
-        thresholds=thresholds,
-    )
+    recorded = Reading(str(reading["reader"]), str(reading.get("answer") or ""), refused=bool(reading.get("refused")))
+    _, decided = judge(query, recorded, shown, checker, thresholds)
     text = compose(decided.kept, shown, verbatim=False)[0] if decided.answered else ""
     return {"answered": decided.answered, "rule": decided.rule, "text": text, "confidence": decided.confidence}
 
