@@ -30,7 +30,6 @@ from assistant.records import (
     IngestReport,
     Query,
     RankedSentence,
-    Reading,
     ScoredSentence,
     SourceRef,
     Upload,
@@ -274,13 +273,3 @@ class Assistant:
         from assistant.integrations.langchain import AnswerRunnable
 
         return AnswerRunnable(self)
-
-    def read_plainly(
-        self, question: str, history: Sequence[Any] | None = None, article_ids: Sequence[str] | None = None
-    ) -> Reading:
-        """The evaluation's floor (`assistant eval --plain`): the chat model shown what `answer` would show it, asked
-        plainly ("answer in a few words, or say NOT_IN_TEXT"), its text taken as it is: no attribution, no
-        decision, no citations. Needs a chat model (InputError otherwise)."""
-        question = check_question(question)
-        turns = normalise_history(history)
-        return self.flow.read_plainly(question, turns, self.check_scope(article_ids))

@@ -258,18 +258,6 @@ def test_stream_yields_deltas_then_the_answer(llm_bot, server):
     assert final.answered and final.text == "Los Lobos and Los Choneros [1]"
 
 
-def test_read_plainly_is_the_model_unchecked(llm_bot, server):
-    """The evaluation's floor: the same text, asked plainly, nothing checked or cited."""
-    bot = llm_bot()
-    server.script(reply("France"))
-    plain = bot.read_plainly("Who won the 2022 FIFA World Cup?")
-    assert plain.answer == "France" and not plain.refused
-    (body,) = server.chat_requests
-    assert "or say NOT_IN_TEXT" in body["messages"][-1]["content"] and MONEY in body["messages"][-1]["content"]
-    server.script(reply("NOT_IN_TEXT"))
-    assert bot.read_plainly("Who won the 2022 FIFA World Cup?").refused
-
-
 # ---- provider errors and fallbacks
 @pytest.mark.parametrize(
     ("behaviour", "error", "words"),

@@ -177,7 +177,6 @@ def build_model_reading(
     prompts = Prompts(settings.prompts_dir)  # read now: a missing template fails at start, not mid-chat
     system = prompts.load("read_system")
     user = prompts.load("read_user", required={"articles", "conversation", "question"})
-    plain = prompts.load("plain_user", required={"articles", "conversation", "question"})
     condense_prompt = prompts.load("condense", required={"history", "question"})
 
     def chat(url: str | None, streaming: bool, max_tokens: int, retries: int) -> ChatClient:
@@ -195,7 +194,7 @@ def build_model_reading(
         backend or f"chat model {model}",
         streaming_chat,
         base_url,
-        (system, user, plain),
+        (system, user),
         deadline_s=settings.request_timeout,
         retries=settings.max_retries,
         **options,

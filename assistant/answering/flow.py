@@ -24,7 +24,7 @@ from assistant.answering.reading.model_reader import ModelReader
 from assistant.answering.retrieval.retriever import Retrieval, Retriever, sentence_hit
 from assistant.answering.thresholds import Thresholds
 from assistant.embeddings import Embedder
-from assistant.errors import AnswerMissingError, InputError
+from assistant.errors import AnswerMissingError
 from assistant.records import Answer, Attribution, Decision, Query, QuestionStep, Reading, ScoredSentence, Trace, Turn
 
 
@@ -111,17 +111,6 @@ class AnswerFlow:
             )
             final = replace(final, text=f"{note}\n\n{final.text}")
         yield from _finish(iter([*pieces(final.text), final]), trace, started)
-
-    def read_plainly(self, question: str, turns: list[Turn], scope: list[str] | None) -> Reading:
-        """The chat model shown what `stream` would show it, asked plainly; its text as it is."""
-        if self.model_reader is None:
-            raise InputError(
-                f"the plain baseline needs a chat model, and this Assistant answers with the {self.answerer} "
-                f"reader ({self.choice.reason}); set ASSISTANT_ANSWERER=local or openai"
-            )
-        query, _ = self.condenser.condense(question, turns)
-        retrieval = self.retriever.retrieve(query, scope)
-        return self.model_reader.read(query, turns, retrieval.context, plainly=True)
 
     def _summary(
         self, question: str, intent: whole_article.Intent, scope: list[str] | None, trace: Trace

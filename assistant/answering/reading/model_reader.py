@@ -35,7 +35,7 @@ class ModelReader:
         backend: str,
         make_chat: Callable[[str | None], ChatClient],
         base_url: str | None,
-        prompts: tuple[Prompt, Prompt, Prompt],
+        prompts: tuple[Prompt, Prompt],
         *,
         deadline_s: float,
         retries: int = 2,
@@ -50,29 +50,22 @@ class ModelReader:
         self.make_chat, self.base_url = make_chat, base_url
         self.chat = make_chat(base_url) if connect is None else None
         self.where = base_url or "api.openai.com"
-        self.system, self.user, self.plain = prompts
+        self.system, self.user = prompts
         self.deadline_s, self.retries = deadline_s, retries
         self.fallback_on = fallback_on
         self.connect = connect
         self._chat_lock = threading.Lock()
 
-    def messages(
-        self, query: Query, turns: Sequence[Turn], shown: Sequence[ScoredSentence], plainly: bool = False
-    ) -> list[tuple[str, str]]:
+    def messages(self, query: Query, turns: Sequence[Turn], shown: Sequence[ScoredSentence]) -> list[tuple[str, str]]:
         conversation = f"Earlier conversation:\n{history_text(list(turns))}\n\n" if turns else ""
-        user = (self.plain if plainly else self.user).render(
-            articles=text.plain(shown), conversation=conversation, question=query.standalone
-        )
+        user = self.user.render(articles=text.plain(shown), conversation=conversation, question=query.standalone)
         return [("system", self.system.render()), ("user", user)]
 
-    def read(
-        self, query: Query, turns: Sequence[Turn], shown: Sequence[ScoredSentence], plainly: bool = False
-    ) -> Reading:
-        """The model's answer to the question, having read `shown`. `plainly`: the evaluation's floor
-        (`assistant eval --plain`), the same text with "answer in a few words, or say NOT_IN_TEXT"."""
+    def read(self, query: Query, turns: Sequence[Turn], shown: Sequence[ScoredSentence]) -> Reading:
+        """The model's answer to the question, having read `shown`."""
         if not shown:
             return Reading(self.name, "", refused=True, failure=None)
-        messages = self.messages(query, turns, shown, plainly)
+        messages = self.messages(query, turns, shown)
         prompt = "\n\n".join(f"[{role}]\n{content}" for role, content in messages)
         started, raw = time.perf_counter(), ""
         try:
