@@ -603,3 +603,20 @@ def test_the_refusal_threshold_setting_moves_only_the_extractive_bar(tmp_path):
 
     moved = build_thresholds(Settings.from_env({"ASSISTANT_REFUSAL_THRESHOLD": "0.9"}))
     assert moved == replace(Thresholds(), extractive_relevance=0.9)
+
+
+def test_a_currency_is_named_by_its_code_its_sign_or_its_name(embedder):
+    from assistant.answering import names
+
+    assert {"usd", "cad", "aud"} <= names.currency_codes("It cost $147 million.")
+    assert names.currency_codes("It cost 147 million dollars.") >= {"usd"}
+    assert names.currency_codes("3 euros") == {"eur"} and names.currency_codes("£5") == {"gbp"}
+    assert names.currency_codes("The report came out in 2020.") == set()
+    shown = sentences(texts=["The deal is worth $147 million, the ministry said."])
+    d = decided(embedder, "How much is the deal worth in USD?", "$147 million", shown)
+    assert d.answered, d.reason
+    d = decided(embedder, "How much is the deal worth in USD?", "147 million USD", shown)
+    assert d.answered and d.kept[0].cited == (("a", 0),), d.reason
+    shown = sentences(texts=["The deal is worth 147 million euros, the ministry said."])
+    d = decided(embedder, "How much is the deal worth in USD?", "147 million", shown)
+    assert not d.answered and "USD" in d.reason

@@ -9,7 +9,9 @@ written one way there and another way here is the same name:
   is `countryinfo`'s (its country records, shipped inside the package: no download);
 - an organisation under the initials of its name ("United Nations" = "UN", "European Union" = "EU");
 - a person or place named once in full ("Daniel Noboa") and later by a part of it ("Noboa"): in a
-  sentence of the same article the part stands for the full name.
+  sentence of the same article the part stands for the full name;
+- a currency under its ISO code, its symbol and its name ("USD" = "$" = "dollars", "EUR" = "€" = "euros"),
+  from `babel`'s copy of the Unicode CLDR (a sign several currencies write, "$" or "¥", stands for each).
 
 Everything is returned as terms (`terms.terms`), so the callers' term sets simply grow; nothing here
 decides.
@@ -208,11 +210,54 @@ def _personal(word: str) -> bool:
     )
 
 
+@lru_cache(maxsize=1)
+def _currencies() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
+    """(sign -> the codes of the currencies written with it, name term -> codes), for the currencies in use today
+    (legal tender somewhere, no end date), from babel's English CLDR data: "$" -> usd, aud, cad, ... ("A$" and
+    "CA$" end with it); "€" -> eur; "dollar" -> usd, aud, ...; "euro" -> eur; "yen" -> jpy."""
+    import unicodedata
+
+    from babel import Locale
+    from babel.core import get_global
+
+    in_use = {
+        code.lower()
+        for spans in get_global("territory_currencies").values()
+        for code, _start, end, tender in spans
+        if end is None and tender
+    }
+    english = Locale("en")
+    signs: dict[str, set[str]] = {}
+    words: dict[str, set[str]] = {}
+    for code, symbol in english.currency_symbols.items():
+        for sign in {c for c in symbol if unicodedata.category(c) == "Sc"}:
+            if code.lower() in in_use:
+                signs.setdefault(sign, set()).add(code.lower())
+    for code, name in english.currencies.items():
+        found = terms(name.split()[-1]) if name else []
+        if found and found[-1].isalpha() and code.lower() in in_use:
+            words.setdefault(found[-1], set()).add(code.lower())
+    return {k: frozenset(v) for k, v in signs.items()}, {k: frozenset(v) for k, v in words.items()}
+
+
+def currency_codes(text: str) -> set[str]:
+    """The ISO codes of the currencies a text writes by sign or by name ("$147 million" -> usd, aud, ...)."""
+    signs, words = _currencies()
+    out: set[str] = set()
+    for sign, codes in signs.items():
+        if sign in text:
+            out |= codes
+    for term in terms(text):
+        out |= words.get(term, frozenset())
+    return out
+
+
 def evidence(text: str, same_article: Iterable[str] = ()) -> set[str]:
     """The terms a sentence holds, its names under every form they are known by included: its own terms, its
-    names unlemmatised, the other names of the countries and organisations it names, and the full names (in the
-    other sentences of its article) of the names it gives in part."""
-    return set(terms(text)) | name_forms(text) | aliases(text) | full_names(text, same_article)
+    names unlemmatised, the other names of the countries and organisations it names, the codes of the currencies
+    it writes by sign or name, and the full names (in the other sentences of its article) of the names it gives
+    in part."""
+    return set(terms(text)) | name_forms(text) | aliases(text) | currency_codes(text) | full_names(text, same_article)
 
 
 def whole_names(text: str, missing: Iterable[str]) -> list[str]:
