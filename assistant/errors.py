@@ -1,7 +1,7 @@
 """Our own error types. Each message says what happened and what to do about it.
 
 Provider and database exceptions are translated into these in one place each
-(`store.translate_chroma_error`, `llm.translate_provider_error`); the CLI and the web chat
+(`client.translate_chroma_error`, `providers.translate_provider_error`); the CLI and the web chat
 show `str(error)` of these and nothing else.
 """
 

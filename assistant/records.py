@@ -327,7 +327,7 @@ class SummaryStep:
 
 @dataclass
 class Trace:
-    """What was done to answer one question, assembled by `Assistant.stream` from each step's record.
+    """What was done to answer one question, filled in by `AnswerFlow.stream` from each step's record.
 
     `to_dict()` gives plain JSON for `ask --json`, the web chat's trace panel and `assistant eval`.
     """
