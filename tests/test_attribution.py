@@ -620,3 +620,28 @@ def test_a_currency_is_named_by_its_code_its_sign_or_its_name(embedder):
     shown = sentences(texts=["The deal is worth 147 million euros, the ministry said."])
     d = decided(embedder, "How much is the deal worth in USD?", "147 million", shown)
     assert not d.answered and "USD" in d.reason
+
+
+def test_a_name_the_answer_takes_from_the_articles_lede_or_title_stands(embedder):
+    texts = [
+        "The venerable Smithsonian Institution declined the gift on Friday.",
+        "Later the Getty Foundation offered to take the suit.",
+        "Curators said the suit did not fit the collections.",
+        "The museum houses iconic memorabilia, such as a pair of ruby slippers.",
+    ]
+    shown = sentences(texts=texts)
+    question = "What is one item at the museum?"
+    d = decided(
+        embedder, question, "The Smithsonian Institution houses iconic memorabilia, such as ruby slippers.", shown
+    )
+    assert d.answered and d.kept[0].sentences == (0, 3), d.reason  # the lede that names it is cited too
+    assert not decided(
+        embedder,
+        question,
+        "The Smithsonian Institution houses ruby slippers.",
+        shown,
+        thresholds=Thresholds(article_names=False),
+    ).answered
+    # a name from any other sentence of the article is no support: only the title and the first sentence
+    d = decided(embedder, question, "The Getty Foundation houses iconic memorabilia, such as ruby slippers.", shown)
+    assert not d.answered, d.reason

@@ -31,6 +31,9 @@ class Thresholds:
     # several amounts in the answer's sentence: the one whose reach holds this many more of the question's terms
     # than another is the one asked for (support.governed_amount)
     amount_margin: int = 1
+    # a name the claim takes from its sentence's article as a whole stands (attribution): one its title holds, or
+    # its first sentence (then cited too): "The Smithsonian Institution houses ..." on "The museum houses ..."
+    article_names: bool = True
     # ---- how well a sentence addresses the question (`ranking.confidence`): cosine with the question + this
     # weight x the share of the question's terms it holds (the ranking score has its own, lower weight) ...
     confidence_coverage_weight: float = 0.8

@@ -112,6 +112,7 @@ class _Context:
         thresholds: Thresholds,
     ):
         self.query, self.shown, self.short_words = query, shown, thresholds.short_answer_words
+        self.article_names = thresholds.article_names
         self.follow_up = bool(query.context)
         self.question_terms = set(terms(query.standalone)) | name_forms(query.standalone)
         self.question_names = key_terms(query.standalone)
@@ -148,6 +149,9 @@ class _Context:
         held = [
             self.sentence_terms[i] | names.acronyms_held(text, self.sentence_terms[i]) for i in range(len(self.shown))
         ]
+        named = {t for t in set(key_terms(text)) | name_forms(text) if t.isalpha()}
+        if self.article_names:  # a name the claim takes from the title of the sentence's article
+            held = [held[i] | (named & names.evidence(self.shown[i].title)) for i in range(len(self.shown))]
         if not new:
             best = max(range(len(self.shown)), key=lambda i: self.relevance[i] + W_FIT * fits[i])
             return self._claim(
@@ -158,7 +162,7 @@ class _Context:
             covers[i]
             + W_FIT * float(fits[i])
             + W_RELEVANCE * self.relevance[i]
-            - (0.0 if not support.missing(stated, held[i]) else 1.0)
+            - (0.0 if not support.missing(stated, held[i] | self._lede_names(i, named)) else 1.0)
             for i in range(len(self.shown))
         ]
         best = max(range(len(self.shown)), key=lambda i: score[i])
@@ -171,7 +175,32 @@ class _Context:
             second = self._joined(best, lacking)
             if second is not None:
                 chosen, how = tuple(sorted((best, second))), "its words stand in two sentences tied by a reference"
+            elif self.article_names and (lede := self._lede(best, lacking, named)) is not None:
+                chosen, how = (lede, best), "a name it takes from its article's first sentence, the rest from this one"
         return self._claim(text, chosen, new, stated, fits, how, held)
+
+    def _lede_names(self, i: int, named: set[str]) -> set[str]:
+        """The claim's names that the first sentence of sentence `i`'s article holds (when that is shown)."""
+        if not self.article_names or not named:
+            return set()
+        j = self._lede_index(i)
+        return {t for t in named if j is not None and support.matches(t, self.sentence_terms[j])}
+
+    def _lede_index(self, i: int) -> int | None:
+        article = self.shown[i].sentence.article_id
+        return next(
+            (j for j, s in enumerate(self.shown) if s.sentence.article_id == article and s.sentence.index == 0), None
+        )
+
+    def _lede(self, best: int, lacking: list[str], named: set[str]) -> int | None:
+        """The first sentence of `best`'s article, when it is shown and holds what `best` lacks, all of it names
+        of the claim: "The Smithsonian Institution houses ..." where the sentence says "The museum houses ..." and
+        the lede names it (both are cited). Any other sentence of the article was measured too: on SQuAD's fit
+        half it let 6 of 53 unanswerable questions through."""
+        j = self._lede_index(best)
+        if j is None or j == best or not all(t in named for t in lacking):
+            return None
+        return j if all(support.matches(t, self.sentence_terms[j]) for t in lacking) else None
 
     def _claim(
         self,
