@@ -8,7 +8,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.answering.factory import build_answering, build_thresholds, chat_client
+from assistant.answering.factory import build_answering, build_model_check, build_thresholds, chat_client
 from assistant.answering.flow import AnswerFlow
 from assistant.answering.question.condense import check_article_ids, check_question, normalise_history
 from assistant.answering.question.model_condense import ModelCondenser
@@ -78,6 +78,7 @@ class Assistant:
             self.choice,
             self.thresholds,
             summarizer,
+            model_check=build_model_check(settings, self.choice) if self.model_reader is not None else None,
         )
         self.answerer_name, self.backend = self.flow.answerer, self.flow.backend
 

@@ -147,6 +147,7 @@ class Settings:
     model_cache: str | None = None  # directory of the joined local model; None: the user's cache dir
     model_keep_alive: float = KEEP_ALIVE_DEFAULT  # seconds the shared local model stays loaded when idle
     allow_private_urls: bool = False  # fetch pages from loopback/private/link-local hosts (an intranet, tests)
+    model_check: bool = False  # a model's answer is also checked by the model's own yes/no (ASSISTANT_MODEL_CHECK)
     mcp: bool = False  # the web server also serves MCP tools (`assistant serve --mcp`, ASSISTANT_MCP=1)
     condense: str | None = None  # follow-ups: "model" (rewritten by the chat model) or "conversation" (read with
     # the earlier turns, no extra call); None: "model" for OpenAI, "conversation" for the local model (measured)
@@ -174,6 +175,7 @@ class Settings:
             model_keep_alive=parse_keep_alive(_get(env, "ASSISTANT_MODEL_KEEP_ALIVE")),
             allow_private_urls=_flag(env, "ASSISTANT_ALLOW_PRIVATE_URLS"),
             mcp=_flag(env, "ASSISTANT_MCP"),
+            model_check=_flag(env, "ASSISTANT_MODEL_CHECK"),
             condense=_get(env, "ASSISTANT_CONDENSE"),
         )
         settings = replace(settings, **overrides) if overrides else settings

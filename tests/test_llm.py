@@ -258,6 +258,44 @@ def test_stream_yields_deltas_then_the_answer(llm_bot, server):
     assert final.answered and final.text == "Los Lobos and Los Choneros [1]"
 
 
+# ---- the model check (ASSISTANT_MODEL_CHECK=1)
+def test_the_model_check_refuses_what_the_model_says_its_sentence_does_not_say(llm_bot, server):
+    bot = llm_bot(model_check=True)
+    server.script(reply("Daniel Noboa"), reply("No"))
+    ans = bot.answer("Who is the president of Ecuador?")
+    assert_answer_contract(bot, ans)
+    assert decided(ans) == ("refused", "the model check says no") and not ans.citations
+    read, check = server.chat_requests
+    assert check["max_tokens"] == 2 and check["messages"][0]["content"].startswith("You check whether a sentence")
+    asked = check["messages"][-1]["content"]
+    assert NOBOA in asked and "Who is the president of Ecuador?" in asked and '"Daniel Noboa"' in asked
+    assert "model check: no" in ans.trace.notes and "check" in ans.trace.timings_ms
+
+
+@pytest.mark.parametrize("verdict", ["Yes.", "maybe", None])
+def test_the_model_check_only_ever_refuses(llm_bot, server, verdict):
+    """A yes, a reply that is neither, or a failed check leave the word rules' decision as it was."""
+    bot = llm_bot(model_check=True)
+    server.script(reply("Daniel Noboa"), reply(verdict) if verdict else fail(500, "boom"))
+    ans = bot.answer("Who is the president of Ecuador?")
+    assert ans.answered and ans.text == "Daniel Noboa [1]"
+    said = "yes" if verdict == "Yes." else "no verdict"
+    assert f"model check: {said}" in ans.trace.notes
+
+
+def test_without_the_setting_no_check_is_asked(llm_bot, server):
+    bot = llm_bot()
+    server.script(reply("Daniel Noboa"))
+    assert bot.answer("Who is the president of Ecuador?").answered and len(server.chat_requests) == 1
+
+
+def test_an_answer_the_word_rules_refuse_is_not_checked(llm_bot, server):
+    bot = llm_bot(model_check=True)
+    server.script(reply("France"))
+    ans = bot.answer("Who won the 2022 FIFA World Cup?")
+    assert decided(ans) == ("refused", "not in the text") and len(server.chat_requests) == 1
+
+
 # ---- provider errors and fallbacks
 @pytest.mark.parametrize(
     ("behaviour", "error", "words"),

@@ -10,6 +10,7 @@ from typing import Any
 from assistant.answering.base import Condenser
 from assistant.answering.chat_model import ChatClient, ConnectedChat, build_chat_model, preload
 from assistant.answering.choice import AnswererChoice, choose_answerer, fall_back
+from assistant.answering.decision.model_check import CHECK_MAX_TOKENS, ModelCheck
 from assistant.answering.llama_server import MODEL_ALIAS, LlamaServer, local_server
 from assistant.answering.local_chat import LocalChat
 from assistant.answering.prompts import Prompts
@@ -156,6 +157,36 @@ BACKENDS = {
 def chat_client(settings: Settings, choice: AnswererChoice, max_tokens: int) -> SummaryModel | None:
     """For the summariser: the chosen chat model (streaming), its name and when to fall back; None offline."""
     return BACKENDS[choice.name].chat(settings, max_tokens)
+
+
+def build_model_check(settings: Settings, choice: AnswererChoice) -> ModelCheck | None:
+    """The model check (`ASSISTANT_MODEL_CHECK=1`) on the chosen chat model; None when it is off or there is no
+    chat model (the extractive reader's answers are verbatim sentences, never checked)."""
+    if not settings.model_check or choice.name not in ("openai", "local"):
+        return None
+    prompts = Prompts(settings.prompts_dir)
+    pair = (prompts.load("check_system"), prompts.load("check_user", required={"sentence", "question", "answer"}))
+    if choice.name == "openai":
+        chat = build_chat_model(
+            settings.chat_model,
+            settings.openai_base_url,
+            settings.openai_api_key,
+            settings.request_timeout,
+            settings.max_retries,
+            streaming=False,
+            max_tokens=CHECK_MAX_TOKENS,
+        )
+        return ModelCheck(chat, pair)
+    server = local_server(settings)
+    wrap = _local_wrapper(settings, server)
+
+    def connected(url: str) -> ChatClient:
+        client = build_chat_model(
+            MODEL_ALIAS, url, None, settings.request_timeout, 0, streaming=False, max_tokens=CHECK_MAX_TOKENS
+        )
+        return wrap(client, url)
+
+    return ModelCheck(ConnectedChat(server.ensure_running, connected), pair)
 
 
 def build_model_reading(

@@ -16,6 +16,7 @@ from assistant.answering.attribution.citing import NOT_FOUND, compose
 from assistant.answering.base import Condenser, Summarizer, pieces
 from assistant.answering.choice import AnswererChoice
 from assistant.answering.decision.decide import Decided, decide
+from assistant.answering.decision.model_check import ModelCheck
 from assistant.answering.question import intent as whole_article
 from assistant.answering.question import kinds
 from assistant.answering.reading import text as read_text
@@ -39,6 +40,7 @@ class AnswerFlow:
     thresholds: Thresholds
     summarizer: Summarizer
     extractive_reader: ExtractiveReader = ExtractiveReader()
+    model_check: ModelCheck | None = None  # the chat model's yes/no on a model's answer the word rules let through
 
     @property
     def answerer(self) -> str:
@@ -89,6 +91,11 @@ class AnswerFlow:
         attribution, decided = judge(query, reading, shown, self.checker, self.thresholds)
         trace.attribution = attribution
         trace.timings_ms["attribute"] = _ms(t)
+        if self.model_check is not None and not extractive and decided.answered:
+            t = time.perf_counter()
+            decided, said = self.model_check.review(decided, query, shown)
+            trace.notes.append(f"model check: {said}")
+            trace.timings_ms["check"] = _ms(t)
         method = "model"
         if extractive:
             method = "extractive fallback" if self.model_reader is not None else "extractive"
