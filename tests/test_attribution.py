@@ -645,3 +645,24 @@ def test_a_name_the_answer_takes_from_the_articles_lede_or_title_stands(embedder
     # a name from any other sentence of the article is no support: only the title and the first sentence
     d = decided(embedder, question, "The Getty Foundation houses iconic memorabilia, such as ruby slippers.", shown)
     assert not d.answered, d.reason
+
+
+def test_a_name_the_question_gives_may_stand_in_another_articles_sentence(embedder):
+    """Two hops: the question names the song, whose article names the singer; the answer is in the singer's article,
+    whose title is his name. No one sentence ties them, the two articles do."""
+    texts = [
+        ("song", 0, "Song", "A Rather Blustery Day is a song from the film."),
+        ("song", 4, "Song", "It was sung by Jim Cummings."),
+        ("singer", 2, "Jim Cummings", "He also voiced Sonic the Hedgehog in the animated series."),
+    ]
+    shown = [ScoredSentence(Sentence(a, i, 0, len(t), t), title, 1.0, 0.6, 0.5) for a, i, title, t in texts]
+    question = "The singer of A Rather Blustery Day also voiced what hedgehog?"
+    d = decided(embedder, question, "Sonic the Hedgehog", shown)
+    assert d.answered and d.kept[0].cited == (("singer", 2),), d.reason
+    alone = Thresholds(question_names_other_articles=False)
+    d = decided(embedder, question, "Sonic the Hedgehog", shown, thresholds=alone)
+    assert d.rule == "question names missing" and "Rather Blustery Day" in d.reason
+    # articles that share no name are not tied: the question's name must stand by the answer
+    untied = [*shown[:1], replace(shown[1], sentence=Sentence("song", 4, 0, 13, "It was a hit."))]
+    untied.append(replace(shown[2], title="Voices"))
+    assert decided(embedder, question, "Sonic the Hedgehog", untied).rule == "question names missing"

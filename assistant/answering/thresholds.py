@@ -34,6 +34,9 @@ class Thresholds:
     # a name the claim takes from its sentence's article as a whole stands (attribution): one its title holds, or
     # its first sentence (then cited too): "The Smithsonian Institution houses ..." on "The museum houses ..."
     article_names: bool = True
+    # a model's answer: a name the question gives may stand in a shown sentence of another article than the
+    # cited ones (the model read both: two hops); fit half: HotpotQA +3 right answers of 50, SQuAD -1 refusal of 53
+    question_names_other_articles: bool = True
     # ---- how well a sentence addresses the question (`ranking.confidence`): cosine with the question + this
     # weight x the share of the question's terms it holds (the ranking score has its own, lower weight) ...
     confidence_coverage_weight: float = 0.8

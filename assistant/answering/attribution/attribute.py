@@ -98,6 +98,8 @@ def attribute(
             )
             out = (joined, *out[1:])
             lacking = _question_missing(query, shown, [i for c in out for i in c.sentences])
+    if lacking and thresholds.question_names_other_articles:  # no sentence ties them: another article may hold them
+        lacking = _question_missing(query, shown, [i for c in out for i in c.sentences], other_articles=True)
     thing, near = _counted(query, shown, [i for c in out for i in c.sentences], embedder)
     return Attribution(out, tuple(names.whole_names(query.standalone, lacking)), thing, near)
 
@@ -280,14 +282,30 @@ def _keys(shown: Sequence[ScoredSentence], positions: Sequence[int]) -> tuple[tu
     return tuple((shown[i].sentence.article_id, shown[i].sentence.index) for i in positions)
 
 
-def _question_missing(query: Query, shown: Sequence[ScoredSentence], cited: Sequence[int]) -> list[str]:
+def _question_missing(
+    query: Query, shown: Sequence[ScoredSentence], cited: Sequence[int], other_articles: bool = False
+) -> list[str]:
     """Names and numbers of the question that the cited sentences do not hold, nor their titles, the
     sentences just before and after each (a "he" names whom; the year may stand in the next), or the
-    conversation."""
+    conversation. With `other_articles`, nor the shown sentences of another article that shares a name (not one
+    the question gives) with the shown sentences or the title of a cited one's article: a model that read both
+    may have gone from one to the other ("the singer of A Rather Blustery Day" in one article, the hedgehog he
+    voiced in another, the singer named in both)."""
     needed = key_terms(query.standalone)
     if not needed or not cited:
         return []
     reach: set[str] = set(terms(query.context)) | name_forms(query.context) | names.aliases(query.context)
+    if other_articles:
+        asked = key_terms(query.standalone)
+        by_article: dict[str, set[str]] = {}
+        for s in shown:
+            known = by_article.setdefault(s.sentence.article_id, set(terms(s.title)))
+            known |= key_terms(s.sentence.text)
+        own = {shown[i].sentence.article_id for i in cited}
+        tied = set().union(*(by_article[a] for a in own)) - asked
+        for j, other in enumerate(shown):
+            if other.sentence.article_id not in own and by_article[other.sentence.article_id] & tied:
+                reach |= _evidence(shown, j) | names.evidence(other.title)
     for i in cited:
         s = shown[i]
         reach |= _evidence(shown, i) | names.evidence(s.title)
