@@ -296,6 +296,14 @@ def test_an_answer_the_word_rules_refuse_is_not_checked(llm_bot, server):
     assert decided(ans) == ("refused", "not in the text") and len(server.chat_requests) == 1
 
 
+def test_a_follow_up_read_with_the_conversation_is_not_checked(llm_bot, server):
+    bot = llm_bot(model_check=True, condense="conversation")
+    server.script(reply("Daniel Noboa"))
+    history = [("Who backs the designation of the gangs?", "Ecuadorian President Daniel Noboa [1]")]
+    ans = bot.answer("What is his title?", history=history)
+    assert len(server.chat_requests) == 1 and "model check: not asked" in " ".join(ans.trace.notes)
+
+
 # ---- provider errors and fallbacks
 @pytest.mark.parametrize(
     ("behaviour", "error", "words"),

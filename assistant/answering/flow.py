@@ -92,10 +92,13 @@ class AnswerFlow:
         trace.attribution = attribution
         trace.timings_ms["attribute"] = _ms(t)
         if self.model_check is not None and not extractive and decided.answered:
-            t = time.perf_counter()
-            decided, said = self.model_check.review(decided, query, shown)
-            trace.notes.append(f"model check: {said}")
-            trace.timings_ms["check"] = _ms(t)
+            if query.context:  # the check reads the question alone: one that leans on the conversation is not
+                trace.notes.append("model check: not asked (a follow-up read with the conversation)")
+            else:
+                t = time.perf_counter()
+                decided, said = self.model_check.review(decided, query, shown)
+                trace.notes.append(f"model check: {said}")
+                trace.timings_ms["check"] = _ms(t)
         method = "model"
         if extractive:
             method = "extractive fallback" if self.model_reader is not None else "extractive"
