@@ -183,10 +183,8 @@ class _Context:
 
     def _lede_names(self, i: int, named: set[str]) -> set[str]:
         """The claim's names that the first sentence of sentence `i`'s article holds (when that is shown)."""
-        if not self.article_names or not named:
-            return set()
-        j = self._lede_index(i)
-        return {t for t in named if j is not None and support.matches(t, self.sentence_terms[j])}
+        j = self._lede_index(i) if self.article_names and named else None
+        return set() if j is None else {t for t in named if support.matches(t, self.sentence_terms[j])}
 
     def _lede_index(self, i: int) -> int | None:
         article = self.shown[i].sentence.article_id
@@ -296,13 +294,12 @@ def _question_missing(
         return []
     reach: set[str] = set(terms(query.context)) | name_forms(query.context) | names.aliases(query.context)
     if other_articles:
-        asked = key_terms(query.standalone)
         by_article: dict[str, set[str]] = {}
         for s in shown:
             known = by_article.setdefault(s.sentence.article_id, set(terms(s.title)))
             known |= key_terms(s.sentence.text)
         own = {shown[i].sentence.article_id for i in cited}
-        tied = set().union(*(by_article[a] for a in own)) - asked
+        tied = set().union(*(by_article[a] for a in own)) - needed
         for j, other in enumerate(shown):
             if other.sentence.article_id not in own and by_article[other.sentence.article_id] & tied:
                 reach |= _evidence(shown, j) | names.evidence(other.title)
