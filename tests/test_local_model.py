@@ -697,6 +697,7 @@ def local_bot_at(tmp_path, monkeypatch, embedder):
     return make
 
 
+@pytest.mark.localmodel  # needs llama-cpp-python installed (the slow lane's set-up), not a model
 def test_a_whole_article_question_falls_back_offline_when_the_local_model_is_gone(local_bot_at):
     """Item 7: "What are the key points?" with the local model's server gone exited 1 with "cannot reach the chat
     model ... check OPENAI_BASE_URL"; a normal question fell back. Both now answer offline, with a true note."""
@@ -721,6 +722,7 @@ def test_a_whole_article_question_falls_back_offline_when_the_local_model_is_gon
     assert not list(bot_in_flight(bot)), "every request's in-flight marker is gone once it ended"
 
 
+@pytest.mark.localmodel  # needs llama-cpp-python installed (the slow lane's set-up), not a model
 def test_assistant_ask_key_points_answers_offline_when_the_local_model_is_gone(local_bot_at, monkeypatch, capsys):
     """Item 7 as it was seen: `assistant ask "What are the key points?"` exited 1 with the OPENAI_BASE_URL hint."""
     from assistant.cli.main import main
@@ -735,6 +737,7 @@ def test_assistant_ask_key_points_answers_offline_when_the_local_model_is_gone(l
     assert "so this is the offline answer" in out and "[1]" in out and "OPENAI_BASE_URL" not in out + err
 
 
+@pytest.mark.localmodel  # needs llama-cpp-python installed (the slow lane's set-up), not a model
 def test_a_whole_article_question_falls_back_when_the_local_model_cannot_start(local_bot_at, tmp_path):
     """Item 7, the other way to lose the model: its server cannot be started (here: too little memory)."""
     bot, server = local_bot_at(None, min_free_bytes=10**18)  # the real check, refused before anything starts
@@ -757,6 +760,7 @@ def bot_in_flight(bot) -> list[Path]:
     return sorted(folder.iterdir()) if folder.exists() else []
 
 
+@pytest.mark.localmodel  # needs llama-cpp-python installed (the slow lane's set-up), not a model
 def test_a_timeout_while_the_model_was_busy_with_another_request_says_so_and_how_long_it_waited(local_bot_at):
     """Item 10: two cold asks at once: the second waited in the model's queue past its timeout and the note did not
     say so. Queue time counts against the timeout (by design, see `local_chat`); the note now says the model was
@@ -824,6 +828,7 @@ def test_a_short_keep_alive_never_stops_the_model_in_the_middle_of_an_answer(tmp
         llama_server.stop_runtime(server)
 
 
+@pytest.mark.localmodel  # needs llama-cpp-python installed (the slow lane's set-up), not a model
 def test_the_warm_up_reads_ahead_through_the_local_client(local_bot_at):
     """The warm-up binds a one-token limit on the local client (`chat_model.limited`), marked in flight like any."""
     from tests.fake_openai import FakeOpenAI, reply
