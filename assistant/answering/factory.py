@@ -106,16 +106,21 @@ def build_answering(settings: Settings) -> Answering:
     return BACKENDS[choice.name].build(settings, choice)
 
 
-def _openai_chat(settings: Settings, max_tokens: int) -> SummaryModel | None:
-    chat = build_chat_model(
+def _openai_client(settings: Settings, streaming: bool, max_tokens: int) -> ChatClient:
+    """The OpenAI (or OpenAI-compatible) chat client the settings name, with their timeout and retries."""
+    return build_chat_model(
         settings.chat_model,
         settings.openai_base_url,
         settings.openai_api_key,
         settings.request_timeout,
         settings.max_retries,
-        streaming=True,
+        streaming=streaming,
         max_tokens=max_tokens,
     )
+
+
+def _openai_chat(settings: Settings, max_tokens: int) -> SummaryModel | None:
+    chat = _openai_client(settings, True, max_tokens)
     where = settings.openai_base_url or "api.openai.com"
     return SummaryModel(lambda: (chat, where), f"chat model {settings.chat_model}", OPENAI_FALLBACK_ON)
 
@@ -167,16 +172,7 @@ def build_model_check(settings: Settings, choice: AnswererChoice) -> ModelCheck 
     prompts = Prompts(settings.prompts_dir)
     pair = (prompts.load("check_system"), prompts.load("check_user", required={"sentence", "question", "answer"}))
     if choice.name == "openai":
-        chat = build_chat_model(
-            settings.chat_model,
-            settings.openai_base_url,
-            settings.openai_api_key,
-            settings.request_timeout,
-            settings.max_retries,
-            streaming=False,
-            max_tokens=CHECK_MAX_TOKENS,
-        )
-        return ModelCheck(chat, pair)
+        return ModelCheck(_openai_client(settings, False, CHECK_MAX_TOKENS), pair)
     server = local_server(settings)
     wrap = _local_wrapper(settings, server)
 

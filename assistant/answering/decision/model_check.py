@@ -4,10 +4,9 @@ on says that the answer to the question is what it read ("yes" or "no", one toke
 The question is the one retrieval read (a follow-up rewritten by the model, or a question asked on its own; a
 follow-up read with the conversation is not checked: on CoQA's fit half, checked without the conversation, the
 model said no to right answers), the sentence the text of the first kept claim's cited sentences, the answer the
-claims that stand. Any failure of the check (timeout, a reply that
-is neither yes nor no) leaves the decision as the word rules made it: the check can only refuse. Measured on the
-fit half of the public sets with the yes-probability (`evaluation.model_check`): docs/evaluation.md, "The model
-check".
+claims that stand. Any failure of the check (timeout, a reply that is neither yes nor no) leaves the decision as
+the word rules made it: the check can only refuse. Measured on the fit half of the public sets with the
+yes-probability (`evaluation.model_check`): docs/evaluation.md, "The model check".
 """
 
 from __future__ import annotations
