@@ -18,7 +18,7 @@ from collections.abc import Callable
 import pytest
 
 from assistant.errors import InputError
-from assistant.indexing.fetch import check_url, fetch, is_public_address, is_url
+from assistant.indexing.sources.fetch import check_url, fetch, is_public_address, is_url
 
 PAGE = b"<html><body><article><h1>Tides</h1><p>The tide turned at noon.</p></article></body></html>"
 ZEROS = 50_000_000  # what a bomb expands to

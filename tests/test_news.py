@@ -44,7 +44,7 @@ import time  # noqa: E402
 import pytest  # noqa: E402
 
 from assistant.errors import InputError  # noqa: E402
-from assistant.indexing.fetch import check_url  # noqa: E402
+from assistant.indexing.sources.fetch import check_url  # noqa: E402
 
 STORY2 = """<html><head><title>Ferry timetable changes</title>
 <link rel="canonical" href="{base}/news/2026/12/ferry-timetable">

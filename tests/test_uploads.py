@@ -132,7 +132,7 @@ def test_a_file_over_the_limit_is_refused_alone(any_bot, tmp_path):
 
 
 def test_a_size_just_over_the_limit_never_reads_as_the_limit():
-    from assistant.indexing.files import size_problem
+    from assistant.indexing.sources.files import size_problem
 
     assert size_problem(10_500_000, 10 * MB).startswith("file is 10.5 MB, over the 10 MB limit")
     assert size_problem(MB + 1, MB).startswith("file is 1.000001 MB, over the 1 MB limit")

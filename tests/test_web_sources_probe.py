@@ -12,8 +12,8 @@ import time
 import pytest
 
 from assistant.errors import InputError
-from assistant.indexing.addresses import normalise_url, same_site
 from assistant.indexing.pages import read_page
+from assistant.indexing.sources.addresses import normalise_url, same_site
 from assistant.indexing.web_sources import url_id
 
 

@@ -198,7 +198,7 @@ def _run(args: argparse.Namespace) -> int:
         return _report(bot.remove([_text(i, "article id") for i in args.ids]), False)
     if cmd == "watch":
         from assistant.indexing.feeds import FeedWatcher
-        from assistant.indexing.files import max_bytes
+        from assistant.indexing.sources.files import max_bytes
         from assistant.indexing.watch import watch
 
         settings = _settings(args)

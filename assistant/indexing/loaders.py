@@ -13,9 +13,9 @@ import unicodedata
 from pathlib import Path
 
 from assistant.errors import InputError
-from assistant.indexing.files import read_bytes
 from assistant.indexing.markup import markdown_text
 from assistant.indexing.pages import Page, read_page
+from assistant.indexing.sources.files import read_bytes
 from assistant.records import Article, Rejection
 
 SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl")

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.errors import InputError
-from assistant.indexing.addresses import same_site
+from assistant.indexing.sources.addresses import same_site
 
 log = logging.getLogger(__name__)
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s*$", re.MULTILINE)

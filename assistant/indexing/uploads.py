@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import AssistantError, InputError
-from assistant.indexing.files import read_bytes
 from assistant.indexing.loaders import SUPPORTED, load_file
 from assistant.indexing.sentences import PysbdBudget, split_sentences
+from assistant.indexing.sources.files import read_bytes
 from assistant.records import IngestReport, Rejection, Upload, UploadReport
 
 MAX_NAME = 120  # characters in a stored upload's name, extension included

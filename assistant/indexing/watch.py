@@ -16,7 +16,7 @@ from typing import Protocol
 
 from assistant.errors import AssistantError
 from assistant.indexing.feeds import FeedWatcher
-from assistant.indexing.files import is_index
+from assistant.indexing.sources.files import is_index
 from assistant.records import IngestReport
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from starlette.middleware import Middleware
 
 from assistant.assistant import Assistant
 from assistant.errors import ConfigError
-from assistant.indexing.files import MB, max_bytes
+from assistant.indexing.sources.files import MB, max_bytes
 from assistant.settings import Settings
 from assistant.web import render
 from assistant.web.app import build_app

@@ -30,7 +30,7 @@ import httpcore
 import httpx
 
 from assistant.errors import InputError
-from assistant.indexing.decoding import DecodingError, accept_encoding, codings, decode, limited
+from assistant.indexing.sources.decoding import DecodingError, accept_encoding, codings, decode, limited
 
 MAX_REDIRECTS = 5
 USER_AGENT = "ArticleAssistant/1.0 (news indexing; +https://github.com/)"
