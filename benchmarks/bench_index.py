@@ -30,8 +30,8 @@ sys.path.insert(0, str(ROOT))
 
 from assistant import Assistant, Settings  # noqa: E402
 from assistant.embeddings import OnnxMiniLM  # noqa: E402
-from assistant.indexing.loaders import load_file  # noqa: E402
-from assistant.indexing.sentences import split_sentences  # noqa: E402
+from assistant.indexing.parse.loaders import load_file  # noqa: E402
+from assistant.indexing.parse.sentences import split_sentences  # noqa: E402
 from benchmarks.common import write_section  # noqa: E402
 
 

@@ -29,9 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant import Assistant, Settings  # noqa: E402
-from assistant.indexing.loaders import normalise  # noqa: E402
-from assistant.indexing.sentences import split_sentences  # noqa: E402
-from assistant.indexing.web_sources import url_id  # noqa: E402
+from assistant.indexing.parse.loaders import normalise  # noqa: E402
+from assistant.indexing.parse.sentences import split_sentences  # noqa: E402
+from assistant.indexing.parse.web_sources import url_id  # noqa: E402
 from assistant.records import Article  # noqa: E402
 from benchmarks.common import write_section  # noqa: E402
 

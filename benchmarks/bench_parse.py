@@ -22,8 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.indexing.loaders import load_file  # noqa: E402
-from assistant.indexing.sentences import PysbdBudget, split_sentences  # noqa: E402
+from assistant.indexing.parse.loaders import load_file  # noqa: E402
+from assistant.indexing.parse.sentences import PysbdBudget, split_sentences  # noqa: E402
 from benchmarks.common import write_section  # noqa: E402
 
 LIMIT = 10_000_000

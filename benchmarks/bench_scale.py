@@ -51,7 +51,7 @@ CITIES = [
 
 
 def build_corpus(folder: Path, n: int) -> Path:
-    from assistant.indexing.sentences import split_sentences
+    from assistant.indexing.parse.sentences import split_sentences
     from assistant.records import Article
 
     docs = []

@@ -10,11 +10,11 @@ import pytest
 from assistant import Assistant
 from assistant.embeddings import EmbeddingModel
 from assistant.errors import InputError
-from assistant.indexing import sentences as sentences_module
-from assistant.indexing.fragments import DEGENERATE_RUN, degenerate_runs
-from assistant.indexing.loaders import load_file, slug
-from assistant.indexing.pysbd_rules import simple_spans
-from assistant.indexing.sentences import MAX_PIECE, PYSBD_BUDGET, split_sentences
+from assistant.indexing.parse import sentences as sentences_module
+from assistant.indexing.parse.fragments import DEGENERATE_RUN, degenerate_runs
+from assistant.indexing.parse.loaders import load_file, slug
+from assistant.indexing.parse.pysbd_rules import simple_spans
+from assistant.indexing.parse.sentences import MAX_PIECE, PYSBD_BUDGET, split_sentences
 from assistant.indexing.watch import watch
 from assistant.records import Article
 from tests.helpers import assert_consistent, write_articles

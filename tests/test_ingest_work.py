@@ -13,7 +13,7 @@ import time
 import pytest
 
 from assistant.indexing.indexer import Indexer
-from assistant.indexing.sentences import TooManySentences, split_sentences
+from assistant.indexing.parse.sentences import TooManySentences, split_sentences
 from assistant.indexing.work import WorkLimit
 from assistant.indexing.writes import PART
 from assistant.records import Article

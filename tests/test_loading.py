@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import InputError
-from assistant.indexing import sentences as sentences_module
-from assistant.indexing.loaders import load_file, normalise, slug
-from assistant.indexing.sentences import PysbdBudget, split_sentences
+from assistant.indexing.parse import sentences as sentences_module
+from assistant.indexing.parse.loaders import load_file, normalise, slug
+from assistant.indexing.parse.sentences import PysbdBudget, split_sentences
 from assistant.records import Article
 from tests.conftest import ROOT, SAMPLE_DIR, SAMPLE_ID
 

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from assistant.answering.attribution.citing import compose
 from assistant.errors import InputError
-from assistant.indexing.loaders import load_file, normalise
-from assistant.indexing.sentences import split_sentences
+from assistant.indexing.parse.loaders import load_file, normalise
+from assistant.indexing.parse.sentences import split_sentences
 from assistant.records import Article, Claim, ScoredSentence, Sentence
 
 WORDS = st.sampled_from(

@@ -9,8 +9,8 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.indexing import fragments, sentences
-from assistant.indexing.pysbd_rules import abbreviations, is_initial, prepositive
+from assistant.indexing.parse import fragments, sentences
+from assistant.indexing.parse.pysbd_rules import abbreviations, is_initial, prepositive
 
 TOKENS = st.sampled_from(
     [

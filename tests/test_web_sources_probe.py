@@ -12,9 +12,9 @@ import time
 import pytest
 
 from assistant.errors import InputError
-from assistant.indexing.pages import read_page
+from assistant.indexing.parse.pages import read_page
+from assistant.indexing.parse.web_sources import url_id
 from assistant.indexing.sources.addresses import normalise_url, same_site
-from assistant.indexing.web_sources import url_id
 
 
 def page(title: str, sentences: list[str], head: str = "", hidden: str = "") -> str:
@@ -117,7 +117,7 @@ def test_ingest_of_a_feed_with_malformed_links_adds_the_good_items_and_rejects_e
 
 
 def test_a_malformed_address_given_to_ingest_is_a_rejection(web_bot, server):
-    from assistant.indexing.web_sources import load_url
+    from assistant.indexing.parse.web_sources import load_url
 
     with pytest.raises(InputError, match="not a valid address"):
         load_url("http://127.0.0.1:99999/x", max_bytes=10**6, timeout=2.0, allow_private=True)

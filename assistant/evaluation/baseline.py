@@ -27,7 +27,7 @@ except ImportError:
     ) from None
 
 from assistant.evaluation.metrics import contains_answer, evidence_covered, hits_evidence, mean, percentile, token_f1
-from assistant.indexing.sentences import split_sentences
+from assistant.indexing.parse.sentences import split_sentences
 from assistant.records import Article
 
 K = 5

@@ -19,7 +19,7 @@ import numpy as np
 
 from assistant.answering.summary.key_sentences import central, summary_size, usable
 from assistant.embeddings import OnnxMiniLM
-from assistant.indexing.sentences import split_sentences
+from assistant.indexing.parse.sentences import split_sentences
 from assistant.records import Article
 
 ROOT = Path(__file__).resolve().parents[2]

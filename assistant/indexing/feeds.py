@@ -13,9 +13,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from assistant.errors import AssistantError, InputError
+from assistant.indexing.parse.web_sources import feed_items, is_feed
 from assistant.indexing.sources.addresses import normalise_url, shown
 from assistant.indexing.sources.fetch import fetch
-from assistant.indexing.web_sources import feed_items, is_feed
 from assistant.records import IngestReport
 
 log = logging.getLogger(__name__)

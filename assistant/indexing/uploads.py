@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import AssistantError, InputError
-from assistant.indexing.loaders import SUPPORTED, load_file
-from assistant.indexing.sentences import PysbdBudget, split_sentences
+from assistant.indexing.parse.loaders import SUPPORTED, load_file
+from assistant.indexing.parse.sentences import PysbdBudget, split_sentences
 from assistant.indexing.sources.files import read_bytes
 from assistant.records import IngestReport, Rejection, Upload, UploadReport
 

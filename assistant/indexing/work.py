@@ -18,8 +18,8 @@ from itertools import groupby
 
 from assistant.embeddings import EmbeddingModel
 from assistant.indexing.chunking import make_chunks
-from assistant.indexing.loaders import content_hash
-from assistant.indexing.sentences import PysbdBudget, TooManySentences, split_sentences
+from assistant.indexing.parse.loaders import content_hash
+from assistant.indexing.parse.sentences import PysbdBudget, TooManySentences, split_sentences
 from assistant.indexing.writes import Prepared
 from assistant.records import Article, Rejection
 

@@ -13,8 +13,8 @@ import unicodedata
 from pathlib import Path
 
 from assistant.errors import InputError
-from assistant.indexing.markup import markdown_text
-from assistant.indexing.pages import Page, read_page
+from assistant.indexing.parse.markup import markdown_text
+from assistant.indexing.parse.pages import Page, read_page
 from assistant.indexing.sources.files import read_bytes
 from assistant.records import Article, Rejection
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field, replace
 from urllib.parse import urljoin, urlsplit
 
 from assistant.errors import InputError
-from assistant.indexing.loaders import MAX_ID, decode, page_article, slug
-from assistant.indexing.pages import read_page
+from assistant.indexing.parse.loaders import MAX_ID, decode, page_article, slug
+from assistant.indexing.parse.pages import read_page
 from assistant.indexing.sources.addresses import normalise_url, shown
 from assistant.indexing.sources.fetch import FEED_TYPES, Fetched, fetch
 from assistant.records import Article, Rejection

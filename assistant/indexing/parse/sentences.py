@@ -21,8 +21,8 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
-from assistant.indexing.fragments import degenerate_runs
-from assistant.indexing.pysbd_rules import abbreviations, is_initial, prepositive, simple_spans
+from assistant.indexing.parse.fragments import degenerate_runs
+from assistant.indexing.parse.pysbd_rules import abbreviations, is_initial, prepositive, simple_spans
 from assistant.records import Article, Sentence
 
 MAX_PIECE = 1000  # the most pysbd sees at once, and the longest sentence kept whole
