@@ -17,7 +17,7 @@ from assistant.answering.summary.model_summary import SUMMARY_MAX_TOKENS, build_
 from assistant.answering.summary.summary import newest_first
 from assistant.embeddings import CachedEmbedder, EmbeddingModel, build_embedder
 from assistant.errors import AnswerMissingError, AssistantError, InputError, require_utf8
-from assistant.indexing.chunking import STRIDE, WINDOW
+from assistant.indexing.chunk.chunking import STRIDE, WINDOW
 from assistant.indexing.indexer import Indexer
 from assistant.indexing.pipeline import Progress
 from assistant.indexing.sources.files import max_bytes

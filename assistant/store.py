@@ -65,7 +65,7 @@ class Store:
 
     def __init__(self, client: ClientAPI, embedder: EmbeddingModel, settings: Settings, *, geometry: tuple[int, int]):
         """`geometry`: (sentences per chunk, sentences between chunk starts) that the indexing side cuts, which
-        retrieval reads back (indexing/chunking.py WINDOW, STRIDE); stamped like the embedding model."""
+        retrieval reads back (indexing/chunk/chunking.py WINDOW, STRIDE); stamped like the embedding model."""
         self.client = client
         self.embedder = embedder
         self.settings = settings

@@ -64,7 +64,7 @@ def part(module: str) -> str:
         return "facade"
     if len(pieces) == 2 and (PACKAGE / f"{pieces[1]}.py").is_file():
         return "top"
-    if module == "assistant.indexing.chunking":
+    if module == "assistant.indexing.chunk.chunking":
         return "indexing.chunking"
     return pieces[1]
 

@@ -16,7 +16,7 @@ from assistant import Assistant
 from assistant import assistant as facade
 from assistant.embeddings import EmbeddingModel
 from assistant.errors import IndexBusyError, IndexMismatchError, IndexUnavailableError
-from assistant.indexing.chunking import STRIDE, WINDOW
+from assistant.indexing.chunk.chunking import STRIDE, WINDOW
 from assistant.indexing.locking import write_lock
 from assistant.store import Store, drop_index, make_client
 from tests.conftest import SAMPLE_ID

@@ -12,9 +12,9 @@ import time
 
 import pytest
 
+from assistant.indexing.chunk.work import WorkLimit
 from assistant.indexing.indexer import Indexer
 from assistant.indexing.parse.sentences import TooManySentences, split_sentences
-from assistant.indexing.work import WorkLimit
 from assistant.indexing.writes import PART
 from assistant.records import Article
 from tests.conftest import ROOT

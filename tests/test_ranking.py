@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from assistant.answering.retrieval import ranking
-from assistant.indexing.chunking import chunk_span, chunks_covering, make_chunks
+from assistant.indexing.chunk.chunking import chunk_span, chunks_covering, make_chunks
 from assistant.records import Article, Attribution, Claim, Decision, PassageHit, Reading, Sentence, SentenceHit, Trace
 
 

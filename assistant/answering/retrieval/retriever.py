@@ -17,7 +17,7 @@ from assistant.answering.retrieval import context, ranking
 from assistant.answering.retrieval.lexical import LexicalIndex
 from assistant.answering.terms import terms
 from assistant.errors import IndexEmptyError
-from assistant.indexing.chunking import chunk_span, chunks_covering
+from assistant.indexing.chunk.chunking import chunk_span, chunks_covering
 from assistant.records import Passage, PassageHit, Query, ScoredSentence, Sentence, SentenceHit
 from assistant.settings import Settings
 from assistant.store import Store, chroma_errors, record_prefix

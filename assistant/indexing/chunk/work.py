@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from itertools import groupby
 
 from assistant.embeddings import EmbeddingModel
-from assistant.indexing.chunking import make_chunks
+from assistant.indexing.chunk.chunking import make_chunks
 from assistant.indexing.parse.loaders import content_hash
 from assistant.indexing.parse.sentences import PysbdBudget, TooManySentences, split_sentences
 from assistant.indexing.writes import Prepared
