@@ -22,9 +22,9 @@ from queue import Full, Queue
 import numpy as np
 
 from assistant.embeddings import CachedEmbedder
-from assistant.indexing.chunk.work import WorkLimit, prepare_files
+from assistant.indexing.chunk.work import Prepared, WorkLimit, prepare_files
 from assistant.indexing.locking import write_lock
-from assistant.indexing.writes import Prepared, begin_write, write_batch
+from assistant.indexing.writes import begin_write, write_batch
 from assistant.records import Article, IngestReport, Rejection
 from assistant.store import Store
 

@@ -9,28 +9,17 @@ readers ignore them and the next write sweeps them away (`sweep`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from assistant.records import Article, Chunk, Sentence
+from assistant.indexing.chunk.work import Prepared
 from assistant.store import Store, chroma_errors, record_prefix
 
 PART = 5000  # records per Chroma call (an embedded Chroma takes at most 5,461)
 
 
 Rows = dict[str, list[Any]]  # ids, embeddings, documents, metadatas: the columns of one Chroma write
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """An article split and chunked, ready to embed and write."""
-
-    article: Article
-    content_hash: str
-    sentences: list[Sentence]
-    chunks: list[Chunk]
 
 
 def write_batch(store: Store, batch: Sequence[Prepared], vectors: Sequence[np.ndarray], replaced: set[str]) -> None:

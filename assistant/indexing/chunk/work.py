@@ -20,8 +20,7 @@ from assistant.embeddings import EmbeddingModel
 from assistant.indexing.chunk.chunking import make_chunks
 from assistant.indexing.parse.loaders import content_hash
 from assistant.indexing.parse.sentences import PysbdBudget, TooManySentences, split_sentences
-from assistant.indexing.writes import Prepared
-from assistant.records import Article, Rejection
+from assistant.records import Article, Chunk, Rejection, Sentence
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +34,16 @@ class WorkLimit:
 
     tokens: int = 200_000  # distinct text to embed, in the embedder's tokens (about 0.8 MB of distinct prose)
     records: int = 25_000  # sentence, chunk and article records to write (about 16,000 sentences)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An article split and chunked, ready to embed and write."""
+
+    article: Article
+    content_hash: str
+    sentences: list[Sentence]
+    chunks: list[Chunk]
 
 
 def prepare_files(
