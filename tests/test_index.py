@@ -17,7 +17,7 @@ from assistant import assistant as facade
 from assistant.embeddings import EmbeddingModel
 from assistant.errors import IndexBusyError, IndexMismatchError, IndexUnavailableError
 from assistant.indexing.chunk.chunking import STRIDE, WINDOW
-from assistant.indexing.locking import write_lock
+from assistant.indexing.write.locking import write_lock
 from assistant.store import Store, drop_index, make_client
 from tests.conftest import SAMPLE_ID
 from tests.helpers import assert_consistent, record_hashes, write_articles
@@ -184,7 +184,7 @@ def test_a_second_writer_gets_a_clear_busy_error(make_bot, settings, articles_di
             textwrap.dedent(f"""
         import sys, time
         from assistant.settings import Settings
-        from assistant.indexing.locking import write_lock
+        from assistant.indexing.write.locking import write_lock
         with write_lock(Settings(index_dir={settings.index_dir!r})):
             print("locked", flush=True)
             time.sleep(30)

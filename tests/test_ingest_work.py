@@ -15,7 +15,7 @@ import pytest
 from assistant.indexing.chunk.work import WorkLimit
 from assistant.indexing.indexer import Indexer
 from assistant.indexing.parse.sentences import TooManySentences, split_sentences
-from assistant.indexing.writes import PART
+from assistant.indexing.write.writes import PART
 from assistant.records import Article
 from tests.conftest import ROOT
 from tests.helpers import assert_consistent

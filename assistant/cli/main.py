@@ -185,7 +185,7 @@ def _run(args: argparse.Namespace) -> int:
         )
     if cmd == "rebuild" and args.reset:
         from assistant.client import drop_index
-        from assistant.indexing.locking import write_lock
+        from assistant.indexing.write.locking import write_lock
 
         with write_lock(_settings(args)):  # readers of other processes finish first, then follow the new index
             drop_index(_settings(args))

@@ -12,14 +12,14 @@ from pathlib import Path
 
 from assistant.errors import InputError, require_utf8
 from assistant.indexing.chunk.work import WorkLimit
-from assistant.indexing.locking import write_lock
 from assistant.indexing.parse.loaders import content_hash, load_file
 from assistant.indexing.parse.web_sources import load_url
 from assistant.indexing.pipeline import Progress, index_articles
 from assistant.indexing.sources.addresses import normalise_url
 from assistant.indexing.sources.fetch import is_url
 from assistant.indexing.sources.files import INDEX_FOLDER, is_index, iter_files, max_bytes
-from assistant.indexing.writes import begin_write, delete_article, update_sources
+from assistant.indexing.write.locking import write_lock
+from assistant.indexing.write.writes import begin_write, delete_article, update_sources
 from assistant.records import Article, ArticleInfo, IngestReport, Rejection
 from assistant.store import Store
 

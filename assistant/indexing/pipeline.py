@@ -23,8 +23,8 @@ import numpy as np
 
 from assistant.embeddings import CachedEmbedder
 from assistant.indexing.chunk.work import Prepared, WorkLimit, prepare_files
-from assistant.indexing.locking import write_lock
-from assistant.indexing.writes import begin_write, write_batch
+from assistant.indexing.write.locking import write_lock
+from assistant.indexing.write.writes import begin_write, write_batch
 from assistant.records import Article, IngestReport, Rejection
 from assistant.store import Store
 
