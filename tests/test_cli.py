@@ -12,7 +12,7 @@ import pytest
 from assistant import Assistant
 from assistant.cli.chat import chat
 from assistant.cli.main import main
-from assistant.indexing.watch import watch
+from assistant.indexing.watch.watch import watch
 from assistant.settings import Settings
 from tests.conftest import SAMPLE_ID
 from tests.fake_openai import FakeOpenAI, reply

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import InputError
-from assistant.indexing.watch import snapshot, watch
+from assistant.indexing.watch.watch import snapshot, watch
 
 SECRET = "The vault code is 4711 and nobody outside the folder may read it."
 OUTSIDE = "links outside the folder are not followed"

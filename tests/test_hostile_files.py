@@ -15,7 +15,7 @@ from assistant.indexing.parse.fragments import DEGENERATE_RUN, degenerate_runs
 from assistant.indexing.parse.loaders import load_file, slug
 from assistant.indexing.parse.pysbd_rules import simple_spans
 from assistant.indexing.parse.sentences import MAX_PIECE, PYSBD_BUDGET, split_sentences
-from assistant.indexing.watch import watch
+from assistant.indexing.watch.watch import watch
 from assistant.records import Article
 from tests.helpers import assert_consistent, write_articles
 

@@ -201,8 +201,8 @@ def test_a_folder_rebuild_keeps_the_pages_added_by_url(web_bot, site, tmp_path):
 
 
 def test_watch_feed_adds_new_items_polls_conditionally_and_goes_on_past_a_failing_feed(web_bot, site, capsys):
-    from assistant.indexing.feeds import FeedWatcher
-    from assistant.indexing.watch import watch
+    from assistant.indexing.watch.feeds import FeedWatcher
+    from assistant.indexing.watch.watch import watch
 
     site.put("/feed.xml", feed("/story"), "application/rss+xml")
     feeds = FeedWatcher(

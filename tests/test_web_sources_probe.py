@@ -127,8 +127,8 @@ def test_a_malformed_address_given_to_ingest_is_a_rejection(web_bot, server):
 
 
 def test_watch_goes_on_past_bad_items_and_a_failing_feed_and_reports_each(web_bot, server, tmp_path, capsys):
-    from assistant.indexing.feeds import FeedWatcher
-    from assistant.indexing.watch import watch
+    from assistant.indexing.watch.feeds import FeedWatcher
+    from assistant.indexing.watch.watch import watch
 
     folder = tmp_path / "folder"
     folder.mkdir()
@@ -164,7 +164,7 @@ def test_watch_goes_on_past_bad_items_and_a_failing_feed_and_reports_each(web_bo
 
 
 def test_a_feed_whose_ingest_raises_anything_is_that_feeds_error(server):
-    from assistant.indexing.feeds import FeedWatcher
+    from assistant.indexing.watch.feeds import FeedWatcher
 
     watcher = FeedWatcher(
         [f"{server.base}/feed.xml", f"{server.base}/missing.xml"], max_bytes=10**6, timeout=2.0, allow_private=True

@@ -197,9 +197,9 @@ def _run(args: argparse.Namespace) -> int:
     if cmd == "remove":
         return _report(bot.remove([_text(i, "article id") for i in args.ids]), False)
     if cmd == "watch":
-        from assistant.indexing.feeds import FeedWatcher
         from assistant.indexing.sources.files import max_bytes
-        from assistant.indexing.watch import watch
+        from assistant.indexing.watch.feeds import FeedWatcher
+        from assistant.indexing.watch.watch import watch
 
         settings = _settings(args)
         feeds = (

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Protocol
 
 from assistant.errors import AssistantError
-from assistant.indexing.feeds import FeedWatcher
 from assistant.indexing.sources.files import is_index
+from assistant.indexing.watch.feeds import FeedWatcher
 from assistant.records import IngestReport
 
 log = logging.getLogger(__name__)
