@@ -1,7 +1,7 @@
 """The threads of an ingest: split → embed → write, overlapping, with the write lock held only to write.
 
 One thread splits the articles file by file (within each file's `WorkLimit`) and hands over batches of
-about `BATCH_SENTENCES` sentences; this thread embeds each batch, every distinct text once (identical
+about `BATCH_SENTENCES` sentences; this thread embeds each batch (`embed.py`), every distinct text once (identical
 sentences or units, in an article or across the run, share one vector); a writer thread writes each batch
 under the index's write lock, taken per batch and only once its vectors are ready. So a second writer
 waits at most for one batch's write, never for an embedding. Before writing, each batch is checked
@@ -21,15 +21,14 @@ from queue import Full, Queue
 
 import numpy as np
 
-from assistant.embeddings import CachedEmbedder
 from assistant.indexing.chunk.work import Prepared, WorkLimit, prepare_files
+from assistant.indexing.embed import embed_batch, run_embedder
 from assistant.indexing.write.locking import write_lock
 from assistant.indexing.write.writes import begin_write, write_batch
 from assistant.records import Article, IngestReport, Rejection
 from assistant.store import Store
 
 BATCH_SENTENCES = 256  # sentences embedded together and written under one hold of the lock
-RUN_CACHE = 20_000  # vectors of distinct texts one run remembers (~30 MB): more than one file within its limit holds
 JOIN_SECONDS = 60  # the splitter stops between articles; one article splits in seconds at most
 Progress = Callable[[int, int], None]  # (done, total) in articles
 log = logging.getLogger(__name__)
@@ -75,7 +74,7 @@ def index_articles(
         finally:
             hand_over(None)
 
-    embedder = CachedEmbedder(store.embedder, size=RUN_CACHE)
+    embedder = run_embedder(store.embedder)
     producer = threading.Thread(target=produce, name="assistant-split", daemon=True)
     producer.start()
     done = 0
@@ -83,9 +82,8 @@ def index_articles(
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="assistant-write") as writer:
             pending: tuple[Future[Outcome], int] | None = None
             while (batch := batches.get()) is not None:
-                texts = [s.text for p in batch for s in p.sentences]
-                vectors = _per_article(batch, embedder.embed(texts))  # before the lock: others may write meanwhile
-                report.sentences_embedded += len(texts)
+                vectors, embedded = embed_batch(embedder, batch)  # before the lock: others may write meanwhile
+                report.sentences_embedded += embedded
                 if pending is not None:
                     done = _count(pending, report, rejected, progress, done, len(todo))
                 pending = (writer.submit(commit, store, batch, vectors), len(batch))
@@ -154,14 +152,6 @@ def _count(
     if progress:
         progress(done, total)
     return done
-
-
-def _per_article(batch: Sequence[Prepared], vectors: np.ndarray) -> list[np.ndarray]:
-    out, row = [], 0
-    for item in batch:
-        out.append(vectors[row : row + len(item.sentences)])
-        row += len(item.sentences)
-    return out
 
 
 def _batches(items: Iterable[Prepared], size: int) -> Iterator[list[Prepared]]:
