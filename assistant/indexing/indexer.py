@@ -1,5 +1,5 @@
 """The indexing side: load → split → chunk → embed → store. Incremental, idempotent, crash-safe (the order of
-writes is in `writes.py`). Reading, splitting and embedding happen without the write lock (`pipeline.py`);
+writes is in `write/writes.py`). Reading, splitting and embedding happen without the write lock (`pipeline.py`);
 each batch's writes, and the removals at the end, take it."""
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 The size limit (`ASSISTANT_MAX_FILE_MB`) bounds bytes, not work: 10 MB of `x. x. …` is 10,000 units of
 text, 10 MB of prose 60,000 sentences, a JSON Lines file of 100,000 tiny records 300,000 records to
 write. What an ingest spends is embedding distinct text (identical sentences are embedded once, see
-`pipeline.py`) and writing records (a sentence, chunk and article record each). `WorkLimit` bounds both per
+`embed.py`) and writing records (a sentence, chunk and article record each). `WorkLimit` bounds both per
 file, so any file the size limit accepts is ingested, or rejected with its reason, within about two minutes
 on 2 cores; the figures that chose the bounds are in docs/benchmarks.md (section `ingest`).
 """

@@ -1,6 +1,6 @@
 """Articles from the web: a page by its URL, or every item of an RSS or Atom feed.
 
-Addresses are normalised first (`addresses.py`: tracking parameters, fragments, doubled slashes, default ports
+Addresses are normalised first (`sources/addresses.py`: tracking parameters, fragments, doubled slashes, default ports
 and the host's case left out), so one story is one article however it was linked. A page's article id and
 cited address are those it was fetched from (after redirects), or the canonical address it states when that
 names the same host ("courier.example.org-news-2026-harbour-reopens"); a canonical on another host is ignored.

@@ -35,7 +35,7 @@ def snapshot(folder: Path) -> dict[str, Entry]:
     """(kind, size, mtime, link target) of every visible entry below the folder, links not followed.
 
     Cheap, and enough to notice a file or a link arriving, changing or vanishing; what a rebuild then
-    reads (or rejects) follows the folder rule in `files.py`.
+    reads (or rejects) follows the folder rule in `sources/files.py`.
     """
     out: dict[str, Entry] = {}
     for here, dirs, files in os.walk(folder, followlinks=False):
