@@ -17,7 +17,6 @@ import pytest
 from assistant.answering.question.condense import follow_up
 from assistant.answering.question.intent import detect
 from assistant.errors import InputError
-from assistant.records import Query
 from tests.conftest import SAMPLE_ID
 from tests.contract import assert_answer_contract
 from tests.fake_openai import FakeOpenAI, reply
@@ -223,29 +222,92 @@ def llm_many(make_bot, articles_dir, server):
     return bot
 
 
-def test_model_summary_is_attributed_and_cited(llm_many, server):
+def user_message(body: dict) -> str:
+    return str(body["messages"][-1]["content"])
+
+
+def numbered_lines(body: dict) -> list[str]:
+    return [line.split(". ", 1)[1] for line in user_message(body).splitlines() if line[:1].isdigit()]
+
+
+def test_the_model_words_the_key_sentences_the_code_chose(llm_many, server, embedder):
+    """The model is shown only the article's key sentences, the main event (the sentence that says what the title
+    says) first, then the rest in article order; it words them, and each sentence it wrote is cited to its own."""
     server.script(
         reply(
             "The U.S. will designate Los Lobos and Los Choneros, two of Ecuador's largest criminal gangs, as foreign "
-            "terrorist organizations. It also announced $13.5 million in security assistance for Ecuador."
+            "terrorist organizations. Secretary of State Marco Rubio said the U.S. will 'blow up' foreign crime groups "
+            "if necessary."
         )
     )
     ans = llm_many.answer("Summarize the article", article_ids=[SAMPLE_ID])
     assert_answer_contract(llm_many, ans)
-    assert ans.answered and len(ans.citations) == 2 and cited_ids(ans) == {SAMPLE_ID}
-    assert LOBOS in ans.citations[0].text and MONEY in ans.citations[1].text
-    assert ans.trace.decision.method == "summary (model, attributed)"
-    assert [c.how for c in ans.trace.attribution.claims]
+    assert ans.answered and ans.trace.decision.method == "summary (model, attributed)"
+    assert [c.sentence_index for c in ans.citations] == [2, 0] and ans.text.startswith("The U.S. will designate")
     (body,) = server.chat_requests
-    system, user = (m["content"] for m in body["messages"])
-    article = llm_many.article(SAMPLE_ID)
-    assert all(" ".join(s.text.split()) in user for s in article["sentences"])  # the whole article, not a search
-    assert "[1]" not in user and "Question: Summarize the article\n" in user
-    # the question prompt's beginning (system message, the article as text): read from the model server's cache
-    question_prompt = llm_many.model_reader.messages(
-        Query("x", "x"), [], llm_many.retriever.retrieve(Query("Ecuador", "Ecuador"), [SAMPLE_ID]).context
+    shown = numbered_lines(body)
+    article = [s.text for s in llm_many.article(SAMPLE_ID)["sentences"]]
+    assert shown[0] == article[2] and LOBOS in shown[0]  # the main event leads
+    assert 3 <= len(shown) <= 5 and shown[1:] == [t for t in article if t in shown[1:]]  # the rest in article order
+    assert MONEY not in user_message(body) and "Summarize the article" not in user_message(body)  # not the article
+    assert body["seed"] == 7 and body["temperature"] == 0
+
+
+def test_every_phrasing_of_a_summary_sends_the_same_prompt(llm_many, server):
+    server.script(*(reply("The U.S. will designate Los Lobos and Los Choneros as terrorist groups.") for _ in range(3)))
+    texts = [
+        llm_many.answer(q, article_ids=[SAMPLE_ID]).text
+        for q in ("What is this article about?", "Give me the key points.", "Can you recap the story?")
+    ]
+    bodies = server.chat_requests
+    assert len(bodies) == 3 and bodies[0]["messages"] == bodies[1]["messages"] == bodies[2]["messages"]
+    assert texts[0] == texts[1] == texts[2]
+
+
+def test_the_main_event_is_cited_even_when_the_models_wording_of_it_does_not_stand(llm_many, server):
+    server.script(
+        reply(
+            "The U.S. bombed Los Lobos in Quito last year. Secretary of State Marco Rubio said the U.S. will "
+            "'blow up' foreign crime groups if necessary."
+        )
     )
-    assert system == question_prompt[0][1] and user.split("Question:")[0] == question_prompt[1][1].split("Question:")[0]
+    ans = llm_many.answer("What is this article about?", article_ids=[SAMPLE_ID])
+    assert_answer_contract(llm_many, ans)
+    assert ans.answered and ans.trace.decision.method == "summary (model, attributed)"
+    assert [c.sentence_index for c in ans.citations] == [2, 0] and "Quito" not in ans.text
+    assert ans.text.startswith("He announced the U.S. would designate two of Ecuador's largest criminal gangs")
+
+
+@pytest.mark.parametrize(
+    "question,count", [("In one sentence, what is this article about?", 1), ("Briefly, what does the story say?", 3)]
+)
+def test_briefly_and_in_one_sentence_shorten_the_summary_but_keep_the_main_event(llm_many, server, question, count):
+    server.script(reply("The U.S. will designate Los Lobos and Los Choneros as foreign terrorist organizations."))
+    ans = llm_many.answer(question, article_ids=[SAMPLE_ID])
+    (body,) = server.chat_requests
+    assert len(numbered_lines(body)) == count and LOBOS in numbered_lines(body)[0]
+    assert ans.answered and [c.sentence_index for c in ans.citations] == [2]
+
+
+@pytest.mark.parametrize(
+    "question,count", [("In one sentence, what is this article about?", 1), ("Briefly, what does the story say?", 3)]
+)
+def test_the_extractive_summary_is_shortened_too(many, question, count):
+    ans = many.answer(question, article_ids=[SAMPLE_ID])
+    assert ans.answered and len(ans.citations) == count and any(LOBOS in c.text for c in ans.citations)
+
+
+def test_the_main_event_ranks_first_when_the_title_names_it_else_the_lead(embedder):
+    from assistant.answering.summary.key_sentences import ranked
+
+    texts = [s.strip() + "." for s in (DATA.parent.parent / "articles" / f"{SAMPLE_ID}.txt").read_text().split(".\n")]
+    texts = [t for t in texts if len(t.split()) > 5]
+    vectors = embedder.embed(texts)
+    title = embedder.embed(["Ecuador gangs terrorist designation"])[0]
+    with_title = ranked(vectors, texts, 4, title_vector=title)
+    assert LOBOS in texts[with_title[0]] and len(with_title) == 4
+    assert ranked(vectors, texts, 4, title_vector=embedder.embed(["story-3"])[0])[0] == 0  # a file name: the lead
+    assert ranked(vectors, texts, 4)[0] == 0
 
 
 def test_a_summary_sentence_the_article_does_not_hold_is_left_out(llm_many, server):
@@ -268,30 +330,51 @@ def test_model_summary_without_supported_sentences_falls_back_to_the_extractive_
     assert ans.trace.decision.method == "summary (extractive fallback)" and "could not stand" in ans.trace.notes[-1]
 
 
-def test_a_long_article_is_summarised_in_parts(make_bot, tmp_path, server):
+def test_a_long_article_is_summarised_from_its_key_sentences_across_the_whole_article(make_bot, tmp_path, server):
     folder = tmp_path / "long"
     write_articles(folder, 1, sentences=130)
     bot = make_bot(
         openai_base_url=server.url, openai_api_key="test", chat_model="fake", max_retries=0, request_timeout=5
     )
     bot.ingest([folder])
-    text = bot.article(bot.articles()[0].id)["sentences"]
-    picks = [text[4].text, text[71].text, text[126].text]
-    server.script(
-        reply(picks[0]),
-        reply(picks[1]),
-        reply(picks[2]),
-        reply(lambda body: " ".join(line.split(": ", 1)[1] for line in prompt_lines(body) if line.startswith("Part "))),
-    )
+    server.script(reply(lambda body: " ".join(numbered_lines(body))))  # the model repeats what it was shown
     ans = bot.answer("Summarize the article")
-    assert len(server.chat_requests) == 4  # three parts of at most 60 sentences, then the combining call
-    assert all(b["messages"][-1]["content"].count(". ") < 70 for b in server.chat_requests[:3])
+    (body,) = server.chat_requests  # one request: the key sentences, not 130 sentences in parts
+    assert len(numbered_lines(body)) == 5 and len(user_message(body)) < 2500
     assert ans.answered and ans.trace.decision.method == "summary (model, attributed)"
-    assert [c.sentence_index for c in ans.citations] == [4, 71, 126]
+    indices = [c.sentence_index for c in ans.citations]
+    assert len(indices) == 5 and max(indices) > 60  # from across the article, not its first part
 
 
-def prompt_lines(body: dict) -> list[str]:
-    return body["messages"][-1]["content"].splitlines()
+def test_several_articles_are_worded_one_at_a_time_under_their_titles(llm_many, server):
+    server.script(
+        reply(lambda body: " ".join(numbered_lines(body))), reply(lambda body: " ".join(numbered_lines(body)))
+    )
+    ans = llm_many.answer("Summarize the articles", article_ids=[SAMPLE_ID, "town-0001"])
+    assert_answer_contract(llm_many, ans)
+    assert len(server.chat_requests) == 2 and cited_ids(ans) == {SAMPLE_ID, "town-0001"}
+    lines = ans.text.splitlines()
+    assert len(lines) == 2 and lines[0].startswith("**Ecuador gangs terrorist designation**:")
+    assert lines[1].startswith("**Council of Bexley district 1 approves plan 1**:")
+
+
+def test_with_a_fixed_layout_each_summary_request_follows_a_one_token_request(llm_many, server, embedder):
+    """Our llama.cpp server reuses the prefix the previous request shares; a one-token request whose system message
+    differs at its first word makes the summary's prompt be evaluated the same way every time."""
+    from assistant.answering.chat_model import build_chat_model
+    from assistant.answering.summary.model_summary import SummaryModel, build_summarizer
+
+    chat = build_chat_model("fake", server.url, "test", 5, 0, streaming=True, max_tokens=320)
+    model = SummaryModel(lambda: (chat, server.url), "fake", (), fixed_layout=True)
+    summarizer = build_summarizer(llm_many.settings, llm_many.store, embedder, model, llm_many.thresholds)
+    server.script(reply("."), reply("The U.S. will designate Los Lobos and Los Choneros as terrorist organizations."))
+    intent = detect("Summarize the article", embedder)
+    assert intent is not None
+    events = list(summarizer.summarize("Summarize the article", intent, [SAMPLE_ID]))
+    reset, summary = server.chat_requests
+    assert reset["max_tokens"] == 1 and [m["content"] for m in reset["messages"]] == [".", "."]
+    assert summary["messages"][0]["content"].split()[0] != "."
+    assert events[-1].answer.answered and LOBOS in events[-1].answer.citations[0].text
 
 
 def test_model_condenser_skips_a_question_that_stands_on_its_own(llm_many, server):

@@ -57,7 +57,7 @@ GENERIC = frozenset(
         "contents say says tell describe describes cover covers discuss discusses talk talks explain give "
         "list show write written main key summary short quick please here whole entire everything thing "
         "things overall general mention mentioned name names sentences sentence paragraph go going know need "
-        "read want happen happened happening involved part parts"
+        "read want happen happened happening involved part parts one single few sum"
     )
 )
 WH_WHO = re.compile(r"^\s*(who|which (people|persons|organi[sz]ations|groups|countries|officials))\b", re.I)
@@ -95,6 +95,22 @@ class Intent:
     kind: str  # "summary", "people" or "when"
     how: str  # "rules" or "prototype <cosine>"
     wants_all: bool = False  # "summarize the articles", "each article": every article in scope, by name
+    size: str = "normal"  # "one" ("in one sentence"), "brief" ("briefly", "a quick overview"), or "normal"
+
+
+ONE_SENTENCE = re.compile(r"\b(one|a single|1|a)[- ](sentence|line)\b|\bone[- ]liner\b", re.I)
+BRIEF = re.compile(
+    r"\b(brief|briefly|in brief|short|shortly|quick|quickly|nutshell|tl;?\s?dr|few words|two sentences|"
+    r"2 sentences|sum (it |this )?up)\b",
+    re.I,
+)
+
+
+def requested_size(question: str) -> str:
+    """How long the answer should be: "one" sentence, "brief" or "normal" (the main event is in each)."""
+    if ONE_SENTENCE.search(question):
+        return "one"
+    return "brief" if BRIEF.search(question) else "normal"
 
 
 def detect(question: str, embedder: Embedder | None = None, bar: float = PROTOTYPE_BAR) -> Intent | None:
@@ -115,12 +131,12 @@ def detect(question: str, embedder: Embedder | None = None, bar: float = PROTOTY
     wants_all = bool(re.search(r"\b(articles|stories|all|each|every|both)\b", question, re.I))
     kind = None if specific else _by_rules(question, set(words))
     if kind:
-        return Intent(kind, "rules", wants_all)
+        return Intent(kind, "rules", wants_all, requested_size(question))
     if embedder is None or key_terms(question):
         return None  # it names someone or something: an ordinary question (a focused summary is answered by retrieval)
     kind, cosine = _nearest_prototype(question, embedder)
     if cosine >= bar:
-        return Intent(kind, f"prototype {cosine:.2f}", wants_all)
+        return Intent(kind, f"prototype {cosine:.2f}", wants_all, requested_size(question))
     return None
 
 
@@ -130,7 +146,7 @@ def _by_rules(question: str, words: set[str]) -> str | None:
     if WH_WHO.match(question) or (words & PEOPLE_WORDS and words & (KEY_WORDS | frozenset(terms("mention involv")))):
         if words & PEOPLE_WORDS or words & KEY_WORDS:
             return "people"
-    if words & SUMMARY_CUES:
+    if words & SUMMARY_CUES or re.search(r"\bsum (\w+ ){0,3}up\b", question, re.I):
         return "summary"
     if ABOUT.match(question) and DEICTIC.search(question):
         return "summary"

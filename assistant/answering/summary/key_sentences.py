@@ -1,8 +1,10 @@
 """Pure functions that pick an article's sentences for a whole-article answer (no store, no model).
 
-- `central`: the sentences that best cover the article: lead plus centrality over the stored
+- `ranked` / `central`: the sentences that best cover the article: first the main event (the sentence that
+  says what the title says, when one does; else the lead wins), then lead plus centrality over the stored
   sentence vectors (cosine with the article's mean vector, + `LEAD_WEIGHT` for the first sentences),
-  picked greedily with a redundancy penalty (maximal marginal relevance), returned in article order.
+  picked greedily with a redundancy penalty (maximal marginal relevance); `ranked` in that order (most
+  important first), `central` in article order.
   Chosen over lead-only and centrality-only on 10 hand-labelled CoQA stories (docs/evaluation.md).
 - `dated`: sentences that name a date, a day, a month or a year ("When did this happen?").
 - `names` / `covering_names`: the people and organisations an article names most, and the few
@@ -22,6 +24,7 @@ from assistant.answering.terms import related_forms
 LEAD_WEIGHT = 0.3  # bonus of the first sentence, decaying as 1 / (1 + position)
 REDUNDANCY = 0.25  # weight of the similarity to sentences already picked
 MIN_WORDS = 6  # shorter lines are headings ("Pitino gets Hall of Fame nod"), not summary sentences
+TITLE_BAR = 0.5  # cosine of a sentence with the title at or above which it is the main event (see `ranked`)
 
 
 def summary_size(n_sentences: int) -> int:
@@ -41,9 +44,24 @@ def central(
     title: str = "",
     lead_weight: float = LEAD_WEIGHT,
     redundancy: float = REDUNDANCY,
+    title_vector: np.ndarray | None = None,
 ) -> list[int]:
     """Indices of the k sentences that best cover the article, in article order."""
-    if len(texts) == 0:
+    return sorted(ranked(vectors, texts, k, title, lead_weight, redundancy, title_vector))
+
+
+def ranked(
+    vectors: np.ndarray,
+    texts: Sequence[str],
+    k: int,
+    title: str = "",
+    lead_weight: float = LEAD_WEIGHT,
+    redundancy: float = REDUNDANCY,
+    title_vector: np.ndarray | None = None,
+) -> list[int]:
+    """The k sentences that best cover the article, most important first: the main event (`main_event`), then
+    greedily the most central of the rest, less what they repeat (maximal marginal relevance)."""
+    if len(texts) == 0 or k <= 0:
         return []
     vectors = np.asarray(vectors, dtype=np.float32)
     vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
@@ -52,6 +70,9 @@ def central(
     centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
     relevance = {i: float(vectors[i] @ centroid) + lead_weight / (1 + rank) for rank, i in enumerate(candidates)}
     chosen: list[int] = []
+    first = _nearest_to_title(vectors, candidates, title_vector)
+    if first is not None:
+        chosen.append(first)
     while len(chosen) < min(k, len(candidates)):
 
         def gain(i: int) -> float:
@@ -60,7 +81,20 @@ def central(
 
         best = max((i for i in candidates if i not in chosen), key=gain)
         chosen.append(best)
-    return sorted(chosen)
+    return chosen
+
+
+def _nearest_to_title(vectors: np.ndarray, candidates: Sequence[int], title_vector: np.ndarray | None) -> int | None:
+    """The sentence that says what the title says (cosine >= TITLE_BAR), or None: then the lead wins the first place.
+    A headline names the main event ("Ecuador gangs terrorist designation"); a file name ("story-3.txt") names
+    nothing and falls under the bar."""
+    if title_vector is None or not candidates:
+        return None
+    t = np.asarray(title_vector, dtype=np.float32).reshape(-1)
+    t = t / max(float(np.linalg.norm(t)), 1e-12)
+    cosines = vectors[list(candidates)] @ t
+    best = int(np.argmax(cosines))
+    return int(candidates[best]) if float(cosines[best]) >= TITLE_BAR else None
 
 
 MONTHS = (

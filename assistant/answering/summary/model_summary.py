@@ -1,14 +1,26 @@
-"""Whole-article answers written by a chat model: read -> attribute -> decide, as for any question.
+"""Whole-article answers worded by a chat model: the code chooses what to say, the model only words it.
 
-The model reads the article(s) in scope as plain text, exactly as a question about them shows them (the
-same system message, the same text, then "Question: ..."), so a summary asked after a question about the
-article, or after the start's warm-up, is read from the model server's prompt cache: only the request is
-new. It writes plain sentences; the code attributes each to the sentence(s) that hold it
-(`attribution.attribute`) and keeps those that stand (`decision.decide_summary`: names, numbers and
-quotes in their sentences, most of their words too), streaming each as soon as it is checked. A long
-article is read in parts of `PART_SENTENCES` sentences: each part is summarised on its own (map), then
-the notes are combined into one summary (reduce, `prompts/summary_combine.txt`), so no article is too
-long. When no sentence of the model's summary stands, the extractive summary answers instead.
+What to say is chosen in code, as for the extractive answer (`ExtractiveSummarizer.plan`): each article's key
+sentences, the main event first (the sentence that says what the title says, else the lead), then the most central
+of the rest in article order; the names found or the date for "Who is involved?" and "When did this happen?". The
+model is shown only those sentences, numbered, and asked to rewrite each in plain words, in order
+(`prompts/summary_system.txt`, `prompts/summary_request.txt`); the question itself is not shown, so every phrasing of
+the same request gets the same prompt. "In one sentence" and "briefly" (`Intent.size`) shorten the list, never drop
+its first sentence. The code attributes each sentence the model wrote to the sentence(s) that hold it
+(`attribution.attribute`) and keeps those that stand (`decision.decide_summary`), streaming each once it is checked.
+The main event is always cited: when the first sentence that stands does not rest on it, the main event's sentence
+leads, verbatim. Several articles are worded one at a time, each after its title in bold. When no sentence of the
+model's stands, the extractive summary answers instead.
+
+Deterministic with our own llama.cpp server (`SummaryModel.fixed_layout`): temperature 0 (greedy), a fixed seed,
+and the prompt always evaluated the same way. llama.cpp's CPU kernels give logits that differ with how a prompt is
+split into batches (measured on Qwen2.5-1.5B Q4_K_M: up to 0.65 in a logit when the last token is evaluated alone
+rather than with the rest, 0.5 when the prompt is evaluated from another position), and llama-cpp-python's server
+reuses the longest prefix shared with the previous request, whatever that was. So each request is preceded by a
+one-token request whose system message differs from the summary's at its first word: the summary's prompt is then
+always evaluated from that word on, in one batch, and the same sentences give the same text (see
+`docs/evaluation.md`, "Whole-article answers"). It costs that request (~0.1 s) and the reuse of a cached prefix; the
+prompt is short (the key sentences, not the article).
 
 When the model cannot answer at all (the errors its backend falls back on: our local model's server stopped,
 killed or not starting; a timeout), the extractive summary answers too, with the same note as a question's offline
@@ -23,16 +35,17 @@ import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from assistant.answering.attribution.attribute import attribute
-from assistant.answering.attribution.citing import Numbering, compose
+from assistant.answering.attribution.citing import Numbering
 from assistant.answering.base import Summarizer
-from assistant.answering.chat_model import ChatClient, content, stream_text
+from assistant.answering.chat_model import ChatClient, content, limited, stream_text
 from assistant.answering.decision.decide import decide_summary
 from assistant.answering.prompts import Prompt, Prompts
 from assistant.answering.question.intent import Intent
 from assistant.answering.reading import text
-from assistant.answering.summary.summary import ExtractiveSummarizer, Scope, article_sentences, summary_step
+from assistant.answering.summary.summary import ExtractiveSummarizer, Plan, Scope, summary_step
 from assistant.answering.thresholds import Thresholds
 from assistant.embeddings import Embedder
 from assistant.errors import AssistantError
@@ -43,21 +56,31 @@ from assistant.store import Store
 
 log = logging.getLogger(__name__)
 
-PART_SENTENCES = 60  # about 1,500 words: a part fits the local model's 4,096-token window with room to answer
 SUMMARY_MAX_TOKENS = 320
-BEGIN, END = "<<<ARTICLE NOTES>>>", "<<<END OF ARTICLE NOTES>>>"
+TOKENS_PER_SENTENCE = {"normal": 60, "brief": 40, "one": 50}
+LENGTH = {
+    "normal": "one plain sentence",
+    "brief": "one short sentence of at most fifteen words",
+    "one": "one short sentence",
+}
+SEED = 7  # any fixed value: with temperature 0 the choice is greedy; a seed keeps any sampling the server does fixed
+RESET = [("system", "."), ("user", ".")]  # differs from the summary prompt at the system message's first token
 _HEADING = re.compile(r"^\s*(?:#+\s*)?\*\*(.+?)\*\*\s*:?\s*")
+_NUMBERED = re.compile(r"^\s*(?:\d{1,2}[.)]|[-*•])\s+")
 
 
 @dataclass(frozen=True)
 class SummaryModel:
     """The summariser's chat model, from the factory: `connect()` gives the streaming client and where it is (the
     local model's server starts on first use and may come back on another port); `backend` names it in notes;
-    `fallback_on`: the errors after which the extractive summary stands in (as for a question's answer)."""
+    `fallback_on`: the errors after which the extractive summary stands in (as for a question's answer);
+    `fixed_layout`: a llama.cpp server that reuses the previous request's prefix, so each summary request is preceded
+    by a one-token request (see the module's docstring)."""
 
     connect: Callable[[], tuple[ChatClient, str]]
     backend: str
     fallback_on: tuple[type[AssistantError], ...] = ()
+    fixed_layout: bool = False
 
 
 def build_summarizer(
@@ -69,15 +92,23 @@ def build_summarizer(
 ) -> Summarizer:
     """The extractive summariser offline; with a chat model (`model`, from the factory), the model's, falling
     back to the extractive one. `checker` embeds the sentences a summary is checked against (the Assistant's
-    `CachedEmbedder`, shared with the answering path)."""
-    extractive = ExtractiveSummarizer(store)
+    `CachedEmbedder`, shared with the answering path), and the titles."""
+    extractive = ExtractiveSummarizer(store, checker)
     if model is None:
         return extractive
     prompts = Prompts(settings.prompts_dir)  # read now: a missing template fails at start, not mid-chat
-    system = prompts.load("read_system")
-    request = prompts.load("summary_request", required={"size"})
-    combine = prompts.load("summary_combine", required={"notes", "question", "size", "begin", "end"})
-    return ModelSummarizer(model, (system, request, combine), extractive, checker, thresholds)
+    system = prompts.load("summary_system")
+    request = prompts.load("summary_request", required={"length", "count"})
+    return ModelSummarizer(model, (system, request), extractive, checker, thresholds)
+
+
+@dataclass(frozen=True)
+class _Worded:
+    """One article's part of the answer: its plan, the sentences shown to the model, the claims kept."""
+
+    plan: Plan
+    shown: list[ScoredSentence]
+    kept: list[Claim]
 
 
 class ModelSummarizer:
@@ -86,29 +117,29 @@ class ModelSummarizer:
     def __init__(
         self,
         model: SummaryModel,
-        prompts: tuple[Prompt, Prompt, Prompt],
+        prompts: tuple[Prompt, Prompt],
         extractive: ExtractiveSummarizer,
         embedder: Embedder,
         thresholds: Thresholds,
     ):
         self.model = model
         self.client = model.connect
-        self.system, self.request, self.combine = prompts
+        self.system, self.request = prompts
         self.extractive = extractive
         self.embedder = embedder
         self.thresholds = thresholds
 
     def summarize(self, question: str, intent: Intent, scope: Sequence[str] | None) -> Iterator[str | SummaryStep]:
         chosen = self.extractive.scope(scope, intent)
-        shown = article_sentences(chosen)
-        if not shown:
+        plans = [p for p in self.extractive.plan(intent, chosen) if p.order]
+        if not plans:
             yield from self.extractive.summarize(question, intent, scope)
             return
         shown_so_far: list[str] = [""]  # the text streamed so far (the fallback continues from it)
         prompts: list[str] = []
         started = time.perf_counter()
         try:
-            yield from self._summarize(question, intent, chosen, shown, shown_so_far, prompts)
+            yield from self._summarize(question, intent, chosen, plans, shown_so_far, prompts)
         except self.model.fallback_on as exc:
             log.warning("the model could not summarise: %s", exc)
             yield from self._offline(intent, chosen, exc, shown_so_far[0], prompts, time.perf_counter() - started)
@@ -140,51 +171,52 @@ class ModelSummarizer:
         question: str,
         intent: Intent,
         chosen: Scope,
-        shown: list[ScoredSentence],
+        plans: list[Plan],
         shown_so_far: list[str],
         prompts: list[str],
     ) -> Iterator[str | SummaryStep]:
         several = len(chosen.articles) > 1
-        size = (
-            "one short paragraph per article, two or three sentences each"
-            if several
-            else "a short summary of three to five sentences"
-        )
-        parts = _parts(shown, PART_SENTENCES)
-        if len(parts) == 1:
-            messages = self._messages(shown, question, size)
-        else:
-            notes: list[str] = []
-            for part in parts:  # map: each part on its own, as an article in one part is asked
-                part_messages = self._messages(part, question, "two or three sentences")
-                prompts.append(_shown(part_messages))
-                notes.append(
-                    f"Part {len(notes) + 1} ({_defuse(part[0].title)}): {_defuse(self._invoke(part_messages))}"
-                )
-            final_prompt = self.combine.render(
-                question=question, size=size, notes="\n".join(notes), begin=BEGIN, end=END
-            )
-            messages = [("user", final_prompt)]
-        prompts.append(_shown(messages))
-        prompt = "\n\n----\n\n".join(prompts)
         head = chosen.note if not several else f"{chosen.note}\n".lstrip("\n")
         query = Query(question, question)
-        emitted, raw = "", ""
+        emitted = ""
         if head:
             yield head
             emitted = shown_so_far[0] = head
-        chat, where = self.client()
-        for delta in stream_text(chat, messages, where):  # each sentence is shown once it is checked
-            raw += delta
-            ready = text.complete(raw)
-            if ready:
-                so_far = head + self._checked(query, ready, shown, several)[0]
-                if so_far.startswith(emitted) and len(so_far) > len(emitted):
-                    yield so_far[len(emitted) :]
-                    emitted = shown_so_far[0] = so_far
-        body, citations, attribution, reason = self._checked(query, raw, shown, several)
-        reading = Reading("model summary", raw, prompt=prompt, raw=raw)
-        if not citations:
+        done: list[_Worded] = []
+        raws: list[str] = []
+        attributions: list[Attribution] = []
+        reasons: list[str] = []
+        for plan in plans:
+            shown = [ScoredSentence(plan.article.sentences[i], plan.article.title, 1.0, 0.0, 0.0) for i in plan.order]
+            messages = self._messages(shown, intent.size)
+            prompts.append(_shown(messages))
+            chat, where = self.client()
+            if self.model.fixed_layout:
+                self._invoke(_bound(chat, 1), RESET)
+            limit = min(SUMMARY_MAX_TOKENS, TOKENS_PER_SENTENCE.get(intent.size, 60) * len(shown) + 20)
+            raw = ""
+            for delta in stream_text(_bound(chat, limit), messages, where):  # each sentence shown once checked
+                raw += delta
+                ready = text.complete(raw)
+                if ready:
+                    part = _Worded(plan, shown, self._kept(query, ready, shown, intent)[0])
+                    so_far = head + _render([*done, part], several)[0]
+                    if so_far.startswith(emitted) and len(so_far) > len(emitted):
+                        yield so_far[len(emitted) :]
+                        emitted = shown_so_far[0] = so_far
+            kept, attribution, reason = self._kept(query, raw, shown, intent)
+            done.append(_Worded(plan, shown, kept))
+            raws.append(raw)
+            attributions.append(attribution)
+            reasons.append(reason)
+        prompt = "\n\n----\n\n".join(prompts)
+        raw_all = "\n\n".join(raws)
+        reading = Reading("model summary", raw_all, prompt=prompt, raw=raw_all)
+        attribution = Attribution(
+            tuple(c for a in attributions for c in a.claims), tuple(t for a in attributions for t in a.question_missing)
+        )
+        if not any(w.kept for w in done):
+            reason = reasons[0] if reasons else "it is empty"
             log.info("falling back to the extractive summary: %s", reason)
             fallback = self.extractive.compose(intent, chosen)
             note = f"The model's summary could not stand ({reason}); the extractive summary was given."
@@ -198,8 +230,7 @@ class ModelSummarizer:
                 attribution=attribution,
             )
             return
-        by_key = {(s.sentence.article_id, s.sentence.index): s for s in shown}
-        cited = [by_key[(c.article_id, c.sentence_index)] for c in citations]
+        body, citations, cited = _render(done, several)
         final = Answer(head + body, citations, True)
         yield from _continue(emitted, final.text)
         yield summary_step(
@@ -213,44 +244,83 @@ class ModelSummarizer:
             attribution=attribution,
         )
 
-    def _checked(
-        self, query: Query, raw: str, shown: list[ScoredSentence], several: bool
-    ) -> tuple[str, list[Citation], Attribution, str]:
-        """The summary's sentences that stand, each cited; the attribution; why nothing stands (when so)."""
-        claims = [c for line in raw.splitlines() for c in text.claims(text.clean(_HEADING.sub("", line)))]
+    def _kept(
+        self, query: Query, raw: str, shown: list[ScoredSentence], intent: Intent
+    ) -> tuple[list[Claim], Attribution, str]:
+        """The model's sentences that stand, the main event first; the attribution; why nothing stands (when so).
+        A summary always cites its main event (`shown[0]`): when the first sentence that stands does not rest on it,
+        the main event's own sentence leads."""
+        lines = (_NUMBERED.sub("", _HEADING.sub("", line)) for line in _initials(raw, shown).splitlines())
+        claims = [c for line in lines for c in text.claims(text.clean(line))]
         attribution = attribute(query, claims, shown, self.embedder)
         decided = decide_summary(attribution, shown, self.thresholds)
-        if not decided.kept:
-            return "", [], attribution, decided.reason
-        if several:
-            return (*_by_article(decided.kept, shown), attribution, decided.reason)
-        body, citations = compose(decided.kept, shown)
-        return body, citations, attribution, decided.reason
+        kept = list(decided.kept)
+        if kept and intent.kind == "summary" and 0 not in kept[0].sentences:
+            kept.insert(0, _verbatim(shown, 0))
+        return kept, attribution, decided.reason
 
-    def _messages(self, part: Sequence[ScoredSentence], question: str, size: str) -> list[tuple[str, str]]:
-        """The question prompt's system message and article text, then the request: a prompt that begins as a
-        question's about the same article does, so the model server reads it from its cache."""
-        request = self.request.render(size=size)
-        return [("system", self.system.render()), ("user", f"{text.plain(part)}\n\nQuestion: {question}\n{request}")]
+    def _messages(self, shown: Sequence[ScoredSentence], size: str) -> list[tuple[str, str]]:
+        """The summary's system message, then the article's title and the sentences to word, numbered, then the
+        request: the same prompt for every phrasing of the same request."""
+        count = "one sentence" if len(shown) == 1 else f"{len(shown)} sentences"
+        sentences = "\n".join(f"{n}. {_one_line(s.sentence.text)}" for n, s in enumerate(shown, 1))
+        request = self.request.render(length=LENGTH.get(size, LENGTH["normal"]), count=count)
+        user = f"Article: {_one_line(shown[0].title)}\n{sentences}\n\n{request}"
+        return [("system", self.system.render()), ("user", user)]
 
-    def _invoke(self, messages: list[tuple[str, str]]) -> str:
+    def _invoke(self, chat: ChatClient, messages: list[tuple[str, str]]) -> str:
         try:
-            return content(self.client()[0].invoke(messages))
+            return content(chat.invoke(messages))
         except AssistantError:
             raise
         except Exception as exc:
             raise translate_provider_error(exc) from exc
 
 
-def _by_article(claims: Sequence[Claim], shown: list[ScoredSentence]) -> tuple[str, list[Citation]]:
-    """Several articles: each article's claims after its title in bold, citations numbered across them."""
-    groups: dict[str, list[Claim]] = {}
-    for claim in claims:
-        groups.setdefault(claim.cited[0][0], []).append(claim)
-    titles = {s.sentence.article_id: s.title for s in shown}
+def _bound(chat: Any, max_tokens: int) -> ChatClient:
+    """The client writing at most `max_tokens` tokens, with the fixed seed (temperature 0 is the client's own)."""
+    bound: ChatClient = limited(chat, max_tokens).bind(seed=SEED)  # type: ignore[attr-defined]
+    return bound
+
+
+def _render(parts: Sequence[_Worded], several: bool) -> tuple[str, list[Citation], list[ScoredSentence]]:
+    """The answer's text (several articles: each after its title in bold), its citations numbered across the
+    articles, and the sentences cited."""
+    shown = [s for w in parts for s in w.shown]
     numbering = Numbering(shown)
-    lines = [f"**{' '.join(titles[a].split())}**: {numbering.text(group)}" for a, group in groups.items()]
-    return "\n".join(lines), numbering.citations
+    lines: list[str] = []
+    offset = 0
+    for w in parts:
+        claims = [replace(c, sentences=tuple(offset + i for i in c.sentences)) for c in w.kept]
+        offset += len(w.shown)
+        if not claims:
+            continue
+        body = "" if w.plan.lead_in.startswith("In short") else w.plan.lead_in
+        body += numbering.text(claims)
+        title = " ".join(w.plan.article.title.split())
+        lines.append(f"**{title}**: {body}" if several else body)
+    by_key = {(s.sentence.article_id, s.sentence.index): s for s in shown}
+    cited = [by_key[(c.article_id, c.sentence_index)] for c in numbering.citations]
+    return "\n".join(lines), numbering.citations, cited
+
+
+def _verbatim(shown: Sequence[ScoredSentence], i: int) -> Claim:
+    s = shown[i].sentence
+    return Claim(s.text, (i,), ((s.article_id, s.index),), 1.0, (), 0, 0.0, 1.0, "the main event, verbatim")
+
+
+_INITIALS = re.compile(r"\b(?:[A-Z]\.){2,}")
+
+
+def _initials(raw: str, shown: Sequence[ScoredSentence]) -> str:
+    """The model's "U. S." written as the sentences write it, "U.S.": spaced, it splits into two sentences."""
+    for short in {m for s in shown for m in _INITIALS.findall(s.sentence.text)}:
+        raw = raw.replace(". ".join(short.split(".")).strip(), short)
+    return raw
+
+
+def _one_line(value: str) -> str:
+    return text.neutral(" ".join(value.split()))
 
 
 def _continue(emitted: str, final: str) -> Iterator[str]:
@@ -262,24 +332,5 @@ def _continue(emitted: str, final: str) -> Iterator[str]:
         yield f"\n\n{final}"
 
 
-def _parts(shown: list[ScoredSentence], size: int) -> list[list[ScoredSentence]]:
-    """Parts of at most `size` sentences; a part never spans two articles."""
-    parts: list[list[ScoredSentence]] = []
-    for item in shown:
-        last = parts[-1] if parts else None
-        if last is None or len(last) >= size or last[-1].sentence.article_id != item.sentence.article_id:
-            parts.append([])
-        parts[-1].append(item)
-    return parts
-
-
 def _shown(messages: list[tuple[str, str]]) -> str:
     return "\n\n".join(f"[{role}]\n{text}" for role, text in messages)
-
-
-def _defuse(value: str) -> str:
-    """One line, and no copy of our delimiters: article text cannot close the data block."""
-    value = " ".join(value.split())
-    for marker in (BEGIN, END):
-        value = value.replace(marker, "[removed]")
-    return value.replace("<<<", "‹‹‹").replace(">>>", "›››")

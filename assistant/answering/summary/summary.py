@@ -24,6 +24,7 @@ from assistant.answering.attribution.citing import Numbering
 from assistant.answering.base import pieces
 from assistant.answering.question.intent import Intent
 from assistant.answering.summary import key_sentences
+from assistant.embeddings import Embedder
 from assistant.errors import IndexEmptyError
 from assistant.records import (
     Answer,
@@ -64,11 +65,26 @@ class Scope:
     rule: str  # the rule that chose them, for the trace
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What a whole-article answer says about one article, chosen in code: the lead-in written by the code (the names
+    found, the date), and the sentences, most important first (`order`: the main event, then the rest in article
+    order), which the extractive answer cites verbatim and a model only words."""
+
+    article: ArticleText
+    lead_in: str
+    order: list[int]
+
+
+SIZES = {"one": 1, "brief": 3}  # sentences of a summary asked "in one sentence" / "briefly" (at most)
+
+
 class ExtractiveSummarizer:
     name = "summary"
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, embedder: Embedder | None = None):
         self.store = store
+        self.embedder = embedder  # embeds titles, so the sentence that says what the title says comes first
         self._newest: tuple[int, list[str], dict[str, str]] | None = None  # (generation, ids newest first, titles)
 
     def summarize(self, question: str, intent: Intent, scope: Sequence[str] | None) -> Iterator[str | SummaryStep]:
@@ -130,12 +146,18 @@ class ExtractiveSummarizer:
         )
 
     # ---- the answer
-    def compose(self, intent: Intent, scope: Scope) -> SummaryStep:
-        parts: list[tuple[ArticleText, str, list[int]]] = []  # (article, lead-in text, sentence indices)
+    def plan(self, intent: Intent, scope: Scope) -> list[Plan]:
+        """For each article in scope, what to say: its lead-in and its sentences, most important first."""
         several = len(scope.articles) > 1
+        plans: list[Plan] = []
         for art in scope.articles:
             k = PER_ARTICLE if several else key_sentences.summary_size(len(art.sentences))
-            parts.append(self._part(intent, art, k, several))
+            plans.append(self._part(intent, art, min(k, SIZES.get(intent.size, k)), several))
+        return plans
+
+    def compose(self, intent: Intent, scope: Scope) -> SummaryStep:
+        parts = [(p.article, p.lead_in, sorted(p.order)) for p in self.plan(intent, scope)]  # in article order
+        several = len(scope.articles) > 1
         shown = [ScoredSentence(art.sentences[i], art.title, 1.0, 0.0, 0.0) for art, _, ids in parts for i in ids]
         numbering = Numbering(shown)
         lines: list[str] = []
@@ -150,16 +172,26 @@ class ExtractiveSummarizer:
         answer = Answer(text, numbering.citations, bool(numbering.citations))
         return summary_step(answer, intent, scope, shown, "summary")
 
-    def _part(self, intent: Intent, art: ArticleText, k: int, several: bool) -> tuple[ArticleText, str, list[int]]:
+    def _ranked(self, art: ArticleText, k: int) -> list[int]:
+        """The k key sentences of the article, the main event first, the rest in article order."""
+        if not art.texts:
+            return []
+        title_vector = None
+        if self.embedder is not None and art.title.strip():
+            title_vector = np.asarray(self.embedder.embed([" ".join(art.title.split())])[0], dtype=np.float32)
+        order = key_sentences.ranked(art.vectors, art.texts, k, art.title, title_vector=title_vector)
+        return order[:1] + sorted(order[1:])
+
+    def _part(self, intent: Intent, art: ArticleText, k: int, several: bool) -> Plan:
         texts = art.texts
         where = "" if several else f'"{art.title}"'
-        summary = key_sentences.central(art.vectors, texts, k, art.title) if texts else []
+        summary = self._ranked(art, k)
         if intent.kind == "people":
             top = [n for n, _ in key_sentences.names(texts).most_common(TOP_NAMES)]
             indices = key_sentences.covering_names(texts, top, k) if top else []
             if not top or not indices:
-                return art, f"No people or organisations are named in {where or 'it'}; in short: ", summary
-            return (
+                return Plan(art, f"No people or organisations are named in {where or 'it'}; in short: ", summary)
+            return Plan(
                 art,
                 f"The main people and organisations named{' in ' + where if where else ''}: "
                 f"{', '.join(top)}. They appear here: ",
@@ -170,11 +202,11 @@ class ExtractiveSummarizer:
             said = f"It is dated {art.published}. " if art.published else ""
             if dates:
                 rest = [i for i in summary if i not in dates][: max(k - len(dates), 1)]
-                return art, f"{said}The dates and days {where or 'it'} names: ", sorted(set(dates) | set(rest))
+                return Plan(art, f"{said}The dates and days {where or 'it'} names: ", sorted(set(dates) | set(rest)))
             if said:
-                return art, f"{said}What it reports: ", summary
-            return art, f"{where or 'It'} gives no date or day for these events; what it reports: ", summary
-        return art, f"In short, {where}: " if where else "", summary
+                return Plan(art, f"{said}What it reports: ", summary)
+            return Plan(art, f"{where or 'It'} gives no date or day for these events; what it reports: ", summary)
+        return Plan(art, f"In short, {where}: " if where else "", summary)
 
 
 def newest_first(infos: Mapping[str, ArticleInfo]) -> list[str]:
@@ -212,8 +244,3 @@ def summary_step(
 def _verbatim(shown: Sequence[ScoredSentence], i: int) -> Claim:
     s = shown[i].sentence
     return Claim(s.text, (i,), ((s.article_id, s.index),), 1.0, (), 0, 0.0, 1.0, "the sentence itself")
-
-
-def article_sentences(scope: Scope) -> list[ScoredSentence]:
-    """Every sentence of the articles in scope, in order, as the numbered list a model is shown."""
-    return [ScoredSentence(s, art.title, 1.0, 0.0, 0.0) for art in scope.articles for s in art.sentences]
