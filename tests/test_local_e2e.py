@@ -5,10 +5,14 @@ must hold whatever the model's wording: the contract, which sentence is cited, r
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -108,6 +112,38 @@ def test_a_whole_article_question_to_the_local_model_cites_the_article_in_scope(
     assert ans.trace.raw_model_output, "the model was asked"
     cites_headline = any("Los Lobos and Los Choneros" in c.text for c in ans.citations)
     assert cites_headline or not headline, ans.text  # a summary cites the two gangs' designation, the main fact
+
+
+def test_the_same_whole_article_question_gives_the_same_text_in_three_fresh_processes(among_distractors):
+    """`assistant ask` three times, each a new process on the same index and the same shared model server: the same
+    text (the prompt is evaluated the same way whatever the server answered before; temperature 0, a fixed seed)."""
+    root = Path(__file__).resolve().parents[1]
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(root),
+        "ASSISTANT_ANSWERER": "local",
+        "ASSISTANT_INDEX_DIR": among_distractors.settings.index_dir,
+        "ASSISTANT_REQUEST_TIMEOUT": "300",
+    }
+    question = "Tell me what this story is about."
+    texts = []
+    for _ in range(3):
+        done = subprocess.run(
+            [sys.executable, "-m", "assistant", "ask", question, "--article", SAMPLE_ID, "--json"],
+            env=env,
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        answer = json.loads(done.stdout)
+        assert answer["trace"]["decision"]["method"] == "summary (model, attributed)", answer["trace"]["notes"]
+        assert any("Los Lobos and Los Choneros" in c["text"] for c in answer["citations"])
+        texts.append(answer["text"])
+        if len(texts) < 3:  # the server has read another prompt before the next run
+            among_distractors.answer("Who is the president of Ecuador?")
+    assert texts[0] == texts[1] == texts[2], texts
 
 
 def test_the_model_server_killed_mid_answer_is_restarted_or_the_answer_falls_back(local_bot):
