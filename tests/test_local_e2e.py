@@ -115,8 +115,10 @@ def test_a_whole_article_question_to_the_local_model_cites_the_article_in_scope(
 
 
 def test_the_same_whole_article_question_gives_the_same_text_in_three_fresh_processes(among_distractors):
-    """`assistant ask` three times, each a new process on the same index and the same shared model server: the same
-    text (the prompt is evaluated the same way whatever the server answered before; temperature 0, a fixed seed)."""
+    """`assistant ask` three times, each a new process on the same index and the same shared model server, after
+    different requests (a question; the same summary; a shorter summary whose prompt shares most of this one's): the
+    same text. The server reuses the prefix the previous request shares, and llama.cpp's logits differ with the batch
+    a token is evaluated in; the summary's prompt is evaluated the same way every time (model_summary's docstring)."""
     root = Path(__file__).resolve().parents[1]
     env = {
         **os.environ,
@@ -126,8 +128,14 @@ def test_the_same_whole_article_question_gives_the_same_text_in_three_fresh_proc
         "ASSISTANT_REQUEST_TIMEOUT": "300",
     }
     question = "Tell me what this story is about."
+    before = [
+        lambda: among_distractors.answer("Who is the president of Ecuador?"),
+        lambda: None,  # right after the same summary
+        lambda: among_distractors.answer("Briefly, what happened?", article_ids=[SAMPLE_ID]),
+    ]
     texts = []
-    for _ in range(3):
+    for ask_first in before:
+        ask_first()
         done = subprocess.run(
             [sys.executable, "-m", "assistant", "ask", question, "--article", SAMPLE_ID, "--json"],
             env=env,
@@ -141,8 +149,6 @@ def test_the_same_whole_article_question_gives_the_same_text_in_three_fresh_proc
         assert answer["trace"]["decision"]["method"] == "summary (model, attributed)", answer["trace"]["notes"]
         assert any("Los Lobos and Los Choneros" in c["text"] for c in answer["citations"])
         texts.append(answer["text"])
-        if len(texts) < 3:  # the server has read another prompt before the next run
-            among_distractors.answer("Who is the president of Ecuador?")
     assert texts[0] == texts[1] == texts[2], texts
 
 

@@ -112,21 +112,27 @@ class _Memo:
     options: dict[str, Any] = field(default_factory=dict)
     seen: dict[str, list[Any]] = field(default_factory=dict)
     asked: list[int] = field(default_factory=lambda: [0])
+    pending: list[tuple[Any, Any]] = field(default_factory=list)  # shared by the bound copies
 
     def bind(self, **kwargs: Any) -> _Memo:
-        return _Memo(self.chat.bind(**kwargs), {**self.options, **kwargs}, self.seen, self.asked)
+        return _Memo(self.chat.bind(**kwargs), {**self.options, **kwargs}, self.seen, self.asked, self.pending)
 
     def _key(self, messages: Any) -> str:
         return json.dumps([list(messages), self.options], sort_keys=True, default=str)
 
     def invoke(self, messages: Any, config: Any = None, **kwargs: Any) -> Any:
-        return self.chat.invoke(messages, config, **kwargs)  # the one-token request before each summary
+        """The one-token request before each summary request: sent just before a request that is not memoised."""
+        self.pending.append((self.chat, messages))
+        return None
 
     def stream(self, messages: Any, config: Any = None, **kwargs: Any) -> Iterator[Any]:
         key = self._key(messages)
         if key not in self.seen:
+            for chat, reset in self.pending[-1:]:
+                chat.invoke(reset)
             self.asked[0] += 1
             self.seen[key] = list(self.chat.stream(messages, config, **kwargs))
+        self.pending.clear()
         return iter(self.seen[key])
 
 
