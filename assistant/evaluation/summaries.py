@@ -1,7 +1,7 @@
 """Summaries measured: key facts carried (hand-labelled), and whether whole-article answers cite the main event.
 
     python -m assistant.evaluation.summaries [KEY_FACTS_JSON] [DOCS_JSONL]
-    python -m assistant.evaluation.summaries leads [--local] [--hotpot N]
+    python -m assistant.evaluation.summaries leads [--local] [--hotpot N] [--sets CoQA,SQuAD,HotpotQA]
 
 The first: defaults tests/data/summary_key_facts.json and the CoQA CNN stories. For each method (lead only,
 centrality only, lead + centrality as shipped) it prints the share of summary sentences that carry
@@ -145,7 +145,7 @@ class _Tally:
     seconds: float = 0.0
 
 
-def measure_leads(local: bool = False, hotpot: int = 0) -> dict[str, dict[str, _Tally]]:
+def measure_leads(local: bool = False, hotpot: int = 0, only: str = "") -> dict[str, dict[str, _Tally]]:
     from assistant import Assistant, Settings
     from assistant.answering.factory import chat_client
     from assistant.answering.question.intent import detect
@@ -156,6 +156,8 @@ def measure_leads(local: bool = False, hotpot: int = 0) -> dict[str, dict[str, _
     out: dict[str, dict[str, _Tally]] = {}
     memo: _Memo | None = None
     for name, file in SETS.items():
+        if only and name not in only.split(","):
+            continue
         docs = [json.loads(line) for line in (EVAL / file).read_text(encoding="utf-8").splitlines() if line.strip()]
         if name == "HotpotQA":
             docs = sorted(docs, key=lambda d: d["doc_id"])[:hotpot]
@@ -231,7 +233,8 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["leads"]:
         hotpot = int(argv[argv.index("--hotpot") + 1]) if "--hotpot" in argv else 0
         started = time.perf_counter()
-        print(leads_table(measure_leads("--local" in argv, hotpot)))
+        only = argv[argv.index("--sets") + 1] if "--sets" in argv else ""
+        print(leads_table(measure_leads("--local" in argv, hotpot, only)))
         print(f"\n{time.perf_counter() - started:.0f} s in all", file=sys.stderr)
         return 0
     result = measure(*(Path(a) for a in argv[:2]))
