@@ -12,6 +12,7 @@ import os
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant.answering.question.condense import follow_up
@@ -303,11 +304,18 @@ def test_the_main_event_ranks_first_when_the_title_names_it_else_the_lead(embedd
     texts = [s.strip() + "." for s in (DATA.parent.parent / "articles" / f"{SAMPLE_ID}.txt").read_text().split(".\n")]
     texts = [t for t in texts if len(t.split()) > 5]
     vectors = embedder.embed(texts)
-    title = embedder.embed(["Ecuador gangs terrorist designation"])[0]
-    with_title = ranked(vectors, texts, 4, title_vector=title)
+    headline = "Ecuador gangs terrorist designation"
+    with_title = ranked(vectors, texts, 4, headline, title_vector=embedder.embed([headline])[0])
     assert LOBOS in texts[with_title[0]] and len(with_title) == 4
-    assert ranked(vectors, texts, 4, title_vector=embedder.embed(["story-3"])[0])[0] == 0  # a file name: the lead
+    assert ranked(vectors, texts, 4, "story-3", title_vector=embedder.embed(["story-3"])[0])[0] == 0  # a file name
     assert ranked(vectors, texts, 4)[0] == 0
+    # a topic, not a headline ("Ecuador"): the lead comes first, not the sentence that names the topic most
+    topic = embedder.embed(["Los Lobos and Los Choneros"])[0]
+    assert ranked(vectors, texts, 4, "three word title", title_vector=topic)[0] != 0
+    assert ranked(vectors, texts, 4, "Ecuador", title_vector=topic)[0] == 0
+    # no headline: the lead comes first even when centrality prefers another sentence
+    unit = np.asarray(vectors) / np.linalg.norm(vectors, axis=1, keepdims=True)
+    assert int(np.argmax(unit @ unit.mean(axis=0))) != 0 and ranked(vectors, texts, 4, lead_weight=0.0)[0] == 0
 
 
 def test_a_summary_sentence_the_article_does_not_hold_is_left_out(llm_many, server):
@@ -375,6 +383,70 @@ def test_with_a_fixed_layout_each_summary_request_follows_a_one_token_request(ll
     assert reset["max_tokens"] == 1 and [m["content"] for m in reset["messages"]] == [".", "."]
     assert summary["messages"][0]["content"].split()[0] != "."
     assert events[-1].answer.answered and LOBOS in events[-1].answer.citations[0].text
+
+
+def quoting_summarizer(bot, server, embedder):
+    """The summariser as the factory builds it for the local model: a fixed layout, the main event quoted."""
+    from assistant.answering.chat_model import build_chat_model
+    from assistant.answering.summary.model_summary import SummaryModel, build_summarizer
+
+    chat = build_chat_model("fake", server.url, "test", 5, 0, streaming=True, max_tokens=320)
+    model = SummaryModel(lambda: (chat, server.url), "fake", (), fixed_layout=True, quotes_main_event=True)
+    return build_summarizer(bot.settings, bot.store, embedder, model, bot.thresholds)
+
+
+def summarized(summarizer, embedder, question: str, scope: list[str]) -> list:
+    intent = detect(question, embedder)
+    assert intent is not None
+    return list(summarizer.summarize(question, intent, scope))
+
+
+def test_a_quoted_main_event_is_shown_before_the_model_reads_and_the_model_words_only_the_rest(
+    llm_many, server, embedder
+):
+    """A model too slow to word the main event before the reader waits (the local model on a CPU): the main event's
+    sentence is shown at once, verbatim and cited; the model is shown the other key sentences only, and a sentence
+    of its that says the main event again is left out."""
+    summarizer = quoting_summarizer(llm_many, server, embedder)
+    server.script(
+        reply("."),
+        reply(
+            "The U.S. will designate Los Lobos and Los Choneros as foreign terrorist organizations. "
+            "Secretary of State Marco Rubio said the U.S. will 'blow up' foreign crime groups if necessary."
+        ),
+    )
+    events = summarized(summarizer, embedder, "What is this article about?", [SAMPLE_ID])
+    first, final = events[0], events[-1]
+    article = [s.text for s in llm_many.article(SAMPLE_ID)["sentences"]]
+    assert isinstance(first, str) and first == f"{article[2].removesuffix('.')} [1]."  # before the model was asked
+    reset, body = server.chat_requests
+    assert reset["max_tokens"] == 1
+    shown = numbered_lines(body)
+    assert article[2] not in shown and 2 <= len(shown) <= 4 and shown == [t for t in article if t in shown]
+    answer = final.answer
+    assert "".join(e for e in events if isinstance(e, str)) == answer.text
+    assert [c.sentence_index for c in answer.citations] == [2, 0] and answer.text.startswith(first)
+    assert "will designate Los Lobos and Los Choneros as foreign" not in answer.text  # said once, in its own words
+    assert final.decision.method == "summary (model, attributed)"
+
+
+def test_quoted_in_one_sentence_is_the_main_event_without_a_model_request(llm_many, server, embedder):
+    summarizer = quoting_summarizer(llm_many, server, embedder)
+    events = summarized(summarizer, embedder, "In one sentence, what is this article about?", [SAMPLE_ID])
+    answer = events[-1].answer
+    assert server.chat_requests == [] and [c.sentence_index for c in answer.citations] == [2]
+    assert LOBOS in answer.text
+
+
+def test_quoted_when_nothing_the_model_wrote_stands_the_extractive_summary_answers(llm_many, server, embedder):
+    summarizer = quoting_summarizer(llm_many, server, embedder)
+    server.script(reply("."), reply("The article is about the weather in Paris."))
+    events = summarized(summarizer, embedder, "What is this article about?", [SAMPLE_ID])
+    final = events[-1]
+    assert final.decision.method == "summary (extractive fallback)" and "Paris" not in final.answer.text
+    assert 3 <= len(final.answer.citations) <= 5 and any(LOBOS in c.text for c in final.answer.citations)
+    shown = "".join(e for e in events if isinstance(e, str))
+    assert shown.endswith(final.answer.text)  # what was shown first (the quote) is followed by the whole answer
 
 
 def test_model_condenser_skips_a_question_that_stands_on_its_own(llm_many, server):

@@ -146,7 +146,7 @@ def _local_chat(settings: Settings, max_tokens: int) -> SummaryModel | None:
             clients[url] = wrap(chat, url)
         return clients[url], url
 
-    return SummaryModel(client, LOCAL_BACKEND, LOCAL_FALLBACK_ON, fixed_layout=True)
+    return SummaryModel(client, LOCAL_BACKEND, LOCAL_FALLBACK_ON, fixed_layout=True, quotes_main_event=True)
 
 
 BACKENDS = {

@@ -37,7 +37,7 @@ from assistant.records import Answer, Article, SummaryStep
 
 ROOT = Path(__file__).resolve().parents[2]
 FACTS = ROOT / "tests" / "data" / "summary_key_facts.json"
-DOCS = Path("/work/shared/eval/coqa_cnn_dev.docs.jsonl")
+DOCS = ROOT / "eval" / "coqa_cnn_dev.docs.jsonl"
 
 
 def _lead(vectors: np.ndarray, texts: list[str], k: int, title: str = "") -> list[int]:

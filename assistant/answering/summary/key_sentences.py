@@ -1,7 +1,7 @@
 """Pure functions that pick an article's sentences for a whole-article answer (no store, no model).
 
 - `ranked` / `central`: the sentences that best cover the article: first the main event (the sentence that
-  says what the title says, when one does; else the lead wins), then lead plus centrality over the stored
+  says what a headline says, when one does; else the lead), then lead plus centrality over the stored
   sentence vectors (cosine with the article's mean vector, + `LEAD_WEIGHT` for the first sentences),
   picked greedily with a redundancy penalty (maximal marginal relevance); `ranked` in that order (most
   important first), `central` in article order.
@@ -25,6 +25,7 @@ LEAD_WEIGHT = 0.3  # bonus of the first sentence, decaying as 1 / (1 + position)
 REDUNDANCY = 0.25  # weight of the similarity to sentences already picked
 MIN_WORDS = 6  # shorter lines are headings ("Pitino gets Hall of Fame nod"), not summary sentences
 TITLE_BAR = 0.5  # cosine of a sentence with the title at or above which it is the main event (see `ranked`)
+HEADLINE_WORDS = 3  # a shorter title names a topic ("Normans", "Rhine"), not an event: the lead says what it is about
 
 
 def summary_size(n_sentences: int) -> int:
@@ -59,8 +60,9 @@ def ranked(
     redundancy: float = REDUNDANCY,
     title_vector: np.ndarray | None = None,
 ) -> list[int]:
-    """The k sentences that best cover the article, most important first: the main event (`main_event`), then
-    greedily the most central of the rest, less what they repeat (maximal marginal relevance)."""
+    """The k sentences that best cover the article, most important first: the main event (the sentence that says
+    what a headline says, else the lead: the first sentence long enough to be one), then greedily the most central
+    of the rest, less what they repeat (maximal marginal relevance)."""
     if len(texts) == 0 or k <= 0:
         return []
     vectors = np.asarray(vectors, dtype=np.float32)
@@ -70,9 +72,9 @@ def ranked(
     centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
     relevance = {i: float(vectors[i] @ centroid) + lead_weight / (1 + rank) for rank, i in enumerate(candidates)}
     chosen: list[int] = []
-    first = _nearest_to_title(vectors, candidates, title_vector)
-    if first is not None:
-        chosen.append(first)
+    headline = title_vector if len(title.split()) >= HEADLINE_WORDS else None
+    first = _nearest_to_title(vectors, candidates, headline)
+    chosen.append(candidates[0] if first is None else first)
     while len(chosen) < min(k, len(candidates)):
 
         def gain(i: int) -> float:

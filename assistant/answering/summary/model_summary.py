@@ -75,12 +75,15 @@ class SummaryModel:
     local model's server starts on first use and may come back on another port); `backend` names it in notes;
     `fallback_on`: the errors after which the extractive summary stands in (as for a question's answer);
     `fixed_layout`: a llama.cpp server that reuses the previous request's prefix, so each summary request is preceded
-    by a one-token request (see the module's docstring)."""
+    by a one-token request (see the module's docstring); `quotes_main_event`: a model too slow to word the main event
+    before the reader waits (our local model on a CPU): the main event's sentence is quoted, shown at once, and the
+    model words only the rest."""
 
     connect: Callable[[], tuple[ChatClient, str]]
     backend: str
     fallback_on: tuple[type[AssistantError], ...] = ()
     fixed_layout: bool = False
+    quotes_main_event: bool = False
 
 
 def build_summarizer(
@@ -132,8 +135,8 @@ class ModelSummarizer:
     def summarize(self, question: str, intent: Intent, scope: Sequence[str] | None) -> Iterator[str | SummaryStep]:
         chosen = self.extractive.scope(scope, intent)
         plans = [p for p in self.extractive.plan(intent, chosen) if p.order]
-        if not plans:
-            yield from self.extractive.summarize(question, intent, scope)
+        if not plans or (self._quotes(intent) and all(len(p.order) == 1 for p in plans)):
+            yield from self.extractive.summarize(question, intent, scope)  # one sentence each: the main event, quoted
             return
         shown_so_far: list[str] = [""]  # the text streamed so far (the fallback continues from it)
         prompts: list[str] = []
@@ -186,25 +189,34 @@ class ModelSummarizer:
         raws: list[str] = []
         attributions: list[Attribution] = []
         reasons: list[str] = []
+        quotes = self._quotes(intent)
         for plan in plans:
             shown = [ScoredSentence(plan.article.sentences[i], plan.article.title, 1.0, 0.0, 0.0) for i in plan.order]
-            messages = self._messages(shown, intent.size)
+            worded = shown[1:] if quotes else shown  # quoted, the main event is cited as it stands, not reworded
+            if quotes:  # shown at once, before the model reads
+                so_far = head + _render([*done, _Worded(plan, shown, [_verbatim(shown, 0)])], several)[0]
+                yield from _continue(emitted, so_far)
+                emitted = shown_so_far[0] = so_far
+            if not worded:
+                done.append(_Worded(plan, shown, [_verbatim(shown, 0)]))
+                continue
+            messages = self._messages(worded, intent.size, shown[0].title)
             prompts.append(_shown(messages))
             chat, where = self.client()
             if self.model.fixed_layout:
                 self._invoke(_bound(chat, 1), RESET)
-            limit = min(SUMMARY_MAX_TOKENS, TOKENS_PER_SENTENCE.get(intent.size, 60) * len(shown) + 20)
+            limit = min(SUMMARY_MAX_TOKENS, TOKENS_PER_SENTENCE.get(intent.size, 60) * len(worded) + 20)
             raw = ""
             for delta in stream_text(_bound(chat, limit), messages, where):  # each sentence shown once checked
                 raw += delta
                 ready = text.complete(raw)
                 if ready:
-                    part = _Worded(plan, shown, self._kept(query, ready, shown, intent)[0])
+                    part = _Worded(plan, shown, self._kept(query, ready, shown, intent, quotes)[0])
                     so_far = head + _render([*done, part], several)[0]
                     if so_far.startswith(emitted) and len(so_far) > len(emitted):
                         yield so_far[len(emitted) :]
                         emitted = shown_so_far[0] = so_far
-            kept, attribution, reason = self._kept(query, raw, shown, intent)
+            kept, attribution, reason = self._kept(query, raw, shown, intent, quotes)
             done.append(_Worded(plan, shown, kept))
             raws.append(raw)
             attributions.append(attribution)
@@ -215,7 +227,7 @@ class ModelSummarizer:
         attribution = Attribution(
             tuple(c for a in attributions for c in a.claims), tuple(t for a in attributions for t in a.question_missing)
         )
-        if not any(w.kept for w in done):
+        if not any(c.how != MAIN_EVENT for w in done for c in w.kept):  # nothing the model wrote stands
             reason = reasons[0] if reasons else "it is empty"
             log.info("falling back to the extractive summary: %s", reason)
             fallback = self.extractive.compose(intent, chosen)
@@ -244,28 +256,34 @@ class ModelSummarizer:
             attribution=attribution,
         )
 
+    def _quotes(self, intent: Intent) -> bool:
+        return self.model.quotes_main_event and intent.kind == "summary"
+
     def _kept(
-        self, query: Query, raw: str, shown: list[ScoredSentence], intent: Intent
+        self, query: Query, raw: str, shown: list[ScoredSentence], intent: Intent, quoted: bool = False
     ) -> tuple[list[Claim], Attribution, str]:
         """The model's sentences that stand, the main event first; the attribution; why nothing stands (when so).
         A summary always cites its main event (`shown[0]`): when the first sentence that stands does not rest on it,
-        the main event's own sentence leads."""
+        the main event's own sentence leads. `quoted`: the main event was quoted already; a sentence of the model's
+        that rests on it alone would say it twice and is left out."""
         lines = (_NUMBERED.sub("", _HEADING.sub("", line)) for line in _initials(raw, shown).splitlines())
         claims = [c for line in lines for c in text.claims(text.clean(line))]
         attribution = attribute(query, claims, shown, self.embedder)
         decided = decide_summary(attribution, shown, self.thresholds)
         kept = list(decided.kept)
-        if kept and intent.kind == "summary" and 0 not in kept[0].sentences:
+        if quoted:
+            kept = [_verbatim(shown, 0), *(c for c in kept if set(c.sentences) - {0})]
+        elif kept and intent.kind == "summary" and 0 not in kept[0].sentences:
             kept.insert(0, _verbatim(shown, 0))
         return kept, attribution, decided.reason
 
-    def _messages(self, shown: Sequence[ScoredSentence], size: str) -> list[tuple[str, str]]:
+    def _messages(self, shown: Sequence[ScoredSentence], size: str, title: str) -> list[tuple[str, str]]:
         """The summary's system message, then the article's title and the sentences to word, numbered, then the
         request: the same prompt for every phrasing of the same request."""
         count = "one sentence" if len(shown) == 1 else f"{len(shown)} sentences"
         sentences = "\n".join(f"{n}. {_one_line(s.sentence.text)}" for n, s in enumerate(shown, 1))
         request = self.request.render(length=LENGTH.get(size, LENGTH["normal"]), count=count)
-        user = f"Article: {_one_line(shown[0].title)}\n{sentences}\n\n{request}"
+        user = f"Article: {_one_line(title)}\n{sentences}\n\n{request}"
         return [("system", self.system.render()), ("user", user)]
 
     def _invoke(self, chat: ChatClient, messages: list[tuple[str, str]]) -> str:
@@ -304,9 +322,12 @@ def _render(parts: Sequence[_Worded], several: bool) -> tuple[str, list[Citation
     return "\n".join(lines), numbering.citations, cited
 
 
+MAIN_EVENT = "the main event, verbatim"
+
+
 def _verbatim(shown: Sequence[ScoredSentence], i: int) -> Claim:
     s = shown[i].sentence
-    return Claim(s.text, (i,), ((s.article_id, s.index),), 1.0, (), 0, 0.0, 1.0, "the main event, verbatim")
+    return Claim(s.text, (i,), ((s.article_id, s.index),), 1.0, (), 0, 0.0, 1.0, MAIN_EVENT)
 
 
 _INITIALS = re.compile(r"\b(?:[A-Z]\.){2,}")
