@@ -1,7 +1,7 @@
 """Whole-article answers worded by a chat model: the code chooses what to say, the model only words it.
 
 What to say is chosen in code, as for the extractive answer (`ExtractiveSummarizer.plan`): each article's key
-sentences, the main event first (the sentence that says what the title says, else the lead), then the most central
+sentences, the main event first (the sentence that says what a headline says, else the lead), then the most central
 of the rest in article order; the names found or the date for "Who is involved?" and "When did this happen?". The
 model is shown only those sentences, numbered, and asked to rewrite each in plain words, in order
 (`prompts/summary_system.txt`, `prompts/summary_request.txt`); the question itself is not shown, so every phrasing of
@@ -9,7 +9,9 @@ the same request gets the same prompt. "In one sentence" and "briefly" (`Intent.
 its first sentence. The code attributes each sentence the model wrote to the sentence(s) that hold it
 (`attribution.attribute`) and keeps those that stand (`decision.decide_summary`), streaming each once it is checked.
 The main event is always cited: when the first sentence that stands does not rest on it, the main event's sentence
-leads, verbatim. Several articles are worded one at a time, each after its title in bold. When no sentence of the
+leads, verbatim. A model too slow to word it before the reader waits (`SummaryModel.quotes_main_event`: our local
+model on a CPU writes ~13 tokens a second on 2 cores) has the main event quoted and shown at once, and words only
+the other key sentences; "in one sentence" is then the quote alone. Several articles are worded one at a time, each after its title in bold. When no sentence of the
 model's stands, the extractive summary answers instead.
 
 Deterministic with our own llama.cpp server (`SummaryModel.fixed_layout`): temperature 0 (greedy), a fixed seed,
