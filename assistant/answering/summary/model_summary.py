@@ -208,11 +208,12 @@ class ModelSummarizer:
             if self.model.fixed_layout:
                 self._invoke(_bound(chat, 1), RESET)
             limit = min(SUMMARY_MAX_TOKENS, TOKENS_PER_SENTENCE.get(intent.size, 60) * len(worded) + 20)
-            raw = ""
+            raw = checked = ""
             for delta in stream_text(_bound(chat, limit), messages, where):  # each sentence shown once checked
                 raw += delta
                 ready = text.complete(raw)
-                if ready:
+                if ready and ready != checked:  # a sentence more is complete: check it
+                    checked = ready
                     part = _Worded(plan, shown, self._kept(query, ready, shown, intent, quotes)[0])
                     so_far = head + _render([*done, part], several)[0]
                     if so_far.startswith(emitted) and len(so_far) > len(emitted):
