@@ -11,8 +11,8 @@ its first sentence. The code attributes each sentence the model wrote to the sen
 The main event is always cited: when the first sentence that stands does not rest on it, the main event's sentence
 leads, verbatim. A model too slow to word it before the reader waits (`SummaryModel.quotes_main_event`: our local
 model on a CPU writes ~13 tokens a second on 2 cores) has the main event quoted and shown at once, and words only
-the other key sentences; "in one sentence" is then the quote alone. Several articles are worded one at a time, each after its title in bold. When no sentence of the
-model's stands, the extractive summary answers instead.
+the other key sentences; "in one sentence" is then the quote alone. Several articles are worded one at a time, each
+after its title in bold. When no sentence of the model's stands, the extractive summary answers instead.
 
 Deterministic with our own llama.cpp server (`SummaryModel.fixed_layout`): temperature 0 (greedy), a fixed seed,
 and the prompt always evaluated the same way. llama.cpp's CPU kernels give logits that differ with how a prompt is
