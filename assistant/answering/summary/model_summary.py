@@ -21,8 +21,8 @@ rather than with the rest, 0.5 when the prompt is evaluated from another positio
 reuses the longest prefix shared with the previous request, whatever that was. So each request is preceded by a
 one-token request whose system message differs from the summary's at its first word: the summary's prompt is then
 always evaluated from that word on, in one batch, and the same sentences give the same text (see
-`docs/evaluation.md`, "Whole-article answers"). It costs that request (~0.1 s) and the reuse of a cached prefix; the
-prompt is short (the key sentences, not the article).
+`docs/evaluation.md`, "Whole-article answers"). It costs that request (0.3–0.6 s measured on 2 cores) and the
+reuse of a cached prefix; the prompt is short (the key sentences, not the article).
 
 When the model cannot answer at all (the errors its backend falls back on: our local model's server stopped,
 killed or not starting; a timeout), the extractive summary answers too, with the same note as a question's offline
