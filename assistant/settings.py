@@ -143,7 +143,7 @@ class Settings:
     prompts_dir: str = str(PROMPTS_DIR)
     auth: str | None = None  # "user:password" for the web chat
     port: int = 7860  # the web chat's port
-    answerer: str | None = None  # "local", "openai" or "extractive"; None: chosen by answering.choice
+    answerer: str | None = None  # "local", "openai" or "extractive"; None: chosen by llm.choice
     model_cache: str | None = None  # directory of the joined local model; None: the user's cache dir
     model_keep_alive: float = KEEP_ALIVE_DEFAULT  # seconds the shared local model stays loaded when idle
     allow_private_urls: bool = False  # fetch pages from loopback/private/link-local hosts (an intranet, tests)

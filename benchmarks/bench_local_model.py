@@ -31,8 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.answering.llama_server import LlamaServer, ServerConfig  # noqa: E402
-from assistant.answering.local_model import QWEN_CODER_1_5B, ensure_model_file, sha256_of  # noqa: E402
+from assistant.llm.local.llama_server import LlamaServer, ServerConfig  # noqa: E402
+from assistant.llm.local.local_model import QWEN_CODER_1_5B, ensure_model_file, sha256_of  # noqa: E402
 from benchmarks.common import write_section  # noqa: E402
 
 SYSTEM = (

@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.answering.runtime import SERVER_MODULE, command_line, resident_bytes  # noqa: E402
+from assistant.llm.local.runtime import SERVER_MODULE, command_line, resident_bytes  # noqa: E402
 from benchmarks.common import free_port, write_section  # noqa: E402
 
 QUESTIONS = (

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answering.prompts import Prompts
+from assistant.llm.prompts import Prompts
 from tests.contract import assert_answer_contract
 
 pytestmark = pytest.mark.llama

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answering.prompts import Prompts
 from assistant.errors import (
     ConfigError,
     ModelAuthError,
@@ -17,6 +16,7 @@ from assistant.errors import (
     ModelRateLimitError,
     ModelUnavailableError,
 )
+from assistant.llm.prompts import Prompts
 from assistant.providers import translate_provider_error
 from tests.contract import assert_answer_contract
 from tests.fake_openai import (
@@ -226,7 +226,7 @@ def test_condense_junk_or_failure_falls_back_to_question_and_context(llm_bot, se
 
 def test_the_condenser_of_a_server_started_on_demand_connects_on_each_call(server):
     """The local model's server has an address only once it runs, and a new one after a restart."""
-    from assistant.answering.chat_model import ConnectedChat, build_chat_model
+    from assistant.llm.chat_model import ConnectedChat, build_chat_model
 
     server.script(reply("Standalone question: How much did the U.S. give?"), reply("How much?"))
     urls = [server.url, server.url + "/"]  # the same server under a second address: as after a restart

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from assistant import Answer
-from assistant.answering.choice import choose_answerer
-from assistant.answering.llama_server import local_server
-from assistant.answering.runtime import process_alive
+from assistant.llm.choice import choose_answerer
+from assistant.llm.local.llama_server import local_server
+from assistant.llm.local.runtime import process_alive
 from tests.conftest import SAMPLE_ID
 from tests.contract import assert_answer_contract
 

@@ -24,10 +24,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answering import llama_server, local_model
-from assistant.answering.choice import choose_answerer, fall_back, llama_server_status
-from assistant.answering.llama_server import LlamaServer, ServerConfig, check_free_memory
-from assistant.answering.local_model import (
+from assistant.llm.local import llama_server, local_model
+from assistant.llm.choice import choose_answerer, fall_back, llama_server_status
+from assistant.llm.local.llama_server import LlamaServer, ServerConfig, check_free_memory
+from assistant.llm.local.local_model import (
     INSTALL_COMMAND,
     ModelSpec,
     check_model_file,
@@ -414,7 +414,7 @@ def test_a_file_that_is_not_a_model_stops_the_server_with_the_reason(tmp_path, m
 HOST = """\
 import sys
 from pathlib import Path
-from assistant.answering.llama_server import LlamaServer, ServerConfig
+from assistant.llm.local.llama_server import LlamaServer, ServerConfig
 server = LlamaServer(ServerConfig(model_path=Path(sys.argv[1]), log_path=Path(sys.argv[2]), n_ctx=512,
                                   prompt_cache=False, min_free_bytes=0))
 server.ensure_running()
@@ -452,7 +452,7 @@ def test_no_server_is_left_behind_when_the_app_ends(tmp_path, how):
 USER = """\
 import json, sys
 from pathlib import Path
-from assistant.answering.llama_server import LlamaServer, ServerConfig
+from assistant.llm.local.llama_server import LlamaServer, ServerConfig
 server = LlamaServer(ServerConfig(model_path=Path(sys.argv[1]), log_path=Path(sys.argv[2]), n_ctx=512,
                                   prompt_cache=False, min_free_bytes=0, keep_alive=float(sys.argv[3])))
 server.ensure_running()
@@ -799,7 +799,7 @@ def test_a_short_keep_alive_never_stops_the_model_in_the_middle_of_an_answer(tmp
     if not llama_ok:
         pytest.skip(llama_reason)
     from assistant.answering import factory
-    from assistant.answering.chat_model import preload, stream_text
+    from assistant.llm.chat_model import preload, stream_text
 
     preload().join(60)  # the client's library imported before the server starts, as the Assistant does
     server = LlamaServer(
@@ -843,7 +843,7 @@ def test_the_warm_up_reads_ahead_through_the_local_client(local_bot_at):
 
 
 def test_an_in_flight_marker_counts_only_while_its_request_lasts(tmp_path):
-    from assistant.answering.runtime import RuntimeFiles, live_markers
+    from assistant.llm.local.runtime import RuntimeFiles, live_markers
 
     files = RuntimeFiles.beside(tmp_path, Path("m.gguf"))
     with files.in_flight() as first:

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answering import llama_server, runtime
-from assistant.answering.llama_server import LlamaServer, ServerConfig, local_server
-from assistant.answering.runtime import RuntimeFiles, RuntimeRecord
 from assistant.errors import LocalModelError
+from assistant.llm.local import llama_server, runtime
+from assistant.llm.local.llama_server import LlamaServer, ServerConfig, local_server
+from assistant.llm.local.runtime import RuntimeFiles, RuntimeRecord
 from assistant.settings import Settings
 
 NOBODY = 65534

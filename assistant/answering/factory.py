@@ -8,18 +8,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.answering.base import Condenser
-from assistant.answering.chat_model import ChatClient, ConnectedChat, build_chat_model, preload
-from assistant.answering.choice import AnswererChoice, choose_answerer, fall_back
 from assistant.answering.decision.model_check import CHECK_MAX_TOKENS, ModelCheck
-from assistant.answering.llama_server import MODEL_ALIAS, LlamaServer, local_server
-from assistant.answering.local_chat import LocalChat
-from assistant.answering.prompts import Prompts
 from assistant.answering.question.condense import OfflineCondenser
 from assistant.answering.question.model_condense import ModelCondenser
 from assistant.answering.reading.model_reader import ModelReader
 from assistant.answering.summary.model_summary import SummaryModel
 from assistant.answering.thresholds import Thresholds
 from assistant.errors import AssistantError, LocalModelError, ModelTimeoutError, ModelUnavailableError
+from assistant.llm.chat_model import ChatClient, ConnectedChat, build_chat_model, preload
+from assistant.llm.choice import AnswererChoice, choose_answerer, fall_back
+from assistant.llm.local.llama_server import MODEL_ALIAS, LlamaServer, local_server
+from assistant.llm.local.local_chat import LocalChat
+from assistant.llm.prompts import Prompts
 from assistant.settings import Settings
 
 LOCAL_BACKEND = "local model Qwen2.5-Coder-1.5B-Instruct Q4_K_M (llama.cpp)"

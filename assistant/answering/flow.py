@@ -14,7 +14,6 @@ from dataclasses import dataclass, replace
 from assistant.answering.attribution.attribute import attribute, attribute_extractive
 from assistant.answering.attribution.citing import NOT_FOUND, compose
 from assistant.answering.base import Condenser, Summarizer, pieces
-from assistant.answering.choice import AnswererChoice
 from assistant.answering.decision.decide import Decided, decide
 from assistant.answering.decision.model_check import ModelCheck
 from assistant.answering.question import intent as whole_article
@@ -26,6 +25,7 @@ from assistant.answering.retrieval.retriever import Retrieval, Retriever, senten
 from assistant.answering.thresholds import Thresholds
 from assistant.embeddings import Embedder
 from assistant.errors import AnswerMissingError
+from assistant.llm.choice import AnswererChoice
 from assistant.records import Answer, Attribution, Decision, Query, QuestionStep, Reading, ScoredSentence, Trace, Turn
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from assistant.answering.llama_server import local_server, runtime_status, stop_runtime
+from assistant.llm.local.llama_server import local_server, runtime_status, stop_runtime
 from assistant.settings import Settings
 
 

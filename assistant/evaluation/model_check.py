@@ -28,8 +28,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from assistant.answering.prompts import Prompts
 from assistant.evaluation.metrics import contains_answer
+from assistant.llm.prompts import Prompts
 
 CHECK_CONTEXT = 1024  # tokens: a sentence, a question and an answer fit many times over
 
@@ -112,8 +112,8 @@ class Checker:
     """A llama.cpp server of the bundled model with log-probabilities, for the measurement only."""
 
     def __init__(self, state_dir: Path, prompts_dir: str) -> None:
-        from assistant.answering.llama_server import LlamaServer, ServerConfig
-        from assistant.answering.local_model import QWEN_CODER_1_5B, cache_dir_for, ensure_model_file, verify_model
+        from assistant.llm.local.llama_server import LlamaServer, ServerConfig
+        from assistant.llm.local.local_model import QWEN_CODER_1_5B, cache_dir_for, ensure_model_file, verify_model
 
         model = ensure_model_file(cache_dir_for(None))
         self.server = LlamaServer(

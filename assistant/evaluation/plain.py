@@ -15,13 +15,13 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from assistant.answering.chat_model import stream_text
 from assistant.answering.factory import ANSWER_MAX_TOKENS, chat_client
-from assistant.answering.prompts import Prompts
 from assistant.answering.reading import text as reading_text
 from assistant.assistant import Assistant
 from assistant.errors import AssistantError, InputError
 from assistant.evaluation.split import gold_doc_ids
+from assistant.llm.chat_model import stream_text
+from assistant.llm.prompts import Prompts
 from assistant.records import Answer, ScoredSentence, Sentence, SentenceHit
 
 RECIPE = (

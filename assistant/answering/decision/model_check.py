@@ -14,9 +14,9 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from assistant.answering.chat_model import ChatClient, content
 from assistant.answering.decision.decide import Decided
-from assistant.answering.prompts import Prompt
+from assistant.llm.chat_model import ChatClient, content
+from assistant.llm.prompts import Prompt
 from assistant.records import Query, ScoredSentence
 
 log = logging.getLogger(__name__)

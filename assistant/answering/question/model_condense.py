@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from assistant.answering.chat_model import ChatClient, content
-from assistant.answering.prompts import Prompt
 from assistant.answering.question.condense import follow_up, offline_query
+from assistant.llm.chat_model import ChatClient, content
+from assistant.llm.prompts import Prompt
 from assistant.providers import translate_provider_error
 from assistant.records import MARKER, Query, QuestionStep, Turn
 

@@ -17,11 +17,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 
-from assistant.answering.chat_model import ChatClient, limited, stream_text
-from assistant.answering.prompts import Prompt
 from assistant.answering.question.model_condense import history_text
 from assistant.answering.reading import text
 from assistant.errors import AssistantError, ModelRateLimitError, ModelTimeoutError, ModelUnavailableError
+from assistant.llm.chat_model import ChatClient, limited, stream_text
+from assistant.llm.prompts import Prompt
 from assistant.records import Query, Reading, ScoredSentence, Turn
 
 log = logging.getLogger(__name__)

@@ -42,15 +42,15 @@ from typing import Any
 from assistant.answering.attribution.attribute import attribute
 from assistant.answering.attribution.citing import Numbering
 from assistant.answering.base import Summarizer
-from assistant.answering.chat_model import ChatClient, content, limited, stream_text
 from assistant.answering.decision.decide import decide_summary
-from assistant.answering.prompts import Prompt, Prompts
 from assistant.answering.question.intent import Intent
 from assistant.answering.reading import text
 from assistant.answering.summary.summary import ExtractiveSummarizer, Plan, Scope, summary_step
 from assistant.answering.thresholds import Thresholds
 from assistant.embeddings import Embedder
 from assistant.errors import AssistantError
+from assistant.llm.chat_model import ChatClient, content, limited, stream_text
+from assistant.llm.prompts import Prompt, Prompts
 from assistant.providers import translate_provider_error
 from assistant.records import Answer, Attribution, Citation, Claim, Query, Reading, ScoredSentence, SummaryStep
 from assistant.settings import Settings

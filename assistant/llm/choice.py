@@ -11,8 +11,8 @@ import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from assistant.answering.local_model import SETUP_COMMAND, cache_dir_for, local_model_status
 from assistant.errors import ConfigError
+from assistant.llm.local.local_model import SETUP_COMMAND, cache_dir_for, local_model_status
 from assistant.settings import Settings
 
 ANSWERERS = ("local", "openai", "extractive")

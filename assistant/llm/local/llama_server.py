@@ -34,8 +34,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.answering.local_model import QWEN_CODER_1_5B, ModelSpec, cache_dir_for, ensure_model_file, verify_model
-from assistant.answering.runtime import (
+from assistant.errors import LocalModelError
+from assistant.llm.local.local_model import QWEN_CODER_1_5B, ModelSpec, cache_dir_for, ensure_model_file, verify_model
+from assistant.llm.local.runtime import (
     RuntimeFiles,
     RuntimeRecord,
     check_private,
@@ -45,7 +46,6 @@ from assistant.answering.runtime import (
     resident_bytes,
     responds,
 )
-from assistant.errors import LocalModelError
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -23,9 +23,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from assistant.answering.chat_model import ChatClient
-from assistant.answering.runtime import InFlight, RuntimeFiles
 from assistant.errors import AssistantError, ModelTimeoutError, ModelUnavailableError
+from assistant.llm.chat_model import ChatClient
+from assistant.llm.local.runtime import InFlight, RuntimeFiles
 from assistant.providers import translate_provider_error
 
 
