@@ -1,4 +1,5 @@
-"""`Assistant`: the public object. It builds the parts once (one factory) and passes them in."""
+"""`Assistant`: the public object. It builds the parts once (the answering flow in `answering/build.py`) and passes
+them in."""
 
 from __future__ import annotations
 
@@ -8,12 +9,10 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.answering.factory import build_answering, build_model_check, build_thresholds, chat_client
-from assistant.answering.flow import AnswerFlow
+from assistant.answering.build import build_flow
 from assistant.answering.question.condense import check_article_ids, check_question, normalise_history
 from assistant.answering.question.model_condense import ModelCondenser
 from assistant.answering.retrieval.retriever import Retriever
-from assistant.answering.summary.model_summary import SUMMARY_MAX_TOKENS, build_summarizer
 from assistant.answering.summary.summary import newest_first
 from assistant.embeddings import CachedEmbedder, EmbeddingModel, build_embedder
 from assistant.errors import AnswerMissingError, AssistantError, InputError, require_utf8
@@ -64,22 +63,9 @@ class Assistant:
         # the sentences shown to a model are checked again after each answer sentence, by the answerer and the
         # summariser alike: one cache of their vectors
         checker = CachedEmbedder(self.embedder)
-        self.condenser, self.model_reader, self.choice = build_answering(settings)
-        self.thresholds = build_thresholds(settings)
-        summarizer = build_summarizer(
-            settings, self.store, checker, chat_client(settings, self.choice, SUMMARY_MAX_TOKENS), self.thresholds
-        )
-        self.flow = AnswerFlow(
-            self.embedder,
-            checker,
-            self.retriever,
-            self.condenser,
-            self.model_reader,
-            self.choice,
-            self.thresholds,
-            summarizer,
-            model_check=build_model_check(settings, self.choice) if self.model_reader is not None else None,
-        )
+        self.flow = build_flow(settings, self.store, self.embedder, checker, self.retriever)
+        self.condenser, self.model_reader, self.choice = self.flow.condenser, self.flow.model_reader, self.flow.choice
+        self.thresholds = self.flow.thresholds
         self.answerer_name, self.backend = self.flow.answerer, self.flow.backend
 
     def warm_up(self) -> None:

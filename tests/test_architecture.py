@@ -129,7 +129,7 @@ def test_each_part_imports_only_what_it_may():
 
 
 # the answering side follows its flow: a stage imports the shared modules directly under answering/, itself and
-# earlier stages, never a later one (summary answers whole-article questions with all of them; the factory builds)
+# earlier stages, never a later one (summary answers whole-article questions with all of them; build.py builds)
 STAGES = ["question", "retrieval", "reading", "attribution", "decision"]
 
 

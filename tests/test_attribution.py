@@ -598,7 +598,7 @@ def test_the_whole_article_bar_is_the_thresholds_own(embedder):
 
 
 def test_the_refusal_threshold_setting_moves_only_the_extractive_bar(tmp_path):
-    from assistant.answering.factory import build_thresholds
+    from assistant.answering.build import build_thresholds
     from assistant.settings import Settings
 
     moved = build_thresholds(Settings.from_env({"ASSISTANT_REFUSAL_THRESHOLD": "0.9"}))

@@ -24,8 +24,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.llm.local import llama_server, local_model
+from assistant.errors import ConfigError, LocalModelError
 from assistant.llm.choice import choose_answerer, fall_back, llama_server_status
+from assistant.llm.local import llama_server, local_model
 from assistant.llm.local.llama_server import LlamaServer, ServerConfig, check_free_memory
 from assistant.llm.local.local_model import (
     INSTALL_COMMAND,
@@ -34,7 +35,6 @@ from assistant.llm.local.local_model import (
     ensure_model_file,
     local_model_status,
 )
-from assistant.errors import ConfigError, LocalModelError
 from assistant.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -672,7 +672,7 @@ def local_bot_at(tmp_path, monkeypatch, embedder):
     if not llama_ok:
         pytest.skip(llama_reason)
     from assistant import Assistant
-    from assistant.answering import factory
+    from assistant.llm import backends
     from tests.conftest import SAMPLE_DIR
 
     cache = tmp_path / "cache"
@@ -683,7 +683,7 @@ def local_bot_at(tmp_path, monkeypatch, embedder):
     def make(url: str | None, request_timeout: float = 60.0, **config) -> tuple[Assistant, PointedServer]:
         model = cache / local_model.QWEN_CODER_1_5B.filename
         server = PointedServer(ServerConfig(model_path=model, log_path=cache / "llama-server.log", **config), url)
-        monkeypatch.setattr(factory, "local_server", lambda settings, *args, **kwargs: server)
+        monkeypatch.setattr(backends, "local_server", lambda settings, *args, **kwargs: server)
         settings = Settings.from_env(
             env={"ASSISTANT_ANSWERER": "local", "ASSISTANT_MODEL_CACHE": str(cache)},
             index_dir=str(tmp_path / "index"),
@@ -714,7 +714,7 @@ def test_a_whole_article_question_falls_back_offline_when_the_local_model_is_gon
     assert question.answered and question.trace.decision.method == "extractive fallback"
     for ans in (summary, question):
         note = ans.text.split("\n\n", 1)[0]
-        assert note.startswith(f"Note: the language model ({factory_backend()}) could not answer"), ans.text
+        assert note.startswith(f"Note: the language model ({local_backend()}) could not answer"), ans.text
         assert f"the local model's server at {dead} stopped answering" in note and "OPENAI_BASE_URL" not in ans.text
         assert note.endswith("so this is the offline answer.")
         assert any("could not answer" in n and "OPENAI_BASE_URL" not in n for n in ans.trace.notes)
@@ -733,7 +733,7 @@ def test_assistant_ask_key_points_answers_offline_when_the_local_model_is_gone(l
     monkeypatch.setenv("ASSISTANT_MODEL_CACHE", bot.settings.model_cache)
     assert main(["--index", bot.settings.index_dir, "ask", "What are the key points?"]) == 0
     out, err = capsys.readouterr()
-    assert out.startswith(f"Note: the language model ({factory_backend()}) could not answer")
+    assert out.startswith(f"Note: the language model ({local_backend()}) could not answer")
     assert "so this is the offline answer" in out and "[1]" in out and "OPENAI_BASE_URL" not in out + err
 
 
@@ -747,16 +747,16 @@ def test_a_whole_article_question_falls_back_when_the_local_model_cannot_start(l
     assert server.pid is None and not (tmp_path / "cache" / "llama-server.log").exists()
 
 
-def factory_backend() -> str:
-    from assistant.answering.factory import LOCAL_BACKEND
+def local_backend() -> str:
+    from assistant.llm.backends import LOCAL_BACKEND
 
     return LOCAL_BACKEND
 
 
 def bot_in_flight(bot) -> list[Path]:
-    from assistant.answering import factory
+    from assistant.llm import backends
 
-    folder = factory.local_server(bot.settings).files.in_flight_dir
+    folder = backends.local_server(bot.settings).files.in_flight_dir
     return sorted(folder.iterdir()) if folder.exists() else []
 
 
@@ -798,17 +798,18 @@ def test_a_short_keep_alive_never_stops_the_model_in_the_middle_of_an_answer(tmp
     the activity is touched while the answer streams and after it ends; once idle it still stops."""
     if not llama_ok:
         pytest.skip(llama_reason)
-    from assistant.answering import factory
+    from assistant.answering import build
+    from assistant.llm import backends
     from assistant.llm.chat_model import preload, stream_text
 
     preload().join(60)  # the client's library imported before the server starts, as the Assistant does
     server = LlamaServer(
         ServerConfig(model_path=smollm2(), log_path=tmp_path / "llama.log", n_ctx=1024, min_free_bytes=0, keep_alive=2)
     )
-    monkeypatch.setattr(factory, "local_server", lambda settings, *args, **kwargs: server)
+    monkeypatch.setattr(backends, "local_server", lambda settings, *args, **kwargs: server)
     settings = Settings.from_env(env={"ASSISTANT_ANSWERER": "local"}, request_timeout=120.0, model_keep_alive=2)
     try:
-        model = factory.chat_client(settings, factory.AnswererChoice("local", "test"), 120)
+        model = build.chat_client(settings, build.AnswererChoice("local", "test"), 120)
         chat, where = model.connect()
         pid = server.pid
         started, text = time.monotonic(), ""

@@ -369,8 +369,9 @@ def test_several_articles_are_worded_one_at_a_time_under_their_titles(llm_many, 
 def test_with_a_fixed_layout_each_summary_request_follows_a_one_token_request(llm_many, server, embedder):
     """Our llama.cpp server reuses the prefix the previous request shares; a one-token request whose system message
     differs at its first word makes the summary's prompt be evaluated the same way every time."""
-    from assistant.answering.chat_model import build_chat_model
-    from assistant.answering.summary.model_summary import SummaryModel, build_summarizer
+    from assistant.answering.build import build_summarizer
+    from assistant.answering.summary.model_summary import SummaryModel
+    from assistant.llm.chat_model import build_chat_model
 
     chat = build_chat_model("fake", server.url, "test", 5, 0, streaming=True, max_tokens=320)
     model = SummaryModel(lambda: (chat, server.url), "fake", (), fixed_layout=True)
@@ -387,8 +388,9 @@ def test_with_a_fixed_layout_each_summary_request_follows_a_one_token_request(ll
 
 def quoting_summarizer(bot, server, embedder):
     """The summariser as the factory builds it for the local model: a fixed layout, the main event quoted."""
-    from assistant.answering.chat_model import build_chat_model
-    from assistant.answering.summary.model_summary import SummaryModel, build_summarizer
+    from assistant.answering.build import build_summarizer
+    from assistant.answering.summary.model_summary import SummaryModel
+    from assistant.llm.chat_model import build_chat_model
 
     chat = build_chat_model("fake", server.url, "test", 5, 0, streaming=True, max_tokens=320)
     model = SummaryModel(lambda: (chat, server.url), "fake", (), fixed_layout=True, quotes_main_event=True)

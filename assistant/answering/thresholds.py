@@ -1,5 +1,5 @@
 """Every number the answering side decides with, in one frozen record built once from the settings
-(`factory.build_thresholds`) and handed to each stage that needs one of them: the question step (the
+(`build.build_thresholds`) and handed to each stage that needs one of them: the question step (the
 whole-article bar), the readers and attribution (how a sentence's confidence is weighed, what a short answer
 is) and the decision step (its bars). Chosen on the fit half of the public sets only (`eval/splits.json`;
 docs/evaluation.md reports the fit and the report half side by side)."""

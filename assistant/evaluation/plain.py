@@ -15,7 +15,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from assistant.answering.factory import ANSWER_MAX_TOKENS, chat_client
+from assistant.answering.build import ANSWER_MAX_TOKENS, chat_client
 from assistant.answering.reading import text as reading_text
 from assistant.assistant import Assistant
 from assistant.errors import AssistantError, InputError

@@ -147,7 +147,7 @@ def _jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from assistant.answering.factory import build_thresholds
+    from assistant.answering.build import build_thresholds
     from assistant.embeddings import OnnxMiniLM
     from assistant.settings import Settings
 

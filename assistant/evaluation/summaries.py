@@ -147,9 +147,9 @@ class _Tally:
 
 def measure_leads(local: bool = False, hotpot: int = 0, only: str = "") -> dict[str, dict[str, _Tally]]:
     from assistant import Assistant, Settings
-    from assistant.answering.factory import chat_client
+    from assistant.answering.build import build_summarizer, chat_client
     from assistant.answering.question.intent import detect
-    from assistant.answering.summary.model_summary import SUMMARY_MAX_TOKENS, build_summarizer
+    from assistant.answering.summary.model_summary import SUMMARY_MAX_TOKENS
 
     questions = phrasings()
     embedder = OnnxMiniLM()

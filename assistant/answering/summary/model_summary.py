@@ -41,7 +41,6 @@ from typing import Any
 
 from assistant.answering.attribution.attribute import attribute
 from assistant.answering.attribution.citing import Numbering
-from assistant.answering.base import Summarizer
 from assistant.answering.decision.decide import decide_summary
 from assistant.answering.question.intent import Intent
 from assistant.answering.reading import text
@@ -50,11 +49,9 @@ from assistant.answering.thresholds import Thresholds
 from assistant.embeddings import Embedder
 from assistant.errors import AssistantError
 from assistant.llm.chat_model import ChatClient, content, limited, stream_text
-from assistant.llm.prompts import Prompt, Prompts
+from assistant.llm.prompts import Prompt
 from assistant.providers import translate_provider_error
 from assistant.records import Answer, Attribution, Citation, Claim, Query, Reading, ScoredSentence, SummaryStep
-from assistant.settings import Settings
-from assistant.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +70,8 @@ _NUMBERED = re.compile(r"^\s*(?:\d{1,2}[.)]|[-*•])\s+")
 
 @dataclass(frozen=True)
 class SummaryModel:
-    """The summariser's chat model, from the factory: `connect()` gives the streaming client and where it is (the
-    local model's server starts on first use and may come back on another port); `backend` names it in notes;
+    """The summariser's chat model, from `build.chat_client`: `connect()` gives the streaming client and where it is
+    (the local model's server starts on first use and may come back on another port); `backend` names it in notes;
     `fallback_on`: the errors after which the extractive summary stands in (as for a question's answer);
     `fixed_layout`: a llama.cpp server that reuses the previous request's prefix, so each summary request is preceded
     by a one-token request (see the module's docstring); `quotes_main_event`: a model too slow to word the main event
@@ -86,25 +83,6 @@ class SummaryModel:
     fallback_on: tuple[type[AssistantError], ...] = ()
     fixed_layout: bool = False
     quotes_main_event: bool = False
-
-
-def build_summarizer(
-    settings: Settings,
-    store: Store,
-    checker: Embedder,
-    model: SummaryModel | None,
-    thresholds: Thresholds,
-) -> Summarizer:
-    """The extractive summariser offline; with a chat model (`model`, from the factory), the model's, falling
-    back to the extractive one. `checker` embeds the sentences a summary is checked against (the Assistant's
-    `CachedEmbedder`, shared with the answering path), and the titles."""
-    extractive = ExtractiveSummarizer(store, checker)
-    if model is None:
-        return extractive
-    prompts = Prompts(settings.prompts_dir)  # read now: a missing template fails at start, not mid-chat
-    system = prompts.load("summary_system")
-    request = prompts.load("summary_request", required={"length", "count"})
-    return ModelSummarizer(model, (system, request), extractive, checker, thresholds)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
-"""One factory for the answering side: the condenser and the model reader the settings ask for (the
-extractive reader needs nothing built)."""
+"""Builds the answering flow in one place: the condenser and the model reader the settings ask for (the
+extractive reader needs nothing built), the summariser, the model check and the thresholds, on the chat model
+the settings choose (`llm.choice`) and reach (`llm.backends`)."""
 
 from __future__ import annotations
 
@@ -7,22 +8,34 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.answering.base import Condenser
+from assistant.answering.base import Condenser, Summarizer
 from assistant.answering.decision.model_check import CHECK_MAX_TOKENS, ModelCheck
+from assistant.answering.flow import AnswerFlow
 from assistant.answering.question.condense import OfflineCondenser
 from assistant.answering.question.model_condense import ModelCondenser
 from assistant.answering.reading.model_reader import ModelReader
-from assistant.answering.summary.model_summary import SummaryModel
+from assistant.answering.retrieval.retriever import Retriever
+from assistant.answering.summary.model_summary import SUMMARY_MAX_TOKENS, ModelSummarizer, SummaryModel
+from assistant.answering.summary.summary import ExtractiveSummarizer
 from assistant.answering.thresholds import Thresholds
-from assistant.errors import AssistantError, LocalModelError, ModelTimeoutError, ModelUnavailableError
+from assistant.embeddings import Embedder
+from assistant.errors import LocalModelError
+from assistant.llm.backends import (
+    LOCAL_BACKEND,
+    LOCAL_FALLBACK_ON,
+    OPENAI_FALLBACK_ON,
+    connect_local,
+    local_client,
+    local_streaming,
+    openai_client,
+)
 from assistant.llm.chat_model import ChatClient, ConnectedChat, build_chat_model, preload
 from assistant.llm.choice import AnswererChoice, choose_answerer, fall_back
-from assistant.llm.local.llama_server import MODEL_ALIAS, LlamaServer, local_server
-from assistant.llm.local.local_chat import LocalChat
+from assistant.llm.local.llama_server import MODEL_ALIAS
 from assistant.llm.prompts import Prompts
 from assistant.settings import Settings
+from assistant.store import Store
 
-LOCAL_BACKEND = "local model Qwen2.5-Coder-1.5B-Instruct Q4_K_M (llama.cpp)"
 ANSWER_MAX_TOKENS = 96  # a short answer; a ramble past this is cut
 CONDENSE_MAX_TOKENS = 96
 
@@ -38,16 +51,13 @@ def build_thresholds(settings: Settings) -> Thresholds:
 
 
 Answering = tuple[Condenser, ModelReader | None, AnswererChoice]
-# the errors after which the offline answer stands in (others reach the person who asked), for questions and
-# whole-article answers alike: a remote model's timeout; anything that stops our own local model's server
-OPENAI_FALLBACK_ON: tuple[type[AssistantError], ...] = (ModelTimeoutError,)
-LOCAL_FALLBACK_ON: tuple[type[AssistantError], ...] = (ModelTimeoutError, ModelUnavailableError, LocalModelError)
 
 
 @dataclass(frozen=True)
 class Backend:
-    """An answerer backend: its name (as `choice.choose_answerer` names it, with the reason it is available or
-    not) and how its condenser and model reader are built."""
+    """An answerer backend: its name (as `llm.choice.choose_answerer` names it, with the reason it is available or
+    not), how its condenser and model reader are built on it (reached through `llm.backends`), and the summariser's
+    chat model on it."""
 
     name: str
     build: Callable[[Settings, AnswererChoice], Answering]
@@ -68,7 +78,7 @@ def _build_openai(settings: Settings, choice: AnswererChoice) -> Answering:
 
 def _build_local(settings: Settings, choice: AnswererChoice) -> Answering:
     try:
-        server = local_server(settings)  # a handle on the machine's shared server (`llama_server`)
+        wrap, connect = connect_local(settings)  # a handle on the machine's shared server (`llama_server`)
     except LocalModelError as exc:  # the model file is missing or wrong: say why, answer offline
         return OfflineCondenser(), None, fall_back(choice, exc)
     condenser, reader = build_model_reading(
@@ -79,20 +89,11 @@ def _build_local(settings: Settings, choice: AnswererChoice) -> Answering:
         api_key=None,
         backend=LOCAL_BACKEND,
         condense=settings.condense == "model",  # measured on CoQA: docs/evaluation.md, "Follow-ups"
-        wrap=_local_wrapper(settings, server),
-        connect=server.ensure_running,  # checked before each request: started, reused, or replaced
+        wrap=wrap,
+        connect=connect,  # checked before each request: started, reused, or replaced
         fallback_on=LOCAL_FALLBACK_ON,
     )
     return condenser, reader, choice
-
-
-def _local_wrapper(settings: Settings, server: LlamaServer) -> Callable[[ChatClient, str | None], ChatClient]:
-    """Each client of the local server: its requests marked in flight, its failures in the local model's words."""
-
-    def wrap(chat: ChatClient, url: str | None) -> ChatClient:
-        return LocalChat(chat, server.files, url or "", settings.request_timeout, server.config.log_path)
-
-    return wrap
 
 
 def _build_extractive(settings: Settings, choice: AnswererChoice) -> Answering:
@@ -106,47 +107,20 @@ def build_answering(settings: Settings) -> Answering:
     return BACKENDS[choice.name].build(settings, choice)
 
 
-def _openai_client(settings: Settings, streaming: bool, max_tokens: int) -> ChatClient:
-    """The OpenAI (or OpenAI-compatible) chat client the settings name, with their timeout and retries."""
-    return build_chat_model(
-        settings.chat_model,
-        settings.openai_base_url,
-        settings.openai_api_key,
-        settings.request_timeout,
-        settings.max_retries,
-        streaming=streaming,
-        max_tokens=max_tokens,
-    )
-
-
 def _openai_chat(settings: Settings, max_tokens: int) -> SummaryModel | None:
-    chat = _openai_client(settings, True, max_tokens)
+    chat = openai_client(settings, True, max_tokens)
     where = settings.openai_base_url or "api.openai.com"
     return SummaryModel(lambda: (chat, where), f"chat model {settings.chat_model}", OPENAI_FALLBACK_ON)
 
 
 def _local_chat(settings: Settings, max_tokens: int) -> SummaryModel | None:
-    server = local_server(settings)
-    wrap = _local_wrapper(settings, server)
-    clients: dict[str, ChatClient] = {}
-
-    def client() -> tuple[ChatClient, str]:
-        url = server.ensure_running()
-        if url not in clients:
-            clients.clear()
-            chat = build_chat_model(  # no retries: the server was just checked; one that drops is not tried
-                MODEL_ALIAS,  # again on the same port (the next question starts another), the summary falls back
-                url,
-                None,
-                settings.request_timeout,
-                0,
-                streaming=True,
-                max_tokens=max_tokens,
-            )
-            clients[url] = wrap(chat, url)
-        return clients[url], url
-
-    return SummaryModel(client, LOCAL_BACKEND, LOCAL_FALLBACK_ON, fixed_layout=True, quotes_main_event=True)
+    return SummaryModel(
+        local_streaming(settings, max_tokens),
+        LOCAL_BACKEND,
+        LOCAL_FALLBACK_ON,
+        fixed_layout=True,
+        quotes_main_event=True,
+    )
 
 
 BACKENDS = {
@@ -172,17 +146,8 @@ def build_model_check(settings: Settings, choice: AnswererChoice) -> ModelCheck 
     prompts = Prompts(settings.prompts_dir)
     pair = (prompts.load("check_system"), prompts.load("check_user", required={"sentence", "question", "answer"}))
     if choice.name == "openai":
-        return ModelCheck(_openai_client(settings, False, CHECK_MAX_TOKENS), pair)
-    server = local_server(settings)
-    wrap = _local_wrapper(settings, server)
-
-    def connected(url: str) -> ChatClient:
-        client = build_chat_model(
-            MODEL_ALIAS, url, None, settings.request_timeout, 0, streaming=False, max_tokens=CHECK_MAX_TOKENS
-        )
-        return wrap(client, url)
-
-    return ModelCheck(ConnectedChat(server.ensure_running, connected), pair)
+        return ModelCheck(openai_client(settings, False, CHECK_MAX_TOKENS), pair)
+    return ModelCheck(local_client(settings, CHECK_MAX_TOKENS), pair)
 
 
 def build_model_reading(
@@ -235,3 +200,46 @@ def build_model_reading(
         else chat(base_url, False, CONDENSE_MAX_TOKENS, settings.max_retries)
     )
     return ModelCondenser(condense_chat, condense_prompt), reader
+
+
+def build_summarizer(
+    settings: Settings,
+    store: Store,
+    checker: Embedder,
+    model: SummaryModel | None,
+    thresholds: Thresholds,
+) -> Summarizer:
+    """The extractive summariser offline; with a chat model (`model`, from `chat_client`), the model's, falling
+    back to the extractive one. `checker` embeds the sentences a summary is checked against (the Assistant's
+    `CachedEmbedder`, shared with the answering path), and the titles."""
+    extractive = ExtractiveSummarizer(store, checker)
+    if model is None:
+        return extractive
+    prompts = Prompts(settings.prompts_dir)  # read now: a missing template fails at start, not mid-chat
+    system = prompts.load("summary_system")
+    request = prompts.load("summary_request", required={"length", "count"})
+    return ModelSummarizer(model, (system, request), extractive, checker, thresholds)
+
+
+def build_flow(
+    settings: Settings, store: Store, embedder: Embedder, checker: Embedder, retriever: Retriever
+) -> AnswerFlow:
+    """The answering flow the settings ask for, on the Assistant's store, embedder and retriever: the condenser,
+    model reader and choice (`build_answering`), the thresholds, the summariser on the chosen chat model and the
+    model check (only with a model reader). `checker` embeds the sentences a model was shown, for attribution."""
+    condenser, model_reader, choice = build_answering(settings)
+    thresholds = build_thresholds(settings)
+    summarizer = build_summarizer(
+        settings, store, checker, chat_client(settings, choice, SUMMARY_MAX_TOKENS), thresholds
+    )
+    return AnswerFlow(
+        embedder,
+        checker,
+        retriever,
+        condenser,
+        model_reader,
+        choice,
+        thresholds,
+        summarizer,
+        model_check=build_model_check(settings, choice) if model_reader is not None else None,
+    )
