@@ -1,0 +1,99 @@
+"""Unit tests of the chat model's users with an in-process fake (`tests/fake_chat.py`): the condenser, the model
+check, streaming and reconnecting, without an HTTP server (those paths are tested with `tests/fake_openai.py`)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answering.decision.model_check import ModelCheck
+from assistant.answering.question.model_condense import ModelCondenser
+from assistant.errors import ModelTimeoutError, ModelUnavailableError
+from assistant.llm.chat_model import ConnectedChat, limited, stream_text
+from assistant.llm.prompts import Prompts
+from assistant.settings import Settings
+from tests.fake_chat import FakeChat
+
+PROMPTS = Prompts(Settings().prompts_dir)
+HISTORY = [("What did Rubio say during his visit to Ecuador?", "He spoke about the gangs [1].")]
+
+
+def condenser(chat: FakeChat) -> ModelCondenser:
+    return ModelCondenser(chat, PROMPTS.load("condense", required={"history", "question"}))
+
+
+def test_the_fake_replies_as_scripted_and_records_every_call():
+    chat = FakeChat("first", lambda messages: f"{len(messages)} messages", ModelTimeoutError("too slow"))
+    assert chat.invoke([("user", "a")]).content == "first"
+    assert "".join(stream_text(chat, [("system", "s"), ("user", "b")], "fake")) == "2 messages"
+    with pytest.raises(ModelTimeoutError):
+        chat.invoke([("user", "c")])
+    with pytest.raises(AssertionError, match="only the first 3 were scripted"):
+        chat.invoke([("user", "d")])
+    assert [c.how for c in chat.calls] == ["invoke", "stream", "invoke", "invoke"]
+    assert chat.calls[1].messages == [("system", "s"), ("user", "b")] and chat.calls[1].text() == "s\nb"
+
+
+def test_a_follow_up_is_rewritten_by_the_model_with_the_conversation_in_its_prompt():
+    chat = FakeChat("Standalone question: How much security assistance did the U.S. give Ecuador?")
+    query, step = condenser(chat).condense("How much money did they give?", HISTORY)
+    assert query.standalone == "How much security assistance did the U.S. give Ecuador?"
+    assert step.rewritten and step.follow_up
+    [call] = chat.calls
+    assert call.how == "invoke" and "How much money did they give?" in call.text()
+    assert "User: What did Rubio say during his visit to Ecuador?" in call.text()
+
+
+@pytest.mark.parametrize("reply", ["", "word " * 200, "NOT_IN_ARTICLES", ModelUnavailableError("gone")])
+def test_a_rewrite_that_fails_or_is_junk_leaves_the_question_with_its_context(reply):
+    chat = FakeChat(reply)
+    query, step = condenser(chat).condense("How much money did they give?", HISTORY)
+    assert query.standalone == "How much money did they give?" and "Rubio" in query.context
+    assert step.follow_up and not step.rewritten and len(chat.calls) == 1
+
+
+def test_a_question_without_history_or_that_stands_alone_calls_no_model():
+    chat = FakeChat()
+    assert condenser(chat).condense("Who won the match?", [])[1].how == "no history"
+    query, _ = condenser(chat).condense("Who is the President of Ecuador Daniel Noboa?", HISTORY)
+    assert query.standalone == "Who is the President of Ecuador Daniel Noboa?" and chat.calls == []
+
+
+@pytest.mark.parametrize(
+    ("reply", "verdict"),
+    [("Yes.", True), ("**no** - it does not", False), ("maybe", None), (ModelTimeoutError("slow"), None)],
+)
+def test_the_model_check_reads_yes_or_no_and_a_failure_is_no_verdict(reply, verdict):
+    chat = FakeChat(reply)
+    pair = (PROMPTS.load("check_system"), PROMPTS.load("check_user", required={"sentence", "question", "answer"}))
+    check = ModelCheck(chat, pair)
+    assert check.says("How much?", "The U.S. gave $13.5 million.", "$13.5 million") is verdict
+    [call] = chat.calls
+    assert "The U.S. gave $13.5 million." in call.text() and call.messages[0][0] == "system"
+
+
+def test_a_stream_that_stops_without_finishing_is_an_error_not_a_short_answer():
+    chat = FakeChat("Los Lobos and Los Choneros", finish=False)
+    pieces: list[str] = []
+    with pytest.raises(ModelUnavailableError, match="stopped in the middle of its answer"):
+        for piece in stream_text(chat, [("user", "Which gangs?")], "http://127.0.0.1:1/v1"):
+            pieces.append(piece)
+    assert "".join(pieces) == "Los Lobos and Los Choneros"  # what came is streamed before the error
+
+
+def test_a_limited_client_sends_the_limit_and_a_connected_one_is_rebuilt_when_the_address_changes():
+    chat = FakeChat("one", "two", "three")
+    assert limited(chat, 1).invoke([("user", "warm up")]).content == "one"
+    assert chat.calls[0].bound == {"max_completion_tokens": 1}  # no base URL: the OpenAI field alone
+    urls = ["http://a/v1", "http://a/v1", "http://b/v1"]
+    built: list[str] = []
+
+    def build(url: str) -> FakeChat:
+        built.append(url)
+        return chat
+
+    connected = ConnectedChat(lambda: urls.pop(0), build)
+    assert [connected.invoke([("user", "q")]).content for _ in range(2)] == ["two", "three"]
+    assert built == ["http://a/v1"]
+    with pytest.raises(AssertionError):  # the script is used up: the third call fails loudly, after reconnecting
+        connected.invoke([("user", "q")])
+    assert built == ["http://a/v1", "http://b/v1"]
