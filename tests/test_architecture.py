@@ -4,6 +4,8 @@ imports only what docs/architecture.md allows."""
 from __future__ import annotations
 
 import ast
+import re
+import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "assistant"
@@ -259,3 +261,54 @@ def test_the_front_ends_use_only_the_facades_public_methods():
     assert used["web/chat.py"] and used["cli/main.py"]  # the walk really saw them
     past = {name: sorted(attrs - public) for name, attrs in used.items() if attrs - public}
     assert past == {}
+
+
+DIAGRAM = PACKAGE.parent / "docs" / "architecture.md"
+
+
+def diagram_boxes() -> dict[str, set[str]]:
+    """The mermaid picture in docs/architecture.md: for each subgraph named after a package ("assistant/indexing
+    (writes)"), the modules its boxes name (each box's first line, names separated by commas; `name/` a folder)."""
+    text = DIAGRAM.read_text(encoding="utf-8")
+    block = text.split("```mermaid", 1)[1].split("```", 1)[0]
+    boxes: dict[str, set[str]] = {}
+    current = None
+    for line in block.splitlines():
+        line = line.strip()
+        if line.startswith("subgraph"):
+            current = line.split('"')[1].split()[0]
+            boxes[current] = set()
+        elif line == "end":
+            current = None
+        elif current is not None:
+            for label in re.findall(r"\w+\[\(?([^<\]\)]+)", line):
+                boxes[current] |= {name.strip() for name in label.split(",")}
+    return boxes
+
+
+def test_the_pictures_boxes_name_modules_that_exist_and_every_stage_has_one():
+    boxes = diagram_boxes()
+    assert {"assistant/indexing", "assistant/answering", "assistant/llm", "assistant/"} <= set(boxes)
+    for package, names in boxes.items():
+        folder = PACKAGE.parent / package
+        for name in names:
+            path = folder / name if name.endswith("/") else folder / f"{name}.py"
+            assert path.exists(), f"docs/architecture.md's picture names {package.rstrip('/')}/{name}, which is gone"
+    for package in ("indexing", "answering"):
+        stages = {p.name + "/" for p in (PACKAGE / package).iterdir() if (p / "__init__.py").is_file()}
+        missing = stages - boxes[f"assistant/{package}"]
+        assert not missing, f"docs/architecture.md's picture has no box for {package}/{sorted(missing)}"
+
+
+def test_the_picture_check_finds_a_box_that_names_a_missing_module(tmp_path, monkeypatch):
+    text = DIAGRAM.read_text(encoding="utf-8").replace("WR[write/<br>", "WR[writer/<br>")
+    fake = tmp_path / "architecture.md"
+    fake.write_text(text, encoding="utf-8")
+    monkeypatch.setattr(sys.modules[__name__], "DIAGRAM", fake)
+    assert "writer/" in diagram_boxes()["assistant/indexing"]
+    try:
+        test_the_pictures_boxes_name_modules_that_exist_and_every_stage_has_one()
+    except AssertionError as exc:
+        assert "indexing/writer/" in str(exc)
+    else:
+        raise AssertionError("a box naming a missing module was not found")
