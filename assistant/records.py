@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from enum import Enum, StrEnum
 from typing import Any, NamedTuple
 
 
@@ -205,6 +206,16 @@ class Query:
     previous_answer: str = ""  # the last answer: a follow-up rarely wants the same sentence again
 
 
+class Asks(StrEnum):
+    """What a question asks for, when the decision step can check that an answer has it
+    (`answering/question/kinds.py`)."""
+
+    TIME = "a time"
+    NUMBER = "a number"
+    PERSON = "a person or organisation"
+    PLACE = "a place"
+
+
 @dataclass(frozen=True)
 class QuestionStep:
     """The question step: how the question was read before retrieval."""
@@ -215,7 +226,7 @@ class QuestionStep:
     rewritten: bool = False  # a chat model rewrote it as a standalone question
     how: str = ""  # in words
     intent: str | None = None  # a whole-article question: "summary", "people" or "when"
-    asks: str | None = None  # what it asks for, when the decision step can check it: "a time", "a number", ...
+    asks: Asks | None = None  # what it asks for, when the decision step can check it (computed once, here)
 
 
 @dataclass(frozen=True)
@@ -387,4 +398,6 @@ def _build(kind: Any, value: Any) -> Any:
         return tuple(_build(a, v) for a, v in zip(args, value, strict=True))
     if origin is list:
         return [_build(args[0], v) for v in value]
+    if isinstance(kind, type) and issubclass(kind, Enum):
+        return kind(value)
     return value

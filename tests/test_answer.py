@@ -206,3 +206,22 @@ def test_an_article_s_footnote_brackets_never_read_as_citations(bot, tmp_path):
     marks = [int(m) for m in re.findall(r"\[(\d+)\]", ans.text)]
     assert marks == sorted(set(marks)) == list(range(1, len(ans.citations) + 1))
     assert "1,200 adults" in ans.citations[0].text  # [1] is the first sentence quoted, not the footnote's number
+
+
+def test_what_a_question_asks_for_is_found_once_and_kept_in_the_question_step(bot, monkeypatch):
+    """The question step finds what the question asks for (a number, a time, ...) once; reading and the decision
+    use that (`QuestionStep.asks`, the enum), they do not find it again."""
+    from assistant.answering.question import kinds
+    from assistant.records import Asks
+
+    calls: list[str] = []
+    real = kinds.asks
+
+    def counted(question: str):
+        calls.append(question)
+        return real(question)
+
+    monkeypatch.setattr(kinds, "asks", counted)
+    ans = bot.answer("How much money did the U.S. announce for security assistance?")
+    assert ans.trace.question_step.asks is Asks.NUMBER
+    assert len(calls) <= 2  # the question, and its standalone form when the question alone says nothing

@@ -11,12 +11,12 @@ from assistant.answering.attribution import support
 from assistant.answering.attribution.attribute import attribute, attribute_extractive
 from assistant.answering.attribution.citing import compose
 from assistant.answering.decision.decide import decide, decide_summary
-from assistant.answering.question.kinds import Asks, asks, has
+from assistant.answering.question.kinds import asks, has
 from assistant.answering.reading import text
 from assistant.answering.reading.extractive_reader import ExtractiveReader
 from assistant.answering.terms import key_terms, terms
 from assistant.answering.thresholds import Thresholds
-from assistant.records import Query, ScoredSentence, Sentence
+from assistant.records import Asks, Query, ScoredSentence, Sentence
 
 ARTICLE = [
     "Secretary of State Marco Rubio visited Ecuador on Thursday.",

@@ -9,7 +9,19 @@ import pytest
 
 from assistant.answering.retrieval import ranking
 from assistant.indexing.chunk.chunking import chunk_span, chunks_covering, make_chunks
-from assistant.records import Article, Attribution, Claim, Decision, PassageHit, Reading, Sentence, SentenceHit, Trace
+from assistant.records import (
+    Article,
+    Asks,
+    Attribution,
+    Claim,
+    Decision,
+    PassageHit,
+    QuestionStep,
+    Reading,
+    Sentence,
+    SentenceHit,
+    Trace,
+)
 
 
 def test_rrf_gives_earlier_ranks_more_and_fuse_adds_channels():
@@ -72,8 +84,10 @@ def test_trace_round_trips_through_json():
         reading=Reading("extractive", "x", chosen=(0,)),
         attribution=Attribution((Claim("x", (0,), (("a", 0),), 1.0, (), 1, 0.9, 1.0, "the sentence itself"),)),
         decision=Decision("answered", "extractive", "why", "answered", 0.9, 0.8, False),
+        question_step=QuestionStep("q", asks=Asks.NUMBER),
         latency_ms=3.0,
         answered=True,
     )
     data = json.loads(json.dumps(trace.to_dict()))
-    assert Trace.from_dict(data) == trace
+    assert data["question_step"]["asks"] == "a number"
+    assert Trace.from_dict(data) == trace and Trace.from_dict(data).question_step.asks is Asks.NUMBER

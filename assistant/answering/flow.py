@@ -26,7 +26,18 @@ from assistant.answering.thresholds import Thresholds
 from assistant.embeddings import Embedder
 from assistant.errors import AnswerMissingError
 from assistant.llm.choice import AnswererChoice
-from assistant.records import Answer, Attribution, Decision, Query, QuestionStep, Reading, ScoredSentence, Trace, Turn
+from assistant.records import (
+    Answer,
+    Asks,
+    Attribution,
+    Decision,
+    Query,
+    QuestionStep,
+    Reading,
+    ScoredSentence,
+    Trace,
+    Turn,
+)
 
 
 @dataclass
@@ -68,8 +79,7 @@ class AnswerFlow:
             query, step = Query(question, question), QuestionStep(question, how=how, intent=intent.kind)
         else:
             query, step = self.condenser.condense(question, turns)
-            wanted = kinds.asks(question) or kinds.asks(query.standalone)
-            step = replace(step, asks=wanted.value if wanted else None)
+            step = replace(step, asks=kinds.asks(question) or kinds.asks(query.standalone))  # once, for every step
         trace.question_step = step
         trace.timings_ms["question"] = _ms(t)
         trace.standalone_question, trace.context = query.standalone, query.context
@@ -81,14 +91,14 @@ class AnswerFlow:
         trace.timings_ms.update(retrieval.timings_ms())
 
         t = time.perf_counter()
-        reading, shown = self._read(query, turns, retrieval, trace)
+        reading, shown = self._read(query, turns, retrieval, trace, step.asks)
         trace.timings_ms["read"] = _ms(t)
         trace.reading, trace.prompt, trace.raw_model_output = reading, reading.prompt, reading.raw
         trace.shown = [sentence_hit(s) for s in shown]
 
         t = time.perf_counter()
         extractive = reading.reader == "extractive"
-        attribution, decided = judge(query, reading, shown, self.checker, self.thresholds)
+        attribution, decided = judge(query, reading, shown, self.checker, self.thresholds, step.asks)
         trace.attribution = attribution
         trace.timings_ms["attribute"] = _ms(t)
         if self.model_check is not None and not extractive and decided.answered:
@@ -139,7 +149,7 @@ class AnswerFlow:
             yield event.answer
 
     def _read(
-        self, query: Query, turns: list[Turn], retrieval: Retrieval, trace: Trace
+        self, query: Query, turns: list[Turn], retrieval: Retrieval, trace: Trace, asks: Asks | None
     ) -> tuple[Reading, list[ScoredSentence]]:
         """The model's reading of what retrieval chose; the extractive reader's when there is no model or it
         failed (then the model's failure is kept in the reading and the trace's notes)."""
@@ -153,7 +163,6 @@ class AnswerFlow:
             )
             trace.timings_ms["model_failed_after"] = round(reading.seconds * 1000, 1)
             failed = reading
-        asks = kinds.asks(query.question) or kinds.asks(query.standalone)
         ranked = retrieval.sentences
         reading = self.extractive_reader.read(query, ranked, self.thresholds, asks)
         if failed is not None:
@@ -162,10 +171,15 @@ class AnswerFlow:
 
 
 def judge(
-    query: Query, reading: Reading, shown: list[ScoredSentence], checker: Embedder, thresholds: Thresholds
+    query: Query,
+    reading: Reading,
+    shown: list[ScoredSentence],
+    checker: Embedder,
+    thresholds: Thresholds,
+    asks: Asks | None,
 ) -> tuple[Attribution, Decided]:
     """Attribution, then the decision, on one reading of the `shown` sentences (`stream` and the evaluation's
-    replay of recorded readings both judge through here)."""
+    replay of recorded readings both judge through here); `asks`: what the question step found it asks for."""
     extractive = reading.reader == "extractive"
     if extractive:
         attribution = attribute_extractive(query, shown, reading.chosen, checker, thresholds)
@@ -176,7 +190,7 @@ def judge(
         shown,
         question=query.standalone,
         refused_by_reader=reading.refused,
-        asks=kinds.asks(query.question) or kinds.asks(query.standalone),
+        asks=asks,
         follow_up=bool(query.context),
         extractive=extractive,
         thresholds=thresholds,

@@ -20,6 +20,7 @@ from typing import Any
 
 from assistant.answering.attribution.citing import compose
 from assistant.answering.flow import judge
+from assistant.answering.question import kinds
 from assistant.answering.reading import text as read_text
 from assistant.answering.thresholds import Thresholds
 from assistant.embeddings import CachedEmbedder, Embedder
@@ -61,7 +62,8 @@ def replay_one(
     )
     shown = _shown(trace, titles)
     recorded = Reading(str(reading["reader"]), str(reading.get("answer") or ""), refused=bool(reading.get("refused")))
-    _, decided = judge(query, recorded, shown, checker, thresholds)
+    asks = kinds.asks(query.question) or kinds.asks(query.standalone)  # as the question step finds it
+    _, decided = judge(query, recorded, shown, checker, thresholds, asks)
     text = compose(decided.kept, shown, verbatim=False)[0] if decided.answered else ""
     return {"answered": decided.answered, "rule": decided.rule, "text": text, "confidence": decided.confidence}
 

@@ -28,10 +28,10 @@ import re
 from dataclasses import dataclass, replace
 
 from assistant.answering.attribution import support
-from assistant.answering.question.kinds import Asks, has
+from assistant.answering.question.kinds import has
 from assistant.answering.reading.text import is_instruction
 from assistant.answering.thresholds import Thresholds
-from assistant.records import Attribution, Claim, ScoredSentence
+from assistant.records import Asks, Attribution, Claim, ScoredSentence
 
 _CHOICE = re.compile(r"\w\s*,?\s+or\s+\w", re.I)  # "A or B": the answer is one of the question's own words
 _NAME_LINKS = frozenset({"of", "de", "the", "and", "la", "le", "von", "van", "der", "du", "da", "di", "del", "&"})

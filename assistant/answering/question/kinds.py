@@ -13,17 +13,9 @@ HotpotQA gold answer to such a question passes its check except a few that answe
 from __future__ import annotations
 
 import re
-from enum import StrEnum
 
 from assistant.answering.terms import STOPWORDS
-
-
-class Asks(StrEnum):
-    TIME = "a time"
-    NUMBER = "a number"
-    PERSON = "a person or organisation"
-    PLACE = "a place"
-
+from assistant.records import Asks
 
 _ASKS = [
     (

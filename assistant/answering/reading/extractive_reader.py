@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from assistant.answering.question.kinds import Asks, has
+from assistant.answering.question.kinds import has
 from assistant.answering.reading.text import is_instruction
 from assistant.answering.retrieval.ranking import confidence
 from assistant.answering.thresholds import Thresholds
-from assistant.records import Query, Reading, ScoredSentence
+from assistant.records import Asks, Query, Reading, ScoredSentence
 
 SECOND_MARGIN = 0.05  # a second sentence must score this close to the best ...
 SECOND_GAIN = 0.25  # ... and cover this much more of the question
