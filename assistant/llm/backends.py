@@ -58,23 +58,24 @@ def local_streaming(settings: Settings, max_tokens: int) -> Callable[[], tuple[C
     and may come back on another port: the client is made again then)."""
     server = local_server(settings)
     wrap = _local_wrapper(settings, server)
-    clients: dict[str, ChatClient] = {}
+
+    def build(url: str) -> ChatClient:
+        chat = build_chat_model(  # no retries: the server was just checked; one that drops is not tried
+            MODEL_ALIAS,  # again on the same port (the next question starts another), the summary falls back
+            url,
+            None,
+            settings.request_timeout,
+            0,
+            streaming=True,
+            max_tokens=max_tokens,
+        )
+        return wrap(chat, url)
+
+    connected = ConnectedChat(server.ensure_running, build)
 
     def client() -> tuple[ChatClient, str]:
-        url = server.ensure_running()
-        if url not in clients:
-            clients.clear()
-            chat = build_chat_model(  # no retries: the server was just checked; one that drops is not tried
-                MODEL_ALIAS,  # again on the same port (the next question starts another), the summary falls back
-                url,
-                None,
-                settings.request_timeout,
-                0,
-                streaming=True,
-                max_tokens=max_tokens,
-            )
-            clients[url] = wrap(chat, url)
-        return clients[url], url
+        chat = connected.connected()
+        return chat, connected.url or ""
 
     return client
 

@@ -77,17 +77,18 @@ class ConnectedChat:
         self.url: str | None = None
         self.chat: ChatClient | None = None
 
-    def _client(self) -> ChatClient:
+    def connected(self) -> ChatClient:
+        """The client for the server as it runs now (connected first; `url` then says where)."""
         url = self.connect()
         if url != self.url or self.chat is None:
             self.url, self.chat = url, self.build(url)
         return self.chat
 
     def invoke(self, input: Any, config: Any = None, **kwargs: Any) -> Any:
-        return self._client().invoke(input, config, **kwargs)
+        return self.connected().invoke(input, config, **kwargs)
 
     def stream(self, input: Any, config: Any = None, **kwargs: Any) -> Iterator[Any]:
-        return self._client().stream(input, config, **kwargs)
+        return self.connected().stream(input, config, **kwargs)
 
 
 def limited(chat: Any, max_tokens: int) -> ChatClient:
