@@ -33,6 +33,11 @@ def summary_size(n_sentences: int) -> int:
     return 3 if n_sentences <= 12 else 4 if n_sentences <= 40 else 5
 
 
+def headline(title: str) -> bool:
+    """A title that can name the main event: a headline, not a topic ("Normans") or nothing."""
+    return len(title.split()) >= HEADLINE_WORDS
+
+
 def usable(text: str, title: str = "") -> bool:
     words = text.split()
     return len(words) >= MIN_WORDS and " ".join(words).lower() != " ".join(title.split()).lower()
@@ -72,8 +77,7 @@ def ranked(
     centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
     relevance = {i: float(vectors[i] @ centroid) + lead_weight / (1 + rank) for rank, i in enumerate(candidates)}
     chosen: list[int] = []
-    headline = title_vector if len(title.split()) >= HEADLINE_WORDS else None
-    first = _nearest_to_title(vectors, candidates, headline)
+    first = _nearest_to_title(vectors, candidates, title_vector if headline(title) else None)
     chosen.append(candidates[0] if first is None else first)
     while len(chosen) < min(k, len(candidates)):
 

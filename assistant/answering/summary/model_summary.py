@@ -116,7 +116,7 @@ class ModelSummarizer:
         chosen = self.extractive.scope(scope, intent)
         plans = [p for p in self.extractive.plan(intent, chosen) if p.order]
         if not plans or (self._quotes(intent) and all(len(p.order) == 1 for p in plans)):
-            yield from self.extractive.summarize(question, intent, scope)  # one sentence each: the main event, quoted
+            yield from self.extractive.answer(intent, chosen)  # one sentence each: the main event, quoted
             return
         shown_so_far: list[str] = [""]  # the text streamed so far (the fallback continues from it)
         prompts: list[str] = []

@@ -89,6 +89,10 @@ class ExtractiveSummarizer:
 
     def summarize(self, question: str, intent: Intent, scope: Sequence[str] | None) -> Iterator[str | SummaryStep]:
         chosen = self.store.snapshot(lambda: self.scope(scope, intent))  # no batch written meanwhile
+        yield from self.answer(intent, chosen)
+
+    def answer(self, intent: Intent, chosen: Scope) -> Iterator[str | SummaryStep]:
+        """The extractive answer for articles already chosen: its text in pieces, then its record."""
         final = self.compose(intent, chosen)
         yield from pieces(final.answer.text)
         yield final
@@ -177,7 +181,7 @@ class ExtractiveSummarizer:
         if not art.texts:
             return []
         title_vector = None
-        if self.embedder is not None and art.title.strip():
+        if self.embedder is not None and key_sentences.headline(art.title):  # a topic's vector would go unused
             title_vector = np.asarray(self.embedder.embed([" ".join(art.title.split())])[0], dtype=np.float32)
         order = key_sentences.ranked(art.vectors, art.texts, k, art.title, title_vector=title_vector)
         return order[:1] + sorted(order[1:])
