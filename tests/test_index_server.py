@@ -49,6 +49,8 @@ def test_server_mode_lexical_side_follows_changes_by_another_client(server_bot, 
     (folder / "late.txt").write_text("Late news\nThe zebra crossing on Quill Street was repainted blue.", "utf-8")
     other.ingest([folder / "late.txt"])
     ans = server_bot.answer("What colour was the zebra crossing on Quill Street repainted?")
-    assert ans.answered and ans.citations[0].article_id == "late"
+    # seen once in CI (1 of 4 clean runs), never locally: say what the reader saw if it happens again
+    why = f"decision: {ans.trace.decision}; sentences: {[(h.article_id, h.text[:40]) for h in ans.trace.sentences]}"
+    assert ans.answered and ans.citations[0].article_id == "late", why
     hits = server_bot.retriever.lexical.search(["quill"], 5)
     assert hits and hits[0][0].article_id == "late"
