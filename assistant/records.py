@@ -334,6 +334,7 @@ class SummaryStep:
     prompt: str | None = None
     reading: Reading | None = None
     attribution: Attribution | None = None
+    sources: dict[str, SourceRef] = field(default_factory=dict)  # the pages and dates of the articles in scope
 
 
 @dataclass
