@@ -59,8 +59,8 @@ class Assistant:
         self.store = Store(make_client(settings), self.embedder, settings, geometry=(WINDOW, STRIDE))
         self.indexer = Indexer(self.store)
         self.retriever = Retriever(self.store, settings)
-        # the sentences shown to a model are checked again after each answer sentence, by the answerer and the
-        # summariser alike: one cache of their vectors
+        # what attribution and the summariser embed (a question with a claim, a title, a counted word; the shown
+        # sentences come with their stored vectors) is remembered in one cache for both
         checker = CachedEmbedder(self.embedder)
         self.flow = build_flow(settings, self.store, self.embedder, checker, self.retriever)
         self.condenser, self.model_reader, self.choice = self.flow.condenser, self.flow.model_reader, self.flow.choice

@@ -44,7 +44,7 @@ from assistant.records import (
 @dataclass
 class AnswerFlow:
     embedder: Embedder  # reads whole-article questions by meaning
-    checker: Embedder  # embeds what attribution compares (the shown sentences' vectors are cached)
+    checker: Embedder  # embeds what attribution compares with the shown sentences (they carry their stored vectors)
     retriever: Retriever
     condenser: Condenser
     model_reader: ModelReader | None  # None: the extractive reader answers

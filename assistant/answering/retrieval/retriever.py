@@ -1,8 +1,8 @@
 """The retrieval step: hybrid search (dense chunks + dense sentences + BM25, fused by reciprocal rank),
 the sentences of what was found ranked for the question (`ranking.py`), and what the reader is shown
 (`context.py`: whole short articles, else the best sentences with their neighbours). It reads the records of
-the articles it found once, and returns one `Retrieval` record that carries them (titles, pages, dates); no
-later step goes back to the store."""
+the articles it found once, and returns one `Retrieval` record that carries them (titles, pages, dates) and
+the shown sentences' stored vectors; no later step goes back to the store."""
 
 from __future__ import annotations
 
@@ -347,6 +347,7 @@ class Retriever:
                     f.context_similarity,
                     f.context_coverage,
                     f.missing_numbers,
+                    vectors[key],
                 )
             )
         return scored
