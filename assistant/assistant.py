@@ -30,7 +30,6 @@ from assistant.records import (
     Query,
     RankedSentence,
     ScoredSentence,
-    SourceRef,
     Upload,
     UploadReport,
 )
@@ -60,8 +59,8 @@ class Assistant:
         self.store = Store(make_client(settings), self.embedder, settings, geometry=(WINDOW, STRIDE))
         self.indexer = Indexer(self.store)
         self.retriever = Retriever(self.store, settings)
-        # the sentences shown to a model are checked again after each answer sentence, by the answerer and the
-        # summariser alike: one cache of their vectors
+        # what attribution and the summariser embed (a question with a claim, a title, a counted word; the shown
+        # sentences come with their stored vectors) is remembered in one cache for both
         checker = CachedEmbedder(self.embedder)
         self.flow = build_flow(settings, self.store, self.embedder, checker, self.retriever)
         self.condenser, self.model_reader, self.choice = self.flow.condenser, self.flow.model_reader, self.flow.choice
@@ -189,34 +188,7 @@ class Assistant:
         reading -> attribution -> decision (`answering/flow.py`), or the summary of a whole-article question."""
         question = check_question(question)
         turns = normalise_history(history)
-        return self._with_sources(self.flow.stream(question, turns, self.check_scope(article_ids)))
-
-    def _sources(self, article_ids: Sequence[str]) -> dict[str, SourceRef]:
-        """Each article's page address and date (None when unknown)."""
-        ids = list(dict.fromkeys(article_ids))
-        meta = self.store.article_records(ids, with_text=False)
-        return {
-            i: SourceRef(
-                i,
-                str(meta.get(i, {}).get("url") or "") or None,
-                str(meta.get(i, {}).get("published") or "") or None,
-            )
-            for i in ids
-        }
-
-    def _with_sources(self, events: Iterator[str | Answer]) -> Iterator[str | Answer]:
-        """The final answer's citations with their article's page address and date (`Citation.url`, `.published`),
-        and the same in its trace (`sources`)."""
-        for event in events:
-            if isinstance(event, Answer) and event.citations:
-                refs = self._sources([c.article_id for c in event.citations])
-                citations = [
-                    replace(c, url=refs[c.article_id].url, published=refs[c.article_id].published)
-                    for c in event.citations
-                ]
-                event.trace.sources = list(refs.values())
-                event = replace(event, citations=citations)
-            yield event
+        return self.flow.stream(question, turns, self.check_scope(article_ids))
 
     def search(self, query: str, k: int = 8, article_ids: Sequence[str] | None = None) -> list[RankedSentence]:
         """The `k` sentences the retrieval step ranks highest for `query` (best first), each as a citation would
@@ -226,8 +198,8 @@ class Assistant:
         query = check_question(query)
         if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_SEARCH:
             raise InputError(f"k={k!r} is not allowed: ask for 1 to {MAX_SEARCH} sentences, e.g. 8")
-        found = self.retriever.retrieve(Query(query, query), self.check_scope(article_ids)).sentences[:k]
-        refs = self._sources([s.sentence.article_id for s in found])
+        retrieval = self.retriever.retrieve(Query(query, query), self.check_scope(article_ids))
+        found, articles = retrieval.sentences[:k], retrieval.articles  # the pages and dates as retrieval read them
         return [
             RankedSentence(
                 Citation(
@@ -237,8 +209,8 @@ class Assistant:
                     text=s.sentence.text,
                     start=s.sentence.start,
                     end=s.sentence.end,
-                    url=refs[s.sentence.article_id].url,
-                    published=refs[s.sentence.article_id].published,
+                    url=articles[s.sentence.article_id].url,
+                    published=articles[s.sentence.article_id].published,
                 ),
                 round(float(s.score), 6),
             )

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 from typing import Any, NamedTuple
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class Article:
@@ -160,6 +162,8 @@ class ScoredSentence:
     context_similarity: float = 0.0
     context_coverage: float = 0.0
     missing_numbers: int = 0  # numbers in the question that it does not contain
+    # its stored vector, as retrieval read it (attribution compares with it instead of embedding the text again)
+    vector: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -334,6 +338,7 @@ class SummaryStep:
     prompt: str | None = None
     reading: Reading | None = None
     attribution: Attribution | None = None
+    sources: dict[str, SourceRef] = field(default_factory=dict)  # the pages and dates of the articles in scope
 
 
 @dataclass

@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -48,6 +48,22 @@ _PAGE = 5000
 class StoredSentence:
     sentence: Sentence
     vector: Any  # numpy row or None
+
+
+def article_info(article_id: str, meta: Mapping[str, Any]) -> ArticleInfo:
+    """An article's record (its metadata as the store holds it) as the typed `ArticleInfo`."""
+    return ArticleInfo(
+        id=article_id,
+        title=str(meta.get("title", article_id)),
+        source=str(meta.get("source", "")),
+        content_hash=str(meta.get("content_hash", "")),
+        sentences=int(meta.get("sentences", 0)),
+        chunks=int(meta.get("chunks", 0)),
+        url=str(meta.get("url") or "") or None,
+        published=str(meta.get("published") or "") or None,
+        site=str(meta.get("site") or "") or None,
+        author=str(meta.get("author") or "") or None,
+    )
 
 
 class Store:
@@ -198,18 +214,7 @@ class Store:
         out: dict[str, ArticleInfo] = {}
         for ids, metas, _ in self.scan(self.articles, include=["metadatas"]):
             for art_id, meta in zip(ids, metas, strict=True):
-                out[art_id] = ArticleInfo(
-                    id=art_id,
-                    title=str(meta.get("title", art_id)),
-                    source=str(meta.get("source", "")),
-                    content_hash=str(meta.get("content_hash", "")),
-                    sentences=int(meta.get("sentences", 0)),
-                    chunks=int(meta.get("chunks", 0)),
-                    url=str(meta.get("url") or "") or None,
-                    published=str(meta.get("published") or "") or None,
-                    site=str(meta.get("site") or "") or None,
-                    author=str(meta.get("author") or "") or None,
-                )
+                out[art_id] = article_info(art_id, meta)
         return out
 
     def article_records(self, ids: Sequence[str], with_text: bool = True) -> dict[str, dict[str, Any]]:

@@ -225,3 +225,30 @@ def test_what_a_question_asks_for_is_found_once_and_kept_in_the_question_step(bo
     ans = bot.answer("How much money did the U.S. announce for security assistance?")
     assert ans.trace.question_step.asks is Asks.NUMBER
     assert len(calls) <= 2  # the question, and its standalone form when the question alone says nothing
+
+
+def test_one_question_reads_the_article_records_once_and_embeds_no_stored_sentence(bot, monkeypatch):
+    """Retrieval reads the records of the articles it found once and carries them (titles, pages, dates) to the
+    citations; the shown sentences keep the vectors retrieval read, so nothing embeds a stored sentence again."""
+    stored = {s.sentence.text for s in bot.store.sentences_of(SAMPLE_ID, bot.articles()[0].content_hash)}
+    reads: list[list[str]] = []
+    real_read = bot.store.article_records
+
+    def counted_read(ids, with_text=True):
+        reads.append(list(ids))
+        return real_read(ids, with_text=with_text)
+
+    embedded: list[str] = []
+    real_embed = bot.embedder.embed
+
+    def counted_embed(texts):
+        embedded.extend(texts)
+        return real_embed(texts)
+
+    monkeypatch.setattr(bot.store, "article_records", counted_read)
+    monkeypatch.setattr(bot.embedder, "embed", counted_embed)
+    ans = bot.answer("How much security assistance did the U.S. announce for Ecuador?")
+    assert ans.answered and ans.citations and ans.trace.sources
+    assert [s.article_id for s in ans.trace.sources] == [SAMPLE_ID]
+    assert len(reads) == 1
+    assert embedded and not stored & set(embedded)

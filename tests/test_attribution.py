@@ -289,6 +289,21 @@ def test_the_extractive_reader_skips_planted_instructions_and_prefers_what_was_a
     assert ExtractiveReader().read(Query("q", "q"), ranked, Thresholds()).chosen == (1,)
 
 
+def test_the_extractive_reader_takes_its_own_bar_not_the_decision_steps():
+    """A second sentence is read beside the best one when it addresses the question well enough by the reader's own
+    number (`second_sentence_relevance`); the decision's bar (`extractive_relevance`, ASSISTANT_REFUSAL_THRESHOLD)
+    does not flow back into what is read."""
+    first, second = sentences(texts=ARTICLE[:2])
+    ranked = [
+        replace(first, score=1.0, similarity=0.6, coverage=0.2),
+        replace(second, score=0.98, similarity=0.4, coverage=0.6),  # confidence 0.4 + 0.8 x 0.6 = 0.88
+    ]
+    query = Query("q", "q")
+    assert ExtractiveReader().read(query, ranked, Thresholds()).chosen == (0, 1)
+    assert ExtractiveReader().read(query, ranked, Thresholds(extractive_relevance=0.95)).chosen == (0, 1)
+    assert ExtractiveReader().read(query, ranked, Thresholds(second_sentence_relevance=0.95)).chosen == (0,)
+
+
 def test_the_answer_text_cites_each_claim_and_neutralises_footnotes(embedder):
     shown = sentences(texts=["The trial enrolled 1,200 adults over three years [1].", "It ended in May."])
     attribution = attribute_extractive(Query("q", "q"), shown, [0, 1])

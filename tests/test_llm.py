@@ -59,6 +59,30 @@ def decided(ans) -> tuple[str, str]:
 
 
 # ---- read -> attribute -> decide
+def test_a_model_answer_is_attributed_with_the_vectors_retrieval_read(llm_bot, server, monkeypatch):
+    """Attribution compares the model's answer with the shown sentences' stored vectors (read by retrieval with the
+    sentences): only the question with the answer is embedded, never a stored sentence; and the article records
+    are read once, by retrieval."""
+    bot = llm_bot()
+    stored = {s.sentence.text for s in bot.store.sentences_of(bot.articles()[0].id, bot.articles()[0].content_hash)}
+    embedded: list[str] = []
+    real_embed = bot.embedder.embed
+
+    def counted_embed(texts):
+        embedded.extend(texts)
+        return real_embed(texts)
+
+    reads: list[list[str]] = []
+    real_read = bot.store.article_records
+    monkeypatch.setattr(bot.store, "article_records", lambda ids, **kw: reads.append(list(ids)) or real_read(ids, **kw))
+    monkeypatch.setattr(bot.embedder, "embed", counted_embed)
+    server.script(reply("Daniel Noboa"))
+    ans = bot.answer("Who is the president of Ecuador?")
+    assert ans.answered and ans.text == "Daniel Noboa [1]" and len(ans.trace.shown) > 1
+    assert "Who is the president of Ecuador? Daniel Noboa" in embedded
+    assert not stored & set(embedded) and len(reads) == 1
+
+
 def test_a_short_answer_is_cited_to_the_sentence_that_holds_it(llm_bot, server):
     bot = llm_bot()
     server.script(reply("Daniel Noboa"))

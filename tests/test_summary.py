@@ -254,6 +254,25 @@ def test_the_model_words_the_key_sentences_the_code_chose(llm_many, server, embe
     assert body["seed"] == 7 and body["temperature"] == 0
 
 
+def test_a_model_summary_is_attributed_with_the_stored_vectors_of_its_sentences(llm_many, server, monkeypatch):
+    """The summary's sentences are read from the store with their vectors; attribution compares the model's
+    sentences with those and embeds no stored sentence again."""
+    info = next(a for a in llm_many.articles() if a.id == SAMPLE_ID)
+    stored = {s.sentence.text for s in llm_many.store.sentences_of(SAMPLE_ID, info.content_hash)}
+    embedded: list[str] = []
+    real_embed = llm_many.embedder.embed
+
+    def counted_embed(texts):
+        embedded.extend(texts)
+        return real_embed(texts)
+
+    monkeypatch.setattr(llm_many.embedder, "embed", counted_embed)
+    server.script(reply("The U.S. will designate Los Lobos and Los Choneros as terrorist groups."))
+    ans = llm_many.answer("Summarize the article", article_ids=[SAMPLE_ID])
+    assert ans.answered and ans.trace.decision.method == "summary (model, attributed)"
+    assert any(t.endswith("as terrorist groups.") for t in embedded) and not stored & set(embedded)
+
+
 def test_every_phrasing_of_a_summary_sends_the_same_prompt(llm_many, server):
     server.script(*(reply("The U.S. will designate Los Lobos and Los Choneros as terrorist groups.") for _ in range(3)))
     texts = [

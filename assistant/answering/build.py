@@ -210,8 +210,8 @@ def build_summarizer(
     thresholds: Thresholds,
 ) -> Summarizer:
     """The extractive summariser offline; with a chat model (`model`, from `chat_client`), the model's, falling
-    back to the extractive one. `checker` embeds the sentences a summary is checked against (the Assistant's
-    `CachedEmbedder`, shared with the answering path), and the titles."""
+    back to the extractive one. `checker` embeds the model's sentences a summary checks (its article's sentences come
+    with their stored vectors) and the titles (the Assistant's `CachedEmbedder`, shared with the answering path)."""
     extractive = ExtractiveSummarizer(store, checker)
     if model is None:
         return extractive
@@ -226,7 +226,8 @@ def build_flow(
 ) -> AnswerFlow:
     """The answering flow the settings ask for, on the Assistant's store, embedder and retriever: the condenser,
     model reader and choice (`build_answering`), the thresholds, the summariser on the chosen chat model and the
-    model check (only with a model reader). `checker` embeds the sentences a model was shown, for attribution."""
+    model check (only with a model reader). `checker` embeds what attribution compares with the shown sentences (the
+    question with each claim; the sentences come with the vectors retrieval read)."""
     condenser, model_reader, choice = build_answering(settings)
     thresholds = build_thresholds(settings)
     summarizer = build_summarizer(

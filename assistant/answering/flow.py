@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from assistant.answering.attribution.attribute import attribute, attribute_extractive
-from assistant.answering.attribution.citing import NOT_FOUND, compose
+from assistant.answering.attribution.citing import NOT_FOUND, compose, with_sources
 from assistant.answering.base import Condenser, Summarizer, pieces
 from assistant.answering.decision.decide import Decided, decide
 from assistant.answering.decision.model_check import ModelCheck
@@ -35,6 +35,7 @@ from assistant.records import (
     QuestionStep,
     Reading,
     ScoredSentence,
+    SourceRef,
     Trace,
     Turn,
 )
@@ -43,7 +44,7 @@ from assistant.records import (
 @dataclass
 class AnswerFlow:
     embedder: Embedder  # reads whole-article questions by meaning
-    checker: Embedder  # embeds what attribution compares (the shown sentences' vectors are cached)
+    checker: Embedder  # embeds what attribution compares with the shown sentences (they carry their stored vectors)
     retriever: Retriever
     condenser: Condenser
     model_reader: ModelReader | None  # None: the extractive reader answers
@@ -123,7 +124,11 @@ class AnswerFlow:
         )
         final = Answer(NOT_FOUND, [], False)
         if decided.answered:
-            final = Answer(*compose(decided.kept, shown, verbatim=extractive), True)
+            text, citations = compose(decided.kept, shown, verbatim=extractive)
+            # each citation's page and date from the article records retrieval read (the only read of them)
+            sources = {a: SourceRef(a, info.url, info.published) for a, info in retrieval.articles.items()}
+            citations, trace.sources = with_sources(citations, sources)
+            final = Answer(text, citations, True)
         if reading.failure is not None:
             note = (
                 f"Note: the language model ({self.backend}) could not answer ({reading.failure}), "
@@ -146,7 +151,8 @@ class AnswerFlow:
             trace.notes += event.notes
             trace.prompt, trace.reading, trace.attribution = event.prompt, event.reading, event.attribution
             trace.raw_model_output = event.reading.raw if event.reading else None
-            yield event.answer
+            citations, trace.sources = with_sources(event.answer.citations, event.sources)
+            yield replace(event.answer, citations=citations)
 
     def _read(
         self, query: Query, turns: list[Turn], retrieval: Retrieval, trace: Trace, asks: Asks | None

@@ -37,6 +37,10 @@ class Thresholds:
     # a model's answer: a name the question gives may stand in a shown sentence of another article than the
     # cited ones (the model read both: two hops); fit half: HotpotQA +3 right answers of 50, SQuAD -1 refusal of 53
     question_names_other_articles: bool = True
+    # ---- the extractive reader's own number: a second sentence is read beside the best one only when it addresses
+    # the question this well (`ranking.confidence`). Its own field, not the decision's `extractive_relevance` (the
+    # same 0.80 by default): ASSISTANT_REFUSAL_THRESHOLD moves the decision's bar, not what the reader reads.
+    second_sentence_relevance: float = 0.80
     # ---- how well a sentence addresses the question (`ranking.confidence`): cosine with the question + this
     # weight x the share of the question's terms it holds (the ranking score has its own, lower weight) ...
     confidence_coverage_weight: float = 0.8

@@ -131,8 +131,7 @@ class _Context:
         ]
         self.relevance = [max(own[i], own[b]) if b is not None else own[i] for i, b in enumerate(self.before)]
         asked = [f"{query.standalone} {c}" for c in claims]
-        vectors = np.asarray(embedder.embed(asked + [s.sentence.text for s in shown]), dtype=np.float32)
-        self.asked, self.sentences = vectors[: len(claims)], vectors[len(claims) :]
+        self.asked, self.sentences = _vectors(embedder, asked, shown)
 
     def claim(self, n: int, text: str) -> Claim:
         claim_terms = list(dict.fromkeys(terms(text)))
@@ -241,6 +240,18 @@ class _Context:
             if before or after or shared:
                 return j
         return None
+
+
+def _vectors(embedder: Embedder, asked: list[str], shown: Sequence[ScoredSentence]) -> tuple[np.ndarray, np.ndarray]:
+    """The vectors of the `asked` texts, and of the shown sentences: the stored ones retrieval read with them; only a
+    sentence that came without one (a summary's, a replayed trace's) is embedded here."""
+    bare = [s.sentence.text for s in shown if s.vector is None]
+    texts = asked + bare
+    embedded = embedder.embed(texts) if texts else ()
+    vectors = np.asarray(embedded, dtype=np.float32).reshape(len(texts), embedder.dimension)
+    fresh = iter(vectors[len(asked) :])
+    rows = [np.asarray(s.vector, dtype=np.float32) if s.vector is not None else next(fresh) for s in shown]
+    return vectors[: len(asked)], np.asarray(rows, dtype=np.float32).reshape(len(shown), embedder.dimension)
 
 
 def _bridge(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
-from assistant.records import Citation, Claim, ScoredSentence
+from assistant.records import Citation, Claim, ScoredSentence, SourceRef
 
 _FOOTNOTE = re.compile(r"\[(\s*\d{1,4}(?:\s*[,;–-]\s*\d{1,4})*\s*)\]")
 NOT_FOUND = "The articles don't say: nothing in the indexed articles answers this question."
@@ -48,6 +49,16 @@ class Numbering:
             else:
                 parts.append(f"{words} {marks}".strip())
         return " ".join(parts)
+
+
+def with_sources(
+    citations: Sequence[Citation], sources: Mapping[str, SourceRef]
+) -> tuple[list[Citation], list[SourceRef]]:
+    """The citations with their article's page address and date (`sources`: what the step that read the article
+    records found), and the cited articles' `SourceRef`s in order of first citation (the trace's `sources`)."""
+    refs = {a: sources.get(a) or SourceRef(a, None, None) for a in dict.fromkeys(c.article_id for c in citations)}
+    cited = [replace(c, url=refs[c.article_id].url, published=refs[c.article_id].published) for c in citations]
+    return cited, list(refs.values())
 
 
 def compose(

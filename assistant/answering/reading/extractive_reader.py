@@ -30,9 +30,9 @@ class ExtractiveReader:
     def read(
         self, query: Query, ranked: Sequence[ScoredSentence], thresholds: Thresholds, asks: Asks | None = None
     ) -> Reading:
-        """`ranked`: the retrieval's sentences, best first; `thresholds`: a second sentence must clear the decision
-        step's extractive bar too, its confidence weighed as the decision weighs it; `asks`: what the question
-        asks for."""
+        """`ranked`: the retrieval's sentences, best first; `thresholds`: the reader's own bar for a second sentence
+        (`second_sentence_relevance`) and how a sentence's confidence is weighed (no bar of the decision step);
+        `asks`: what the question asks for."""
         follow_up = bool(query.context)
         usable = [n for n, s in enumerate(ranked) if not is_instruction(s.sentence.text)]
         if not usable:
@@ -59,7 +59,7 @@ class ExtractiveReader:
                 continue
             if item.score < top.score - SECOND_MARGIN:
                 return None
-            if confidence(item, follow_up, thresholds) < thresholds.extractive_relevance:
+            if confidence(item, follow_up, thresholds) < thresholds.second_sentence_relevance:
                 return None
             if item.coverage >= top.coverage + SECOND_GAIN:
                 return n

@@ -1,7 +1,8 @@
 """The retrieval step: hybrid search (dense chunks + dense sentences + BM25, fused by reciprocal rank),
 the sentences of what was found ranked for the question (`ranking.py`), and what the reader is shown
-(`context.py`: whole short articles, else the best sentences with their neighbours). It returns one
-`Retrieval` record; no later step goes back to the store."""
+(`context.py`: whole short articles, else the best sentences with their neighbours). It reads the records of
+the articles it found once, and returns one `Retrieval` record that carries them (titles, pages, dates) and
+the shown sentences' stored vectors; no later step goes back to the store."""
 
 from __future__ import annotations
 
@@ -18,9 +19,9 @@ from assistant.answering.retrieval.lexical import LexicalIndex
 from assistant.answering.terms import terms
 from assistant.errors import IndexEmptyError
 from assistant.indexing.chunk.chunking import chunk_span, chunks_covering
-from assistant.records import Passage, PassageHit, Query, ScoredSentence, Sentence, SentenceHit
+from assistant.records import ArticleInfo, Passage, PassageHit, Query, ScoredSentence, Sentence, SentenceHit
 from assistant.settings import Settings
-from assistant.store import Store, chroma_errors, record_prefix
+from assistant.store import Store, article_info, chroma_errors, record_prefix
 
 CANDIDATES = 24  # hits taken from each channel before fusion
 CONTEXT_WEIGHT = 0.3  # weight of the conversation context in the query vector
@@ -36,6 +37,8 @@ class Retrieval:
     signals: ranking.QuerySignals | None = None  # what the sentences were compared with
     sentence_hits: dict[tuple[str, int], float] = field(default_factory=dict)  # dense sentence channel
     context: list[ScoredSentence] = field(default_factory=list)  # what the reader is shown (`context.choose`)
+    # the records of the articles found, read once (`Store.article_records`): citations take pages and dates here
+    articles: dict[str, ArticleInfo] = field(default_factory=dict)
 
     def passage_hits(self, limit: int = 8) -> list[PassageHit]:
         return [
@@ -213,30 +216,32 @@ class Retriever:
         sentence_hits: list[tuple[str, int]],
     ) -> Retrieval:
         sentence_rrf = ranking.rrf(sentence_hits)
-        records = self.store.article_records(
+        # the one read of the article records for this question: everything after takes them from the `Retrieval`
+        read = self.store.article_records(
             [c.article_id for c in candidates.values()] + [a for a, _ in sentence_rrf], with_text=False
         )
+        records = {a: article_info(a, meta) for a, meta in read.items()}
         live = {
             cid: c
             for cid, c in candidates.items()
-            if records.get(c.article_id, {}).get("content_hash") == c.content_hash
+            if c.article_id in records and records[c.article_id].content_hash == c.content_hash
         }
         votes: dict[str, float] = {}  # a sentence hit also votes for the chunks that contain it
         for (art_id, index), score in sentence_rrf.items():
             rec = records.get(art_id)
             if rec is None:
                 continue
-            n_sentences, prefix = int(rec["sentences"]), record_prefix(art_id, rec["content_hash"])
-            for c in chunks_covering(index, n_sentences, int(rec.get("chunks", 1))):
+            n_sentences, prefix = rec.sentences, record_prefix(art_id, rec.content_hash)
+            for c in chunks_covering(index, n_sentences, rec.chunks):
                 cid = f"{prefix}c{c}"
                 if cid not in live:
-                    live[cid] = _Candidate(art_id, rec["content_hash"], *chunk_span(c, n_sentences))
+                    live[cid] = _Candidate(art_id, rec.content_hash, *chunk_span(c, n_sentences))
                 votes[cid] = votes.get(cid, 0.0) + score
         fused = ranking.fuse(
             ranking.rrf(c for c in dense_rank if c in live), ranking.rrf(c for c in lexical_rank if c in live), votes
         )
         ordered = sorted(live, key=lambda cid: -fused.get(cid, 0.0))[: self.settings.top_k]
-        titles = {a: str(r.get("title", a)) for a, r in records.items()}
+        titles = {a: r.title for a, r in records.items()}
         passages = [
             Passage(
                 cid,
@@ -253,27 +258,27 @@ class Retriever:
         ]
         sentences = self._rank_sentences(signals, passages, sentence_rrf, records, titles)
         passages = [p if p.text else _with_text(p, sentences) for p in passages]
-        return Retrieval(query, passages, sentences, titles, signals=signals, sentence_hits=sentence_rrf)
+        return Retrieval(
+            query, passages, sentences, titles, signals=signals, sentence_hits=sentence_rrf, articles=records
+        )
 
     def _context(self, retrieval: Retrieval) -> list[ScoredSentence]:
-        """What the reader is shown (`context.choose`), from the candidates gathered here in one store read."""
+        """What the reader is shown (`context.choose`), from the candidates gathered here and the article records
+        read with them (every ranked sentence's article is among those)."""
         if retrieval.signals is None or not retrieval.sentences:
             return []
         order = context.articles_in_order(retrieval.sentences)
-        records = self.store.article_records(order, with_text=False)
-        short = {a for a, r in records.items() if int(r.get("sentences", 0)) <= context.WHOLE_MAX_SENTENCES}
-        keys = {(a, i) for a in short for i in range(int(records[a].get("sentences", 0)))}
+        records = {a: retrieval.articles[a] for a in order if a in retrieval.articles}
+        short = {a for a, r in records.items() if r.sentences <= context.WHOLE_MAX_SENTENCES}
+        keys = {(a, i) for a in short for i in range(records[a].sentences)}
         keys |= {k for k in context.window_keys(retrieval.sentences) if k[0] in records}
-        keys = {k for k in keys if k[1] < int(records[k[0]].get("sentences", 0))}
-        titles = {**retrieval.titles, **{a: str(r.get("title", a)) for a, r in records.items()}}
+        keys = {k for k in keys if k[1] < records[k[0]].sentences}
         scored = self._score(
-            retrieval.signals, keys, _support(retrieval.passages), retrieval.sentence_hits, records, titles
+            retrieval.signals, keys, _support(retrieval.passages), retrieval.sentence_hits, records, retrieval.titles
         )
         by_key = {(s.sentence.article_id, s.sentence.index): s for s in scored}
         whole = {
-            a: [by_key[(a, i)] for i in range(int(records[a]["sentences"])) if (a, i) in by_key]
-            for a in order
-            if a in short
+            a: [by_key[(a, i)] for i in range(records[a].sentences) if (a, i) in by_key] for a in order if a in short
         }
         return context.choose(retrieval.sentences, whole, by_key)
 
@@ -283,7 +288,7 @@ class Retriever:
         signals: ranking.QuerySignals,
         passages: list[Passage],
         sentence_rrf: dict[tuple[str, int], float],
-        records: dict[str, dict[str, Any]],
+        records: dict[str, ArticleInfo],
         titles: dict[str, str],
     ) -> list[ScoredSentence]:
         support = _support(passages)
@@ -298,7 +303,7 @@ class Retriever:
         keys: set[tuple[str, int]],
         support: dict[tuple[str, int], float],
         sentence_rrf: dict[tuple[str, int], float],
-        records: dict[str, dict[str, Any]],
+        records: dict[str, ArticleInfo],
         titles: dict[str, str],
     ) -> list[ScoredSentence]:
         """Score the sentences `keys` (article id, index); each is read with its neighbours."""
@@ -307,7 +312,7 @@ class Retriever:
             if art_id in records:
                 by_article.setdefault(art_id, set()).add(index)
         wanted: dict[str, tuple[str, Sequence[int]]] = {
-            a: (str(records[a]["content_hash"]), sorted({j for i in idx for j in (i - 1, i, i + 1) if j >= 0}))
+            a: (records[a].content_hash, sorted({j for i in idx for j in (i - 1, i, i + 1) if j >= 0}))
             for a, idx in by_article.items()
         }
         got = self.store.sentences_by_index(wanted, with_vectors=True)
@@ -342,6 +347,7 @@ class Retriever:
                     f.context_similarity,
                     f.context_coverage,
                     f.missing_numbers,
+                    vectors[key],
                 )
             )
         return scored

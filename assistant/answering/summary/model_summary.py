@@ -171,7 +171,11 @@ class ModelSummarizer:
         reasons: list[str] = []
         quotes = self._quotes(intent)
         for plan in plans:
-            shown = [ScoredSentence(plan.article.sentences[i], plan.article.title, 1.0, 0.0, 0.0) for i in plan.order]
+            article = plan.article  # each sentence with its stored vector: attribution compares with it as it is
+            shown = [
+                ScoredSentence(article.sentences[i], article.title, 1.0, 0.0, 0.0, vector=article.vectors[i])
+                for i in plan.order
+            ]
             worded = shown[1:] if quotes else shown  # quoted, the main event is cited as it stands, not reworded
             if quotes:  # shown at once, before the model reads
                 so_far = head + _render([*done, _Worded(plan, shown, [_verbatim(shown, 0)])], several)[0]

@@ -34,6 +34,7 @@ from assistant.records import (
     ScoredSentence,
     Sentence,
     SentenceHit,
+    SourceRef,
     SummaryStep,
 )
 from assistant.store import Store
@@ -52,6 +53,7 @@ class ArticleText:
     published: str
     sentences: list[Sentence]
     vectors: np.ndarray
+    url: str | None = None
 
     @property
     def texts(self) -> list[str]:
@@ -147,6 +149,7 @@ class ExtractiveSummarizer:
             str(record.get("published") or ""),
             [s.sentence for s in stored],
             vectors,
+            str(record.get("url") or "") or None,
         )
 
     # ---- the answer
@@ -242,7 +245,8 @@ def summary_step(
         SentenceHit(s.sentence.article_id, s.sentence.index, 0.0, 0.0, 0.0, 0.0, 0.0, s.sentence.text) for s in cited
     ]
     notes = [scope.note.strip()] if scope.note else []
-    return SummaryStep(answer, decision, sentences, notes + list(more.pop("notes", [])), **more)
+    sources = {a.id: SourceRef(a.id, a.url, a.published or None) for a in scope.articles}
+    return SummaryStep(answer, decision, sentences, notes + list(more.pop("notes", [])), sources=sources, **more)
 
 
 def _verbatim(shown: Sequence[ScoredSentence], i: int) -> Claim:
