@@ -443,10 +443,14 @@ def test_a_quoted_main_event_is_shown_before_the_model_reads_and_the_model_words
     reset, body = server.chat_requests
     assert reset["max_tokens"] == 1
     shown = numbered_lines(body)
-    assert article[2] not in shown and 2 <= len(shown) <= 4 and shown == [t for t in article if t in shown]
+    # two key sentences to word (QUOTED_AT_MOST: the quote and two), in article order
+    assert article[2] not in shown and len(shown) == 2 and shown == [t for t in article if t in shown]
     answer = final.answer
     assert "".join(e for e in events if isinstance(e, str)) == answer.text
-    assert [c.sentence_index for c in answer.citations] == [2, 0] and answer.text.startswith(first)
+    # the key sentence whose wording was left out (it said the main event again) is said verbatim, after the model's
+    assert [c.sentence_index for c in answer.citations][:2] == [2, 0] and answer.text.startswith(first)
+    assert len(answer.citations) == 3 and answer.citations[2].text in shown
+    assert answer.text.endswith(f"{answer.citations[2].text.removesuffix('.')} [3].")
     assert "will designate Los Lobos and Los Choneros as foreign" not in answer.text  # said once, in its own words
     assert final.decision.method == "summary (model, attributed)"
 

@@ -11,8 +11,10 @@ its first sentence. The code attributes each sentence the model wrote to the sen
 The main event is always cited: when the first sentence that stands does not rest on it, the main event's sentence
 leads, verbatim. A model too slow to word it before the reader waits (`SummaryModel.quotes_main_event`: our local
 model on a CPU writes ~13 tokens a second on 2 cores) has the main event quoted and shown at once, and words only
-the other key sentences; "in one sentence" is then the quote alone. Several articles are worded one at a time, each
-after its title in bold. When no sentence of the model's stands, the extractive summary answers instead.
+the other key sentences, two at most (`QUOTED_AT_MOST`: the whole answer within ~8 s); a key sentence whose wording
+does not stand is then said verbatim after the model's, so the sentences chosen are all said; "in one sentence" is
+the quote alone. Several articles are worded one at a time, each after its title in bold. When no sentence of the
+model's stands, the extractive summary answers instead.
 
 Deterministic with our own llama.cpp server (`SummaryModel.fixed_layout`): temperature 0 (greedy), a fixed seed,
 and the prompt always evaluated the same way. llama.cpp's CPU kernels give logits that differ with how a prompt is
@@ -56,6 +58,9 @@ from assistant.records import Answer, Attribution, Citation, Claim, Query, Readi
 log = logging.getLogger(__name__)
 
 SUMMARY_MAX_TOKENS = 320
+# key sentences of a summary whose main event is quoted: the quote and two the model words (~50 tokens to write; at
+# ~12 tokens a second on 2 cores a third would add ~2 s to the whole answer: docs/benchmarks.md)
+QUOTED_AT_MOST = 3
 TOKENS_PER_SENTENCE = {"normal": 60, "brief": 40, "one": 50}
 LENGTH = {
     "normal": "one plain sentence",
@@ -114,7 +119,8 @@ class ModelSummarizer:
 
     def summarize(self, question: str, intent: Intent, scope: Sequence[str] | None) -> Iterator[str | SummaryStep]:
         chosen = self.extractive.scope(scope, intent)
-        plans = [p for p in self.extractive.plan(intent, chosen) if p.order]
+        at_most = QUOTED_AT_MOST if self._quotes(intent) else None
+        plans = [p for p in self.extractive.plan(intent, chosen, at_most) if p.order]
         if not plans or (self._quotes(intent) and all(len(p.order) == 1 for p in plans)):
             yield from self.extractive.answer(intent, chosen)  # one sentence each: the main event, quoted
             return
@@ -201,7 +207,7 @@ class ModelSummarizer:
                     if so_far.startswith(emitted) and len(so_far) > len(emitted):
                         yield so_far[len(emitted) :]
                         emitted = shown_so_far[0] = so_far
-            kept, attribution, reason = self._kept(query, raw, shown, intent, quotes)
+            kept, attribution, reason = self._kept(query, raw, shown, intent, quotes, complete=True)
             done.append(_Worded(plan, shown, kept))
             raws.append(raw)
             attributions.append(attribution)
@@ -212,7 +218,7 @@ class ModelSummarizer:
         attribution = Attribution(
             tuple(c for a in attributions for c in a.claims), tuple(t for a in attributions for t in a.question_missing)
         )
-        if not any(c.how != MAIN_EVENT for w in done for c in w.kept):  # nothing the model wrote stands
+        if not any(c.how not in (MAIN_EVENT, KEY_SENTENCE) for w in done for c in w.kept):  # none of the model's stands
             reason = reasons[0] if reasons else "it is empty"
             log.info("falling back to the extractive summary: %s", reason)
             fallback = self.extractive.compose(intent, chosen)
@@ -245,12 +251,20 @@ class ModelSummarizer:
         return self.model.quotes_main_event and intent.kind == "summary"
 
     def _kept(
-        self, query: Query, raw: str, shown: list[ScoredSentence], intent: Intent, quoted: bool = False
+        self,
+        query: Query,
+        raw: str,
+        shown: list[ScoredSentence],
+        intent: Intent,
+        quoted: bool = False,
+        complete: bool = False,
     ) -> tuple[list[Claim], Attribution, str]:
         """The model's sentences that stand, the main event first; the attribution; why nothing stands (when so).
         A summary always cites its main event (`shown[0]`): when the first sentence that stands does not rest on it,
         the main event's own sentence leads. `quoted`: the main event was quoted already; a sentence of the model's
-        that rests on it alone would say it twice and is left out."""
+        that rests on it alone would say it twice and is left out; and once the model is done (`complete`), a key
+        sentence none of its sentences that stand rests on is said verbatim after them (what to say is chosen in
+        code: a wording that does not stand does not drop it), as long as something the model wrote stands."""
         lines = (_NUMBERED.sub("", _HEADING.sub("", line)) for line in _initials(raw, shown).splitlines())
         claims = [c for line in lines for c in text.claims(text.clean(line))]
         attribution = attribute(query, claims, shown, self.embedder)
@@ -258,6 +272,9 @@ class ModelSummarizer:
         kept = list(decided.kept)
         if quoted:
             kept = [_verbatim(shown, 0), *(c for c in kept if set(c.sentences) - {0})]
+            said = {i for c in kept for i in c.sentences}
+            if complete and len(kept) > 1:
+                kept += [_verbatim(shown, i, KEY_SENTENCE) for i in range(1, len(shown)) if i not in said]
         elif kept and intent.kind == "summary" and 0 not in kept[0].sentences:
             kept.insert(0, _verbatim(shown, 0))
         return kept, attribution, decided.reason
@@ -308,11 +325,12 @@ def _render(parts: Sequence[_Worded], several: bool) -> tuple[str, list[Citation
 
 
 MAIN_EVENT = "the main event, verbatim"
+KEY_SENTENCE = "a key sentence, verbatim (its wording did not stand)"
 
 
-def _verbatim(shown: Sequence[ScoredSentence], i: int) -> Claim:
+def _verbatim(shown: Sequence[ScoredSentence], i: int, how: str = MAIN_EVENT) -> Claim:
     s = shown[i].sentence
-    return Claim(s.text, (i,), ((s.article_id, s.index),), 1.0, (), 0, 0.0, 1.0, MAIN_EVENT)
+    return Claim(s.text, (i,), ((s.article_id, s.index),), 1.0, (), 0, 0.0, 1.0, how)
 
 
 _INITIALS = re.compile(r"\b(?:[A-Z]\.){2,}")

@@ -153,13 +153,15 @@ class ExtractiveSummarizer:
         )
 
     # ---- the answer
-    def plan(self, intent: Intent, scope: Scope) -> list[Plan]:
-        """For each article in scope, what to say: its lead-in and its sentences, most important first."""
+    def plan(self, intent: Intent, scope: Scope, at_most: int | None = None) -> list[Plan]:
+        """For each article in scope, what to say: its lead-in and its sentences (`at_most` of them, when given),
+        most important first."""
         several = len(scope.articles) > 1
         plans: list[Plan] = []
         for art in scope.articles:
             k = PER_ARTICLE if several else key_sentences.summary_size(len(art.sentences))
-            plans.append(self._part(intent, art, min(k, SIZES.get(intent.size, k)), several))
+            k = min(k, SIZES.get(intent.size, k), at_most or k)
+            plans.append(self._part(intent, art, k, several))
         return plans
 
     def compose(self, intent: Intent, scope: Scope) -> SummaryStep:
