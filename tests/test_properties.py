@@ -7,7 +7,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from assistant.answering.attribution.citing import compose
@@ -126,6 +126,7 @@ def _shown(k: int) -> list[ScoredSentence]:
         max_size=8,
     ),
 )
+@example(1, [("[00000]", [0])])  # found by CI's draw: an article's own bracketed number of five digits
 @settings(max_examples=500, deadline=None)
 def test_citation_markers_are_dense_and_match_citations(k, claims):
     """Whatever the claims' words (an article's own "[1]" included), the only markers in the text are ours:

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from assistant.records import Citation, Claim, ScoredSentence, SourceRef
 
-_FOOTNOTE = re.compile(r"\[(\s*\d{1,4}(?:\s*[,;–-]\s*\d{1,4})*\s*)\]")
+_FOOTNOTE = re.compile(r"\[(\s*\d+(?:\s*[,;–-]\s*\d+)*\s*)\]")
 NOT_FOUND = "The articles don't say: nothing in the indexed articles answers this question."
 
 

@@ -90,7 +90,7 @@ def numbered(shown: Sequence[ScoredSentence], first: int = 1) -> str:
 
 def neutral(text: str) -> str:
     """Bracketed numbers in article text ("[1]", "[2, 3]") as "(1)", "(2, 3)": only our markers use brackets."""
-    return re.sub(r"\[(\s*\d{1,4}(?:\s*[,;–-]\s*\d{1,4})*\s*)\]", r"(\1)", text)
+    return re.sub(r"\[(\s*\d+(?:\s*[,;–-]\s*\d+)*\s*)\]", r"(\1)", text)
 
 
 def is_refusal(answer: str) -> bool:
