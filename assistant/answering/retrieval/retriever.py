@@ -232,7 +232,7 @@ class Retriever:
             if rec is None:
                 continue
             n_sentences, prefix = rec.sentences, record_prefix(art_id, rec.content_hash)
-            for c in chunks_covering(index, n_sentences, rec.chunks):
+            for c in chunks_covering(index, n_sentences, rec.chunks or 1):  # no count stored: one, as before
                 cid = f"{prefix}c{c}"
                 if cid not in live:
                     live[cid] = _Candidate(art_id, rec.content_hash, *chunk_span(c, n_sentences))
