@@ -271,6 +271,78 @@ class SentenceHit:
 
 
 @dataclass(frozen=True)
+class QuerySignals:
+    """What a sentence is compared with (`answering/retrieval/ranking.py`): the question's vectors and weighted
+    terms."""
+
+    vector: np.ndarray  # the question alone
+    context_vector: np.ndarray  # the question read with the conversation (== vector without history)
+    terms: dict[str, float]  # the question's terms and their IDF weights
+    context_terms: dict[str, float]  # the conversation's other terms and their IDF weights
+    previous_answer_words: frozenset[str] = frozenset()
+
+    @property
+    def numbers(self) -> frozenset[str]:
+        return frozenset(t for t in self.terms if any(ch.isdigit() for ch in t))
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """The retrieval step's record (`answering/retrieval/retriever.py`): the passages found, their sentences ranked,
+    what the reader is shown, and the article records read once for all that follows."""
+
+    query: Query
+    passages: list[Passage]
+    sentences: list[ScoredSentence]
+    titles: dict[str, str]
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per part of the step
+    signals: QuerySignals | None = None  # what the sentences were compared with
+    sentence_hits: dict[tuple[str, int], float] = field(default_factory=dict)  # dense sentence channel
+    context: list[ScoredSentence] = field(default_factory=list)  # what the reader is shown (`context.choose`)
+    # the records of the articles found, read once (`Store.article_records`): citations take pages and dates here
+    articles: dict[str, ArticleInfo] = field(default_factory=dict)
+
+    def passage_hits(self, limit: int = 8) -> list[PassageHit]:
+        return [
+            PassageHit(
+                p.article_id,
+                p.title,
+                (p.first_sentence, p.last_sentence),
+                round(p.score, 4),
+                _r(p.dense_score),
+                _r(p.lexical_score),
+                p.text,
+            )
+            for p in self.passages[:limit]
+        ]
+
+    def sentence_hits_for_trace(self, limit: int = 8) -> list[SentenceHit]:
+        return [sentence_hit(s) for s in self.sentences[:limit]]
+
+    def timings_ms(self) -> dict[str, float]:
+        return {k: round(v * 1000, 1) for k, v in self.timings.items()}
+
+
+def sentence_hit(s: ScoredSentence) -> SentenceHit:
+    """A ranked sentence as the trace shows it."""
+    return SentenceHit(
+        s.sentence.article_id,
+        s.sentence.index,
+        round(s.score, 4),
+        round(s.similarity, 4),
+        round(s.coverage, 4),
+        round(s.context_similarity, 4),
+        round(s.context_coverage, 4),
+        s.sentence.text,
+        s.missing_numbers,
+    )
+
+
+def _r(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+@dataclass(frozen=True)
 class Reading:
     """What a reader made of what it was shown. `answer` is empty when it refused or failed."""
 

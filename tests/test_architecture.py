@@ -312,3 +312,17 @@ def test_the_picture_check_finds_a_box_that_names_a_missing_module(tmp_path, mon
         assert "indexing/writer/" in str(exc)
     else:
         raise AssertionError("a box naming a missing module was not found")
+
+
+def test_the_retrieval_record_is_frozen_and_lives_with_the_other_records():
+    """Retrieval's record is built once by the retrieval step and read by the steps after it, never changed."""
+    from dataclasses import FrozenInstanceError
+
+    import pytest
+
+    from assistant.records import Query, QuerySignals, Retrieval
+
+    retrieval = Retrieval(Query("q", "q"), [], [], {})
+    with pytest.raises(FrozenInstanceError):
+        retrieval.context = []  # type: ignore[misc]
+    assert Retrieval.__module__ == QuerySignals.__module__ == "assistant.records"

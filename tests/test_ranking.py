@@ -16,6 +16,7 @@ from assistant.records import (
     Claim,
     Decision,
     PassageHit,
+    QuerySignals,
     QuestionStep,
     Reading,
     Sentence,
@@ -52,7 +53,7 @@ def test_chunks_covering_agrees_with_make_chunks(window, stride, n):
 
 def _signals(**terms_and_weights):
     v = np.array([1.0, 0.0], dtype=np.float32)
-    return ranking.QuerySignals(v, v, terms_and_weights, {}, frozenset({"the", "gangs", "were", "named"}))
+    return QuerySignals(v, v, terms_and_weights, {}, frozenset({"the", "gangs", "were", "named"}))
 
 
 def test_features_coverage_titles_numbers_and_repeats():

@@ -21,7 +21,7 @@ from assistant.answering.question import kinds
 from assistant.answering.reading import text as read_text
 from assistant.answering.reading.extractive_reader import ExtractiveReader
 from assistant.answering.reading.model_reader import ModelReader
-from assistant.answering.retrieval.retriever import Retrieval, Retriever, sentence_hit
+from assistant.answering.retrieval.retriever import Retriever
 from assistant.answering.thresholds import Thresholds
 from assistant.embeddings import Embedder
 from assistant.errors import AnswerMissingError
@@ -34,10 +34,12 @@ from assistant.records import (
     Query,
     QuestionStep,
     Reading,
+    Retrieval,
     ScoredSentence,
     SourceRef,
     Trace,
     Turn,
+    sentence_hit,
 )
 
 

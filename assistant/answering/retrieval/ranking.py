@@ -15,7 +15,7 @@ import numpy as np
 
 from assistant.answering.terms import related_forms
 from assistant.answering.thresholds import DEFAULT, Thresholds
-from assistant.records import ScoredSentence
+from assistant.records import QuerySignals, ScoredSentence
 
 K = TypeVar("K", bound=Hashable)
 
@@ -44,21 +44,6 @@ def fuse(*channels: dict[K, float]) -> dict[K, float]:
         for key, score in channel.items():
             total[key] = total.get(key, 0.0) + score
     return total
-
-
-@dataclass(frozen=True)
-class QuerySignals:
-    """What a sentence is compared with: the question's vectors and weighted terms."""
-
-    vector: np.ndarray  # the question alone
-    context_vector: np.ndarray  # the question read with the conversation (== vector without history)
-    terms: dict[str, float]  # the question's terms and their IDF weights
-    context_terms: dict[str, float]  # the conversation's other terms and their IDF weights
-    previous_answer_words: frozenset[str] = frozenset()
-
-    @property
-    def numbers(self) -> frozenset[str]:
-        return frozenset(t for t in self.terms if any(ch.isdigit() for ch in t))
 
 
 @dataclass(frozen=True)

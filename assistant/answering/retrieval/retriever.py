@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -19,46 +19,12 @@ from assistant.answering.retrieval.lexical import LexicalIndex
 from assistant.answering.terms import terms
 from assistant.errors import IndexEmptyError
 from assistant.indexing.chunk.chunking import chunk_span, chunks_covering
-from assistant.records import ArticleInfo, Passage, PassageHit, Query, ScoredSentence, Sentence, SentenceHit
+from assistant.records import ArticleInfo, Passage, Query, QuerySignals, Retrieval, ScoredSentence, Sentence
 from assistant.settings import Settings
 from assistant.store import Store, article_info, chroma_errors, record_prefix
 
 CANDIDATES = 24  # hits taken from each channel before fusion
 CONTEXT_WEIGHT = 0.3  # weight of the conversation context in the query vector
-
-
-@dataclass
-class Retrieval:
-    query: Query
-    passages: list[Passage]
-    sentences: list[ScoredSentence]
-    titles: dict[str, str]
-    timings: dict[str, float] = field(default_factory=dict)
-    signals: ranking.QuerySignals | None = None  # what the sentences were compared with
-    sentence_hits: dict[tuple[str, int], float] = field(default_factory=dict)  # dense sentence channel
-    context: list[ScoredSentence] = field(default_factory=list)  # what the reader is shown (`context.choose`)
-    # the records of the articles found, read once (`Store.article_records`): citations take pages and dates here
-    articles: dict[str, ArticleInfo] = field(default_factory=dict)
-
-    def passage_hits(self, limit: int = 8) -> list[PassageHit]:
-        return [
-            PassageHit(
-                p.article_id,
-                p.title,
-                (p.first_sentence, p.last_sentence),
-                round(p.score, 4),
-                _r(p.dense_score),
-                _r(p.lexical_score),
-                p.text,
-            )
-            for p in self.passages[:limit]
-        ]
-
-    def sentence_hits_for_trace(self, limit: int = 8) -> list[SentenceHit]:
-        return [sentence_hit(s) for s in self.sentences[:limit]]
-
-    def timings_ms(self) -> dict[str, float]:
-        return {k: round(v * 1000, 1) for k, v in self.timings.items()}
 
 
 @dataclass
@@ -72,24 +38,6 @@ class _Candidate:
     text: str | None = None
     dense: float | None = None
     bm25: float | None = None
-
-
-def sentence_hit(s: ScoredSentence) -> SentenceHit:
-    return SentenceHit(
-        s.sentence.article_id,
-        s.sentence.index,
-        round(s.score, 4),
-        round(s.similarity, 4),
-        round(s.coverage, 4),
-        round(s.context_similarity, 4),
-        round(s.context_coverage, 4),
-        s.sentence.text,
-        s.missing_numbers,
-    )
-
-
-def _r(value: float | None) -> float | None:
-    return None if value is None else round(value, 4)
 
 
 class Retriever:
@@ -157,7 +105,7 @@ class Retriever:
 
         t = time.perf_counter()
         idf = self.lexical.idf
-        signals = ranking.QuerySignals(
+        signals = QuerySignals(
             q_vec,
             r_vec,
             {x: idf(x) for x in q_terms},
@@ -173,11 +121,10 @@ class Retriever:
         result = self._fuse_and_rank(query, signals, candidates, dense_rank, lexical_rank, sentence_hits)
         timings["rank"] = time.perf_counter() - t
         t = time.perf_counter()
-        result.context = self._context(result)
+        context = self._context(result)
         timings["context"] = time.perf_counter() - t
         timings["total"] = time.perf_counter() - t0
-        result.timings = timings
-        return result
+        return replace(result, context=context, timings=timings)
 
     # ---- fusion
     @staticmethod
@@ -209,7 +156,7 @@ class Retriever:
     def _fuse_and_rank(
         self,
         query: Query,
-        signals: ranking.QuerySignals,
+        signals: QuerySignals,
         candidates: dict[str, _Candidate],
         dense_rank: list[str],
         lexical_rank: list[str],
@@ -285,7 +232,7 @@ class Retriever:
     # ---- sentence ranking
     def _rank_sentences(
         self,
-        signals: ranking.QuerySignals,
+        signals: QuerySignals,
         passages: list[Passage],
         sentence_rrf: dict[tuple[str, int], float],
         records: dict[str, ArticleInfo],
@@ -299,7 +246,7 @@ class Retriever:
 
     def _score(
         self,
-        signals: ranking.QuerySignals,
+        signals: QuerySignals,
         keys: set[tuple[str, int]],
         support: dict[tuple[str, int], float],
         sentence_rrf: dict[tuple[str, int], float],
