@@ -30,11 +30,13 @@ from assistant.records import (
     Query,
     RankedSentence,
     ScoredSentence,
+    Status,
+    StoredArticle,
     Upload,
     UploadReport,
 )
 from assistant.settings import Settings
-from assistant.store import Store, make_client
+from assistant.store import Store, article_info, make_client
 
 if TYPE_CHECKING:  # imported when asked for: LangChain's retriever classes are not needed to answer
     from assistant.integrations.langchain import AnswerRunnable, SentenceRetriever
@@ -107,24 +109,17 @@ class Assistant:
     def articles(self) -> list[ArticleInfo]:
         return sorted(self.store.article_infos().values(), key=lambda a: a.title.lower())
 
-    def article(self, article_id: str) -> dict[str, Any]:
+    def article(self, article_id: str) -> StoredArticle:
         """An article's text, title and sentences (with offsets), for showing a cited sentence in place."""
         with self.store.reading():  # the text and its sentences from one version
             records = self.store.article_records([require_utf8(article_id, "article id")])
             if article_id not in records:
                 raise InputError(f"no article with id '{article_id}' in the index")
             rec = records[article_id]
-            sentences = [s.sentence for s in self.store.sentences_of(article_id, rec["content_hash"])]
-        return {
-            "id": article_id,
-            "title": rec.get("title", article_id),
-            "text": rec["text"],
-            "source": rec.get("source", ""),
-            "url": rec.get("url") or None,
-            "published": rec.get("published") or None,
-            "site": rec.get("site") or None,
-            "sentences": sentences,
-        }
+            sentences = tuple(s.sentence for s in self.store.sentences_of(article_id, rec["content_hash"]))
+        info = article_info(article_id, rec)
+        text = str(rec["text"])
+        return StoredArticle(article_id, info.title, text, info.source, info.url, info.published, info.site, sentences)
 
     def info(self) -> AssistantInfo:
         """What answers and why, and where the index and the articles folder are."""
@@ -137,22 +132,25 @@ class Assistant:
             articles_dir=self.settings.articles_dir,
         )
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> Status:
         """Effective settings (secrets masked), what answers, the index's counts and health."""
         info = self.info()
-        return {
-            "settings": self.settings.masked(),
-            "answerer": info.answerer,
-            "answerer_reason": info.reason,
-            "backend": info.backend,
-            "condense": "model" if isinstance(self.condenser, ModelCondenser) else "conversation",
-            "thresholds": asdict(self.thresholds),
-            "embedding_model": info.embedding_model,
-            "embedding_dim": self.embedder.dimension,
-            "index": info.index,
-            **self.store.counts(),
-            "health": self.store.health(),
-        }
+        counts = self.store.counts()
+        return Status(
+            settings=self.settings.masked(),
+            answerer=info.answerer,
+            answerer_reason=info.reason,
+            backend=info.backend,
+            condense="model" if isinstance(self.condenser, ModelCondenser) else "conversation",
+            thresholds=asdict(self.thresholds),
+            embedding_model=info.embedding_model,
+            embedding_dim=self.embedder.dimension,
+            index=info.index,
+            articles=counts["articles"],
+            chunks=counts["chunks"],
+            sentences=counts["sentences"],
+            health=self.store.health(),
+        )
 
     # ---- answering
     def check_question(self, question: str) -> str:

@@ -116,6 +116,75 @@ class AssistantInfo:
 
 
 @dataclass(frozen=True)
+class StoredArticle:
+    """An article as the index holds it (`Assistant.article`): its text, title, where it came from and its sentences
+    with their offsets, for showing a cited sentence in place."""
+
+    id: str
+    title: str
+    text: str
+    source: str
+    url: str | None
+    published: str | None
+    site: str | None
+    sentences: tuple[Sentence, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        """For JSON: the fields, each sentence as {index, start, end, text}."""
+        return {
+            **{k: getattr(self, k) for k in ("id", "title", "text", "source", "url", "published", "site")},
+            "sentences": [{"index": s.index, "start": s.start, "end": s.end, "text": s.text} for s in self.sentences],
+        }
+
+
+@dataclass(frozen=True)
+class IndexHealth:
+    """Whether a write was interrupted, and how many records no current article points to (readers ignore them; the
+    next write sweeps them away): `Store.health`."""
+
+    interrupted_write: bool
+    orphan_chunks: int
+    orphan_sentences: int
+
+    @property
+    def needs_sweep(self) -> bool:
+        return self.interrupted_write or self.orphan_chunks > 0 or self.orphan_sentences > 0
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "interrupted_write": self.interrupted_write,
+            "orphan_records": {"chunks": self.orphan_chunks, "sentences": self.orphan_sentences},
+            "needs_sweep": self.needs_sweep,
+        }
+
+
+@dataclass(frozen=True)
+class Status:
+    """What `assistant status` shows (`Assistant.status`): the effective settings (secrets masked), what answers
+    and why, the decision's numbers, the embedder, the index's place, counts and health."""
+
+    settings: dict[str, object]
+    answerer: str
+    answerer_reason: str
+    backend: str
+    condense: str  # model | conversation
+    thresholds: dict[str, float | int | bool]
+    embedding_model: str
+    embedding_dim: int
+    index: str
+    articles: int
+    chunks: int
+    sentences: int
+    health: IndexHealth
+
+    def to_dict(self) -> dict[str, object]:
+        """For JSON, as `assistant status --json` writes it."""
+        fields = ("settings", "answerer", "answerer_reason", "backend", "condense", "thresholds", "embedding_model")
+        more = ("embedding_dim", "index", "articles", "chunks", "sentences")
+        return {**{k: getattr(self, k) for k in fields + more}, "health": self.health.to_dict()}
+
+
+@dataclass(frozen=True)
 class ArticleInfo:
     """What the index knows about a stored article."""
 

@@ -32,7 +32,7 @@ from assistant.client import make_client as make_client
 from assistant.client import opening
 from assistant.embeddings import EmbeddingModel
 from assistant.errors import IndexMismatchError, IndexUnavailableError
-from assistant.records import ArticleInfo, Sentence
+from assistant.records import ArticleInfo, IndexHealth, Sentence
 from assistant.settings import Settings
 
 SCHEMA = 1
@@ -269,22 +269,18 @@ class Store:
                     "sentences": self.sentences.count(),
                 }
 
-    def health(self) -> dict[str, Any]:
+    def health(self) -> IndexHealth:
         """Whether a write was interrupted, and how many records no current article points to
         (readers ignore them; the next write sweeps them away)."""
         with self.reading():  # one snapshot
             state = self.state()
             infos = self.article_infos().values()
             counts = self.counts()
-        orphans = {
-            "chunks": counts["chunks"] - sum(i.chunks for i in infos),
-            "sentences": counts["sentences"] - sum(i.sentences for i in infos),
-        }
-        return {
-            "interrupted_write": state["dirty"],
-            "orphan_records": orphans,
-            "needs_sweep": state["dirty"] or any(n > 0 for n in orphans.values()),
-        }
+        return IndexHealth(
+            bool(state["dirty"]),
+            counts["chunks"] - sum(i.chunks for i in infos),
+            counts["sentences"] - sum(i.sentences for i in infos),
+        )
 
     def scan(
         self, collection: Any, include: list[str], where: dict[str, Any] | None = None

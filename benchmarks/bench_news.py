@@ -198,7 +198,7 @@ def main() -> None:
             # the canonical address names another host than 127.0.0.1: the page is stored under its own address
             [info] = [a for a in bot.articles() if a.id == url_id(f"{base}{path}")]
             stored = bot.article(info.id)
-            indexed = words(" ".join(s.text for s in split_sentences(Article(info.id, "", stored["text"], ""))))
+            indexed = words(" ".join(s.text for s in split_sentences(Article(info.id, "", stored.text, ""))))
             kept = sum(1 for s in sentences if words(s) and words(s) in indexed)
             leaked = [b for b in boilerplate if words(b) in indexed]
             rows.append(

@@ -87,7 +87,7 @@ def local() -> int:
         env = {"ASSISTANT_ANSWERER": "local", "ASSISTANT_REQUEST_TIMEOUT": "600"}
         settings = Settings.from_env(env=env, index_dir=str(Path(tmp) / "index"), articles_dir=str(folder))
         bot = Assistant(settings=settings)
-        assert bot.status()["answerer"] == "local", bot.status()["answerer_reason"]
+        assert bot.status().answerer == "local", bot.status().answerer_reason
         bot.ingest([SAMPLE_DIR, folder])
         load_before = os.getloadavg()
         streamed(bot, "Summarize the article", SAMPLE_ID)  # warm: the server started, the model loaded

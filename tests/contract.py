@@ -15,8 +15,8 @@ def assert_answer_contract(bot, ans: Answer) -> None:
     assert marks == list(range(1, len(ans.citations) + 1)), (ans.text, ans.citations)
     for c in ans.citations:
         article = bot.article(c.article_id)
-        assert c.title and article["text"][c.start : c.end] == c.text
-        assert c.text in {s.text for s in article["sentences"]}
+        assert c.title and article.text[c.start : c.end] == c.text
+        assert c.text in {s.text for s in article.sentences}
     if ans.answered:
         assert ans.citations
     else:

@@ -59,7 +59,7 @@ def served(tmp_path_factory, embedder) -> Iterator[tuple[str, Assistant]]:
 
 
 def _verbatim(bot: Assistant, citation: dict[str, Any]) -> None:
-    text = bot.article(citation["article_id"])["text"]
+    text = bot.article(citation["article_id"]).text
     assert text[citation["start"] : citation["end"]] == citation["text"]
     assert set(citation) == {"article_id", "title", "sentence_index", "text", "start", "end", "url", "published"}
 

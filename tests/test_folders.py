@@ -40,7 +40,7 @@ def _reasons(report) -> dict[str, str]:
 
 
 def _stored_text(bot) -> str:
-    return " ".join(bot.article(a.id)["text"] for a in bot.articles())
+    return " ".join(bot.article(a.id).text for a in bot.articles())
 
 
 def test_a_link_out_of_the_folder_is_rejected_and_never_read(any_bot, folder, secret):

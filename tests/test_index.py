@@ -36,9 +36,34 @@ def test_ingest_then_reingest_costs_no_embedding(bot, articles_dir, embedder):
 
 def test_stored_sentences_are_verbatim(bot):
     art = bot.article(SAMPLE_ID)
-    assert len(art["sentences"]) == 17
-    for s in art["sentences"]:
-        assert art["text"][s.start : s.end] == s.text
+    assert len(art.sentences) == 17
+    for s in art.sentences:
+        assert art.text[s.start : s.end] == s.text
+
+
+def test_article_and_status_are_frozen_records_that_write_json(bot):
+    """`Assistant.article` and `status` return records (not dicts); `to_dict()` is what JSON gets."""
+    import dataclasses
+    import json
+
+    from assistant.records import IndexHealth, Status, StoredArticle
+
+    art = bot.article(SAMPLE_ID)
+    assert isinstance(art, StoredArticle) and art.id == SAMPLE_ID and art.title and art.url is None
+    first = art.sentences[0]
+    assert json.loads(json.dumps(art.to_dict()))["sentences"][0] == {
+        "index": 0,
+        "start": first.start,
+        "end": first.end,
+        "text": first.text,
+    }
+    status = bot.status()
+    assert isinstance(status, Status) and isinstance(status.health, IndexHealth)
+    assert status.articles == 1 and status.sentences == 17 and not status.health.needs_sweep
+    shown = json.loads(json.dumps(status.to_dict(), default=str))
+    assert shown["articles"] == 1 and shown["health"]["orphan_records"] == {"chunks": 0, "sentences": 0}
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        status.articles = 2  # type: ignore[misc]
 
 
 def test_edit_one_article_replaces_its_records(make_bot, tmp_path, embedder):
@@ -238,14 +263,14 @@ def test_rebuild_killed_halfway_still_answers_and_next_rebuild_completes(make_bo
     stored = len(bot.articles())
     assert 0 < stored < 120
     assert bot.store.state()["dirty"] is True
-    assert bot.store.health()["needs_sweep"] is True
+    assert bot.store.health().needs_sweep is True
     ans = bot.answer("What budget would fund project 3-4 in district 3?")
     assert ans.answered and ans.citations
     report = bot.rebuild(folder)
     assert report.added == 120 - stored and report.unchanged == stored
     assert len(bot.articles()) == 120 and bot.store.state()["dirty"] is False
     assert_consistent(bot.store)
-    assert bot.store.health() == {
+    assert bot.store.health().to_dict() == {
         "interrupted_write": False,
         "orphan_records": {"chunks": 0, "sentences": 0},
         "needs_sweep": False,

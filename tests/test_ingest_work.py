@@ -41,7 +41,7 @@ def test_identical_sentences_and_units_are_embedded_once(make_bot, embedder, tmp
     assert (report.added, report.rejected) == (3, [])
     stored = {a.id: a.sentences for a in bot.articles()}
     assert stored["chorus"] == 41 and stored["echo"] == 3 and stored["dots"] >= 30
-    distinct = {s.text for a in ("chorus", "echo", "dots") for s in bot.article(a)["sentences"]}
+    distinct = {s.text for a in ("chorus", "echo", "dots") for s in bot.article(a).sentences}
     assert len(distinct) == 6  # headline, anthem, "Echo", hall; two units of dots
     assert embedder.texts_embedded - before == len(distinct)
     assert report.sentences_embedded == sum(stored.values())  # every sentence has its vector all the same
@@ -66,7 +66,7 @@ def test_a_file_over_the_records_limit_is_rejected_whole_and_its_stored_articles
         "12 articles, where one file may have 30 (about 16,000 sentences); split it into smaller files"
     }
     assert {a.id for a in bot.articles()} == {"r0", "r1", "r2", "good"}  # nothing stored was lost
-    assert "mark 0." in bot.article("r0")["text"]
+    assert "mark 0." in bot.article("r0").text
     assert_consistent(bot.store)
 
 

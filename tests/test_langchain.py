@@ -66,7 +66,7 @@ def test_retriever_documents_are_ranked_verbatim_sentences_with_citation_metadat
     assert isinstance(retriever, BaseRetriever)
     docs = retriever.invoke(ASSISTANCE)
     assert len(docs) == 4 and docs[0].page_content == SENTENCE
-    text = sample_bot.article(SAMPLE_ID)["text"]
+    text = sample_bot.article(SAMPLE_ID).text
     for doc in docs:
         meta = doc.metadata
         assert set(meta) == {"article_id", "title", "sentence_index", "start", "end", "url", "published", "score"}

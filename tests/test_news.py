@@ -251,9 +251,10 @@ def test_the_web_chat_adds_a_page_by_url_and_its_source_pane_links_to_it(web_bot
 
 
 def test_a_page_address_that_is_not_http_is_never_a_link_in_the_source_pane():
+    from assistant.records import StoredArticle
     from assistant.web import render
 
-    article = {"id": "a", "title": "T", "text": "Rain fell.", "sentences": [], "url": "javascript:alert(1)"}
+    article = StoredArticle("a", "T", "Rain fell.", "", "javascript:alert(1)", None, None, ())
     assert "href" not in render.source_view(article, None) and "javascript" not in render.source_view(article, None)
 
 

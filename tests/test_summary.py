@@ -247,7 +247,7 @@ def test_the_model_words_the_key_sentences_the_code_chose(llm_many, server, embe
     assert [c.sentence_index for c in ans.citations] == [2, 0] and ans.text.startswith("The U.S. will designate")
     (body,) = server.chat_requests
     shown = numbered_lines(body)
-    article = [s.text for s in llm_many.article(SAMPLE_ID)["sentences"]]
+    article = [s.text for s in llm_many.article(SAMPLE_ID).sentences]
     assert shown[0] == article[2] and LOBOS in shown[0]  # the main event leads
     assert 3 <= len(shown) <= 5 and shown[1:] == [t for t in article if t in shown[1:]]  # the rest in article order
     assert MONEY not in user_message(body) and "Summarize the article" not in user_message(body)  # not the article
@@ -438,7 +438,7 @@ def test_a_quoted_main_event_is_shown_before_the_model_reads_and_the_model_words
     )
     events = summarized(summarizer, embedder, "What is this article about?", [SAMPLE_ID])
     first, final = events[0], events[-1]
-    article = [s.text for s in llm_many.article(SAMPLE_ID)["sentences"]]
+    article = [s.text for s in llm_many.article(SAMPLE_ID).sentences]
     assert isinstance(first, str) and first == f"{article[2].removesuffix('.')} [1]."  # before the model was asked
     reset, body = server.chat_requests
     assert reset["max_tokens"] == 1

@@ -158,13 +158,13 @@ def test_answer_html_escapes_text_and_links_markers():
 
 
 def test_source_view_highlights_the_cited_sentence_escaped():
-    from assistant.records import Sentence
+    from assistant.records import Sentence, StoredArticle
 
     parts = ["First one.", f"Then {EVIL} here.", "Last."]
     text = " ".join(parts)
     starts = [text.index(p) for p in parts]
     sentences = [Sentence("x", i, a, a + len(p), p) for i, (a, p) in enumerate(zip(starts, parts, strict=True))]
-    html = source_view({"id": "x", "title": EVIL, "text": text, "source": "x.txt", "sentences": sentences}, 1)
+    html = source_view(StoredArticle("x", EVIL, text, "x.txt", None, None, None, tuple(sentences)), 1)
     assert "<img" not in html
     assert '<mark class="aa-s aa-hl" data-sentence="1">Then &lt;img' in html
 

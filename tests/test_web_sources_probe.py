@@ -232,7 +232,7 @@ def test_a_page_naming_another_indexed_address_as_canonical_never_replaces_it(we
     assert report.updated == report.added == 0 and len(report.rejected) == 1
     assert "add " + f"{server.base}/bridge itself" in report.rejected[0].reason
     stored = web_bot.article(BRIDGE_ID)
-    assert "Elm Street bridge" in stored["text"] and "Ferry" not in stored["text"]
+    assert "Elm Street bridge" in stored.text and "Ferry" not in stored.text
     assert [a.source for a in web_bot.articles()] == [f"{server.base}/bridge"]
 
     # the other way round: the page of the address itself replaces what another page put there
@@ -241,7 +241,7 @@ def test_a_page_naming_another_indexed_address_as_canonical_never_replaces_it(we
     [info] = other.articles()
     assert (info.id, info.url, info.source) == (BRIDGE_ID, f"{server.base}/bridge", f"{server.base}/copy")
     assert other.ingest([f"{server.base}/bridge"]).updated == 1
-    assert "Elm Street bridge" in other.article(BRIDGE_ID)["text"]
+    assert "Elm Street bridge" in other.article(BRIDGE_ID).text
     assert other.ingest([f"{server.base}/copy"]).rejected  # and the copy cannot take it back
 
 
@@ -260,7 +260,7 @@ def test_a_feed_holding_a_page_and_its_copy_keeps_the_pages_own_address(web_bot,
     server.put("/pair.xml", rss("{base}/copy", "{base}/bridge"), "application/rss+xml")
     report = web_bot.ingest([f"{server.base}/pair.xml"])
     assert report.added == 1 and [r.path for r in report.rejected] == [f"{server.base}/copy"]
-    assert "Elm Street bridge" in web_bot.article(BRIDGE_ID)["text"]
+    assert "Elm Street bridge" in web_bot.article(BRIDGE_ID).text
 
 
 def test_a_canonical_address_on_another_host_is_ignored_with_its_date(web_bot, server):
@@ -271,11 +271,11 @@ def test_a_canonical_address_on_another_host_is_ignored_with_its_date(web_bot, s
     assert report.added == 2 and not report.rejected
     for path in ("/claim", "/og"):
         stored = web_bot.article(f"127.0.0.1{path.replace('/', '-')}")
-        assert stored["url"] == f"{server.base}{path}" and stored["published"] is None  # no 2019-01-02
-        assert "bbc" not in (stored["site"] or "").lower()
+        assert stored.url == f"{server.base}{path}" and stored.published is None  # no 2019-01-02
+        assert "bbc" not in (stored.site or "").lower()
     server.put("/odd", FERRY.replace("<head>", '<head><link rel="canonical" href="{base}:99999/x">'))
     assert web_bot.ingest([f"{server.base}/odd"]).added == 1  # a canonical that is no address: the fetched one
-    assert web_bot.article(FERRY_ID.replace("ferry", "odd"))["url"] == f"{server.base}/odd"
+    assert web_bot.article(FERRY_ID.replace("ferry", "odd")).url == f"{server.base}/odd"
     ans = web_bot.answer("When did the repairs to the Elm Street bridge finish?")
     assert ans.answered and {c.url for c in ans.citations} <= {f"{server.base}/claim", f"{server.base}/og"}
 
@@ -371,8 +371,8 @@ def test_hidden_text_is_never_indexed_and_the_visible_part_is_answered(web_bot, 
     server.put("/library", LIBRARY)
     assert web_bot.ingest([f"{server.base}/library"]).added == 1
     stored = web_bot.article("127.0.0.1-library")
-    assert "reading garden on its roof" in stored["text"] and "forty seats" in stored["text"]
-    assert not [s for s in HIDDEN_SENTENCES if s in stored["text"]], stored["text"]
+    assert "reading garden on its roof" in stored.text and "forty seats" in stored.text
+    assert not [s for s in HIDDEN_SENTENCES if s in stored.text], stored.text
 
     ans = web_bot.answer("How many seats does the reading garden have?")
     assert ans.answered and "forty seats" in ans.citations[0].text

@@ -17,7 +17,7 @@ from assistant.errors import AssistantError, InputError
 
 if TYPE_CHECKING:
     from assistant.assistant import Assistant
-    from assistant.records import Answer, IngestReport
+    from assistant.records import Answer, IndexHealth, IngestReport
     from assistant.settings import Settings
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NO_ANSWER, EXIT_REJECTED = 0, 1, 2, 3, 4
@@ -231,26 +231,25 @@ def _run(args: argparse.Namespace) -> int:
     if cmd == "status":
         status = bot.status()
         if args.json:
-            print(json.dumps(status, indent=2, default=str))
+            print(json.dumps(status.to_dict(), indent=2, default=str))
         else:
-            for key, value in status.items():
+            for key, value in status.to_dict().items():
                 if key not in ("settings", "health"):
                     print(f"{key:16} {value}")
-            print(f"{'health':16} {health_line(status['health'])}")
+            print(f"{'health':16} {health_line(status.health)}")
             print("settings:")
-            for key, value in status["settings"].items():
+            for key, value in status.settings.items():
                 print(f"  {key:18} {value}")
         return EXIT_OK
     raise AssertionError(cmd)
 
 
-def health_line(health: dict[str, Any]) -> str:
-    if not health["needs_sweep"]:
+def health_line(health: IndexHealth) -> str:
+    if not health.needs_sweep:
         return "ok"
-    orphans = health["orphan_records"]
-    what = "a write was interrupted (a crash or a kill)" if health["interrupted_write"] else "records were left over"
+    what = "a write was interrupted (a crash or a kill)" if health.interrupted_write else "records were left over"
     return (
-        f"needs a sweep: {what}; {orphans['chunks']} chunk and {orphans['sentences']} sentence records belong "
+        f"needs a sweep: {what}; {health.orphan_chunks} chunk and {health.orphan_sentences} sentence records belong "
         "to no current article. Answers ignore them; the next ingest or rebuild sweeps them away "
         "(run: assistant rebuild)"
     )

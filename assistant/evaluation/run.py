@@ -201,20 +201,20 @@ def run_eval(
         with open(traces, "w", encoding="utf-8") if traces else nullcontext() as sink:
             result = evaluate(bot, rows, sink, plain=plain, oracle=oracle, documents=load_documents(docs))
         status = bot.status()
-        backend = status["answerer"]
+        backend = status.answerer
         payload: dict[str, Any] = {
             "dataset": name,
-            "backend": status["backend"],
+            "backend": status.backend,
             "answerer": backend,
             "half": half,
             "split": split,
             "oracle": oracle,
             "k": K,
-            "answerer_reason": status["answerer_reason"],
-            "condense": status["condense"],
+            "answerer_reason": status.answerer_reason,
+            "condense": status.condense,
             "limit": limit,
-            "threshold": status["thresholds"]["extractive_relevance"],
-            "thresholds": status["thresholds"],
+            "threshold": status.thresholds["extractive_relevance"],
+            "thresholds": status.thresholds,
             "ingest_seconds": round(ingest_s, 2),
             "machine": _machine(),
             "date": time.strftime("%Y-%m-%d"),

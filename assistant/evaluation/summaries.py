@@ -188,7 +188,7 @@ def measure_leads(local: bool = False, hotpot: int = 0, only: str = "") -> dict[
                 memoised = replace(model, connect=memo_connect)
                 summarizers["local"] = build_summarizer(settings, bot.store, embedder, memoised, bot.thresholds)
             for d in docs:
-                sentences = [s.text for s in bot.article(d["doc_id"])["sentences"]]
+                sentences = [s.text for s in bot.article(d["doc_id"]).sentences]
                 vectors = np.asarray(embedder.embed(sentences), dtype=np.float32)
                 title = np.asarray(embedder.embed([d["title"]])[0], dtype=np.float32)
                 main = {0, int(np.argmax(vectors @ title))}

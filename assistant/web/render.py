@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from assistant.records import MARKER, Answer, ArticleInfo, Citation, IngestReport
+from assistant.records import MARKER, Answer, ArticleInfo, Citation, IngestReport, StoredArticle
 
 
 def esc(value: Any) -> str:
@@ -113,10 +113,10 @@ def scope_line(title: str | None, count: int) -> str:
     )
 
 
-def source_view(article: dict[str, Any], sentence_index: int | None) -> str:
+def source_view(article: StoredArticle, sentence_index: int | None) -> str:
     """The article's text with every sentence in a span and the cited one (if any) in a <mark>."""
-    text, pos, parts = article["text"], 0, []
-    for s in article["sentences"]:
+    text, pos, parts = article.text, 0, []
+    for s in article.sentences:
         if s.start < pos:
             continue
         parts.append(esc(text[pos : s.start]))
@@ -125,23 +125,23 @@ def source_view(article: dict[str, Any], sentence_index: int | None) -> str:
         parts.append(f'<{tag} class="{cls}" data-sentence="{s.index}">{esc(text[s.start : s.end])}</{tag}>')
         pos = s.end
     parts.append(esc(text[pos:]))
-    found = sentence_index is None or any(s.index == sentence_index for s in article["sentences"])
+    found = sentence_index is None or any(s.index == sentence_index for s in article.sentences)
     note = (
         "" if found else f'<p class="aa-error">Sentence {(sentence_index or 0) + 1} is no longer in this article.</p>'
     )
     showing = "the whole article" if sentence_index is None else f"showing sentence {sentence_index + 1}"
-    url = str(article.get("url") or "")
+    url = article.url or ""
     where = (  # a page: its site and a link to it (http(s) only; escaped like everything else)
         f'<a class="aa-doc-link" href="{esc(url)}" target="_blank" rel="noopener noreferrer nofollow">'
-        f"{esc(article.get('site') or url)}</a>"
+        f"{esc(article.site or url)}</a>"
         if url.lower().startswith(("http://", "https://"))
-        else esc(Path(article.get("source") or article["id"]).name)
+        else esc(Path(article.source or article.id).name)
     )
-    dated = f" · {esc(article['published'])}" if article.get("published") else ""
+    dated = f" · {esc(article.published)}" if article.published else ""
     return (
-        f'<article class="aa-doc"><div class="aa-doc-head"><h3 class="aa-doc-title">{esc(article["title"])}</h3>'
+        f'<article class="aa-doc"><div class="aa-doc-head"><h3 class="aa-doc-title">{esc(article.title)}</h3>'
         f'<div class="aa-doc-meta">{where}{dated} · '
-        f"{len(article['sentences'])} sentences · {showing}</div></div>{note}"
+        f"{len(article.sentences)} sentences · {showing}</div></div>{note}"
         f'<div class="aa-doc-body">{"".join(parts)}</div></article>'
     )
 
