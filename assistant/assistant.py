@@ -36,7 +36,7 @@ from assistant.records import (
     UploadReport,
 )
 from assistant.settings import Settings
-from assistant.store import Store, article_info, make_client
+from assistant.store import Store, make_client
 
 if TYPE_CHECKING:  # imported when asked for: LangChain's retriever classes are not needed to answer
     from assistant.integrations.langchain import AnswerRunnable, SentenceRetriever
@@ -115,10 +115,8 @@ class Assistant:
             records = self.store.article_records([require_utf8(article_id, "article id")])
             if article_id not in records:
                 raise InputError(f"no article with id '{article_id}' in the index")
-            rec = records[article_id]
-            sentences = tuple(s.sentence for s in self.store.sentences_of(article_id, rec["content_hash"]))
-        info = article_info(article_id, rec)
-        text = str(rec["text"])
+            info, text = records[article_id].info, records[article_id].text or ""
+            sentences = tuple(s.sentence for s in self.store.sentences_of(article_id, info.content_hash))
         return StoredArticle(article_id, info.title, text, info.source, info.url, info.published, info.site, sentences)
 
     def info(self) -> AssistantInfo:

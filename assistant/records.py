@@ -201,6 +201,24 @@ class ArticleInfo:
 
 
 @dataclass(frozen=True)
+class ArticleRecord:
+    """A row of the store's articles collection (`Store.article_records`): its metadata, typed, and its text
+    when it was asked for."""
+
+    info: ArticleInfo
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class SentenceRecord:
+    """A row of the store's sentences collection (`Store.sentences_by_index`, `sentences_of`): the sentence and,
+    when asked for, its stored vector."""
+
+    sentence: Sentence
+    vector: np.ndarray | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
 class Passage:
     """A retrieved chunk with its fused score and the scores that made it."""
 

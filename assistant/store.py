@@ -17,7 +17,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,7 +31,7 @@ from assistant.client import make_client as make_client
 from assistant.client import opening
 from assistant.embeddings import EmbeddingModel
 from assistant.errors import IndexMismatchError, IndexUnavailableError
-from assistant.records import ArticleInfo, IndexHealth, Sentence
+from assistant.records import ArticleInfo, ArticleRecord, IndexHealth, Sentence, SentenceRecord
 from assistant.settings import Settings
 
 SCHEMA = 1
@@ -42,12 +41,6 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 LEGACY_GEOMETRY = (3, 2)  # an index stamped before the chunk geometry was stamped was cut so (and only so)
 _PAGE = 5000
-
-
-@dataclass(frozen=True)
-class StoredSentence:
-    sentence: Sentence
-    vector: Any  # numpy row or None
 
 
 def article_info(article_id: str, meta: Mapping[str, Any]) -> ArticleInfo:
@@ -217,8 +210,8 @@ class Store:
                 out[art_id] = article_info(art_id, meta)
         return out
 
-    def article_records(self, ids: Sequence[str], with_text: bool = True) -> dict[str, dict[str, Any]]:
-        """Metadata (and the full text under 'text') of those of the given articles that exist."""
+    def article_records(self, ids: Sequence[str], with_text: bool = True) -> dict[str, ArticleRecord]:
+        """The records (metadata, and the full text `with_text`) of those of the given articles that exist."""
         if not ids:
             return {}
         include = ["metadatas", "documents"] if with_text else ["metadatas"]
@@ -228,25 +221,25 @@ class Store:
                 got = self.articles.get(ids=list(dict.fromkeys(ids)), include=include)
         docs = got["documents"] if with_text else [None] * len(got["ids"])
         return {
-            i: {**m, "text": d} if with_text else dict(m)
+            i: ArticleRecord(article_info(i, m), d if with_text else None)
             for i, m, d in zip(got["ids"], got["metadatas"], docs, strict=True)
         }
 
-    def sentences_of(self, article_id: str, content_hash: str) -> list[StoredSentence]:
+    def sentences_of(self, article_id: str, content_hash: str) -> list[SentenceRecord]:
         """Every sentence of that version of the article, in order (without vectors)."""
         where = {"$and": [{"article_id": article_id}, {"content_hash": content_hash}]}
         return self._sentences({"where": where}, False)
 
     def sentences_by_index(
         self, wanted: dict[str, tuple[str, Sequence[int]]], with_vectors: bool = False
-    ) -> list[StoredSentence]:
+    ) -> list[SentenceRecord]:
         """Sentences of several articles in one round trip: {article_id: (content_hash, indices)}."""
         ids = [
             f"{record_prefix(a, digest)}s{i}" for a, (digest, indices) in wanted.items() for i in dict.fromkeys(indices)
         ]
         return self._sentences({"ids": ids}, with_vectors) if ids else []
 
-    def _sentences(self, kwargs: dict[str, Any], with_vectors: bool) -> list[StoredSentence]:
+    def _sentences(self, kwargs: dict[str, Any], with_vectors: bool) -> list[SentenceRecord]:
         include = ["metadatas", "documents"] + (["embeddings"] if with_vectors else [])
         with self.reading(), chroma_errors(self.settings):
             got = self.sentences.get(include=include, **kwargs)
@@ -256,7 +249,7 @@ class Store:
             sentence = Sentence(
                 meta["article_id"], int(meta["sentence_index"]), int(meta["start"]), int(meta["end"]), doc
             )
-            out.append(StoredSentence(sentence, vectors[n] if vectors is not None else None))
+            out.append(SentenceRecord(sentence, vectors[n] if vectors is not None else None))
         return sorted(out, key=lambda s: (s.sentence.article_id, s.sentence.index))
 
     def counts(self) -> dict[str, int]:

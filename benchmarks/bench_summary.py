@@ -153,7 +153,8 @@ def main() -> int:
         long_path.write_text("Ten CNN stories in one long article\n" + " ".join(words), encoding="utf-8")
         bot.ingest([long_path])
         info = bot.store.article_infos()["long-article"]
-        stored = bot.store.sentences_of("long-article", info.content_hash, with_vectors=True)
+        every = range(info.sentences)
+        stored = bot.store.sentences_by_index({"long-article": (info.content_hash, every)}, with_vectors=True)
         vectors = np.asarray([s.vector for s in stored], dtype=np.float32)
         texts = [s.sentence.text for s in stored]
         k = summary_size(len(texts))

@@ -66,6 +66,28 @@ def test_article_and_status_are_frozen_records_that_write_json(bot):
         status.articles = 2  # type: ignore[misc]
 
 
+def test_store_rows_are_typed_records(bot):
+    """The store gives rows as frozen records: an article's `ArticleRecord` (its `ArticleInfo`, and its text when
+    asked for), a sentence's `SentenceRecord` with its stored vector when asked for."""
+    import dataclasses
+
+    import numpy as np
+
+    from assistant.records import ArticleInfo, ArticleRecord, SentenceRecord
+
+    with_text, without = (bot.store.article_records([SAMPLE_ID, "nope"], with_text=w) for w in (True, False))
+    assert set(with_text) == set(without) == {SAMPLE_ID}
+    record = with_text[SAMPLE_ID]
+    assert isinstance(record, ArticleRecord) and isinstance(record.info, ArticleInfo)
+    assert record.info.sentences == 17 and record.text and without[SAMPLE_ID].text is None
+    rows = bot.store.sentences_by_index({SAMPLE_ID: (record.info.content_hash, [0, 16])}, with_vectors=True)
+    assert [r.sentence.index for r in rows] == [0, 16] and all(isinstance(r, SentenceRecord) for r in rows)
+    assert all(isinstance(r.vector, np.ndarray) and r.vector.shape == (bot.embedder.dimension,) for r in rows)
+    assert record.text[rows[1].sentence.start : rows[1].sentence.end] == rows[1].sentence.text
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        rows[0].vector = None  # type: ignore[misc]
+
+
 def test_edit_one_article_replaces_its_records(make_bot, tmp_path, embedder):
     folder = tmp_path / "news"
     write_articles(folder, 3)

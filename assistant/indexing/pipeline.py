@@ -108,11 +108,11 @@ def commit(store: Store, batch: Sequence[Prepared], vectors: Sequence[np.ndarray
         keep: list[Prepared] = []
         keep_vectors: list[np.ndarray] = []
         for item, own in zip(batch, vectors, strict=True):
-            meta = stored.get(item.article.id)
-            if meta is not None and meta.get("content_hash") == item.content_hash:
+            record = stored.get(item.article.id)
+            if record is not None and record.info.content_hash == item.content_hash:
                 outcome.unchanged += 1  # another process stored this version meanwhile
                 continue
-            other = str(meta.get("source") or "") if meta is not None else ""
+            other = record.info.source if record is not None else ""
             if other and other != item.article.source and Path(other).exists():
                 outcome.rejected.append(
                     Rejection(

@@ -21,7 +21,7 @@ from assistant.errors import IndexEmptyError
 from assistant.indexing.chunk.chunking import chunk_span, chunks_covering
 from assistant.records import ArticleInfo, Passage, Query, QuerySignals, Retrieval, ScoredSentence, Sentence
 from assistant.settings import Settings
-from assistant.store import Store, article_info, chroma_errors, record_prefix
+from assistant.store import Store, chroma_errors, record_prefix
 
 CANDIDATES = 24  # hits taken from each channel before fusion
 CONTEXT_WEIGHT = 0.3  # weight of the conversation context in the query vector
@@ -167,7 +167,7 @@ class Retriever:
         read = self.store.article_records(
             [c.article_id for c in candidates.values()] + [a for a, _ in sentence_rrf], with_text=False
         )
-        records = {a: article_info(a, meta) for a, meta in read.items()}
+        records = {a: r.info for a, r in read.items()}
         live = {
             cid: c
             for cid, c in candidates.items()

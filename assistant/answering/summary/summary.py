@@ -29,6 +29,7 @@ from assistant.errors import IndexEmptyError
 from assistant.records import (
     Answer,
     ArticleInfo,
+    ArticleRecord,
     Claim,
     Decision,
     ScoredSentence,
@@ -139,17 +140,18 @@ class ExtractiveSummarizer:
             self._newest = (generation, ids, {i: infos[i].title for i in ids})
         return self._newest[1], self._newest[2]
 
-    def _load(self, article_id: str, record: dict[str, Any]) -> ArticleText:
-        digest, count = str(record.get("content_hash", "")), int(record.get("sentences", 0))
+    def _load(self, article_id: str, record: ArticleRecord) -> ArticleText:
+        info = record.info
+        digest, count = info.content_hash, info.sentences
         stored = self.store.sentences_by_index({article_id: (digest, range(count))}, with_vectors=True)
         vectors = np.asarray([s.vector for s in stored], dtype=np.float32).reshape(len(stored), -1)
         return ArticleText(
             article_id,
-            str(record.get("title", article_id)),
-            str(record.get("published") or ""),
+            info.title,
+            info.published or "",
             [s.sentence for s in stored],
             vectors,
-            str(record.get("url") or "") or None,
+            info.url,
         )
 
     # ---- the answer
