@@ -1,4 +1,9 @@
-"""Typed records passed between the pipeline stages."""
+"""Typed records passed between the pipeline stages.
+
+Each answering step returns its record (`QuestionStep`, `Retrieval`, `Reading`, `Attribution`, `Decision`,
+`SummaryStep`); `AnswerFlow.stream` builds the frozen `Trace` from them once, when the answer is decided, with
+its `Timings` (milliseconds per step). Nothing sets a field of a trace after it is built.
+"""
 
 from __future__ import annotations
 
@@ -406,8 +411,9 @@ class Retrieval:
     def sentence_hits_for_trace(self, limit: int = 8) -> list[SentenceHit]:
         return [sentence_hit(s) for s in self.sentences[:limit]]
 
-    def timings_ms(self) -> dict[str, float]:
-        return {k: round(v * 1000, 1) for k, v in self.timings.items()}
+    def timings_ms(self) -> Timings:
+        """The step's parts in milliseconds, as the trace's `Timings` (the other steps' fields empty)."""
+        return Timings(**{k: round(v * 1000, 1) for k, v in self.timings.items()})
 
 
 def sentence_hit(s: ScoredSentence) -> SentenceHit:
@@ -500,9 +506,38 @@ class SummaryStep:
     sources: dict[str, SourceRef] = field(default_factory=dict)  # the pages and dates of the articles in scope
 
 
-@dataclass
+@dataclass(frozen=True)
+class Timings:
+    """How long each step of one answer took, in milliseconds (rounded to 0.1); None: the step did not run.
+
+    The retrieval step's parts (`lexical_refresh` to `total`) come from `Retrieval.timings_ms()`; `total` is
+    retrieval's whole step. `model_failed_after`: how long the model read before it failed (the extractive
+    reader then answered). The trace writes the fields that ran as `timings_ms`: {name: milliseconds}.
+    """
+
+    question: float | None = None  # the question step (whole-article detection, condensing)
+    lexical_refresh: float | None = None
+    embed: float | None = None
+    dense: float | None = None
+    bm25: float | None = None
+    rank: float | None = None
+    context: float | None = None
+    total: float | None = None
+    model_failed_after: float | None = None
+    read: float | None = None
+    attribute: float | None = None
+    check: float | None = None  # the chat model's yes/no on a model's answer
+    summary: float | None = None  # the summary path, in place of retrieval, reading and attribution
+
+    def as_dict(self) -> dict[str, float]:
+        """The steps that ran, in the order they ran: the trace's JSON form."""
+        return {k: v for k, v in vars(self).items() if v is not None}
+
+
+@dataclass(frozen=True)
 class Trace:
-    """What was done to answer one question, filled in by `AnswerFlow.stream` from each step's record.
+    """What was done to answer one question: built once by `AnswerFlow.stream` from the steps' records when the
+    answer is decided (one constructor call for the question path, one for the summary path); frozen after.
 
     `to_dict()` gives plain JSON for `ask --json`, the web chat's trace panel and `assistant eval`.
     """
@@ -523,7 +558,7 @@ class Trace:
     attribution: Attribution | None = None
     notes: list[str] = field(default_factory=list)  # what a person should know (e.g. a fallback)
     decision: Decision = field(default_factory=Decision)
-    timings_ms: dict[str, float] = field(default_factory=dict)
+    timings_ms: Timings = field(default_factory=Timings)  # written as {step: milliseconds}, the steps that ran
     latency_ms: float = 0.0
     answered: bool = False
     sources: list[SourceRef] = field(default_factory=list)  # the cited articles' pages and dates
@@ -531,11 +566,13 @@ class Trace:
     def to_dict(self) -> dict[str, Any]:
         from dataclasses import asdict
 
-        return asdict(self)
+        data = asdict(self)
+        data["timings_ms"] = self.timings_ms.as_dict()
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Trace:
-        """The trace back from `to_dict()`'s JSON (unknown keys are ignored)."""
+        """The trace back from `to_dict()`'s JSON, recorded traces too (unknown keys are ignored)."""
         trace: Trace = _build(cls, data)
         return trace
 

@@ -109,7 +109,7 @@ def reader(index_dir: str, chroma_url: str | None, seconds: float, interval: flo
                     cited=[c.article_id for c in ans.citations],
                     texts=[c.text for c in ans.citations],
                     answered=ans.answered,
-                    retrieval_ms=ans.trace.timings_ms.get("total") if ans.trace else None,
+                    retrieval_ms=ans.trace.timings_ms.total if ans.trace else None,
                 )
             except Exception as exc:  # what this probe is for: any failure is recorded, never raised
                 row["error"] = f"{type(exc).__name__}: {exc}"

@@ -3,12 +3,16 @@ refusals, and the contract's invariants on every answer."""
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import re
 
 import pytest
 
 from assistant import Answer
+from assistant.answering import flow
 from assistant.errors import InputError
+from assistant.records import Timings, Trace
 from tests.conftest import SAMPLE_DIR, SAMPLE_ID
 from tests.contract import assert_answer_contract
 
@@ -156,12 +160,41 @@ def test_trace_has_scores_and_timings(bot):
     passage = ans.trace.passages[0]
     assert passage.score > 0 and passage.article_id == SAMPLE_ID and passage.text
     assert ans.trace.backend == "offline extractive"
-    timings = ans.trace.timings_ms  # every stage timed, and the parts add up (each rounded to 0.1 ms)
-    stages = ["lexical_refresh", "embed", "dense", "bm25", "rank", "context"]
-    assert set(stages + ["question", "total", "read", "attribute"]) <= set(timings), timings
-    assert all(timings[k] >= 0 for k in timings) and timings["embed"] > 0 and timings["dense"] > 0
-    assert sum(timings[k] for k in stages) - 0.3 <= timings["total"]  # retrieval's total holds its stages
-    assert timings["question"] + timings["total"] + timings["read"] + timings["attribute"] - 0.2 <= ans.trace.latency_ms
+    timings = ans.trace.timings_ms  # a record: every stage timed, and the parts add up (each rounded to 0.1 ms)
+    assert isinstance(timings, Timings)
+    stages = [timings.lexical_refresh, timings.embed, timings.dense, timings.bm25, timings.rank, timings.context]
+    steps = [timings.question, timings.total, timings.read, timings.attribute]
+    assert all(v is not None and v >= 0 for v in stages + steps), timings
+    assert timings.check is timings.summary is timings.model_failed_after is None  # steps an extractive answer skips
+    assert timings.embed > 0 and timings.dense > 0
+    assert sum(stages) - 0.3 <= timings.total  # retrieval's total holds its stages
+    assert sum(steps) - 0.2 <= ans.trace.latency_ms
+    # the JSON keeps its shape: the steps that ran, in order, as numbers
+    written = ans.trace.to_dict()["timings_ms"]
+    assert list(written) == ["question", "lexical_refresh", "embed", "dense", "bm25", "rank", "context", "total"] + [
+        "read",
+        "attribute",
+    ]
+    assert written["read"] == timings.read and all(isinstance(v, float) for v in written.values())
+
+
+def test_the_trace_is_built_once_after_the_decision_and_frozen(bot, monkeypatch):
+    built: list[Trace] = []  # each trace as it was when constructed: complete already
+
+    def counted(*args, **kwargs):
+        trace = Trace(*args, **kwargs)
+        built.append(copy.deepcopy(trace))
+        return trace
+
+    monkeypatch.setattr(flow, "Trace", counted)
+    ans = bot.answer("Which Venezuelan gang was targeted by a military operation?")
+    assert built == [ans.trace] and ans.trace.decision.outcome == "answered" and ans.trace.sentences
+    refused = bot.answer("Who won the 2018 FIFA World Cup?")
+    assert built[1:] == [refused.trace] and not refused.trace.answered
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        ans.trace.answered = False  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        ans.trace.timings_ms.read = 0.0  # type: ignore[misc]
 
 
 def test_the_headline_is_not_the_answer_when_the_body_speaks(bot, tmp_path):

@@ -293,7 +293,7 @@ def test_the_model_check_refuses_what_the_model_says_its_sentence_does_not_say(l
     assert check["max_tokens"] == 2 and check["messages"][0]["content"].startswith("You check whether a sentence")
     asked = check["messages"][-1]["content"]
     assert NOBOA in asked and "Who is the president of Ecuador?" in asked and '"Daniel Noboa"' in asked
-    assert "model check: no" in ans.trace.notes and "check" in ans.trace.timings_ms
+    assert "model check: no" in ans.trace.notes and ans.trace.timings_ms.check is not None
 
 
 @pytest.mark.parametrize("verdict", ["Yes.", "maybe", None])

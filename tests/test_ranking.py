@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import gzip
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,8 +24,11 @@ from assistant.records import (
     Reading,
     Sentence,
     SentenceHit,
+    Timings,
     Trace,
 )
+
+ISSUE23 = Path(__file__).resolve().parents[1] / "docs" / "results" / "issue23"
 
 
 def test_rrf_gives_earlier_ranks_more_and_fuse_adds_channels():
@@ -92,3 +98,23 @@ def test_trace_round_trips_through_json():
     data = json.loads(json.dumps(trace.to_dict()))
     assert data["question_step"]["asks"] == "a number"
     assert Trace.from_dict(data) == trace and Trace.from_dict(data).question_step.asks is Asks.NUMBER
+
+
+@pytest.mark.parametrize("line", [0, 40])  # line 40: the model failed, then the extractive reader answered
+def test_a_recorded_trace_still_loads_with_its_timings_as_a_record(line):
+    with gzip.open(ISSUE23 / "squad_v2_normans-local-report.traces.jsonl.gz", "rt", encoding="utf-8") as f:
+        recorded = json.loads(f.readlines()[line])["trace"]
+    trace = Trace.from_dict(recorded)
+    assert isinstance(trace.timings_ms, Timings) and trace.timings_ms.read == recorded["timings_ms"]["read"]
+    assert trace.to_dict()["timings_ms"] == recorded["timings_ms"]  # the same keys and numbers written back
+    assert (trace.timings_ms.model_failed_after is not None) == (line == 40)
+    assert trace.decision.method == recorded["decision"]["method"] and trace.reading is not None
+
+
+def test_the_trace_and_its_timings_are_frozen():
+    trace = Trace(question="q", timings_ms=Timings(question=1.0, read=2.0))
+    assert trace.to_dict()["timings_ms"] == {"question": 1.0, "read": 2.0}
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        trace.answered = True  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        trace.timings_ms.read = 3.0  # type: ignore[misc]

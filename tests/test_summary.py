@@ -6,6 +6,7 @@ OpenAI-compatible server (tests/fake_openai.py).
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import os
@@ -15,9 +16,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from assistant.answering import flow
 from assistant.answering.question.condense import follow_up
 from assistant.answering.question.intent import detect
 from assistant.errors import InputError
+from assistant.records import Trace
 from tests.conftest import SAMPLE_ID
 from tests.contract import assert_answer_contract
 from tests.fake_openai import FakeOpenAI, reply
@@ -92,6 +95,22 @@ def test_whole_article_question_is_answered_from_the_article_in_scope(many, ques
     indices = [c.sentence_index for c in ans.citations]
     assert indices == sorted(indices)  # in article order
     assert [s.sentence_index for s in ans.trace.sentences] == indices
+
+
+def test_the_summary_path_builds_its_trace_once(many, monkeypatch):
+    built: list[Trace] = []  # each trace as it was when constructed: complete already
+
+    def counted(*args, **kwargs):
+        trace = Trace(*args, **kwargs)
+        built.append(copy.deepcopy(trace))
+        return trace
+
+    monkeypatch.setattr(flow, "Trace", counted)
+    ans = many.answer("Summarize this article", article_ids=[SAMPLE_ID])
+    assert built == [ans.trace] and ans.trace.decision.method == "summary"
+    timings = ans.trace.timings_ms
+    assert timings.summary is not None and timings.question is not None and timings.read is timings.total is None
+    assert list(ans.trace.to_dict()["timings_ms"]) == ["question", "summary"]
 
 
 def test_when_did_this_happen_says_the_article_gives_no_date(bot):

@@ -1,7 +1,8 @@
 """The answering flow: question -> retrieval -> reading -> attribution -> decision, or the summary path.
 
-Each step returns its record and `AnswerFlow.stream` assembles the `Trace` from them; no step edits another's
-output or goes back to an earlier one. Built once by the `Assistant` (which checks the question, history and
+Each step returns its record and `AnswerFlow.stream` builds the frozen `Trace` from them once, when the answer is
+decided (one constructor call per path: the question's, the summary's); no step edits another's output or goes
+back to an earlier one. Built once by the `Assistant` (which checks the question, history and
 scope before handing them over).
 """
 
@@ -37,6 +38,7 @@ from assistant.records import (
     Retrieval,
     ScoredSentence,
     SourceRef,
+    Timings,
     Trace,
     Turn,
     sentence_hit,
@@ -65,15 +67,8 @@ class AnswerFlow:
         return self.model_reader.backend if self.model_reader is not None else "offline extractive"
 
     def stream(self, question: str, turns: list[Turn], scope: list[str] | None) -> Iterator[str | Answer]:
-        """Text deltas, then the final `Answer` with its trace."""
+        """Text deltas, then the final `Answer` with its trace (built once, from the steps' records)."""
         started = time.perf_counter()
-        trace = Trace(
-            question=question,
-            answerer=self.answerer,
-            backend=self.backend,
-            article_ids=scope or [],
-            notes=[f"answerer: {self.choice}"],
-        )
         t = time.perf_counter()
         # a whole-article question needs no condensing
         intent = whole_article.detect(question, self.embedder, self.thresholds.whole_article_bar)
@@ -83,39 +78,37 @@ class AnswerFlow:
         else:
             query, step = self.condenser.condense(question, turns)
             step = replace(step, asks=kinds.asks(question) or kinds.asks(query.standalone))  # once, for every step
-        trace.question_step = step
-        trace.timings_ms["question"] = _ms(t)
-        trace.standalone_question, trace.context = query.standalone, query.context
+        question_ms = _ms(t)
+        notes = [f"answerer: {self.choice}"]
         if intent:
-            yield from _finish(self._summary(question, intent, scope, trace), trace, started)
+            yield from self._summary(query, intent, scope, step, question_ms, notes, started)
             return
         retrieval = self.retriever.retrieve(query, scope)
-        trace.passages, trace.sentences = retrieval.passage_hits(), retrieval.sentence_hits_for_trace()
-        trace.timings_ms.update(retrieval.timings_ms())
 
         t = time.perf_counter()
-        reading, shown = self._read(query, turns, retrieval, trace, step.asks)
-        trace.timings_ms["read"] = _ms(t)
-        trace.reading, trace.prompt, trace.raw_model_output = reading, reading.prompt, reading.raw
-        trace.shown = [sentence_hit(s) for s in shown]
+        reading, shown, failed = self._read(query, turns, retrieval, step.asks)
+        read_ms = _ms(t)
+        if failed is not None:
+            notes.append(
+                f"The model ({self.backend}) could not answer: {failed.failure}. The offline answer was given instead."
+            )
 
         t = time.perf_counter()
         extractive = reading.reader == "extractive"
         attribution, decided = judge(query, reading, shown, self.checker, self.thresholds, step.asks)
-        trace.attribution = attribution
-        trace.timings_ms["attribute"] = _ms(t)
+        attribute_ms, check_ms = _ms(t), None
         if self.model_check is not None and not extractive and decided.answered:
             if query.context:  # the check reads the question alone: one that leans on the conversation is not
-                trace.notes.append("model check: not asked (a follow-up read with the conversation)")
+                notes.append("model check: not asked (a follow-up read with the conversation)")
             else:
                 t = time.perf_counter()
                 decided, said = self.model_check.review(decided, query, shown)
-                trace.notes.append(f"model check: {said}")
-                trace.timings_ms["check"] = _ms(t)
+                notes.append(f"model check: {said}")
+                check_ms = _ms(t)
         method = "model"
         if extractive:
             method = "extractive fallback" if self.model_reader is not None else "extractive"
-        trace.decision = Decision(
+        decision = Decision(
             outcome="answered" if decided.answered else "refused",
             method=method,
             reason=decided.reason,
@@ -124,12 +117,12 @@ class AnswerFlow:
             threshold=decided.threshold,
             follow_up=bool(query.context),
         )
-        final = Answer(NOT_FOUND, [], False)
+        final, sources = Answer(NOT_FOUND, [], False), list[SourceRef]()  # nothing cited yet
         if decided.answered:
             text, citations = compose(decided.kept, shown, verbatim=extractive)
             # each citation's page and date from the article records retrieval read (the only read of them)
-            sources = {a: SourceRef(a, info.url, info.published) for a, info in retrieval.articles.items()}
-            citations, trace.sources = with_sources(citations, sources)
+            articles = {a: SourceRef(a, info.url, info.published) for a, info in retrieval.articles.items()}
+            citations, sources = with_sources(citations, articles)
             final = Answer(text, citations, True)
         if reading.failure is not None:
             note = (
@@ -137,45 +130,97 @@ class AnswerFlow:
                 "so this is the offline answer."
             )
             final = replace(final, text=f"{note}\n\n{final.text}")
-        yield from _finish(iter([*pieces(final.text), final]), trace, started)
+        timings = replace(
+            retrieval.timings_ms(),
+            question=question_ms,
+            model_failed_after=None if failed is None else round(failed.seconds * 1000, 1),
+            read=read_ms,
+            attribute=attribute_ms,
+            check=check_ms,
+        )
+        yield from pieces(final.text)
+        trace = Trace(
+            question=question,
+            answerer=self.answerer,
+            backend=self.backend,
+            standalone_question=query.standalone,
+            context=query.context,
+            question_step=step,
+            article_ids=scope or [],
+            passages=retrieval.passage_hits(),
+            sentences=retrieval.sentence_hits_for_trace(),
+            shown=[sentence_hit(s) for s in shown],
+            prompt=reading.prompt,
+            raw_model_output=reading.raw,
+            reading=reading,
+            attribution=attribution,
+            notes=notes,
+            decision=decision,
+            timings_ms=timings,
+            latency_ms=_ms(started),
+            answered=final.answered,
+            sources=sources,
+        )
+        yield replace(final, trace=trace)
 
     def _summary(
-        self, question: str, intent: whole_article.Intent, scope: list[str] | None, trace: Trace
+        self,
+        query: Query,
+        intent: whole_article.Intent,
+        scope: list[str] | None,
+        step: QuestionStep,
+        question_ms: float,
+        notes: list[str],
+        started: float,
     ) -> Iterator[str | Answer]:
-        """The summary path's deltas and answer; its record goes into the trace."""
-        t = time.perf_counter()
+        """The summary path's deltas, then its answer with the trace built from its record."""
+        t, question = time.perf_counter(), query.question
         for event in self.summarizer.summarize(question, intent, scope):
             if isinstance(event, str):
                 yield event
                 continue
-            trace.timings_ms["summary"] = _ms(t)
-            trace.decision, trace.sentences = event.decision, event.sentences
-            trace.notes += event.notes
-            trace.prompt, trace.reading, trace.attribution = event.prompt, event.reading, event.attribution
-            trace.raw_model_output = event.reading.raw if event.reading else None
-            citations, trace.sources = with_sources(event.answer.citations, event.sources)
-            yield replace(event.answer, citations=citations)
+            summary_ms = _ms(t)
+            citations, sources = with_sources(event.answer.citations, event.sources)
+            trace = Trace(
+                question=question,
+                answerer=self.answerer,
+                backend=self.backend,
+                standalone_question=query.standalone,
+                context=query.context,
+                question_step=step,
+                article_ids=scope or [],
+                sentences=event.sentences,
+                prompt=event.prompt,
+                raw_model_output=event.reading.raw if event.reading else None,
+                reading=event.reading,
+                attribution=event.attribution,
+                notes=[*notes, *event.notes],
+                decision=event.decision,
+                timings_ms=Timings(question=question_ms, summary=summary_ms),
+                latency_ms=_ms(started),
+                answered=event.answer.answered,
+                sources=sources,
+            )
+            yield replace(event.answer, citations=citations, trace=trace)
+            return
+        raise AnswerMissingError("the answerer finished without an answer; this is a bug: please report it")
 
     def _read(
-        self, query: Query, turns: list[Turn], retrieval: Retrieval, trace: Trace, asks: Asks | None
-    ) -> tuple[Reading, list[ScoredSentence]]:
+        self, query: Query, turns: list[Turn], retrieval: Retrieval, asks: Asks | None
+    ) -> tuple[Reading, list[ScoredSentence], Reading | None]:
         """The model's reading of what retrieval chose; the extractive reader's when there is no model or it
-        failed (then the model's failure is kept in the reading and the trace's notes)."""
+        failed (then the model's failure is kept in the reading, and its failed reading returned third)."""
         failed = None
         if self.model_reader is not None:
             reading = self.model_reader.read(query, turns, retrieval.context)
             if reading.failure is None:
-                return reading, retrieval.context
-            trace.notes.append(
-                f"The model ({self.backend}) could not answer: {reading.failure}. The offline answer was given instead."
-            )
-            trace.timings_ms["model_failed_after"] = round(reading.seconds * 1000, 1)
+                return reading, retrieval.context, None
             failed = reading
         ranked = retrieval.sentences
         reading = self.extractive_reader.read(query, ranked, self.thresholds, asks)
         if failed is not None:
             reading = replace(reading, prompt=failed.prompt, raw=failed.raw, failure=failed.failure)
-        return reading, list(ranked)
+        return reading, list(ranked), failed
 
 
 def judge(
@@ -204,17 +249,6 @@ def judge(
         thresholds=thresholds,
     )
     return attribution, decided
-
-
-def _finish(events: Iterator[str | Answer], trace: Trace, started: float) -> Iterator[str | Answer]:
-    for event in events:
-        if isinstance(event, Answer):
-            trace.latency_ms = _ms(started)
-            trace.answered = event.answered
-            yield replace(event, trace=trace)
-            return
-        yield event
-    raise AnswerMissingError("the answerer finished without an answer; this is a bug: please report it")
 
 
 def _ms(since: float) -> float:
