@@ -37,7 +37,7 @@ def test_server_mode_ingest_update_remove(server_bot, tmp_path, embedder):
     assert_consistent(server_bot.store)
     ans = server_bot.answer("What happened to the harbour tax?")
     assert ans.answered and ans.citations[0].text == "The harbour tax was cut by half."
-    assert server_bot.status()["index"] == server_bot.settings.chroma_url
+    assert server_bot.status().index == server_bot.settings.chroma_url
 
 
 def test_server_mode_lexical_side_follows_changes_by_another_client(server_bot, settings, tmp_path, embedder):

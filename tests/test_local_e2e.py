@@ -41,7 +41,7 @@ def local_bot(tmp_path_factory, embedder):
     if choice.name != "local":
         pytest.skip(f"the local model is not available here: {choice.reason}")
     bot = Assistant(settings=settings, embedder=embedder)
-    assert bot.status()["answerer"] == "local", bot.status()["answerer_reason"]
+    assert bot.status().answerer == "local", bot.status().answerer_reason
     bot.ingest([SAMPLE_DIR])
     return bot
 
