@@ -25,3 +25,20 @@ def assert_answer_contract(bot, ans: Answer) -> None:
     assert trace.answered == ans.answered and trace.answerer and trace.backend
     assert trace.decision.outcome == ("answered" if ans.answered else "refused") and trace.decision.reason
     assert Trace.from_dict(json.loads(json.dumps(trace.to_dict()))) == trace
+
+
+def traces_built(monkeypatch) -> list[Trace]:
+    """Every `Trace` the answering flow constructs from now on, copied as it was when constructed."""
+    import copy
+
+    from assistant.answering import flow
+
+    built: list[Trace] = []
+
+    def counted(*args, **kwargs):
+        trace = Trace(*args, **kwargs)
+        built.append(copy.deepcopy(trace))
+        return trace
+
+    monkeypatch.setattr(flow, "Trace", counted)
+    return built

@@ -3,18 +3,16 @@ refusals, and the contract's invariants on every answer."""
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import re
 
 import pytest
 
 from assistant import Answer
-from assistant.answering import flow
 from assistant.errors import InputError
-from assistant.records import Timings, Trace
+from assistant.records import Timings
 from tests.conftest import SAMPLE_DIR, SAMPLE_ID
-from tests.contract import assert_answer_contract
+from tests.contract import assert_answer_contract, traces_built
 
 TEXT = (SAMPLE_DIR / f"{SAMPLE_ID}.txt").read_text(encoding="utf-8")
 
@@ -179,14 +177,7 @@ def test_trace_has_scores_and_timings(bot):
 
 
 def test_the_trace_is_built_once_after_the_decision_and_frozen(bot, monkeypatch):
-    built: list[Trace] = []  # each trace as it was when constructed: complete already
-
-    def counted(*args, **kwargs):
-        trace = Trace(*args, **kwargs)
-        built.append(copy.deepcopy(trace))
-        return trace
-
-    monkeypatch.setattr(flow, "Trace", counted)
+    built = traces_built(monkeypatch)  # each trace as it was when constructed: complete already
     ans = bot.answer("Which Venezuelan gang was targeted by a military operation?")
     assert built == [ans.trace] and ans.trace.decision.outcome == "answered" and ans.trace.sentences
     refused = bot.answer("Who won the 2018 FIFA World Cup?")

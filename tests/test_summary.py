@@ -6,7 +6,6 @@ OpenAI-compatible server (tests/fake_openai.py).
 
 from __future__ import annotations
 
-import copy
 import io
 import json
 import os
@@ -16,13 +15,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.answering import flow
 from assistant.answering.question.condense import follow_up
 from assistant.answering.question.intent import detect
 from assistant.errors import InputError
-from assistant.records import Trace
 from tests.conftest import SAMPLE_ID
-from tests.contract import assert_answer_contract
+from tests.contract import assert_answer_contract, traces_built
 from tests.fake_openai import FakeOpenAI, reply
 from tests.helpers import write_articles
 
@@ -98,14 +95,7 @@ def test_whole_article_question_is_answered_from_the_article_in_scope(many, ques
 
 
 def test_the_summary_path_builds_its_trace_once(many, monkeypatch):
-    built: list[Trace] = []  # each trace as it was when constructed: complete already
-
-    def counted(*args, **kwargs):
-        trace = Trace(*args, **kwargs)
-        built.append(copy.deepcopy(trace))
-        return trace
-
-    monkeypatch.setattr(flow, "Trace", counted)
+    built = traces_built(monkeypatch)  # each trace as it was when constructed: complete already
     ans = many.answer("Summarize this article", article_ids=[SAMPLE_ID])
     assert built == [ans.trace] and ans.trace.decision.method == "summary"
     timings = ans.trace.timings_ms
