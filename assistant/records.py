@@ -8,11 +8,19 @@ its `Timings` (milliseconds per step). Nothing sets a field of a trace after it 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeAlias
 
 import numpy as np
+
+# JSON as our records write it: what `to_dict()`, a trace's or an evaluation's rows and the web's payloads hand to
+# `json.dumps`. Read-only containers (Mapping, Sequence), so a record's `list[str]` or `dict[str, float]` is a
+# JSONValue as it is. JSON read back (`json.loads`) is `object` until narrowed where it is used.
+JSONScalar: TypeAlias = str | int | float | bool | None
+JSONValue: TypeAlias = JSONScalar | Sequence["JSONValue"] | Mapping[str, "JSONValue"]
+JSONObject: TypeAlias = Mapping[str, JSONValue]
 
 
 @dataclass(frozen=True)
