@@ -268,6 +268,27 @@ def test_a_follow_up_has_a_lower_bar(embedder):
     assert decide(attribution, shown, follow_up=True, **common).answered
 
 
+def test_a_model_answer_read_with_the_conversation_has_its_own_lower_bar(embedder):
+    """The reader had the earlier turns in its prompt though the question step took the question as standalone
+    ("How strong of one?"): the bar drops by `conversation_discount`; a follow-up's discount wins over it."""
+    attribution, shown = attributed(embedder, "Who is the president?", "Daniel Noboa", sentences(0.2, 0.2))
+    common = dict(question="Who is the president?", refused_by_reader=False, asks=Asks.PERSON, extractive=False)
+    bars = Thresholds(model_relevance=0.55, conversation_discount=0.3, follow_up_discount=0.4)
+    alone = decide(attribution, shown, follow_up=False, thresholds=bars, **common)
+    in_conversation = decide(attribution, shown, follow_up=False, conversation=True, thresholds=bars, **common)
+    follow_up = decide(attribution, shown, follow_up=True, conversation=True, thresholds=bars, **common)
+    assert (alone.threshold, in_conversation.threshold, follow_up.threshold) == (0.55, 0.25, 0.15)
+    moved = decide(
+        attribution,
+        shown,
+        follow_up=False,
+        conversation=True,
+        thresholds=replace(bars, conversation_discount=0.1),
+        **common,
+    )
+    assert moved.threshold == 0.45
+
+
 def test_a_summary_keeps_the_sentences_that_stand(embedder):
     shown = sentences()
     attribution = attribute(

@@ -223,6 +223,20 @@ def test_a_follow_up_is_read_with_the_conversation(llm_bot, server):
     assert ans.answered and "modify the constitution" in ans.citations[0].text
 
 
+def test_a_standalone_question_in_a_conversation_is_judged_as_read_with_it(llm_bot, server):
+    """The reader gets the earlier turns with every question of a conversation, so the decision's bar is the
+    conversation's (`conversation_discount`) even when the question step takes the question as standalone."""
+    bot = llm_bot(condense="conversation")
+    server.script(reply("Daniel Noboa"), reply("Daniel Noboa"))
+    question = "Who is the president of Ecuador?"
+    alone = bot.answer(question)
+    in_conversation = bot.answer(question, history=[("Which gangs were designated?", "Los Lobos [1]")])
+    assert not in_conversation.trace.question_step.follow_up and not in_conversation.trace.context
+    assert "Earlier conversation:" in prompt_text(server.chat_requests[1])
+    assert (alone.trace.decision.threshold, in_conversation.trace.decision.threshold) == (0.55, 0.25)
+    assert alone.answered and in_conversation.answered
+
+
 def test_a_follow_up_is_condensed_and_the_result_used_for_retrieval(llm_bot, server):
     bot = llm_bot()  # a chat model other than the local one rewrites follow-ups by default
     standalone = "How much security assistance did the U.S. announce for Ecuador?"

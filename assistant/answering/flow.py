@@ -95,7 +95,8 @@ class AnswerFlow:
 
         t = time.perf_counter()
         extractive = reading.reader == "extractive"
-        attribution, decided = judge(query, reading, shown, self.checker, self.thresholds, step.asks)
+        conversation = bool(turns) and not extractive  # the model reader has the earlier turns in its prompt
+        attribution, decided = judge(query, reading, shown, self.checker, self.thresholds, step.asks, conversation)
         attribute_ms, check_ms = _ms(t), None
         if self.model_check is not None and not extractive and decided.answered:
             if query.context:  # the check reads the question alone: one that leans on the conversation is not
@@ -230,9 +231,11 @@ def judge(
     checker: Embedder,
     thresholds: Thresholds,
     asks: Asks | None,
+    conversation: bool = False,
 ) -> tuple[Attribution, Decided]:
     """Attribution, then the decision, on one reading of the `shown` sentences (`stream` and the evaluation's
-    replay of recorded readings both judge through here); `asks`: what the question step found it asks for."""
+    replay of recorded readings both judge through here); `asks`: what the question step found it asks for;
+    `conversation`: the reader read the earlier turns with the question."""
     extractive = reading.reader == "extractive"
     if extractive:
         attribution = attribute_extractive(query, shown, reading.chosen, checker, thresholds)
@@ -247,6 +250,7 @@ def judge(
         follow_up=bool(query.context),
         extractive=extractive,
         thresholds=thresholds,
+        conversation=conversation,
     )
     return attribution, decided
 

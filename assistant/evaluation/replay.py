@@ -63,7 +63,8 @@ def replay_one(
     shown = _shown(trace, titles)
     recorded = Reading(str(reading["reader"]), str(reading.get("answer") or ""), refused=bool(reading.get("refused")))
     asks = kinds.asks(query.question) or kinds.asks(query.standalone)  # as the question step finds it
-    _, decided = judge(query, recorded, shown, checker, thresholds, asks)
+    conversation = "\nEarlier conversation:\n" in str(trace.get("prompt") or "")  # the reader had the turns
+    _, decided = judge(query, recorded, shown, checker, thresholds, asks, conversation)
     text = compose(decided.kept, shown, verbatim=False)[0] if decided.answered else ""
     return {"answered": decided.answered, "rule": decided.rule, "text": text, "confidence": decided.confidence}
 

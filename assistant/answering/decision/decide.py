@@ -16,7 +16,8 @@ In order, an answer is refused when:
    sentence before each and the conversation never mention;
 6. its sentence(s) do not address the question: their confidence (cosine with the question + a weight x the
    share of its terms, as the extractive reader weighs it) is under the bar (lower for a model's answer,
-   whose reading is evidence too, and lower again for a follow-up, which leans on the conversation).
+   whose reading is evidence too, and lower again for a follow-up, which leans on the conversation, or for a
+   model's answer read with the conversation in its prompt, which may lean on it too).
 
 Every bar is a field of `Thresholds` (`answering/thresholds.py`), chosen on the fit half of the public sets;
 the extractive bar is `ASSISTANT_REFUSAL_THRESHOLD`.
@@ -60,7 +61,10 @@ def decide(
     follow_up: bool,
     extractive: bool,
     thresholds: Thresholds,
+    conversation: bool = False,
 ) -> Decided:
+    """`follow_up`: the question step took it for a follow-up (read with the earlier turns as its context);
+    `conversation`: the reader had the earlier turns in its prompt (a model's reading in a conversation)."""
     if refused_by_reader:
         return Decided(False, "reader refused", "the reader said the articles do not say", ())
     if not attribution.claims:
@@ -98,7 +102,8 @@ def decide(
         )
     relevance = max(c.relevance for c in kept)
     bar = thresholds.extractive_relevance if extractive else thresholds.model_relevance
-    bar = round(bar - (thresholds.follow_up_discount if follow_up else 0.0), 4)
+    discount = thresholds.follow_up_discount if follow_up else thresholds.conversation_discount if conversation else 0
+    bar = round(bar - discount, 4)
     if relevance < bar:
         return Decided(
             False,
