@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 import chromadb
 from chromadb.config import Settings as ChromaSettings
@@ -27,18 +28,29 @@ except ImportError:
     ) from None
 
 from assistant.evaluation.metrics import contains_answer, evidence_covered, hits_evidence, mean, percentile, token_f1
+from assistant.evaluation.rows import BaselineResult, DocRow, EvalRow
 from assistant.indexing.parse.sentences import split_sentences
 from assistant.records import Article
 
 K = 5
 
 
-def run_baseline(embedder: EmbeddingModel, docs_path: Path, rows: list[dict[str, Any]], tmp: Path) -> dict[str, Any]:
+class _Record(TypedDict):
+    answerable: bool
+    recall_at_k: bool | None
+    contains: bool
+    f1: float
+    chunk_has_evidence: bool | None
+    cited_ok: list[bool]
+    latency_ms: float
+
+
+def run_baseline(embedder: EmbeddingModel, docs_path: Path, rows: Sequence[EvalRow], tmp: Path) -> BaselineResult:
     splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
     documents = []
     for line in docs_path.read_text(encoding="utf-8").splitlines():
         if line.strip():
-            d = json.loads(line)
+            d: DocRow = json.loads(line)
             for piece in splitter.split_text(d["text"]):
                 documents.append(Document(page_content=piece, metadata={"doc_id": d["doc_id"]}))
     client = chromadb.PersistentClient(path=str(tmp / "baseline"), settings=ChromaSettings(anonymized_telemetry=False))
@@ -52,7 +64,7 @@ def run_baseline(embedder: EmbeddingModel, docs_path: Path, rows: list[dict[str,
     for start in range(0, len(documents), 2000):
         store.add_documents(documents[start : start + 2000])
     ingest_s = time.perf_counter() - t
-    records: list[dict[str, Any]] = []
+    records: list[_Record] = []
     for row in rows:
         started = time.perf_counter()
         question = row["question"]

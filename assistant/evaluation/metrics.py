@@ -6,7 +6,8 @@ import re
 import string
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from typing import Any
+
+from assistant.evaluation.rows import Figures, Scored
 
 _PUNCT = str.maketrans("", "", string.punctuation)
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
@@ -92,7 +93,7 @@ def tradeoff(confidences: Sequence[tuple[float | None, bool]], steps: int = 41) 
     return rows
 
 
-def summarise(records: list[dict[str, Any]]) -> dict[str, Any]:
+def summarise(records: Sequence[Scored]) -> Figures:
     pos = [r for r in records if r["answerable"]]
     neg = [r for r in records if not r["answerable"]]
     answered_pos = [r for r in pos if r["answered"]]
@@ -107,7 +108,7 @@ def summarise(records: list[dict[str, Any]]) -> dict[str, Any]:
         "answered_answerable": mean([float(r["answered"]) for r in pos]),
         "answer_contains": mean([float(r["contains"]) for r in pos]),
         "answer_f1": mean([r["f1"] for r in pos]),
-        "reading_contains": mean([float(r["read_contains"]) for r in pos if r.get("read_contains") is not None]),
+        "reading_contains": mean([float(read) for r in pos if (read := r.get("read_contains")) is not None]),
         "citation_precision": mean([float(ok) for ok in cited]),
         "top_citation_gold": mean([float(r["cited_ok"][0]) for r in answered_pos if r["cited_ok"]]),
         "citation_recall": mean(

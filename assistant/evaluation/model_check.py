@@ -26,12 +26,47 @@ import time
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 from assistant.evaluation.metrics import contains_answer
+from assistant.evaluation.rows import read_rows, read_traces
 from assistant.llm.prompts import Prompts
 
 CHECK_CONTEXT = 1024  # tokens: a sentence, a question and an answer fit many times over
+
+
+class TopLogprob(TypedDict, total=False):
+    """One alternative for a token in a chat completion's `logprobs` (OpenAI's shape, llama.cpp's server too)."""
+
+    token: str
+    logprob: float
+
+
+class CheckItem(TypedDict):
+    """A reading to check: the question, the model's reading, its sentence, right or wrong, the word rules' scores."""
+
+    id: str
+    question: str
+    reading: str
+    sentence: str
+    right: bool
+    confidence: float | None
+    answered: bool
+
+
+class Checked(CheckItem):
+    p_yes: float
+    seconds: float
+
+
+class CheckFigures(TypedDict):
+    readings: int
+    right: int
+    wrong: int
+    auc_model_check: float | None
+    auc_word_rules_confidence: float | None
+    auc_word_rules_verdict: float | None
+    seconds_per_check: float | None
 
 
 def roc_auc(scores: Sequence[float], labels: Sequence[bool]) -> float | None:
@@ -53,7 +88,7 @@ def roc_auc(scores: Sequence[float], labels: Sequence[bool]) -> float | None:
     return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)
 
 
-def yes_probability(top_logprobs: Sequence[dict[str, Any]]) -> float:
+def yes_probability(top_logprobs: Sequence[TopLogprob]) -> float:
     """P(yes) / (P(yes) + P(no)) from the first token's alternatives ("Yes", " yes", "YES" all count);
     0.5 when neither is among them."""
     yes = no = 0.0
@@ -65,18 +100,11 @@ def yes_probability(top_logprobs: Sequence[dict[str, Any]]) -> float:
     return yes / (yes + no) if yes + no > 0 else 0.5
 
 
-def items(traces: Path, dataset: Path) -> list[dict[str, Any]]:
+def items(traces: Path, dataset: Path) -> list[CheckItem]:
     """The readings to check: question, reading, its sentence, right or wrong, and the word rules' scores."""
-    rows = {}
-    for line in dataset.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            row = json.loads(line)
-            rows[row["id"]] = row
-    out = []
-    for line in traces.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        t = json.loads(line)
+    rows = {row["id"]: row for row in read_rows(dataset)}
+    out: list[CheckItem] = []
+    for t in read_traces(traces):
         row, trace = rows.get(t["id"]), t.get("trace") or {}
         reading = trace.get("reading") or {}
         if (
@@ -159,16 +187,16 @@ class Checker:
         return yes_probability(content[0].get("top_logprobs") or [])
 
 
-def measure(checked: list[dict[str, Any]]) -> dict[str, Any]:
+def measure(checked: Sequence[Checked]) -> CheckFigures:
     labels = [c["right"] for c in checked]
-    with_confidence = [c for c in checked if c["confidence"] is not None]
+    with_confidence = [(confidence, c["right"]) for c in checked if (confidence := c["confidence"]) is not None]
     return {
         "readings": len(checked),
         "right": sum(labels),
         "wrong": len(labels) - sum(labels),
         "auc_model_check": _round(roc_auc([c["p_yes"] for c in checked], labels)),
         "auc_word_rules_confidence": _round(
-            roc_auc([c["confidence"] for c in with_confidence], [c["right"] for c in with_confidence])
+            roc_auc([score for score, _ in with_confidence], [right for _, right in with_confidence])
         ),
         "auc_word_rules_verdict": _round(roc_auc([1.0 if c["answered"] else 0.0 for c in checked], labels)),
         "seconds_per_check": _round(sum(c["seconds"] for c in checked) / len(checked) if checked else None),
@@ -187,7 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--limit", type=int)
     args = parser.parse_args(argv)
     todo = items(args.traces, args.dataset)[: args.limit]
-    checked = []
+    checked: list[Checked] = []
     from assistant.settings import Settings
 
     prompts_dir = Settings.from_env().prompts_dir

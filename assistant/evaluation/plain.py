@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TypedDict
 
 from assistant.answering.build import ANSWER_MAX_TOKENS, chat_client
 from assistant.answering.reading import text as reading_text
 from assistant.assistant import Assistant
 from assistant.errors import AssistantError, InputError
+from assistant.evaluation.rows import DocRow, EvalRow
 from assistant.evaluation.split import gold_doc_ids
 from assistant.llm.chat_model import stream_text
 from assistant.llm.prompts import Prompts
@@ -33,7 +34,15 @@ RECIPE = (
 TEXT_SHOWN = "what our reader was shown for the question, as plain text"
 TEXT_GOLD = "the gold documents' text (SQuAD v2: the gold paragraph)"
 
-Documents = dict[str, dict[str, Any]]
+Documents = dict[str, DocRow]  # a set's documents by id
+
+
+class PlainReply(TypedDict):
+    raw: str
+    answered: bool
+    failure: str | None
+    messages: list[tuple[str, str]]
+    seconds: float
 
 
 class PlainAsker:
@@ -53,7 +62,7 @@ class PlainAsker:
         turns = [(role, said) for q, a in history for role, said in (("user", q), ("assistant", a))]
         return [("system", self.system), ("user", text), *turns, ("user", question)]
 
-    def ask(self, text: str, question: str, history: Sequence[Sequence[str]]) -> dict[str, Any]:
+    def ask(self, text: str, question: str, history: Sequence[Sequence[str]]) -> PlainReply:
         """The model's reply: `raw` as written, `answered` unless it said NOT_IN_TEXT (or the like), wrote
         nothing or failed (`failure`)."""
         messages = self.messages(text, question, history)
@@ -79,7 +88,11 @@ def shown_text(ans: Answer, documents: Documents) -> str:
     """What the reader was shown for this answer (the ranked sentences when it was shown none), written as the
     reader reads it (`answering/reading/text.plain`)."""
     hits: list[SentenceHit] = ans.trace.shown or ans.trace.sentences
-    return reading_text.plain([_scored(h, documents.get(h.article_id, {}).get("title", "")) for h in hits])
+    return reading_text.plain([_scored(h, _title(documents.get(h.article_id))) for h in hits])
+
+
+def _title(doc: DocRow | None) -> str:
+    return "" if doc is None else doc.get("title", "")
 
 
 def _scored(hit: SentenceHit, title: str) -> ScoredSentence:
@@ -87,7 +100,7 @@ def _scored(hit: SentenceHit, title: str) -> ScoredSentence:
     return ScoredSentence(sentence, title, hit.score, hit.similarity, hit.coverage)
 
 
-def gold_text(row: dict[str, Any], documents: Documents) -> str:
+def gold_text(row: EvalRow, documents: Documents) -> str:
     """The gold documents, each "Article: <title>" then its text; a question that names its paragraph
     (SQuAD v2) gets that paragraph only."""
     ids = gold_doc_ids(row)

@@ -16,7 +16,7 @@ import argparse
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Literal, TypedDict
 
 from assistant.answering.attribution.citing import compose
 from assistant.answering.flow import judge
@@ -25,10 +25,52 @@ from assistant.answering.reading import text as read_text
 from assistant.answering.thresholds import Thresholds
 from assistant.embeddings import CachedEmbedder, Embedder
 from assistant.evaluation.metrics import contains_answer
+from assistant.evaluation.rows import Figures, RecordedTrace, read_docs, read_rows, read_traces
 from assistant.records import Query, Reading, ScoredSentence, Sentence
 
 
-def _shown(trace: dict[str, Any], titles: dict[str, str]) -> list[ScoredSentence]:
+class Replayed(TypedDict):
+    """The decision made again on a recorded reading."""
+
+    answered: bool
+    rule: str
+    text: str
+    confidence: float | None
+
+
+class _Plain(TypedDict):
+    answered: bool
+    contains: bool
+
+
+class _Before(TypedDict):
+    answered: bool
+    rule: str | None
+    contains: bool
+
+
+class _After(Replayed):
+    contains: bool
+
+
+class ReplayRecord(TypedDict):
+    plain: _Plain | None  # None: the run did not ask the plain recipe
+    id: str
+    answerable: bool
+    read_contains: bool
+    before: _Before
+    after: _After
+
+
+class ReplayResult(TypedDict):
+    traces: str
+    readings: int
+    before: Figures
+    after: Figures
+    records: list[ReplayRecord]
+
+
+def _shown(trace: RecordedTrace, titles: dict[str, str]) -> list[ScoredSentence]:
     titles = {**titles, **{p["article_id"]: p["title"] for p in trace.get("passages") or []}}
     out = []
     for hit in trace.get("shown") or []:
@@ -49,8 +91,8 @@ def _shown(trace: dict[str, Any], titles: dict[str, str]) -> list[ScoredSentence
 
 
 def replay_one(
-    trace: dict[str, Any], checker: Embedder, thresholds: Thresholds, titles: dict[str, str]
-) -> dict[str, Any] | None:
+    trace: RecordedTrace, checker: Embedder, thresholds: Thresholds, titles: dict[str, str]
+) -> Replayed | None:
     """The decision on one recorded model reading, made again: answered, rule, text. None when the trace holds no
     model reading to replay (an extractive answer, a fallback, a whole-article summary)."""
     reading = trace.get("reading") or {}
@@ -69,14 +111,14 @@ def replay_one(
     return {"answered": decided.answered, "rule": decided.rule, "text": text, "confidence": decided.confidence}
 
 
-def replay(traces: Path, dataset: Path, checker: Embedder, thresholds: Thresholds | None = None) -> dict[str, Any]:
+def replay(traces: Path, dataset: Path, checker: Embedder, thresholds: Thresholds | None = None) -> ReplayResult:
     """Every model reading of `traces` decided again; the figures before (as recorded) and after, side by side."""
     thresholds = thresholds or Thresholds()
-    rows = {r["id"]: r for r in _jsonl(dataset)}
+    rows = {r["id"]: r for r in read_rows(dataset)}
     docs = dataset.with_name(dataset.name.replace(".jsonl", "") + ".docs.jsonl")
-    titles = {str(d["doc_id"]): str(d.get("title", "")) for d in _jsonl(docs)} if docs.is_file() else {}
-    records = []
-    for line in _jsonl(traces):
+    titles = {str(d["doc_id"]): str(d.get("title", "")) for d in read_docs(docs)} if docs.is_file() else {}
+    records: list[ReplayRecord] = []
+    for line in read_traces(traces):
         row, trace = rows.get(line["id"]), line.get("trace") or {}
         if row is None:
             continue
@@ -85,7 +127,7 @@ def replay(traces: Path, dataset: Path, checker: Embedder, thresholds: Threshold
             continue
         gold = row.get("answers") or []
         before = trace.get("decision") or {}
-        plain = None
+        plain: _Plain | None = None
         if "plain" in line:  # the run also asked the plain recipe: scored as `assistant eval --plain` scores it
             said = read_text.clean(str(line["plain"] or ""))
             answered = bool(said) and not read_text.is_refusal(said)
@@ -113,24 +155,24 @@ def replay(traces: Path, dataset: Path, checker: Embedder, thresholds: Threshold
     }
 
 
-def _figures(records: list[dict[str, Any]], when: str) -> dict[str, float | int | None]:
+def _figures(records: list[ReplayRecord], when: Literal["before", "after"]) -> Figures:
     answerable = [r for r in records if r["answerable"]]
     unanswerable = [r for r in records if not r["answerable"]]
 
-    def share(items: list[dict[str, Any]], key: str, negate: bool = False) -> float | None:
+    def share(items: list[ReplayRecord], key: Literal["answered", "contains"], negate: bool = False) -> float | None:
         if not items:
             return None
         return round(sum(1 for r in items if bool(r[when][key]) != negate) / len(items), 4)
 
-    plain = [r for r in records if r.get("plain") is not None]
-    plain_answerable = [r for r in plain if r["answerable"]]
-    plain_unanswerable = [r for r in plain if not r["answerable"]]
+    plain = [(r["answerable"], p) for r in records if (p := r.get("plain")) is not None]
+    plain_answerable = [p for answerable, p in plain if answerable]
+    plain_unanswerable = [p for answerable, p in plain if not answerable]
     return {
-        "plain_contains": round(sum(1 for r in plain_answerable if r["plain"]["contains"]) / len(plain_answerable), 4)
+        "plain_contains": round(sum(1 for p in plain_answerable if p["contains"]) / len(plain_answerable), 4)
         if plain_answerable
         else None,
         "plain_refused_unanswerable": round(
-            sum(1 for r in plain_unanswerable if not r["plain"]["answered"]) / len(plain_unanswerable), 4
+            sum(1 for p in plain_unanswerable if not p["answered"]) / len(plain_unanswerable), 4
         )
         if plain_unanswerable
         else None,
@@ -143,10 +185,6 @@ def _figures(records: list[dict[str, Any]], when: str) -> dict[str, float | int 
         else None,
         "refused_unanswerable": share(unanswerable, "answered", negate=True),
     }
-
-
-def _jsonl(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from assistant.evaluation.losses import losses, result_name
 from assistant.evaluation.metrics import summarise
+from assistant.evaluation.rows import EvalResult, Figures
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 HALVES_START, HALVES_END = "<!-- halves:start -->", "<!-- halves:end -->"
@@ -118,7 +118,7 @@ COLUMNS = [("fit", False), ("fit", True), ("report", False), ("report", True)]
 def halves_tables(results_dir: Path) -> str:
     """Each set and answerer run on the fit and the report half, normal and `--oracle`, side by side, then the
     three losses of each half (`losses.py`)."""
-    runs: dict[tuple[str, str], dict[tuple[str, bool], dict[str, Any]]] = {}
+    runs: dict[tuple[str, str], dict[tuple[str, bool], EvalResult]] = {}  # as read back from the results
     for path in sorted(results_dir.glob("*.json")):
         data = json.loads(path.read_text(encoding="utf-8"))
         if "dataset" in data and data.get("half", "all") != "all":
@@ -166,7 +166,7 @@ def target_rows(results_dir: Path) -> list[str]:
             continue
         local = json.loads(local_path.read_text(encoding="utf-8"))
         ids = {r["id"] for r in local["records"]}
-        same: dict[str, Any] = {}
+        same: Figures = {}
         if extractive_path.exists():
             records = json.loads(extractive_path.read_text(encoding="utf-8"))["records"]
             same = summarise([r for r in records if r["id"] in ids])

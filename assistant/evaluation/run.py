@@ -13,10 +13,11 @@ import json
 import platform
 import tempfile
 import time
+from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from assistant.assistant import Assistant
 from assistant.errors import InputError
@@ -31,19 +32,30 @@ from assistant.evaluation.metrics import (
     tradeoff,
 )
 from assistant.evaluation.plain import RECIPE as PLAIN_RECIPE
-from assistant.evaluation.plain import TEXT_GOLD, TEXT_SHOWN, Documents, PlainAsker, gold_text, shown_text
+from assistant.evaluation.plain import TEXT_GOLD, TEXT_SHOWN, Documents, PlainAsker, PlainReply, gold_text, shown_text
+from assistant.evaluation.rows import (
+    DocRow,
+    EvalRecord,
+    EvalResult,
+    EvalRow,
+    Evaluation,
+    PlainRecord,
+    TraceLine,
+    read_docs,
+    read_rows,
+)
 from assistant.evaluation.split import dataset_name, gold_doc_ids, select
 from assistant.settings import Settings
 
 
-def load_dataset(path: str | Path, limit: int | None = None) -> tuple[list[dict[str, Any]], Path]:
+def load_dataset(path: str | Path, limit: int | None = None) -> tuple[list[EvalRow], Path]:
     path = Path(path)
     docs = path.with_name(path.name.replace(".jsonl", "") + ".docs.jsonl")
     if not path.is_file():
         raise InputError(f"no dataset at '{path}'")
     if not docs.is_file():
         raise InputError(f"the documents of {path.name} must be beside it as {docs.name}")
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = read_rows(path)
     return rows[:limit] if limit else rows, docs
 
 
@@ -53,12 +65,12 @@ def _articles_file(docs: Path, folder: Path) -> Path:
     with target.open("w", encoding="utf-8") as out:
         for line in docs.read_text(encoding="utf-8").splitlines():
             if line.strip():
-                d = json.loads(line)
+                d: DocRow = json.loads(line)
                 out.write(json.dumps({"id": d["doc_id"], "title": d.get("title", ""), "text": d["text"]}) + "\n")
     return target
 
 
-def _evidence(row: dict[str, Any]) -> list[tuple[str, str]]:
+def _evidence(row: EvalRow) -> list[tuple[str, str]]:
     spans = row.get("evidence_spans") or []
     if spans and len(spans) == len(row.get("evidence", [])):
         return [(s["doc_id"], e) for s, e in zip(spans, row["evidence"], strict=True)]
@@ -67,12 +79,12 @@ def _evidence(row: dict[str, Any]) -> list[tuple[str, str]]:
 
 def evaluate(
     bot: Assistant,
-    rows: list[dict[str, Any]],
+    rows: Sequence[EvalRow],
     traces: TextIO | None = None,
     plain: bool = False,
     oracle: bool = False,
     documents: Documents | None = None,
-) -> dict[str, Any]:
+) -> Evaluation:
     """Ask every question; returns per-question records and the summary metrics (with `plain`, also the same
     model asked plainly (`evaluation/plain.py`), scored with the same metrics under "plain").
 
@@ -82,7 +94,8 @@ def evaluate(
     trace is written there as one JSON line, as it comes."""
     documents = documents or {}
     asker = PlainAsker(bot) if plain else None
-    records, plain_records = [], []
+    records: list[EvalRecord] = []
+    plain_records: list[PlainRecord] = []
     for row in rows:
         history = [tuple(t) for t in row.get("history") or []]
         scope = gold_doc_ids(row) if oracle else None
@@ -118,7 +131,7 @@ def evaluate(
                 "latency_ms": round(latency * 1000, 2),
             }
         )
-        line: dict[str, Any] = {"id": row["id"], "gold": row.get("answers", []), "text": ans.text}
+        line: TraceLine = {"id": row["id"], "gold": row.get("answers", []), "text": ans.text}
         if asker is not None:
             shown = gold_text(row, documents) if oracle else shown_text(ans, documents)
             reply = asker.ask(shown, row["question"], history)
@@ -129,7 +142,7 @@ def evaluate(
             line["trace"] = ans.trace.to_dict()
             traces.write(json.dumps(line, ensure_ascii=False) + "\n")
             traces.flush()
-    result: dict[str, Any] = {"records": records, "metrics": summarise(records)}
+    result: Evaluation = {"records": records, "metrics": summarise(records)}
     if plain:
         result["plain"] = {
             "recipe": PLAIN_RECIPE,
@@ -140,7 +153,7 @@ def evaluate(
     return result
 
 
-def _plain_record(reply: dict[str, Any], row: dict[str, Any], ours: dict[str, Any]) -> dict[str, Any]:
+def _plain_record(reply: PlainReply, row: EvalRow, ours: EvalRecord) -> PlainRecord:
     """The plain recipe's answer to one question, scored like ours (it cites nothing)."""
     answered, raw = reply["answered"], reply["raw"]
     golds = row.get("answers", [])
@@ -160,8 +173,7 @@ def _plain_record(reply: dict[str, Any], row: dict[str, Any], ours: dict[str, An
 
 
 def load_documents(docs: Path) -> Documents:
-    rows = (json.loads(line) for line in docs.read_text(encoding="utf-8").splitlines() if line.strip())
-    return {str(d["doc_id"]): d for d in rows}
+    return {str(d["doc_id"]): d for d in read_docs(docs)}
 
 
 def run_eval(
@@ -202,7 +214,7 @@ def run_eval(
             result = evaluate(bot, rows, sink, plain=plain, oracle=oracle, documents=load_documents(docs))
         status = bot.status()
         backend = status.answerer
-        payload: dict[str, Any] = {
+        payload: EvalResult = {
             "dataset": name,
             "backend": status.backend,
             "answerer": backend,
@@ -258,7 +270,7 @@ def _machine() -> str:
     return f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, no GPU"
 
 
-def _print(payload: dict[str, Any]) -> None:
+def _print(payload: EvalResult) -> None:
     what = ("oracle: gold documents in scope, " if payload.get("oracle") else "") + f"half: {payload['half']}"
     print(f"{payload['dataset']} ({payload['backend']}; {what}; {payload['run_seconds']} s)")
     plain = payload.get("plain", {}).get("metrics", {})

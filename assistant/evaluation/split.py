@@ -18,16 +18,16 @@ import json
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from assistant.errors import InputError
+from assistant.evaluation.rows import EvalRow, read_rows
 
 HALVES = ("fit", "report", "all")
 SPLITS_FILE = "splits.json"
 RULE = "units ordered by sha256 of their name; the first half (rounded up) fit, the rest report"
 
 
-def unit_of(row: dict[str, Any]) -> str:
+def unit_of(row: EvalRow) -> str:
     """The document unit a question belongs to."""
     gold = row.get("gold_doc_ids")
     if gold and len(gold) > 1:
@@ -38,7 +38,7 @@ def unit_of(row: dict[str, Any]) -> str:
     return str(doc)
 
 
-def gold_doc_ids(row: dict[str, Any]) -> list[str]:
+def gold_doc_ids(row: EvalRow) -> list[str]:
     """The question's gold documents (what `--oracle` scopes the answer to)."""
     return list(row.get("gold_doc_ids") or [row["doc_id"]])
 
@@ -63,7 +63,7 @@ def _committed(dataset: Path) -> dict[str, list[str]] | None:
     return {"fit": list(entry["fit"]), "report": list(entry["report"])} if entry else None
 
 
-def select(rows: list[dict[str, Any]], half: str, dataset: str | Path) -> tuple[list[dict[str, Any]], str]:
+def select(rows: list[EvalRow], half: str, dataset: str | Path) -> tuple[list[EvalRow], str]:
     """The questions of one half (`all`: every question), and where the split came from."""
     if half not in HALVES:
         raise InputError(f"no half '{half}': use one of {', '.join(HALVES)}")
@@ -85,11 +85,11 @@ def select(rows: list[dict[str, Any]], half: str, dataset: str | Path) -> tuple[
 
 def write_splits(folder: Path) -> Path:
     """`<folder>/splits.json`: each set's halves by the rule (every `*.jsonl` beside its `.docs.jsonl`)."""
-    sets: dict[str, Any] = {}
+    sets: dict[str, dict[str, int | list[str]]] = {}
     for path in sorted(folder.glob("*.jsonl")):
         if path.name.endswith(".docs.jsonl"):
             continue
-        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        rows = read_rows(path)
         sets[dataset_name(path)] = {"questions": len(rows), **halves(unit_of(r) for r in rows)}
     target = folder / SPLITS_FILE
     payload = {

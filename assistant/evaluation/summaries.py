@@ -23,16 +23,20 @@ import json
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Protocol, TypedDict, runtime_checkable
 
 import numpy as np
+from langchain_core.messages import AIMessageChunk
+from langchain_core.runnables import RunnableConfig
 
 from assistant.answering.summary.key_sentences import central, summary_size, usable
 from assistant.embeddings import OnnxMiniLM
+from assistant.evaluation.rows import DocRow, read_docs
 from assistant.indexing.parse.sentences import split_sentences
+from assistant.llm.chat_model import ChatClient
 from assistant.records import Answer, Article, SummaryStep
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,11 +64,19 @@ METHODS: dict[str, Callable[[np.ndarray, list[str], int, str], list[int]]] = {
 }
 
 
-def measure(facts_path: Path = FACTS, docs_path: Path = DOCS) -> dict[str, Any]:
-    facts = json.loads(facts_path.read_text(encoding="utf-8"))["articles"]
-    docs = {d["doc_id"]: d for d in map(json.loads, docs_path.read_text(encoding="utf-8").splitlines()) if d}
+class _Counts(TypedDict):
+    sentences: int
+    with_fact: int
+    facts: int
+    covered: int
+
+
+def measure(facts_path: Path = FACTS, docs_path: Path = DOCS) -> dict[str, _Counts]:
+    facts: dict[str, list[list[str]]] = json.loads(facts_path.read_text(encoding="utf-8"))["articles"]
+    lines: list[DocRow] = list(map(json.loads, docs_path.read_text(encoding="utf-8").splitlines()))
+    docs = {d["doc_id"]: d for d in lines if d}
     embedder = OnnxMiniLM()
-    out: dict[str, Any] = {name: {"sentences": 0, "with_fact": 0, "facts": 0, "covered": 0} for name in METHODS}
+    out: dict[str, _Counts] = {name: {"sentences": 0, "with_fact": 0, "facts": 0, "covered": 0} for name in METHODS}
     for doc_id, doc_facts in facts.items():
         doc = docs[doc_id]
         article = Article(doc_id, doc.get("title", ""), " ".join(doc["text"].split()), doc_id)
@@ -104,34 +116,52 @@ def phrasings(path: Path = PHRASINGS) -> list[str]:
     return WRITTEN + [q for q in listed if q and not q.startswith("#")]
 
 
+Messages = Sequence[tuple[str, str]]  # (role, text), as the summariser sends them
+
+
+@runtime_checkable
+class _Binds(Protocol):
+    """A chat client that takes request options (LangChain's `Runnable.bind`, the local model's client)."""
+
+    def bind(self, **kwargs: object) -> ChatClient: ...
+
+
+def _bind(chat: ChatClient, options: Mapping[str, object]) -> ChatClient:
+    if not isinstance(chat, _Binds):
+        raise TypeError(f"the chat client {type(chat).__name__} takes no request options (it has no bind)")
+    return chat.bind(**options)
+
+
 @dataclass
 class _Memo:
     """A chat client that asks the model once per distinct request (messages and options) and replays the chunks."""
 
-    chat: Any
-    options: dict[str, Any] = field(default_factory=dict)
-    seen: dict[str, list[Any]] = field(default_factory=dict)
+    chat: ChatClient
+    options: dict[str, object] = field(default_factory=dict)
+    seen: dict[str, list[AIMessageChunk]] = field(default_factory=dict)
     asked: list[int] = field(default_factory=lambda: [0])
-    pending: list[tuple[Any, Any]] = field(default_factory=list)  # shared by the bound copies
+    pending: list[tuple[ChatClient, Messages]] = field(default_factory=list)  # shared by the bound copies
 
-    def bind(self, **kwargs: Any) -> _Memo:
-        return _Memo(self.chat.bind(**kwargs), {**self.options, **kwargs}, self.seen, self.asked, self.pending)
+    def bind(self, **kwargs: object) -> _Memo:
+        return _Memo(_bind(self.chat, kwargs), {**self.options, **kwargs}, self.seen, self.asked, self.pending)
 
-    def _key(self, messages: Any) -> str:
+    def _key(self, messages: Messages) -> str:
         return json.dumps([list(messages), self.options], sort_keys=True, default=str)
 
-    def invoke(self, messages: Any, config: Any = None, **kwargs: Any) -> Any:
+    def invoke(self, input: Messages, config: RunnableConfig | None = None, **kwargs: object) -> None:
         """The one-token request before each summary request: sent just before a request that is not memoised."""
-        self.pending.append((self.chat, messages))
+        self.pending.append((self.chat, input))
         return None
 
-    def stream(self, messages: Any, config: Any = None, **kwargs: Any) -> Iterator[Any]:
-        key = self._key(messages)
+    def stream(
+        self, input: Messages, config: RunnableConfig | None = None, **kwargs: object
+    ) -> Iterator[AIMessageChunk]:
+        key = self._key(input)
         if key not in self.seen:
             for chat, reset in self.pending[-1:]:
                 chat.invoke(reset)
             self.asked[0] += 1
-            self.seen[key] = list(self.chat.stream(messages, config, **kwargs))
+            self.seen[key] = list(self.chat.stream(input, config, **kwargs))
         self.pending.clear()
         return iter(self.seen[key])
 
@@ -158,7 +188,7 @@ def measure_leads(local: bool = False, hotpot: int = 0, only: str = "") -> dict[
     for name, file in SETS.items():
         if only and name not in only.split(","):
             continue
-        docs = [json.loads(line) for line in (EVAL / file).read_text(encoding="utf-8").splitlines() if line.strip()]
+        docs = read_docs(EVAL / file)
         if name == "HotpotQA":
             docs = sorted(docs, key=lambda d: d["doc_id"])[:hotpot]
         if not docs:
@@ -178,7 +208,7 @@ def measure_leads(local: bool = False, hotpot: int = 0, only: str = "") -> dict[
             if model is not None:
                 connect = model.connect
 
-                def memo_connect(connect: Any = connect) -> tuple[Any, str]:
+                def memo_connect(connect: Callable[[], tuple[ChatClient, str]] = connect) -> tuple[ChatClient, str]:
                     nonlocal memo
                     chat, where = connect()
                     if memo is None or memo.chat is not chat:
