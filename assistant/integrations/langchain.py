@@ -13,9 +13,10 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableConfig
 from pydantic import ConfigDict
 
+from assistant.answering.question.condense import History, check_article_ids, check_question, normalise_history
 from assistant.errors import InputError
 from assistant.integrations import payloads
-from assistant.records import Answer, RankedSentence
+from assistant.records import Answer, RankedSentence, Turn
 
 
 class Answers(Protocol):
@@ -24,16 +25,17 @@ class Answers(Protocol):
     def search(self, query: str, k: int = 8, article_ids: Sequence[str] | None = None) -> list[RankedSentence]: ...
 
     def stream(
-        self, question: str, history: Sequence[Any] | None = None, article_ids: Sequence[str] | None = None
+        self, question: str, history: History | None = None, article_ids: Sequence[str] | None = None
     ) -> Iterator[str | Answer]: ...
 
 
 def document(found: RankedSentence) -> Document:
     """page_content: the sentence, verbatim; metadata: the citation's fields and the score."""
-    metadata = payloads.ranked(found)
-    text = metadata.pop("text")
+    metadata = {name: value for name, value in payloads.ranked(found).items() if name != "text"}
     return Document(
-        page_content=text, metadata=metadata, id=f"{found.citation.article_id}#{found.citation.sentence_index}"
+        page_content=found.citation.text,
+        metadata=metadata,
+        id=f"{found.citation.article_id}#{found.citation.sentence_index}",
     )
 
 
@@ -64,22 +66,32 @@ class SentenceRetriever(BaseRetriever):
         return [document(s) for s in bot.search(query, k=self.k if k is None else k, article_ids=scope)]
 
 
-def _request(value: Any) -> tuple[str, Sequence[Any] | None, Sequence[str] | None]:
-    """(question, history, article_ids) from a runnable's input: a dict with those keys, or the question alone."""
+RunnableInput = str | dict[str, object]
+"""The runnable's input: the question alone, or {"question": str, "history": [(question, answer), ...] or
+role/content message dicts, "article_ids": [str] | None} (each key may be left out)."""
+
+
+def _request(value: object) -> tuple[str, list[Turn], list[str] | None]:
+    """(question, history, article_ids) from a runnable's input: a dict with those keys, or the question alone;
+    each checked as the Assistant checks it (the same errors, in the same order: `Assistant.stream`)."""
     if isinstance(value, str):
-        return value, None, None
-    if not isinstance(value, dict):
+        question: object = value
+        history: object = None
+        article_ids: object = None
+    elif isinstance(value, dict):
+        unknown = sorted(set(value) - {"question", "history", "article_ids"})
+        if unknown:
+            raise InputError(f"unknown key(s) {', '.join(map(repr, unknown))}: use question, history and article_ids")
+        question, history, article_ids = value.get("question", ""), value.get("history"), value.get("article_ids")
+    else:
         raise InputError(
             f'the runnable takes {{"question": ..., "history": [...], "article_ids": [...]}} or a question as a '
             f"str, not {type(value).__name__}"
         )
-    unknown = sorted(set(value) - {"question", "history", "article_ids"})
-    if unknown:
-        raise InputError(f"unknown key(s) {', '.join(map(repr, unknown))}: use question, history and article_ids")
-    return value.get("question", ""), value.get("history"), value.get("article_ids")
+    return check_question(question), normalise_history(history), check_article_ids(article_ids)
 
 
-class AnswerRunnable(Runnable[Any, Any]):
+class AnswerRunnable(Runnable[RunnableInput, str | Answer]):
     """{"question": str, "history": [(question, answer), ...] | None, "article_ids": [str] | None} -> `Answer`
     (a plain str is taken as the question). `stream` gives the answer's text deltas (str), then the `Answer`;
     `batch` and `ainvoke` answer as `invoke` does (in threads)."""
@@ -87,23 +99,26 @@ class AnswerRunnable(Runnable[Any, Any]):
     def __init__(self, assistant: Answers):
         self.assistant = assistant
 
-    def _events(self, value: Any) -> Iterator[str | Answer]:
+    def _events(self, value: RunnableInput) -> Iterator[str | Answer]:
         question, history, article_ids = _request(value)
         return self.assistant.stream(question, history=history, article_ids=article_ids)
 
-    def _answer(self, value: Any) -> Answer:
+    def _answer(self, value: RunnableInput) -> Answer:
         for event in self._events(value):
             if isinstance(event, Answer):
                 return event
         raise InputError("the assistant finished without an answer")  # every stream ends with one
 
-    def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Answer:
-        answer: Answer = self._call_with_config(self._answer, input, config, run_type="chain")
+    def invoke(self, input: RunnableInput, config: RunnableConfig | None = None, **kwargs: object) -> Answer:
+        answer = self._call_with_config(self._answer, input, config, run_type="chain")
+        assert isinstance(answer, Answer)  # what `_answer` returns
         return answer
 
-    def _transform(self, values: Iterator[Any]) -> Iterator[str | Answer]:
+    def _transform(self, values: Iterator[RunnableInput]) -> Iterator[str | Answer]:
         for value in values:  # `stream` passes one input; a chain's chunks are joined first (`Runnable.transform`)
             yield from self._events(value)
 
-    def stream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Iterator[Any]:
+    def stream(
+        self, input: RunnableInput, config: RunnableConfig | None = None, **kwargs: object
+    ) -> Iterator[str | Answer]:
         yield from self._transform_stream_with_config(iter([input]), self._transform, config, run_type="chain")
