@@ -4,7 +4,7 @@ and `AnswerRunnable` (a `Runnable`: {"question", "history", "article_ids"} -> `A
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -13,10 +13,13 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableConfig
 from pydantic import ConfigDict
 
-from assistant.answering.question.condense import History, check_article_ids, check_question, normalise_history
 from assistant.errors import InputError
 from assistant.integrations import payloads
-from assistant.records import Answer, RankedSentence, Turn
+from assistant.records import Answer, RankedSentence
+
+# earlier turns as the Assistant takes them (its `History`, in answering/question/condense.py, which this module may
+# not import): (question, answer) pairs, or role/content message dicts
+History = Sequence[Sequence[object] | Mapping[str, object]]
 
 
 class Answers(Protocol):
@@ -49,7 +52,9 @@ class SentenceRetriever(BaseRetriever):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    assistant: Any  # an `Assistant` (typed `Answers`; pydantic is not asked to check it)
+    # Any: a pydantic field (BaseRetriever is a pydantic model), which cannot check the `Answers` protocol nor give it
+    # a JSON schema; it holds an `Assistant`, used as `Answers`
+    assistant: Any
     k: int = 8
     article_ids: list[str] | None = None
 
@@ -71,24 +76,53 @@ RunnableInput = str | dict[str, object]
 role/content message dicts, "article_ids": [str] | None} (each key may be left out)."""
 
 
-def _request(value: object) -> tuple[str, list[Turn], list[str] | None]:
-    """(question, history, article_ids) from a runnable's input: a dict with those keys, or the question alone;
-    each checked as the Assistant checks it (the same errors, in the same order: `Assistant.stream`)."""
+def _request(value: object) -> tuple[str, History | None, Sequence[str] | None]:
+    """(question, history, article_ids) from a runnable's input: a dict with those keys, or the question alone. The
+    Assistant checks them (`Assistant.stream`); here only their kinds, refused as the Assistant refuses them."""
     if isinstance(value, str):
-        question: object = value
-        history: object = None
-        article_ids: object = None
-    elif isinstance(value, dict):
-        unknown = sorted(set(value) - {"question", "history", "article_ids"})
-        if unknown:
-            raise InputError(f"unknown key(s) {', '.join(map(repr, unknown))}: use question, history and article_ids")
-        question, history, article_ids = value.get("question", ""), value.get("history"), value.get("article_ids")
-    else:
+        return value, None, None
+    if not isinstance(value, dict):
         raise InputError(
             f'the runnable takes {{"question": ..., "history": [...], "article_ids": [...]}} or a question as a '
             f"str, not {type(value).__name__}"
         )
-    return check_question(question), normalise_history(history), check_article_ids(article_ids)
+    unknown = sorted(set(value) - {"question", "history", "article_ids"})
+    if unknown:
+        raise InputError(f"unknown key(s) {', '.join(map(repr, unknown))}: use question, history and article_ids")
+    fields: dict[object, object] = value
+    return _question(fields.get("question", "")), _history(fields.get("history")), _ids(fields.get("article_ids"))
+
+
+def _question(value: object) -> str:
+    if not isinstance(value, str):
+        raise InputError("the question is empty; type a question about the articles")
+    return value
+
+
+def _history(value: object) -> History | None:
+    if not value:
+        return None  # no history
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence):
+        raise InputError(
+            "history must be a list of (question, answer) pairs or of role/content messages, "
+            f"not {type(value).__name__}"
+        )
+    turns = [item for item in value if isinstance(item, Sequence | Mapping)]
+    if len(turns) != len(value):
+        raise InputError("history must be a list of (question, answer) pairs or of role/content messages")
+    return turns
+
+
+def _ids(value: object) -> Sequence[str] | None:
+    if value is None or isinstance(value, str):  # a bare string is one id
+        return value
+    wrong = InputError("article_ids must be a list of article ids (strings)")
+    if not isinstance(value, Sequence | set | frozenset):
+        raise wrong
+    ids = [a for a in value if isinstance(a, str)]
+    if len(ids) != len(value):
+        raise wrong
+    return ids
 
 
 class AnswerRunnable(Runnable[RunnableInput, str | Answer]):
