@@ -8,17 +8,19 @@ ans = bot.answer("What did Rubio announce?")
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from assistant.assistant import Assistant
 from assistant.errors import AssistantError
 from assistant.records import Answer, Citation, IngestReport, Rejection
 from assistant.settings import Settings
 
+if TYPE_CHECKING:
+    from assistant.answering.question.condense import History
+
 __all__ = ["Answer", "Assistant", "AssistantError", "Citation", "IngestReport", "Rejection", "Settings", "answer"]
 
 
-def answer(question: str, history: Sequence[Any] | None = None) -> Answer:
+def answer(question: str, history: History | None = None) -> Answer:
     """Answer with a default Assistant built from the environment (Settings.from_env())."""
     return Assistant().answer(question, history=history)

@@ -7,10 +7,10 @@ import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from assistant.answering.build import build_flow
-from assistant.answering.question.condense import check_article_ids, check_question, normalise_history
+from assistant.answering.question.condense import History, check_article_ids, check_question, normalise_history
 from assistant.answering.question.model_condense import ModelCondenser
 from assistant.answering.retrieval.retriever import Retriever
 from assistant.answering.summary.summary import newest_first
@@ -156,9 +156,7 @@ class Assistant:
         a front end can check it at once, before the answer is streamed."""
         return check_question(question)
 
-    def answer(
-        self, question: str, history: Sequence[Any] | None = None, article_ids: Sequence[str] | None = None
-    ) -> Answer:
+    def answer(self, question: str, history: History | None = None, article_ids: Sequence[str] | None = None) -> Answer:
         for event in self.stream(question, history=history, article_ids=article_ids):
             if isinstance(event, Answer):
                 return event
@@ -178,7 +176,7 @@ class Assistant:
         return scope
 
     def stream(
-        self, question: str, history: Sequence[Any] | None = None, article_ids: Sequence[str] | None = None
+        self, question: str, history: History | None = None, article_ids: Sequence[str] | None = None
     ) -> Iterator[str | Answer]:
         """Text deltas, then the final `Answer` (attributed citations, the full trace): question -> retrieval ->
         reading -> attribution -> decision (`answering/flow.py`), or the summary of a whole-article question."""

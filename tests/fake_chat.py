@@ -1,7 +1,7 @@
 """An in-process chat model for unit tests (in the spirit of simonw/llm's mock model): scripted replies, recorded
-calls, no sockets. It is a `ChatClient` (`assistant/llm/chat_model.py`): `invoke` returns an `AIMessage`, `stream`
-yields `AIMessageChunk`s whose last one says it finished, as langchain_openai's do; `bind` (the token limit of
-`chat_model.limited`) is recorded and gives the same model.
+calls, no sockets. It is a `ChatClient` (`assistant/llm/chat_model.py`): `invoke` returns the reply's text, `stream`
+yields `Chunk`s whose last one says it finished, as `LangChainChat` does over langchain_openai's; `bind` (the token
+limit of `chat_model.limited`, the seed) is recorded and gives the same model.
 
     chat = FakeChat("Standalone question: How much did the U.S. give?", ModelTimeoutError("too slow"))
     ModelCondenser(chat, prompt).condense(...)
@@ -14,24 +14,23 @@ the script fails the test at once (`AssertionError`); the HTTP path itself is te
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from langchain_core.messages import AIMessage, AIMessageChunk
+from assistant.llm.chat_model import Chunk, Message
 
-Reply = str | BaseException | Callable[[list[Any]], str]
+Reply = str | BaseException | Callable[[list[Message]], str]
 
 
 @dataclass(frozen=True)
 class Call:
     how: str  # "invoke" or "stream"
-    messages: list[Any]
-    bound: dict[str, Any]  # what `bind` added (e.g. max_completion_tokens), {} when nothing
+    messages: list[Message]
+    bound: dict[str, int]  # what `bind` set (max_tokens, seed), {} when nothing
 
     def text(self) -> str:
         """Every message's text, one after another (for asserting on the prompt)."""
-        return "\n".join(m[1] if isinstance(m, tuple) else str(getattr(m, "content", m)) for m in self.messages)
+        return "\n".join(text for _, text in self.messages)
 
 
 class FakeChat:
@@ -40,15 +39,15 @@ class FakeChat:
         without saying it finished (as when the connection drops)."""
         self.replies: deque[Reply] = deque(replies)
         self.calls: list[Call] = []
-        self.bound: dict[str, Any] = {}
+        self.bound: dict[str, int] = {}
         self.chunk_words, self.finish = chunk_words, finish
 
     def script(self, *replies: Reply) -> FakeChat:
         self.replies.extend(replies)
         return self
 
-    def _next(self, how: str, messages: Any) -> str:
-        messages = list(messages) if isinstance(messages, list | tuple) else [messages]
+    def _next(self, how: str, sent: Sequence[Message]) -> str:
+        messages = list(sent)
         self.calls.append(Call(how, messages, dict(self.bound)))
         if not self.replies:
             raise AssertionError(
@@ -60,19 +59,20 @@ class FakeChat:
             raise reply
         return reply(messages) if callable(reply) else reply
 
-    def invoke(self, input: Any, config: Any = None, **kwargs: Any) -> AIMessage:
-        return AIMessage(content=self._next("invoke", input), response_metadata={"finish_reason": "stop"})
+    def invoke(self, messages: Sequence[Message]) -> str:
+        return self._next("invoke", messages)
 
-    def stream(self, input: Any, config: Any = None, **kwargs: Any) -> Iterator[AIMessageChunk]:
-        text = self._next("stream", input)
+    def stream(self, messages: Sequence[Message]) -> Iterator[Chunk]:
+        text = self._next("stream", messages)
         words = text.split(" ")
         for start in range(0, len(words), self.chunk_words):
             piece = " ".join(words[start : start + self.chunk_words])
-            yield AIMessageChunk(content=piece if start == 0 else " " + piece)
+            yield Chunk(piece if start == 0 else " " + piece)
         if self.finish:
-            yield AIMessageChunk(content="", response_metadata={"finish_reason": "stop"})
+            yield Chunk("", finished=True)
 
-    def bind(self, **kwargs: Any) -> FakeChat:
+    def bind(self, *, max_tokens: int | None = None, seed: int | None = None) -> FakeChat:
         """The same model, its calls recorded with what was bound (one fake, one script)."""
-        self.bound.update(kwargs)
+        options = {"max_tokens": max_tokens, "seed": seed}
+        self.bound.update({name: value for name, value in options.items() if value is not None})
         return self

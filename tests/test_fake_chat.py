@@ -8,7 +8,7 @@ import pytest
 from assistant.answering.decision.model_check import ModelCheck
 from assistant.answering.question.model_condense import ModelCondenser
 from assistant.errors import ModelTimeoutError, ModelUnavailableError
-from assistant.llm.chat_model import ConnectedChat, limited, stream_text
+from assistant.llm.chat_model import ConnectedChat, build_chat_model, limited, stream_text
 from assistant.llm.prompts import Prompts
 from assistant.settings import Settings
 from tests.fake_chat import FakeChat
@@ -23,7 +23,7 @@ def condenser(chat: FakeChat) -> ModelCondenser:
 
 def test_the_fake_replies_as_scripted_and_records_every_call():
     chat = FakeChat("first", lambda messages: f"{len(messages)} messages", ModelTimeoutError("too slow"))
-    assert chat.invoke([("user", "a")]).content == "first"
+    assert chat.invoke([("user", "a")]) == "first"
     assert "".join(stream_text(chat, [("system", "s"), ("user", "b")], "fake")) == "2 messages"
     with pytest.raises(ModelTimeoutError):
         chat.invoke([("user", "c")])
@@ -82,8 +82,8 @@ def test_a_stream_that_stops_without_finishing_is_an_error_not_a_short_answer():
 
 def test_a_limited_client_sends_the_limit_and_a_connected_one_is_rebuilt_when_the_address_changes():
     chat = FakeChat("one", "two", "three")
-    assert limited(chat, 1).invoke([("user", "warm up")]).content == "one"
-    assert chat.calls[0].bound == {"max_completion_tokens": 1}  # no base URL: the OpenAI field alone
+    assert limited(chat, 1).invoke([("user", "warm up")]) == "one"
+    assert chat.calls[0].bound == {"max_tokens": 1}
     urls = ["http://a/v1", "http://a/v1", "http://b/v1"]
     built: list[str] = []
 
@@ -92,8 +92,20 @@ def test_a_limited_client_sends_the_limit_and_a_connected_one_is_rebuilt_when_th
         return chat
 
     connected = ConnectedChat(lambda: urls.pop(0), build)
-    assert [connected.invoke([("user", "q")]).content for _ in range(2)] == ["two", "three"]
+    assert [connected.invoke([("user", "q")]) for _ in range(2)] == ["two", "three"]
     assert built == ["http://a/v1"]
     with pytest.raises(AssertionError):  # the script is used up: the third call fails loudly, after reconnecting
         connected.invoke([("user", "q")])
     assert built == ["http://a/v1", "http://b/v1"]
+
+
+def test_a_limit_is_sent_in_the_openai_field_and_to_a_server_at_another_address_in_llama_cpps_too(monkeypatch):
+    """langchain_openai sends the limit as `max_completion_tokens`; llama.cpp's server reads only `max_tokens`."""
+    monkeypatch.delenv("OPENAI_API_BASE", raising=False)
+    openai = build_chat_model("gpt", None, "key", 5, 0, streaming=True, max_tokens=96)
+    assert limited(openai, 1).options == {"max_completion_tokens": 1}  # no base URL: the OpenAI field alone
+    local = build_chat_model("local", "http://127.0.0.1:1/v1", None, 5, 0, streaming=True, max_tokens=96)
+    bound = limited(local, 40).bind(seed=7)
+    assert bound.options == {"max_completion_tokens": 40, "extra_body": {"max_tokens": 40}, "seed": 7}
+    assert bound.runnable.kwargs == bound.options and local.options == {}  # bound on a copy, the client as it was
+    assert local.bind().runnable is local.model  # nothing bound: the LangChain model itself

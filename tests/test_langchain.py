@@ -4,6 +4,7 @@ both it and `Assistant.as_runnable` work inside the LCEL chains a LangChain user
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 from langchain_core.documents import Document
@@ -104,6 +105,24 @@ def test_runnable_invoke_stream_batch_and_ainvoke_give_the_answer(sample_bot):
     assert follow.answered and "$6 million" in follow.citations[0].text
     with pytest.raises(InputError, match="unknown key"):
         runnable.invoke({"query": ASSISTANCE})
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        {"question": 5},
+        {"question": ASSISTANCE, "history": 5},
+        {"question": ASSISTANCE, "history": "a question"},
+        {"question": ASSISTANCE, "history": [("q", "a"), 3]},
+        {"question": ASSISTANCE, "article_ids": [1]},
+        {"question": ASSISTANCE, "article_ids": 0},
+    ],
+)
+def test_the_runnable_refuses_what_the_assistant_refuses_in_its_words(sample_bot, request_):
+    with pytest.raises(InputError) as by_assistant:
+        sample_bot.answer(**request_)
+    with pytest.raises(InputError, match=re.escape(str(by_assistant.value))):
+        sample_bot.as_runnable().invoke(request_)
 
 
 def _format_docs(docs: list[Document]) -> str:

@@ -16,6 +16,7 @@ from assistant.errors import (
     ModelRateLimitError,
     ModelUnavailableError,
 )
+from assistant.llm.chat_model import ConnectedChat
 from assistant.llm.prompts import Prompts
 from assistant.providers import translate_provider_error
 from tests.contract import assert_answer_contract
@@ -264,7 +265,7 @@ def test_condense_junk_or_failure_falls_back_to_question_and_context(llm_bot, se
 
 def test_the_condenser_of_a_server_started_on_demand_connects_on_each_call(server):
     """The local model's server has an address only once it runs, and a new one after a restart."""
-    from assistant.llm.chat_model import ConnectedChat, build_chat_model
+    from assistant.llm.chat_model import build_chat_model
 
     server.script(reply("Standalone question: How much did the U.S. give?"), reply("How much?"))
     urls = [server.url, server.url + "/"]  # the same server under a second address: as after a restart
@@ -275,8 +276,8 @@ def test_the_condenser_of_a_server_started_on_demand_connects_on_each_call(serve
         return build_chat_model("fake", url, None, 10, 0, streaming=False, max_tokens=32)
 
     chat = ConnectedChat(lambda: urls.pop(0), build)
-    assert "How much did the U.S. give?" in chat.invoke([("user", "rewrite")]).content
-    assert chat.invoke([("user", "rewrite")]).content == "How much?"
+    assert "How much did the U.S. give?" in chat.invoke([("user", "rewrite")])
+    assert chat.invoke([("user", "rewrite")]) == "How much?"
     assert built == [server.url, server.url + "/"] and len(server.chat_requests) == 2
 
 
@@ -454,7 +455,8 @@ def test_warm_up_has_the_model_read_the_newest_article_up_to_the_question(llm_bo
     """At start the model reads what a first question's prompt starts with, writing one token, so that the
     first question is read from the model server's prompt cache (llama.cpp keeps the longest shared prefix)."""
     bot = llm_bot()
-    bot.model_reader.connect = lambda: server.url  # as for the local model: a server of our own, started on first use
+    reader = bot.model_reader  # as for the local model: a server of our own, started on first use
+    reader.chat = ConnectedChat(lambda: server.url, reader.make_chat)
     server.script(reply("ok"), reply("$13.5 million"))
     bot.warm_up()
     ans = bot.answer("How much security assistance did the U.S. announce?")
@@ -469,7 +471,7 @@ def test_warm_up_has_the_model_read_the_newest_article_up_to_the_question(llm_bo
 
 def test_warm_up_without_articles_only_starts_the_model(make_bot, server):
     bot = make_bot(openai_base_url=server.url, openai_api_key="test", chat_model="fake", max_retries=0)
-    bot.model_reader.connect = lambda: server.url
+    bot.model_reader.chat = ConnectedChat(lambda: server.url, bot.model_reader.make_chat)
     bot.warm_up()
     assert server.chat_requests == []
 

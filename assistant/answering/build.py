@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from assistant.answering.base import Condenser, Summarizer
 from assistant.answering.decision.model_check import CHECK_MAX_TOKENS, ModelCheck
@@ -19,7 +18,7 @@ from assistant.answering.summary.model_summary import SUMMARY_MAX_TOKENS, ModelS
 from assistant.answering.summary.summary import ExtractiveSummarizer
 from assistant.answering.thresholds import Thresholds
 from assistant.embeddings import Embedder
-from assistant.errors import LocalModelError
+from assistant.errors import AssistantError, LocalModelError
 from assistant.llm.backends import (
     LOCAL_BACKEND,
     LOCAL_FALLBACK_ON,
@@ -160,11 +159,13 @@ def build_model_reading(
     backend: str | None = None,
     condense: bool = True,
     wrap: Callable[[ChatClient, str | None], ChatClient] | None = None,
-    **options: Any,
+    connect: Callable[[], str] | None = None,
+    fallback_on: tuple[type[AssistantError], ...] = OPENAI_FALLBACK_ON,
 ) -> tuple[Condenser, ModelReader]:
     """`condense=False`: follow-ups are read with the conversation instead of a second model call.
     `wrap(client, url)`: what each client is used through (`LocalChat` for our own server).
-    `options` go to ModelReader; with `connect` (our own server) the condenser connects through it too."""
+    `connect` (our own server, see `ModelReader`) and `fallback_on` go to ModelReader; with `connect` the condenser
+    connects through it too."""
     preload()  # the chat client's library, imported while the index opens
     prompts = Prompts(settings.prompts_dir)  # read now: a missing template fails at start, not mid-chat
     system = prompts.load("read_system")
@@ -189,11 +190,11 @@ def build_model_reading(
         (system, user),
         deadline_s=settings.request_timeout,
         retries=settings.max_retries,
-        **options,
+        fallback_on=fallback_on,
+        connect=connect,
     )
     if not condense:
         return OfflineCondenser(), reader
-    connect = options.get("connect")
     condense_chat = (
         ConnectedChat(connect, lambda url: chat(url, False, CONDENSE_MAX_TOKENS, settings.max_retries))
         if connect is not None  # our own server: its address is known once it runs

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from typing import Any
+from typing import Protocol
 
 _WORD = re.compile(r"\w+(?:[.'’]\w+)*", re.UNICODE)
 
@@ -29,17 +29,23 @@ who whom whose why will with would you your yours yourself yourselves s t ll re 
 )
 
 
+class _Stemmer(Protocol):
+    """What we use of PyStemmer's `Stemmer.Stemmer` (the package has no type hints)."""
+
+    def stemWord(self, word: str) -> str: ...
+
+
 @lru_cache(maxsize=1)
-def _stemmer() -> Any:
+def _stemmer() -> _Stemmer:
     import Stemmer
 
-    return Stemmer.Stemmer("english")
+    stemmer: _Stemmer = Stemmer.Stemmer("english")
+    return stemmer
 
 
 @lru_cache(maxsize=200_000)
 def _stem(word: str) -> str:
-    stem: str = _stemmer().stemWord(word)
-    return stem
+    return _stemmer().stemWord(word)
 
 
 @lru_cache(maxsize=200_000)

@@ -11,13 +11,14 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 from assistant.errors import AssistantError, InputError
 
 if TYPE_CHECKING:
     from assistant.assistant import Assistant
-    from assistant.records import Answer, IndexHealth, IngestReport
+    from assistant.records import Answer, IndexHealth, IngestReport, JSONObject
     from assistant.settings import Settings
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NO_ANSWER, EXIT_REJECTED = 0, 1, 2, 3, 4
@@ -316,11 +317,11 @@ def format_answer(ans: Answer) -> str:
     return "\n".join(lines)
 
 
-def answer_json(ans: Answer) -> dict[str, Any]:
+def answer_json(ans: Answer) -> JSONObject:
     return {
         "text": ans.text,
         "answered": ans.answered,
-        "citations": [c.__dict__ for c in ans.citations],
+        "citations": [asdict(c) for c in ans.citations],  # every field of the citation, in its order
         "trace": ans.trace.to_dict(),
     }
 

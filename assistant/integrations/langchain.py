@@ -4,7 +4,7 @@ and `AnswerRunnable` (a `Runnable`: {"question", "history", "article_ids"} -> `A
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -17,6 +17,10 @@ from assistant.errors import InputError
 from assistant.integrations import payloads
 from assistant.records import Answer, RankedSentence
 
+# earlier turns as the Assistant takes them (its `History`, in answering/question/condense.py, which this module may
+# not import): (question, answer) pairs, or role/content message dicts
+History = Sequence[Sequence[object] | Mapping[str, object]]
+
 
 class Answers(Protocol):
     """What these adapters use of the `Assistant`."""
@@ -24,16 +28,17 @@ class Answers(Protocol):
     def search(self, query: str, k: int = 8, article_ids: Sequence[str] | None = None) -> list[RankedSentence]: ...
 
     def stream(
-        self, question: str, history: Sequence[Any] | None = None, article_ids: Sequence[str] | None = None
+        self, question: str, history: History | None = None, article_ids: Sequence[str] | None = None
     ) -> Iterator[str | Answer]: ...
 
 
 def document(found: RankedSentence) -> Document:
     """page_content: the sentence, verbatim; metadata: the citation's fields and the score."""
-    metadata = payloads.ranked(found)
-    text = metadata.pop("text")
+    metadata = {name: value for name, value in payloads.ranked(found).items() if name != "text"}
     return Document(
-        page_content=text, metadata=metadata, id=f"{found.citation.article_id}#{found.citation.sentence_index}"
+        page_content=found.citation.text,
+        metadata=metadata,
+        id=f"{found.citation.article_id}#{found.citation.sentence_index}",
     )
 
 
@@ -47,7 +52,9 @@ class SentenceRetriever(BaseRetriever):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    assistant: Any  # an `Assistant` (typed `Answers`; pydantic is not asked to check it)
+    # Any: a pydantic field (BaseRetriever is a pydantic model), which cannot check the `Answers` protocol nor give it
+    # a JSON schema; it holds an `Assistant`, used as `Answers`
+    assistant: Any
     k: int = 8
     article_ids: list[str] | None = None
 
@@ -64,8 +71,14 @@ class SentenceRetriever(BaseRetriever):
         return [document(s) for s in bot.search(query, k=self.k if k is None else k, article_ids=scope)]
 
 
-def _request(value: Any) -> tuple[str, Sequence[Any] | None, Sequence[str] | None]:
-    """(question, history, article_ids) from a runnable's input: a dict with those keys, or the question alone."""
+RunnableInput = str | dict[str, object]
+"""The runnable's input: the question alone, or {"question": str, "history": [(question, answer), ...] or
+role/content message dicts, "article_ids": [str] | None} (each key may be left out)."""
+
+
+def _request(value: object) -> tuple[str, History | None, Sequence[str] | None]:
+    """(question, history, article_ids) from a runnable's input: a dict with those keys, or the question alone. The
+    Assistant checks them (`Assistant.stream`); here only their kinds, refused as the Assistant refuses them."""
     if isinstance(value, str):
         return value, None, None
     if not isinstance(value, dict):
@@ -76,10 +89,43 @@ def _request(value: Any) -> tuple[str, Sequence[Any] | None, Sequence[str] | Non
     unknown = sorted(set(value) - {"question", "history", "article_ids"})
     if unknown:
         raise InputError(f"unknown key(s) {', '.join(map(repr, unknown))}: use question, history and article_ids")
-    return value.get("question", ""), value.get("history"), value.get("article_ids")
+    fields: dict[object, object] = value
+    return _question(fields.get("question", "")), _history(fields.get("history")), _ids(fields.get("article_ids"))
 
 
-class AnswerRunnable(Runnable[Any, Any]):
+def _question(value: object) -> str:
+    if not isinstance(value, str):
+        raise InputError("the question is empty; type a question about the articles")
+    return value
+
+
+def _history(value: object) -> History | None:
+    if not value:
+        return None  # no history
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence):
+        raise InputError(
+            "history must be a list of (question, answer) pairs or of role/content messages, "
+            f"not {type(value).__name__}"
+        )
+    turns = [item for item in value if isinstance(item, Sequence | Mapping)]
+    if len(turns) != len(value):
+        raise InputError("history must be a list of (question, answer) pairs or of role/content messages")
+    return turns
+
+
+def _ids(value: object) -> Sequence[str] | None:
+    if value is None or isinstance(value, str):  # a bare string is one id
+        return value
+    wrong = InputError("article_ids must be a list of article ids (strings)")
+    if not isinstance(value, Sequence | set | frozenset):
+        raise wrong
+    ids = [a for a in value if isinstance(a, str)]
+    if len(ids) != len(value):
+        raise wrong
+    return ids
+
+
+class AnswerRunnable(Runnable[RunnableInput, str | Answer]):
     """{"question": str, "history": [(question, answer), ...] | None, "article_ids": [str] | None} -> `Answer`
     (a plain str is taken as the question). `stream` gives the answer's text deltas (str), then the `Answer`;
     `batch` and `ainvoke` answer as `invoke` does (in threads)."""
@@ -87,23 +133,26 @@ class AnswerRunnable(Runnable[Any, Any]):
     def __init__(self, assistant: Answers):
         self.assistant = assistant
 
-    def _events(self, value: Any) -> Iterator[str | Answer]:
+    def _events(self, value: RunnableInput) -> Iterator[str | Answer]:
         question, history, article_ids = _request(value)
         return self.assistant.stream(question, history=history, article_ids=article_ids)
 
-    def _answer(self, value: Any) -> Answer:
+    def _answer(self, value: RunnableInput) -> Answer:
         for event in self._events(value):
             if isinstance(event, Answer):
                 return event
         raise InputError("the assistant finished without an answer")  # every stream ends with one
 
-    def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Answer:
-        answer: Answer = self._call_with_config(self._answer, input, config, run_type="chain")
+    def invoke(self, input: RunnableInput, config: RunnableConfig | None = None, **kwargs: object) -> Answer:
+        answer = self._call_with_config(self._answer, input, config, run_type="chain")
+        assert isinstance(answer, Answer)  # what `_answer` returns
         return answer
 
-    def _transform(self, values: Iterator[Any]) -> Iterator[str | Answer]:
+    def _transform(self, values: Iterator[RunnableInput]) -> Iterator[str | Answer]:
         for value in values:  # `stream` passes one input; a chain's chunks are joined first (`Runnable.transform`)
             yield from self._events(value)
 
-    def stream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Iterator[Any]:
+    def stream(
+        self, input: RunnableInput, config: RunnableConfig | None = None, **kwargs: object
+    ) -> Iterator[str | Answer]:
         yield from self._transform_stream_with_config(iter([input]), self._transform, config, run_type="chain")

@@ -71,13 +71,7 @@ def local_streaming(settings: Settings, max_tokens: int) -> Callable[[], tuple[C
         )
         return wrap(chat, url)
 
-    connected = ConnectedChat(server.ensure_running, build)
-
-    def client() -> tuple[ChatClient, str]:
-        chat = connected.connected()
-        return chat, connected.url or ""
-
-    return client
+    return ConnectedChat(server.ensure_running, build).connected
 
 
 def local_client(settings: Settings, max_tokens: int) -> ChatClient:

@@ -15,7 +15,7 @@ import logging
 from dataclasses import replace
 
 from assistant.answering.decision.decide import Decided
-from assistant.llm.chat_model import ChatClient, content
+from assistant.llm.chat_model import ChatClient
 from assistant.llm.prompts import Prompt
 from assistant.records import Query, ScoredSentence
 
@@ -35,7 +35,7 @@ class ModelCheck:
             ("user", self.user.render(sentence=sentence, question=question, answer=answer)),
         ]
         try:
-            reply = content(self.chat.invoke(messages)).strip().lower()
+            reply = self.chat.invoke(messages).strip().lower()
         except Exception as exc:  # the check only ever refuses: a failed check is no check
             log.warning("the model check failed (%s); the word rules' decision stands", exc)
             return None

@@ -15,8 +15,7 @@ sentences). With a model, `model_condense.ModelCondenser` rewrites it as a stand
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
 
 from assistant.answering.terms import STOPWORDS, terms
 from assistant.errors import InputError, require_utf8
@@ -26,7 +25,13 @@ CONTEXT_TURNS = 2
 MAX_QUESTION_CHARS = 4000
 
 
-def normalise_history(history: Sequence[Any] | None) -> list[Turn]:
+HistoryItem = Sequence[object] | Mapping[str, object]
+"""One earlier turn as a caller sends it: a (question, answer) pair, or a role/content message dict (Gradio's, whose
+content may be a list of parts); what else a caller sends is refused with an InputError (`normalise_history`)."""
+History = Sequence[HistoryItem]
+
+
+def normalise_history(history: object) -> list[Turn]:
     """Accepts [(question, answer), ...] or Gradio's message dicts (content may be a list of parts)."""
     if not history:
         return []
@@ -56,7 +61,7 @@ def normalise_history(history: Sequence[Any] | None) -> list[Turn]:
     return [(require_utf8(q, "earlier question"), require_utf8(a, "earlier answer")) for q, a in turns if q or a]
 
 
-def _content_text(content: Any) -> str:
+def _content_text(content: object) -> str:
     if content is None:
         return ""
     if isinstance(content, str):
@@ -68,7 +73,7 @@ def _content_text(content: Any) -> str:
     return str(content)
 
 
-def check_question(question: Any) -> str:
+def check_question(question: object) -> str:
     if not isinstance(question, str) or not question.strip():
         raise InputError("the question is empty; type a question about the articles")
     text = require_utf8(" ".join(question.split()), "question")
@@ -88,15 +93,19 @@ def _strip_markers(text: str) -> str:
     return MARKER_WITH_SPACE.sub("", text)
 
 
-def check_article_ids(article_ids: Any) -> list[str] | None:
+def check_article_ids(article_ids: object) -> list[str] | None:
     """None (all articles) or a list of ids; a bare string is one id, not a list of characters."""
     if article_ids is None:
         return None
     if isinstance(article_ids, str):
         article_ids = [article_ids]
-    if not isinstance(article_ids, Sequence | set | frozenset) or not all(isinstance(a, str) for a in article_ids):
-        raise InputError("article_ids must be a list of article ids (strings)")
-    return list(dict.fromkeys(require_utf8(a.strip(), "article id") for a in article_ids if a.strip())) or None
+    wrong = InputError("article_ids must be a list of article ids (strings)")
+    if not isinstance(article_ids, Sequence | set | frozenset):
+        raise wrong
+    ids = [a for a in article_ids if isinstance(a, str)]
+    if len(ids) != len(article_ids):
+        raise wrong
+    return list(dict.fromkeys(require_utf8(a.strip(), "article id") for a in ids if a.strip())) or None
 
 
 # words that point back to something said before

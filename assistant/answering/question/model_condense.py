@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from assistant.answering.question.condense import follow_up, offline_query
-from assistant.llm.chat_model import ChatClient, content
+from assistant.llm.chat_model import ChatClient
 from assistant.llm.prompts import Prompt
 from assistant.providers import translate_provider_error
 from assistant.records import MARKER, Query, QuestionStep, Turn
@@ -29,7 +29,7 @@ class ModelCondenser:
             )
         prompt = self.prompt.render(history=history_text(turns), question=question)
         try:
-            text = content(self.chat.invoke([("user", prompt)]))
+            text = self.chat.invoke([("user", prompt)])
         except Exception as exc:  # any failure: answer anyway, the answer call reports lasting errors
             return self._offline(
                 question, turns, f"follow-up ({why}); the rewrite failed: {translate_provider_error(exc)}"

@@ -13,14 +13,13 @@ A model that cannot answer gives a `Reading` with its `failure`, and the extract
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 
 from assistant.answering.question.model_condense import history_text
 from assistant.answering.reading import text
 from assistant.errors import AssistantError, ModelRateLimitError, ModelTimeoutError, ModelUnavailableError
-from assistant.llm.chat_model import ChatClient, limited, stream_text
+from assistant.llm.chat_model import ChatClient, ConnectedChat, Message, limited, stream_text
 from assistant.llm.prompts import Prompt
 from assistant.records import Query, Reading, ScoredSentence, Turn
 
@@ -44,17 +43,16 @@ class ModelReader:
     ):
         """`make_chat(base_url)` builds the streaming chat client; `connect()`, when given, is called before each
         reading and returns the server's base URL (the local model's server starts on first use, and may come
-        back on another port after a crash). `fallback_on`: the errors after which the extractive reader
-        stands in (others reach the person who asked)."""
+        back on another port after a crash): `chat` is then a `ConnectedChat`, the client made again when the
+        address changes. `fallback_on`: the errors after which the extractive reader stands in (others reach the
+        person who asked)."""
         self.name, self.backend = name, backend
-        self.make_chat, self.base_url = make_chat, base_url
-        self.chat = make_chat(base_url) if connect is None else None
+        self.make_chat = make_chat
+        self.chat: ChatClient = make_chat(base_url) if connect is None else ConnectedChat(connect, make_chat)
         self.where = base_url or "api.openai.com"
         self.system, self.user = prompts
         self.deadline_s, self.retries = deadline_s, retries
         self.fallback_on = fallback_on
-        self.connect = connect
-        self._chat_lock = threading.Lock()
 
     def messages(self, query: Query, turns: Sequence[Turn], shown: Sequence[ScoredSentence]) -> list[tuple[str, str]]:
         conversation = f"Earlier conversation:\n{history_text(list(turns))}\n\n" if turns else ""
@@ -97,7 +95,7 @@ class ModelReader:
         asked."""
         try:
             chat = self._client()
-            if shown and self.connect is not None:
+            if shown and isinstance(self.chat, ConnectedChat):
                 started = time.monotonic()
                 (system_role, system), (user_role, user) = self.messages(Query(_CUT, _CUT), [], shown)
                 ahead = [(system_role, system), (user_role, user.split(_CUT, 1)[0].rstrip())]
@@ -112,16 +110,13 @@ class ModelReader:
             log.warning("the model could not be started ahead of the first question: %s", exc)
 
     def _client(self) -> ChatClient:
-        if self.connect is None:
-            assert self.chat is not None  # made in __init__ when there is nothing to connect to
+        """The client to read with: a server of our own connected first (`where` then says where it runs)."""
+        if not isinstance(self.chat, ConnectedChat):
             return self.chat
-        url = self.connect()
-        with self._chat_lock:
-            if self.chat is None or url != self.base_url:
-                self.chat, self.base_url, self.where = self.make_chat(url), url, url
-            return self.chat
+        chat, self.where = self.chat.connected()
+        return chat
 
-    def _generate(self, chat: ChatClient, messages: list[tuple[str, str]]) -> Iterator[str]:
+    def _generate(self, chat: ChatClient, messages: Sequence[Message]) -> Iterator[str]:
         """The model's text so far, after each delta, within `deadline_s`; a refused or failed call is tried
         again (`retries`) only while no text has come and time is left."""
         started, so_far, attempt, first = time.monotonic(), "", 0, None

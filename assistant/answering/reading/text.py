@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Protocol
 
 from assistant.records import ScoredSentence
 
@@ -133,8 +133,15 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+class _Segmenter(Protocol):
+    """What we use of `pysbd.Segmenter` (the package has no type hints)."""
+
+    def segment(self, text: str) -> list[str]: ...
+
+
 @lru_cache(maxsize=1)
-def _segmenter() -> Any:
+def _segmenter() -> _Segmenter:
     import pysbd
 
-    return pysbd.Segmenter(language="en", clean=False)
+    segmenter: _Segmenter = pysbd.Segmenter(language="en", clean=False)
+    return segmenter

@@ -12,12 +12,19 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING
+from uuid import UUID
 
 import numpy as np
 
 from assistant.answering.terms import terms
 from assistant.store import Store
+
+if TYPE_CHECKING:  # bm25s is imported when an index is first built
+    from bm25s import BM25
+    from bm25s.tokenization import Tokenized
+
+Key = tuple[UUID, int]  # the articles collection's id (a new one after `rebuild --reset`) and the index's generation
 
 
 @dataclass(frozen=True)
@@ -35,8 +42,8 @@ class ChunkRef:
 class Snapshot:
     """One built BM25 index with everything read alongside it; never changed after it is built."""
 
-    key: tuple[Any, int] | None
-    bm25: Any
+    key: Key | None
+    bm25: BM25 | None
     refs: tuple[ChunkRef, ...]
     vocab: Mapping[str, int]
     df: Mapping[str, int]
@@ -106,7 +113,7 @@ class LexicalIndex:
     ) -> list[tuple[ChunkRef, float]]:
         return self._snapshot.search(query_terms, k, article_ids)
 
-    def _build(self, key: tuple[Any, int]) -> Snapshot:
+    def _build(self, key: Key) -> Snapshot:
         import bm25s
 
         logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -141,7 +148,7 @@ class LexicalIndex:
         return Snapshot(key, bm25, tuple(refs), MappingProxyType(dict(bm25.vocab_dict)), MappingProxyType(df))
 
 
-def _as_tokenized(corpus: list[list[str]]) -> Any:
+def _as_tokenized(corpus: list[list[str]]) -> Tokenized:
     from bm25s.tokenization import Tokenized
 
     vocab: dict[str, int] = {}

@@ -13,9 +13,10 @@ from typing import Any
 
 import numpy as np
 from langchain_chroma import Chroma
+from langchain_core.documents import Document
 
 from assistant.answering.retrieval import context, ranking
-from assistant.answering.retrieval.lexical import LexicalIndex
+from assistant.answering.retrieval.lexical import ChunkRef, LexicalIndex
 from assistant.answering.terms import terms
 from assistant.errors import IndexEmptyError
 from assistant.indexing.chunk.chunking import chunk_span, chunks_covering
@@ -86,6 +87,8 @@ class Retriever:
         timings["embed"] = time.perf_counter() - t
 
         wanted = set(article_ids) if article_ids else None
+        # Any: the one filter goes to langchain_chroma (typed `dict[str, str]`, narrower than what it passes on) and to
+        # chromadb (typed `Where`)
         where: dict[str, Any] | None = {"article_id": {"$in": sorted(wanted)}} if wanted else None
         t = time.perf_counter()
         with chroma_errors(self.settings):
@@ -129,7 +132,7 @@ class Retriever:
     # ---- fusion
     @staticmethod
     def _candidates(
-        dense: list[tuple[Any, float]], lexical: list[tuple[Any, float]]
+        dense: list[tuple[Document, float]], lexical: list[tuple[ChunkRef, float]]
     ) -> tuple[dict[str, _Candidate], list[str], list[str]]:
         found: dict[str, _Candidate] = {}
         dense_rank, lexical_rank = [], []

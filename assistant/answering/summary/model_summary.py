@@ -39,7 +39,6 @@ import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
 
 from assistant.answering.attribution.attribute import attribute
 from assistant.answering.attribution.citing import Numbering
@@ -50,7 +49,7 @@ from assistant.answering.summary.summary import ExtractiveSummarizer, Plan, Scop
 from assistant.answering.thresholds import Thresholds
 from assistant.embeddings import Embedder
 from assistant.errors import AssistantError
-from assistant.llm.chat_model import ChatClient, content, limited, stream_text
+from assistant.llm.chat_model import ChatClient, Message, limited, stream_text
 from assistant.llm.prompts import Prompt
 from assistant.providers import translate_provider_error
 from assistant.records import Answer, Attribution, Citation, Claim, Query, Reading, ScoredSentence, SummaryStep
@@ -288,19 +287,18 @@ class ModelSummarizer:
         user = f"Article: {_one_line(title)}\n{sentences}\n\n{request}"
         return [("system", self.system.render()), ("user", user)]
 
-    def _invoke(self, chat: ChatClient, messages: list[tuple[str, str]]) -> str:
+    def _invoke(self, chat: ChatClient, messages: Sequence[Message]) -> str:
         try:
-            return content(chat.invoke(messages))
+            return chat.invoke(messages)
         except AssistantError:
             raise
         except Exception as exc:
             raise translate_provider_error(exc) from exc
 
 
-def _bound(chat: Any, max_tokens: int) -> ChatClient:
+def _bound(chat: ChatClient, max_tokens: int) -> ChatClient:
     """The client writing at most `max_tokens` tokens, with the fixed seed (temperature 0 is the client's own)."""
-    bound: ChatClient = limited(chat, max_tokens).bind(seed=SEED)  # type: ignore[attr-defined]
-    return bound
+    return limited(chat, max_tokens).bind(seed=SEED)
 
 
 def _render(parts: Sequence[_Worded], several: bool) -> tuple[str, list[Citation], list[ScoredSentence]]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -30,8 +29,10 @@ from assistant.records import (
     Answer,
     ArticleInfo,
     ArticleRecord,
+    Attribution,
     Claim,
     Decision,
+    Reading,
     ScoredSentence,
     Sentence,
     SentenceHit,
@@ -233,9 +234,19 @@ def _added(source: str) -> float:
 
 
 def summary_step(
-    answer: Answer, intent: Intent, scope: Scope, cited: Sequence[ScoredSentence], method: str, **more: Any
+    answer: Answer,
+    intent: Intent,
+    scope: Scope,
+    cited: Sequence[ScoredSentence],
+    method: str,
+    *,
+    notes: Sequence[str] = (),
+    prompt: str | None = None,
+    reading: Reading | None = None,
+    attribution: Attribution | None = None,
 ) -> SummaryStep:
-    """The record of a whole-article answer: what was recognised, which articles, which sentences."""
+    """The record of a whole-article answer: what was recognised, which articles, which sentences (`notes` after the
+    scope's note; a model's summary also gives its prompt, its reading and how its sentences were attributed)."""
     decision = Decision(
         outcome="answered" if answer.answered else "refused",
         method=method,
@@ -248,9 +259,18 @@ def summary_step(
     sentences = [
         SentenceHit(s.sentence.article_id, s.sentence.index, 0.0, 0.0, 0.0, 0.0, 0.0, s.sentence.text) for s in cited
     ]
-    notes = [scope.note.strip()] if scope.note else []
+    head = [scope.note.strip()] if scope.note else []
     sources = {a.id: SourceRef(a.id, a.url, a.published or None) for a in scope.articles}
-    return SummaryStep(answer, decision, sentences, notes + list(more.pop("notes", [])), sources=sources, **more)
+    return SummaryStep(
+        answer,
+        decision,
+        sentences,
+        head + list(notes),
+        prompt=prompt,
+        reading=reading,
+        attribution=attribution,
+        sources=sources,
+    )
 
 
 def _verbatim(shown: Sequence[ScoredSentence], i: int) -> Claim:

@@ -19,42 +19,39 @@ A failure names the local model, never OPENAI_BASE_URL (a setting that has nothi
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
 from assistant.errors import AssistantError, ModelTimeoutError, ModelUnavailableError
-from assistant.llm.chat_model import ChatClient
+from assistant.llm.chat_model import ChatClient, Chunk, Message
 from assistant.llm.local.runtime import InFlight, RuntimeFiles
 from assistant.providers import translate_provider_error
 
 
 class LocalChat:
-    """A chat client of the local model's server at `where` (wrapping the LangChain client `chat`)."""
+    """A chat client of the local model's server at `where` (wrapping the LangChain client `chat`, see
+    `chat_model.LangChainChat`)."""
 
     def __init__(self, chat: ChatClient, files: RuntimeFiles, where: str, timeout: float, log_path: Path | None = None):
         self.chat, self.files, self.where, self.timeout, self.log_path = chat, files, where, timeout, log_path
 
-    @property
-    def openai_api_base(self) -> str:  # `chat_model.limited` sends llama.cpp its `max_tokens` field too
-        return self.where
+    def bind(self, *, max_tokens: int | None = None, seed: int | None = None) -> LocalChat:
+        return LocalChat(
+            self.chat.bind(max_tokens=max_tokens, seed=seed), self.files, self.where, self.timeout, self.log_path
+        )
 
-    def bind(self, **kwargs: Any) -> LocalChat:
-        bound: ChatClient = self.chat.bind(**kwargs)  # type: ignore[attr-defined]
-        return LocalChat(bound, self.files, self.where, self.timeout, self.log_path)
-
-    def invoke(self, input: Any, config: Any = None, **kwargs: Any) -> Any:
+    def invoke(self, messages: Sequence[Message]) -> str:
         with self.files.in_flight() as request:
             try:
-                return self.chat.invoke(input, config, **kwargs)
+                return self.chat.invoke(messages)
             except Exception as exc:
                 raise self.failure(exc, request, None) from exc
 
-    def stream(self, input: Any, config: Any = None, **kwargs: Any) -> Iterator[Any]:
+    def stream(self, messages: Sequence[Message]) -> Iterator[Chunk]:
         with self.files.in_flight() as request:
             first: float | None = None
             try:
-                for chunk in self.chat.stream(input, config, **kwargs):
+                for chunk in self.chat.stream(messages):
                     if first is None:
                         first = time.monotonic() - request.sent
                     request.refresh()  # a long answer keeps the server from stopping for idleness
