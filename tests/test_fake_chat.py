@@ -109,3 +109,22 @@ def test_a_limit_is_sent_in_the_openai_field_and_to_a_server_at_another_address_
     assert bound.options == {"max_completion_tokens": 40, "extra_body": {"max_tokens": 40}, "seed": 7}
     assert bound.runnable.kwargs == bound.options and local.options == {}  # bound on a copy, the client as it was
     assert local.bind().runnable is local.model  # nothing bound: the LangChain model itself
+
+
+def test_the_leads_measures_memo_asks_the_model_once_per_distinct_request():
+    """`evaluation.summaries._Memo` (the leads measure's client): an identical request (messages and options) is
+    replayed, and the one-token request before a summary is sent only before a request the model must answer."""
+    from assistant.evaluation.summaries import _Memo
+
+    chat = FakeChat("", "The designation came first.", "", "Shorter.")
+    memo = _Memo(chat)
+    messages = [("system", "s"), ("user", "Summarise.")]
+    for _ in range(2):  # the second time: replayed, no request at all
+        bound = memo.bind(max_tokens=120, seed=7)
+        bound.invoke([("user", "reset")])
+        assert "".join(c.text for c in bound.stream(messages)) == "The designation came first."
+    short = memo.bind(max_tokens=40, seed=7)  # other options: another request
+    short.invoke([("user", "reset")])
+    assert "".join(c.text for c in short.stream(messages)) == "Shorter."
+    assert [c.how for c in chat.calls] == ["invoke", "stream", "invoke", "stream"]
+    assert memo.asked == [2] and chat.calls[1].bound == {"max_tokens": 120, "seed": 7}

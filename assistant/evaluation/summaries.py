@@ -23,20 +23,18 @@ import json
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol, TypedDict, runtime_checkable
+from typing import TypedDict
 
 import numpy as np
-from langchain_core.messages import AIMessageChunk
-from langchain_core.runnables import RunnableConfig
 
 from assistant.answering.summary.key_sentences import central, summary_size, usable
 from assistant.embeddings import OnnxMiniLM
 from assistant.evaluation.rows import DocRow, read_docs
 from assistant.indexing.parse.sentences import split_sentences
-from assistant.llm.chat_model import ChatClient
+from assistant.llm.chat_model import ChatClient, Chunk, Message
 from assistant.records import Answer, Article, SummaryStep
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -119,49 +117,36 @@ def phrasings(path: Path = PHRASINGS) -> list[str]:
 Messages = Sequence[tuple[str, str]]  # (role, text), as the summariser sends them
 
 
-@runtime_checkable
-class _Binds(Protocol):
-    """A chat client that takes request options (LangChain's `Runnable.bind`, the local model's client)."""
-
-    def bind(self, **kwargs: object) -> ChatClient: ...
-
-
-def _bind(chat: ChatClient, options: Mapping[str, object]) -> ChatClient:
-    if not isinstance(chat, _Binds):
-        raise TypeError(f"the chat client {type(chat).__name__} takes no request options (it has no bind)")
-    return chat.bind(**options)
-
-
 @dataclass
 class _Memo:
     """A chat client that asks the model once per distinct request (messages and options) and replays the chunks."""
 
     chat: ChatClient
-    options: dict[str, object] = field(default_factory=dict)
-    seen: dict[str, list[AIMessageChunk]] = field(default_factory=dict)
+    options: dict[str, int | None] = field(default_factory=dict)
+    seen: dict[str, list[Chunk]] = field(default_factory=dict)
     asked: list[int] = field(default_factory=lambda: [0])
     pending: list[tuple[ChatClient, Messages]] = field(default_factory=list)  # shared by the bound copies
 
-    def bind(self, **kwargs: object) -> _Memo:
-        return _Memo(_bind(self.chat, kwargs), {**self.options, **kwargs}, self.seen, self.asked, self.pending)
+    def bind(self, *, max_tokens: int | None = None, seed: int | None = None) -> _Memo:
+        options = {**self.options, "max_tokens": max_tokens, "seed": seed}
+        bound = self.chat.bind(max_tokens=max_tokens, seed=seed)
+        return _Memo(bound, options, self.seen, self.asked, self.pending)
 
     def _key(self, messages: Messages) -> str:
         return json.dumps([list(messages), self.options], sort_keys=True, default=str)
 
-    def invoke(self, input: Messages, config: RunnableConfig | None = None, **kwargs: object) -> None:
+    def invoke(self, messages: Sequence[Message]) -> str:
         """The one-token request before each summary request: sent just before a request that is not memoised."""
-        self.pending.append((self.chat, input))
-        return None
+        self.pending.append((self.chat, messages))
+        return ""
 
-    def stream(
-        self, input: Messages, config: RunnableConfig | None = None, **kwargs: object
-    ) -> Iterator[AIMessageChunk]:
-        key = self._key(input)
+    def stream(self, messages: Sequence[Message]) -> Iterator[Chunk]:
+        key = self._key(messages)
         if key not in self.seen:
             for chat, reset in self.pending[-1:]:
                 chat.invoke(reset)
             self.asked[0] += 1
-            self.seen[key] = list(self.chat.stream(input, config, **kwargs))
+            self.seen[key] = list(self.chat.stream(messages))
         self.pending.clear()
         return iter(self.seen[key])
 
