@@ -10,7 +10,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.answering.build import build_flow
-from assistant.answering.question.condense import History, check_article_ids, check_question, normalise_history
+from assistant.answering.question.condense import (
+    History,
+    check_article_ids,
+    check_question,
+    no_such_articles,
+    normalise_history,
+)
 from assistant.answering.question.model_condense import ModelCondenser
 from assistant.answering.retrieval.retriever import Retriever
 from assistant.answering.summary.summary import newest_first
@@ -163,16 +169,14 @@ class Assistant:
         raise AnswerMissingError("the answerer finished without an answer; this is a bug: please report it")
 
     def check_scope(self, article_ids: Sequence[str] | None) -> list[str] | None:
-        """The article ids to ask about (None: all); every one must be indexed, or a clear InputError."""
+        """The article ids to ask about (None: all); every one must be indexed, or a clear InputError. A front end
+        that keeps a scope across questions checks it once here; each answer finds an unknown id again in the one
+        read of the article records its question makes (retrieval's, or the summary's)."""
         scope = check_article_ids(article_ids)
         if scope:
             missing = sorted(set(scope) - set(self.store.article_records(scope, with_text=False)))
             if missing:
-                raise InputError(
-                    f"no such article: {', '.join(repr(m) for m in missing)} is not in the index; "
-                    "an article's id is its file name without the extension (or its JSON 'id'); "
-                    "the web chat lists them"
-                )
+                raise no_such_articles(missing)
         return scope
 
     def stream(
@@ -182,7 +186,7 @@ class Assistant:
         reading -> attribution -> decision (`answering/flow.py`), or the summary of a whole-article question."""
         question = check_question(question)
         turns = normalise_history(history)
-        return self.flow.stream(question, turns, self.check_scope(article_ids))
+        return self.flow.stream(question, turns, check_article_ids(article_ids))
 
     def search(self, query: str, k: int = 8, article_ids: Sequence[str] | None = None) -> list[RankedSentence]:
         """The `k` sentences the retrieval step ranks highest for `query` (best first), each as a citation would
@@ -192,7 +196,7 @@ class Assistant:
         query = check_question(query)
         if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_SEARCH:
             raise InputError(f"k={k!r} is not allowed: ask for 1 to {MAX_SEARCH} sentences, e.g. 8")
-        retrieval = self.retriever.retrieve(Query(query, query), self.check_scope(article_ids))
+        retrieval = self.retriever.retrieve(Query(query, query), check_article_ids(article_ids))
         found, articles = retrieval.sentences[:k], retrieval.articles  # the pages and dates as retrieval read them
         return [
             RankedSentence(

@@ -275,4 +275,10 @@ def test_one_question_reads_the_article_records_once_and_embeds_no_stored_senten
     assert ans.answered and ans.citations and ans.trace.sources
     assert [s.article_id for s in ans.trace.sources] == [SAMPLE_ID]
     assert len(reads) == 1
+    reads.clear()  # a question scoped to articles: their ids are checked in the same one read
+    scoped = bot.answer("How much security assistance did the U.S. announce for Ecuador?", article_ids=[SAMPLE_ID])
+    assert scoped.text == ans.text and reads == [[SAMPLE_ID]]
+    reads.clear()
+    summary = bot.answer("What is this article about?", article_ids=[SAMPLE_ID])
+    assert summary.answered and reads == [[SAMPLE_ID]]
     assert embedded and not stored & set(embedded)

@@ -108,6 +108,15 @@ def check_article_ids(article_ids: object) -> list[str] | None:
     return list(dict.fromkeys(require_utf8(a.strip(), "article id") for a in ids if a.strip())) or None
 
 
+def no_such_articles(missing: Sequence[str]) -> InputError:
+    """The error for article ids asked about that the index does not hold (found where their records are read:
+    retrieval's one read, the summary's, `Assistant.check_scope`)."""
+    return InputError(
+        f"no such article: {', '.join(repr(m) for m in sorted(missing))} is not in the index; "
+        "an article's id is its file name without the extension (or its JSON 'id'); the web chat lists them"
+    )
+
+
 # words that point back to something said before
 ANAPHORA = frozenset("he him his she her hers they them their theirs it its this these those else another".split())
 POSSESSIVE = frozenset("his her hers their theirs its".split())

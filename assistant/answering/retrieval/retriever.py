@@ -15,6 +15,7 @@ import numpy as np
 from langchain_chroma import Chroma
 from langchain_core.documents import Document
 
+from assistant.answering.question.condense import no_such_articles
 from assistant.answering.retrieval import context, ranking
 from assistant.answering.retrieval.lexical import ChunkRef, LexicalIndex
 from assistant.answering.terms import terms
@@ -121,7 +122,9 @@ class Retriever:
             for m in (sent_hits["metadatas"][0] if sent_hits["ids"] else [])
             if m
         ]
-        result = self._fuse_and_rank(query, signals, candidates, dense_rank, lexical_rank, sentence_hits)
+        result = self._fuse_and_rank(
+            query, signals, candidates, dense_rank, lexical_rank, sentence_hits, sorted(wanted or ())
+        )
         timings["rank"] = time.perf_counter() - t
         t = time.perf_counter()
         context = self._context(result)
@@ -164,12 +167,15 @@ class Retriever:
         dense_rank: list[str],
         lexical_rank: list[str],
         sentence_hits: list[tuple[str, int]],
+        scope: list[str],
     ) -> Retrieval:
         sentence_rrf = ranking.rrf(sentence_hits)
-        # the one read of the article records for this question: everything after takes them from the `Retrieval`
-        read = self.store.article_records(
-            [c.article_id for c in candidates.values()] + [a for a, _ in sentence_rrf], with_text=False
-        )
+        # the one read of the article records for this question: everything after takes them from the `Retrieval`;
+        # the articles asked about are read with them, so an id the index does not hold is found here
+        found_ids = [c.article_id for c in candidates.values()] + [a for a, _ in sentence_rrf]
+        read = self.store.article_records(list(dict.fromkeys(scope + found_ids)), with_text=False)
+        if missing := [a for a in scope if a not in read]:
+            raise no_such_articles(missing)
         records = {a: r.info for a, r in read.items()}
         live = {
             cid: c

@@ -21,6 +21,7 @@ import numpy as np
 
 from assistant.answering.attribution.citing import Numbering
 from assistant.answering.base import pieces
+from assistant.answering.question.condense import no_such_articles
 from assistant.answering.question.intent import Intent
 from assistant.answering.summary import key_sentences
 from assistant.embeddings import Embedder
@@ -105,7 +106,9 @@ class ExtractiveSummarizer:
     def scope(self, scope: Sequence[str] | None, intent: Intent) -> Scope:
         if scope:  # the person's choice: read just those records (no scan of the whole index)
             records = self.store.article_records(list(scope), with_text=False)
-            ids = [i for i in scope if i in records][:MAX_ARTICLES]
+            if missing := [i for i in scope if i not in records]:
+                raise no_such_articles(missing)
+            ids = list(scope)[:MAX_ARTICLES]
             return Scope([self._load(i, records[i]) for i in ids], "", "the articles in scope")
         newest, titles = self._by_recency()
         if not newest:
