@@ -30,9 +30,13 @@ def _no_proxy_for_localhost():
 
 
 def _launch(root, embedder, **overrides):
-    """build_app over a fresh index holding the sample, launched as `serve` would, on a free port."""
+    """build_app over a fresh index holding the sample, launched as `serve` would, on a free port; the extractive
+    answerer even where the local model is installed (the fast lane never starts it; `env={}` chose it there)."""
     settings = Settings.from_env(
-        env={}, index_dir=str(root / "index"), articles_dir=str(root / "articles"), **overrides
+        env={"ASSISTANT_ANSWERER": "extractive"},
+        index_dir=str(root / "index"),
+        articles_dir=str(root / "articles"),
+        **overrides,
     )
     bot = Assistant(settings=settings, embedder=embedder)
     assert bot.ingest([SAMPLE_DIR]).added == 1
