@@ -32,8 +32,9 @@ def _no_proxy_for_localhost():
 def _launch(root, embedder, **overrides):
     """build_app over a fresh index holding the sample, launched as `serve` would, on a free port; the extractive
     answerer even where the local model is installed (the fast lane never starts it; `env={}` chose it there)."""
+    given_a_model = "openai_base_url" in overrides  # then the automatic choice takes that server
     settings = Settings.from_env(
-        env={"ASSISTANT_ANSWERER": "extractive"},
+        env={} if given_a_model else {"ASSISTANT_ANSWERER": "extractive"},
         index_dir=str(root / "index"),
         articles_dir=str(root / "articles"),
         **overrides,
