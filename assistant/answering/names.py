@@ -5,7 +5,9 @@ written one way there and another way here is the same name:
 
 - a country under its name, official or common name, ISO codes, demonym or usual alternative spellings
   ("United States" = "U.S." = "USA" = "American", "United Kingdom" = "UK" = "Great Britain" = "British"),
-  and a sentence that names a country's capital names its government ("Washington said ..."). The data
+  and a country's capital stands for its government both ways: a sentence that names the capital names the
+  country ("Washington said ..."), and one that names the country holds the capital a question gives ("What did
+  Washington accuse Venezuelan aircraft of?" on "The U.S. has accused Venezuelan military aircraft ..."). The data
   is `countryinfo`'s (its country records, shipped inside the package: no download);
 - an organisation under the initials of its name ("United Nations" = "UN", "European Union" = "EU");
 - a person or place named once in full ("Daniel Noboa") and later by a part of it ("Noboa"): in a
@@ -103,7 +105,7 @@ def _countries() -> tuple[dict[str, set[int]], dict[str, set[int]], list[frozens
                 capitals.setdefault(_key(words[:end]), set()).add(n)
                 if "." not in words[end - 1] or end == 1:
                     break
-        forms.append(frozenset(t for w in written for t in terms(w)))
+        forms.append(frozenset(t for w in [*written, capital] for t in terms(w)))
         population.append(int(info.get("population") or 0))
     return names, capitals, forms, population
 
