@@ -18,7 +18,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypedDict, TypeVar
+from typing import Any, NotRequired, TypedDict, TypeVar
 from uuid import UUID
 
 import numpy as np
@@ -62,6 +62,7 @@ class ChunkMeta(TypedDict):
     first_sentence: int
     last_sentence: int
     title: str
+    chunk_index: NotRequired[int]  # 0: the article's first chunk (the lexical index reads its title with it)
 
 
 def meta_text(meta: Metadata, key: str) -> str:
@@ -363,13 +364,16 @@ class Store:
 
 
 def _chunk_meta(meta: Metadata) -> ChunkMeta:
-    return ChunkMeta(
+    chunk = ChunkMeta(
         article_id=meta_text(meta, "article_id"),
         content_hash=meta_text(meta, "content_hash"),
         first_sentence=meta_int(meta, "first_sentence"),
         last_sentence=meta_int(meta, "last_sentence"),
         title=str(meta.get("title", "")),
     )
+    if "chunk_index" in meta:
+        chunk["chunk_index"] = meta_int(meta, "chunk_index")
+    return chunk
 
 
 def _vector(stored: object) -> np.ndarray:
