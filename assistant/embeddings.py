@@ -8,22 +8,29 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, overload
 
 import numpy as np
-from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
 from langchain_core.embeddings import Embeddings as LCEmbeddings
+from numpy.typing import NDArray
 
 from assistant.errors import ConfigError, ModelError
 from assistant.settings import Settings
+
+if TYPE_CHECKING:
+    from tokenizers import Encoding
 
 TOKENIZER_DIR = Path(__file__).parent / "models" / "all-MiniLM-L6-v2-tokenizer"
 MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 LOCAL_MODEL = "all-MiniLM-L6-v2-onnx-int8"
 MAX_TOKENS = 256
 BATCH_TOKENS = 2048  # padded tokens in one batch of the ONNX model (8 texts of 256 tokens, 32 of 64)
+
+
+Vectors: TypeAlias = NDArray[np.float32]  # (n, dim) float32: a vector a row
 
 
 class Embedder(Protocol):
@@ -33,7 +40,7 @@ class Embedder(Protocol):
     model_name: str
     dimension: int
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+    def embed(self, texts: Sequence[str]) -> Vectors: ...
 
 
 class EmbeddingModel(LCEmbeddings, EmbeddingFunction[Documents]):
@@ -43,7 +50,7 @@ class EmbeddingModel(LCEmbeddings, EmbeddingFunction[Documents]):
     model_name: str = ""
     dimension: int = 0
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:  # pragma: no cover - abstract
+    def embed(self, texts: Sequence[str]) -> Vectors:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def count_tokens(self, texts: Sequence[str], stop_after: int | None = None) -> int:
@@ -56,10 +63,16 @@ class EmbeddingModel(LCEmbeddings, EmbeddingFunction[Documents]):
         vectors: list[list[float]] = self.embed(texts).tolist()
         return vectors
 
-    def embed_query(self, input: Any) -> Any:  # both interfaces name it differently
+    # both interfaces name it, differently: LangChain's `embed_query(text)`, Chroma's `embed_query(input)`
+    @overload
+    def embed_query(self, input: str) -> list[float]: ...
+    @overload
+    def embed_query(self, input: Documents) -> Embeddings: ...
+    def embed_query(self, input: str | Documents) -> list[float] | Embeddings:
         """LangChain passes one string (returns one vector); Chroma passes a list."""
         if isinstance(input, str):
-            return self.embed([input])[0].tolist()
+            vector: list[float] = self.embed([input])[0].tolist()
+            return vector
         return list(self.embed(list(input)))
 
     # Chroma
@@ -70,16 +83,18 @@ class EmbeddingModel(LCEmbeddings, EmbeddingFunction[Documents]):
     def name() -> str:
         return "article-assistant"
 
-    def get_config(self) -> dict[str, Any]:
+    def get_config(self) -> dict[str, str | int]:
         return {"model": self.model_name, "dimension": self.dimension}
 
     @staticmethod
-    def build_from_config(config: dict[str, Any]) -> Any:
+    # Any: Chroma's EmbeddingFunction protocol answers `NotImplemented` (typed Any) here for an embedder it cannot
+    # rebuild (`EmbeddingFunction.is_legacy` checks for it)
+    def build_from_config(config: Mapping[str, object]) -> Any:
         # Not rebuildable from a stored config: Chroma then keeps no embedder in the collection,
         # and we always hand it vectors (or this object) ourselves.
         return NotImplemented
 
-    def default_space(self) -> Any:
+    def default_space(self) -> Space:
         return "cosine"
 
 
@@ -131,7 +146,7 @@ class OnnxMiniLM(EmbeddingModel):
         self.calls = 0  # batches run; tests read it to prove that unchanged articles cost nothing
         self.texts_embedded = 0
 
-    def _run_batch(self, encodings: list[Any]) -> np.ndarray:
+    def _run_batch(self, encodings: list[Encoding]) -> Vectors:
         width = max(len(e.ids) for e in encodings)
         ids = np.zeros((len(encodings), width), dtype=np.int64)
         mask = np.zeros((len(encodings), width), dtype=np.int64)
@@ -144,7 +159,7 @@ class OnnxMiniLM(EmbeddingModel):
         hidden = self.session.run(None, feeds)[0]
         weights = mask[:, :, None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
-        unit: np.ndarray = pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+        unit: Vectors = pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
         return unit
 
     def count_tokens(self, texts: Sequence[str], stop_after: int | None = None) -> int:
@@ -157,7 +172,7 @@ class OnnxMiniLM(EmbeddingModel):
                 break
         return total
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
+    def embed(self, texts: Sequence[str]) -> Vectors:
         texts = [t if t.strip() else " " for t in texts]
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if not texts:
@@ -203,7 +218,7 @@ class OpenAIEmbedder(EmbeddingModel):
         self.texts_embedded = 0
         self.dimension = len(self.embed(["dimension probe"])[0])
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
+    def embed(self, texts: Sequence[str]) -> Vectors:
         from assistant.providers import translate_provider_error
 
         try:
@@ -213,7 +228,7 @@ class OpenAIEmbedder(EmbeddingModel):
         self.calls += 1
         self.texts_embedded += len(texts)
         norms = np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)
-        unit: np.ndarray = vectors / norms
+        unit: Vectors = vectors / norms
         return unit
 
 
@@ -239,7 +254,7 @@ class CachedEmbedder:
         self._size = size
         self._lock = threading.Lock()
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
+    def embed(self, texts: Sequence[str]) -> Vectors:
         with self._lock:
             missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
         if missing:

@@ -8,10 +8,10 @@ its `Timings` (milliseconds per step). Nothing sets a field of a trace after it 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum
-from typing import Any, NamedTuple, TypeAlias
+from typing import NamedTuple, TypeAlias, TypedDict, TypeVar
 
 import numpy as np
 
@@ -65,6 +65,23 @@ class Rejection:
     reason: str
 
 
+class RejectionJSON(TypedDict):
+    path: str
+    reason: str
+
+
+class IngestJSON(TypedDict):
+    """`IngestReport.as_dict()`: what `assistant ingest --json` and the MCP tool `add_article_by_url` write."""
+
+    added: int
+    updated: int
+    unchanged: int
+    removed: int
+    rejected: list[RejectionJSON]
+    sentences_embedded: int
+    seconds: float
+
+
 @dataclass
 class IngestReport:
     added: int = 0
@@ -86,7 +103,7 @@ class IngestReport:
         )
         return text
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> IngestJSON:
         return {
             "added": self.added,
             "updated": self.updated,
@@ -571,22 +588,33 @@ class Trace:
     answered: bool = False
     sources: list[SourceRef] = field(default_factory=list)  # the cited articles' pages and dates
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSONObject:
         from dataclasses import asdict
 
-        data = asdict(self)
+        data: dict[str, JSONValue] = asdict(self)
         data["timings_ms"] = self.timings_ms.as_dict()
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Trace:
+    def from_dict(cls, data: Mapping[str, object]) -> Trace:
         """The trace back from `to_dict()`'s JSON, recorded traces too (unknown keys are ignored)."""
-        trace: Trace = _build(cls, data)
-        return trace
+        return _build(cls, data)
 
 
-def _build(kind: Any, value: Any) -> Any:
-    """A value of type `kind` from its JSON form: dataclasses by field, tuples and lists item by item."""
+Built = TypeVar("Built")
+
+
+def _build(kind: type[Built], value: object) -> Built:
+    """A `kind` (a dataclass) from its JSON form (`_value`); a TypeError when the JSON is not its shape."""
+    built = _value(kind, value)
+    if not isinstance(built, kind):
+        raise TypeError(f"not the JSON form of a {kind.__name__}: {type(value).__name__}")
+    return built
+
+
+def _value(kind: object, value: object) -> object:
+    """A value of the type `kind` (a class or a type form such as `list[str]`, `X | None`) from its JSON form:
+    dataclasses by field, tuples and lists item by item."""
     import dataclasses
     import types
     import typing
@@ -596,17 +624,19 @@ def _build(kind: Any, value: Any) -> Any:
     origin, args = typing.get_origin(kind), typing.get_args(kind)
     if origin in (typing.Union, types.UnionType):
         inner = [a for a in args if a is not type(None)]
-        return _build(inner[0], value) if len(inner) == 1 else value
+        return _value(inner[0], value) if len(inner) == 1 else value
     if isinstance(kind, type) and dataclasses.is_dataclass(kind) and isinstance(value, dict):
         hints = typing.get_type_hints(kind)
         known = {f.name for f in dataclasses.fields(kind)}
-        return kind(**{k: _build(hints[k], v) for k, v in value.items() if k in known})
-    if origin is tuple:
+        return kind(**{k: _value(hints[k], v) for k, v in value.items() if k in known})
+    if origin is tuple or origin is list:
+        if not isinstance(value, Iterable):
+            raise TypeError(f"not the JSON form of a {kind}: {type(value).__name__}")
+        if origin is list:
+            return [_value(args[0], v) for v in value]
         if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_build(args[0], v) for v in value)
-        return tuple(_build(a, v) for a, v in zip(args, value, strict=True))
-    if origin is list:
-        return [_build(args[0], v) for v in value]
+            return tuple(_value(args[0], v) for v in value)
+        return tuple(_value(a, v) for a, v in zip(args, value, strict=True))
     if isinstance(kind, type) and issubclass(kind, Enum):
         return kind(value)
     return value

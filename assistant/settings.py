@@ -8,10 +8,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlparse
 
 from assistant.errors import ConfigError
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"  # shipped inside the package
 SECRET_FIELDS = ("openai_api_key", "auth")
@@ -53,14 +56,16 @@ class Limit:
         self.check(value, raw)
         return value
 
-    def check(self, value: Any, shown: object = None) -> None:
-        ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-        if self.kind is int:
-            ok = ok and float(value).is_integer()
-        if ok:
-            ok = (value > self.low if self.low_open else value >= self.low) and value <= self.high
-        if not ok:
+    def check(self, value: object, shown: object = None) -> None:
+        if not self.allows(value):
             raise self.error(value if shown is None else shown)
+
+    def allows(self, value: object) -> bool:
+        if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+            return False
+        if self.kind is int and not float(value).is_integer():
+            return False
+        return (value > self.low if self.low_open else value >= self.low) and value <= self.high
 
     def error(self, shown: object) -> ConfigError:
         return ConfigError(
@@ -153,9 +158,9 @@ class Settings:
     # the earlier turns, no extra call); None: "model" for OpenAI, "conversation" for the local model (measured)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: str | float | bool | None) -> Settings:
         """Every variable is checked as it is read: a bad one is a `ConfigError` naming it, its value
-        and what is allowed."""
+        and what is allowed. `overrides`: fields set in place of what the environment says (checked alike)."""
         env = os.environ if env is None else env
         numbers: dict[str, Any] = {name: value for name in LIMITS if (value := _number(env, name)) is not None}
         settings = cls(
@@ -178,7 +183,7 @@ class Settings:
             model_check=_flag(env, "ASSISTANT_MODEL_CHECK"),
             condense=_get(env, "ASSISTANT_CONDENSE"),
         )
-        settings = replace(settings, **overrides) if overrides else settings
+        settings = _replaced(settings, overrides) if overrides else settings
         settings.validate()
         return settings
 
@@ -248,3 +253,12 @@ class Settings:
                 long_key = name == "openai_api_key" and len(str(value)) >= 20
                 out[name] = "****" + str(value)[-4:] if long_key else "****"
         return out
+
+
+Fields = TypeVar("Fields", bound="DataclassInstance")
+
+
+def _replaced(obj: Fields, changes: Mapping[str, object]) -> Fields:
+    """`dataclasses.replace`, for changes whose values are not known field by field: `Settings.from_env`'s
+    overrides, checked after by `Settings.validate` as the environment's values are."""
+    return replace(obj, **changes)

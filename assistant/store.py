@@ -16,12 +16,16 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NotRequired, TypedDict, TypeVar
+from uuid import UUID
 
+import numpy as np
 from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection
 from chromadb.api.rust import RustBindingsAPI
+from chromadb.api.types import GetResult, Include, Metadata, Where
 from chromadb.errors import InternalError
 
 from assistant import index_lock
@@ -43,15 +47,66 @@ LEGACY_GEOMETRY = (3, 2)  # an index stamped before the chunk geometry was stamp
 _PAGE = 5000
 
 
-def article_info(article_id: str, meta: Mapping[str, Any]) -> ArticleInfo:
+class IndexState(TypedDict):
+    """`Store.state()`: the index's generation (counts writes) and whether a write was interrupted."""
+
+    generation: int
+    dirty: bool
+
+
+class ChunkMeta(TypedDict):
+    """A chunk record's metadata as `Store.scan_chunks` gives it (`indexing/write/writes.py` writes it)."""
+
+    article_id: str
+    content_hash: str
+    first_sentence: int
+    last_sentence: int
+    title: str
+    chunk_index: NotRequired[int]  # 0: the article's first chunk (the lexical index reads its title with it)
+
+
+def meta_text(meta: Metadata, key: str) -> str:
+    """A text field of a record's metadata (a KeyError when it lacks it, a TypeError when it is no text)."""
+    value = meta[key]
+    if not isinstance(value, str):
+        raise TypeError(f"the record's {key} is a {type(value).__name__}, not text")
+    return value
+
+
+def meta_int(meta: Metadata, key: str, default: int | None = None) -> int:
+    """A whole-number field of a record's metadata, as `int()` reads it (`default` when it lacks it and one is
+    given, else a KeyError; a TypeError when it is no number)."""
+    value = meta[key] if default is None else meta.get(key, default)
+    if not isinstance(value, int | float | str):
+        raise TypeError(f"the record's {key} is a {type(value).__name__}, not a number")
+    return int(value)
+
+
+def metadatas(got: GetResult) -> list[Metadata]:
+    """The metadata of a read that asked for it."""
+    found = got["metadatas"]
+    if found is None:
+        raise TypeError("the store sent no metadata for a read that asked for it")
+    return found
+
+
+def documents(got: GetResult) -> list[str]:
+    """The documents of a read that asked for them."""
+    found = got["documents"]
+    if found is None:
+        raise TypeError("the store sent no documents for a read that asked for them")
+    return found
+
+
+def article_info(article_id: str, meta: Metadata) -> ArticleInfo:
     """An article's record (its metadata as the store holds it) as the typed `ArticleInfo`."""
     return ArticleInfo(
         id=article_id,
         title=str(meta.get("title", article_id)),
         source=str(meta.get("source", "")),
         content_hash=str(meta.get("content_hash", "")),
-        sentences=int(meta.get("sentences", 0)),
-        chunks=int(meta.get("chunks", 0)),
+        sentences=meta_int(meta, "sentences", 0),
+        chunks=meta_int(meta, "chunks", 0),
         url=str(meta.get("url") or "") or None,
         published=str(meta.get("published") or "") or None,
         site=str(meta.get("site") or "") or None,
@@ -89,7 +144,7 @@ class Store:
         self._follow_lock = threading.Lock()
         # states of the index this process has caught up with or written itself: (collection id,
         # generation, dirty). The generation only grows, so another process's write is never among them.
-        self._known: deque[tuple[Any, int, bool]] = deque(maxlen=8)
+        self._known: deque[tuple[UUID, int, bool]] = deque(maxlen=8)
         with opening(settings), chroma_errors(settings):
             self._open()
             meta = self.articles.metadata or {}
@@ -101,7 +156,9 @@ class Store:
         self.chunks = self._collection(f"{prefix}-chunks")
         self.sentences = self._collection(f"{prefix}-sentences")
 
-    def _collection(self, name: str) -> Any:  # a chromadb Collection; its stub types are narrower than what it returns
+    # Any: a chromadb Collection; typed so, Chroma's `query` results (Optional lists, metadata values of a union
+    # type) need narrowing where answering/retrieval/retriever.py reads them (not done there yet)
+    def _collection(self, name: str) -> Any:
         col = self.client.get_or_create_collection(
             name,
             # chromadb's type also admits images; ours embeds text, which is all we give it
@@ -168,13 +225,13 @@ class Store:
         return index_lock.reading(self.settings)
 
     # ---- state: generation counter and the dirty flag of an interrupted write
-    def state(self) -> dict[str, Any]:
+    def state(self) -> IndexState:
         """The index's generation and dirty flag as stored now; see the class doc for `_follow`."""
         with self.reading():
             with chroma_errors(self.settings):
                 col = self.client.get_collection(self.articles.name)
             meta = col.metadata or {}
-            state = {"generation": int(meta.get("generation", 0)), "dirty": bool(meta.get("dirty", False))}
+            state = IndexState(generation=int(meta.get("generation", 0)), dirty=bool(meta.get("dirty", False)))
             self._follow((col.id, int(state["generation"]), bool(state["dirty"])))
             return state
 
@@ -184,7 +241,7 @@ class Store:
         with chroma_errors(self.settings):
             self.articles.modify(metadata={**self.stamp, "generation": generation, "dirty": dirty})
 
-    def _follow(self, seen: tuple[Any, int, bool]) -> None:
+    def _follow(self, seen: tuple[UUID, int, bool]) -> None:
         """Catch up with a change another process made: reopen the collections if they were
         dropped and created anew (`rebuild --reset`), and reload the vector indexes from disk."""
         if seen in self._known:
@@ -205,7 +262,7 @@ class Store:
     def _article_infos(self) -> dict[str, ArticleInfo]:
         self.state()  # follows another process's changes first (see the class doc)
         out: dict[str, ArticleInfo] = {}
-        for ids, metas, _ in self.scan(self.articles, include=["metadatas"]):
+        for ids, metas in self.scan(self.articles):
             for art_id, meta in zip(ids, metas, strict=True):
                 out[art_id] = article_info(art_id, meta)
         return out
@@ -214,21 +271,21 @@ class Store:
         """The records (metadata, and the full text `with_text`) of those of the given articles that exist."""
         if not ids:
             return {}
-        include = ["metadatas", "documents"] if with_text else ["metadatas"]
+        include: Include = ["metadatas", "documents"] if with_text else ["metadatas"]
         with self.reading():
             self.state()
             with chroma_errors(self.settings):
                 got = self.articles.get(ids=list(dict.fromkeys(ids)), include=include)
-        docs = got["documents"] if with_text else [None] * len(got["ids"])
+        docs: list[str] | list[None] = documents(got) if with_text else [None] * len(got["ids"])
         return {
             i: ArticleRecord(article_info(i, m), d if with_text else None)
-            for i, m, d in zip(got["ids"], got["metadatas"], docs, strict=True)
+            for i, m, d in zip(got["ids"], metadatas(got), docs, strict=True)
         }
 
     def sentences_of(self, article_id: str, content_hash: str) -> list[SentenceRecord]:
         """Every sentence of that version of the article, in order (without vectors)."""
-        where = {"$and": [{"article_id": article_id}, {"content_hash": content_hash}]}
-        return self._sentences({"where": where}, False)
+        where: Where = {"$and": [{"article_id": article_id}, {"content_hash": content_hash}]}
+        return self._sentences(False, where=where)
 
     def sentences_by_index(
         self, wanted: dict[str, tuple[str, Sequence[int]]], with_vectors: bool = False
@@ -237,19 +294,26 @@ class Store:
         ids = [
             f"{record_prefix(a, digest)}s{i}" for a, (digest, indices) in wanted.items() for i in dict.fromkeys(indices)
         ]
-        return self._sentences({"ids": ids}, with_vectors) if ids else []
+        return self._sentences(with_vectors, ids=ids) if ids else []
 
-    def _sentences(self, kwargs: dict[str, Any], with_vectors: bool) -> list[SentenceRecord]:
-        include = ["metadatas", "documents"] + (["embeddings"] if with_vectors else [])
+    def _sentences(
+        self, with_vectors: bool, *, ids: list[str] | None = None, where: Where | None = None
+    ) -> list[SentenceRecord]:
+        """The sentence records with those ids, or those `where` says (Chroma's `get`)."""
+        include: Include = ["metadatas", "documents", "embeddings"] if with_vectors else ["metadatas", "documents"]
         with self.reading(), chroma_errors(self.settings):
-            got = self.sentences.get(include=include, **kwargs)
+            got = self.sentences.get(ids=ids, where=where, include=include)
         vectors = got.get("embeddings") if with_vectors else None
         out = []
-        for n, (meta, doc) in enumerate(zip(got["metadatas"], got["documents"], strict=True)):
+        for n, (meta, doc) in enumerate(zip(metadatas(got), documents(got), strict=True)):
             sentence = Sentence(
-                meta["article_id"], int(meta["sentence_index"]), int(meta["start"]), int(meta["end"]), doc
+                meta_text(meta, "article_id"),
+                meta_int(meta, "sentence_index"),
+                meta_int(meta, "start"),
+                meta_int(meta, "end"),
+                doc,
             )
-            out.append(SentenceRecord(sentence, vectors[n] if vectors is not None else None))
+            out.append(SentenceRecord(sentence, _vector(vectors[n]) if vectors is not None else None))
         return sorted(out, key=lambda s: (s.sentence.article_id, s.sentence.index))
 
     def counts(self) -> dict[str, int]:
@@ -275,23 +339,46 @@ class Store:
             counts["sentences"] - sum(i.sentences for i in infos),
         )
 
-    def scan(
-        self, collection: Any, include: list[str], where: dict[str, Any] | None = None
-    ) -> Iterator[tuple[list[str], list[dict[str, Any]], list[str]]]:
+    def _pages(self, collection: Collection, include: Include) -> Iterator[GetResult]:
+        """Every record of the collection, `_PAGE` at a time."""
         offset = 0
         with chroma_errors(self.settings):
             while True:
-                got = collection.get(include=include, where=where, limit=_PAGE, offset=offset)
+                got = collection.get(include=include, where=None, limit=_PAGE, offset=offset)
                 if not got["ids"]:
                     return
-                yield got["ids"], got.get("metadatas"), got.get("documents")
+                yield got
                 if len(got["ids"]) < _PAGE:
                     return
                 offset += _PAGE
 
-    def scan_chunks(self) -> Iterator[tuple[list[str], list[dict[str, Any]], list[str]]]:
+    def scan(self, collection: Collection) -> Iterator[tuple[list[str], list[Metadata]]]:
+        """(ids, metadatas) pages of every record of the collection."""
+        for got in self._pages(collection, ["metadatas"]):
+            yield got["ids"], metadatas(got)
+
+    def scan_chunks(self) -> Iterator[tuple[list[str], list[ChunkMeta], list[str]]]:
         """(ids, metadatas, documents) pages of every chunk: the lexical index is built from them."""
-        return self.scan(self.chunks, include=["metadatas", "documents"])
+        for got in self._pages(self.chunks, ["metadatas", "documents"]):
+            yield got["ids"], [_chunk_meta(m) for m in metadatas(got)], documents(got)
+
+
+def _chunk_meta(meta: Metadata) -> ChunkMeta:
+    chunk = ChunkMeta(
+        article_id=meta_text(meta, "article_id"),
+        content_hash=meta_text(meta, "content_hash"),
+        first_sentence=meta_int(meta, "first_sentence"),
+        last_sentence=meta_int(meta, "last_sentence"),
+        title=str(meta.get("title", "")),
+    )
+    if "chunk_index" in meta:
+        chunk["chunk_index"] = meta_int(meta, "chunk_index")
+    return chunk
+
+
+def _vector(stored: object) -> np.ndarray:
+    """A stored vector as Chroma reads it back: a numpy array (its type also admits a sequence of numbers)."""
+    return stored if isinstance(stored, np.ndarray) else np.asarray(stored, dtype=np.float32)
 
 
 def record_prefix(article_id: str, content_hash: str) -> str:

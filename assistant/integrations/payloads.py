@@ -3,12 +3,67 @@ tools and the LangChain retriever's metadata."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import NotRequired, TypedDict
 
-from assistant.records import Answer, ArticleInfo, Citation, IngestReport, RankedSentence
+from assistant.records import Answer, ArticleInfo, Citation, IngestJSON, IngestReport, RankedSentence
 
 
-def citation(c: Citation) -> dict[str, Any]:
+class CitationJSON(TypedDict):
+    article_id: str
+    title: str
+    sentence_index: int
+    text: str
+    start: int
+    end: int
+    url: str | None
+    published: str | None
+
+
+class AnswerJSON(TypedDict):
+    text: str
+    answered: bool
+    reason: str
+    citations: list[CitationJSON]
+
+
+class RankedJSON(TypedDict):
+    """A citation's fields and the score. `text` is always written; the LangChain retriever takes it out (into the
+    document's page content) and keeps the rest as the document's metadata."""
+
+    article_id: str
+    title: str
+    sentence_index: int
+    text: NotRequired[str]
+    start: int
+    end: int
+    url: str | None
+    published: str | None
+    score: float
+
+
+class ArticleJSON(TypedDict):
+    article_id: str
+    title: str
+    sentences: int
+    url: str | None
+    published: str | None
+    site: str | None
+    author: str | None
+
+
+class SentencesJSON(TypedDict):
+    """The MCP tool `search_sentences`' result."""
+
+    sentences: list[RankedJSON]
+
+
+class ArticlesJSON(TypedDict):
+    """The MCP tool `list_articles`' result."""
+
+    articles: list[ArticleJSON]
+
+
+def citation(c: Citation) -> CitationJSON:
     """article_id, title, sentence_index, text (verbatim), start, end (offsets in the article's text), url,
     published (None when unknown)."""
     return {
@@ -23,7 +78,7 @@ def citation(c: Citation) -> dict[str, Any]:
     }
 
 
-def answer(ans: Answer) -> dict[str, Any]:
+def answer(ans: Answer) -> AnswerJSON:
     """text (markers [n] name citations[n-1]), answered, reason (why it answered or declined), citations."""
     return {
         "text": ans.text,
@@ -33,12 +88,12 @@ def answer(ans: Answer) -> dict[str, Any]:
     }
 
 
-def ranked(found: RankedSentence) -> dict[str, Any]:
+def ranked(found: RankedSentence) -> RankedJSON:
     """A ranked sentence: its citation fields and its score."""
     return {**citation(found.citation), "score": found.score}
 
 
-def article(info: ArticleInfo) -> dict[str, Any]:
+def article(info: ArticleInfo) -> ArticleJSON:
     return {
         "article_id": info.id,
         "title": info.title,
@@ -50,5 +105,5 @@ def article(info: ArticleInfo) -> dict[str, Any]:
     }
 
 
-def ingest(report: IngestReport) -> dict[str, Any]:
+def ingest(report: IngestReport) -> IngestJSON:
     return report.as_dict()

@@ -17,13 +17,14 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import gradio as gr
 
 from assistant.assistant import Assistant
 from assistant.errors import AssistantError
 from assistant.integrations import payloads
+from assistant.records import IngestJSON
 from assistant.web.notify import GENERIC, say
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ class AgentTools:
 
     def answer(
         self, question: str, history: list[list[str]] | None = None, article_id: str | None = None
-    ) -> dict[str, Any]:
+    ) -> payloads.AnswerJSON:
         """Answer a question about the indexed news articles, citing the exact sentences the answer rests on.
 
         Args:
@@ -85,7 +86,7 @@ class AgentTools:
             lambda: payloads.answer(self.bot.answer(question, history=history or None, article_ids=scope)),
         )
 
-    def search_sentences(self, query: str, k: int = 8, article_id: str | None = None) -> dict[str, Any]:
+    def search_sentences(self, query: str, k: int = 8, article_id: str | None = None) -> payloads.SentencesJSON:
         """Find the sentences of the indexed news articles that best match a query, best first, with their scores.
         Use it to read the evidence yourself; use answer for an answer with citations.
 
@@ -102,10 +103,12 @@ class AgentTools:
         return self._run(
             "searching sentences",
             self.places,
-            lambda: {"sentences": [payloads.ranked(s) for s in self.bot.search(query, k=int(k), article_ids=scope)]},
+            lambda: payloads.SentencesJSON(
+                sentences=[payloads.ranked(s) for s in self.bot.search(query, k=int(k), article_ids=scope)]
+            ),
         )
 
-    def list_articles(self) -> dict[str, Any]:
+    def list_articles(self) -> payloads.ArticlesJSON:
         """List the news articles in the index: what the assistant can answer about.
 
         Returns:
@@ -113,10 +116,12 @@ class AgentTools:
             url, published, site and author (null when unknown)
         """
         return self._run(
-            "listing articles", None, lambda: {"articles": [payloads.article(a) for a in self.bot.articles()]}
+            "listing articles",
+            None,
+            lambda: payloads.ArticlesJSON(articles=[payloads.article(a) for a in self.bot.articles()]),
         )
 
-    def add_article_by_url(self, url: str) -> dict[str, Any]:
+    def add_article_by_url(self, url: str) -> IngestJSON:
         """Add a news page, or every page of an RSS/Atom feed, to the index by its address, so that later questions
         can be answered from it. Private and local addresses, pages over the size limit and files that are not web
         pages are refused, with the reason.

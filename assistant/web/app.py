@@ -17,6 +17,7 @@ person is told the app is busy instead of waiting without end.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import gradio as gr
@@ -58,7 +59,9 @@ def build_app(bot: Assistant, notify: Notify | None = None, *, add_by_url_tool: 
     indexing: dict[str, Any] = {"concurrency_id": "index", "concurrency_limit": 1}
     fetching: dict[str, Any] = {"concurrency_id": "fetch", "concurrency_limit": FETCH_LIMIT}
 
-    def show_source(target: list[Any]) -> str:  # a plain function: Gradio marks server functions with an attribute
+    def show_source(
+        target: Sequence[object],
+    ) -> str:  # a plain function: Gradio marks server functions with an attribute
         return chat.show_source(target)
 
     with gr.Blocks(title="Article Assistant", analytics_enabled=False) as demo:

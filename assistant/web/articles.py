@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import gradio as gr
 
@@ -17,7 +16,7 @@ from assistant.assistant import Assistant
 from assistant.errors import AssistantError
 from assistant.records import ArticleInfo, Upload
 from assistant.web import render
-from assistant.web.chat import ALL
+from assistant.web.chat import ALL, Update
 from assistant.web.notify import GENERIC, Notify, say
 
 log = logging.getLogger(__name__)
@@ -31,7 +30,7 @@ def scope_choices(infos: Sequence[ArticleInfo]) -> list[tuple[str, str]]:
     return [("All articles", ALL)] + article_choices(infos)
 
 
-def received(files: Sequence[Any]) -> list[Upload]:
+def received(files: Sequence[str]) -> list[Upload]:
     """Gradio's uploaded files (path strings, in a folder of their own under the name the browser sent)."""
     return [Upload(str(f), getattr(f, "orig_name", None) or Path(f).name) for f in files]
 
@@ -40,19 +39,23 @@ class ArticleHandlers:
     def __init__(self, bot: Assistant, notify: Notify):
         self.bot, self.notify = bot, notify
 
-    def listing(self) -> tuple[str, Any]:
+    def listing(self) -> tuple[str, Update]:
         """(the article table, the removal menu emptied) for the current index."""
         infos = self.bot.articles()
         return render.articles_table(infos), gr.update(choices=article_choices(infos), value=[])
 
-    def refresh(self) -> tuple[Any, Any]:
+    def refresh(self) -> tuple[str | Update, Update]:
         try:
             return self.listing()
         except AssistantError as exc:
             self.notify.warning(say(exc))
             return gr.skip(), gr.skip()
 
-    def upload(self, files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, Any, Any, None]:  # noqa: B008 (Gradio's way to ask for a progress bar)
+    def upload(
+        self,
+        files: list[str] | None,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's way to ask for a progress bar)
+    ) -> tuple[str | Update, Update, Update, None]:
         """(table, removal menu, result panel, upload box emptied): every file checked and indexed on its own
         merits, each refused one named with its reason."""
         if not files:
@@ -83,7 +86,7 @@ class ArticleHandlers:
         table, choices = self.listing()
         return table, choices, gr.update(value=render.ingest_result(result.ingest, refused), visible=True), None
 
-    def add_url(self, url: str | None) -> tuple[Any, Any, Any, Any]:
+    def add_url(self, url: str | None) -> tuple[str | Update, Update, Update, str | Update]:
         """(table, removal menu, result panel, the box emptied or kept): the page, or the feed's pages, at `url`."""
         url = (url or "").strip()
         if not url:
@@ -113,7 +116,7 @@ class ArticleHandlers:
         panel = gr.update(value=render.ingest_result(report, refused), visible=True)
         return table, choices, panel, "" if report.changed and not refused else url
 
-    def remove(self, ids: list[str] | None) -> tuple[Any, Any]:
+    def remove(self, ids: list[str] | None) -> tuple[str | Update, Update]:
         if not ids:
             self.notify.warning("Choose the articles to remove first.")
             return gr.skip(), gr.skip()
@@ -139,7 +142,7 @@ class ArticleHandlers:
         except AssistantError as exc:
             return line, render.source_error(say(exc))
 
-    def scope_options(self, known: list[str] | None = None, chosen: str | None = None) -> tuple[Any, list[str]]:
+    def scope_options(self, known: list[str] | None = None, chosen: str | None = None) -> tuple[Update, list[str]]:
         """After the article list changed: a newly uploaded article becomes the scope; a removed one ends it."""
         infos = self.bot.articles()
         ids = [a.id for a in infos]
@@ -147,6 +150,6 @@ class ArticleHandlers:
         value = new[0] if len(new) == 1 else chosen if chosen in ids else ALL
         return gr.update(choices=scope_choices(infos), value=value), ids
 
-    def first_scope(self) -> tuple[Any, list[str]]:
+    def first_scope(self) -> tuple[Update, list[str]]:
         """On page load: all articles, and the ids the page starts from."""
         return self.scope_options(None, ALL)

@@ -12,8 +12,8 @@ per event).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import TypeAlias, TypedDict
 
 import gradio as gr
 
@@ -26,9 +26,19 @@ from assistant.web.notify import GENERIC, Notify, say
 log = logging.getLogger(__name__)
 
 ALL = "__all__"  # the scope menu's value for "All articles"
-BUSY = gr.update(value="", interactive=False)  # the question box while its answer comes
-BUSY_BUTTON = gr.update(interactive=False)
-Turn = dict[str, Any]
+# what `gr.update(...)` and `gr.skip()` make: a component's new properties (Gradio's type: dict[str, Any]), returned
+# by a handler in place of a component's value
+Update: TypeAlias = dict[str, object]
+BUSY: Update = gr.update(value="", interactive=False)  # the question box while its answer comes
+BUSY_BUTTON: Update = gr.update(interactive=False)
+
+
+class Turn(TypedDict):
+    """One exchange of a conversation, as the page's state holds it."""
+
+    question: str
+    answer: Answer
+    about: str | None  # the title of the one article it was asked about
 
 
 def history(turns: list[Turn]) -> list[tuple[str, str]]:
@@ -52,7 +62,7 @@ class ChatHandlers:
     def title(self, article_id: str | None) -> str:
         return next((a.title for a in self.bot.articles() if a.id == article_id), article_id or "")
 
-    def take_question(self, question: str) -> tuple[Any, str, Any]:
+    def take_question(self, question: str) -> tuple[Update, str, Update]:
         """Step 1, instant: check the question, clear the box, and hold the box and the Ask button until the
         answer is in (`ready`): one turn at a time, so each turn's messages are joined to the chat in order.
         A gr.Error here only shows a toast."""
@@ -61,14 +71,17 @@ class ChatHandlers:
         except AssistantError as exc:
             raise gr.Error(say(exc)) from None
 
-    def picked_example(self, evt: gr.SelectData) -> tuple[Any, str, Any]:
-        return BUSY, evt.value["text"], BUSY_BUTTON
+    def picked_example(self, evt: gr.SelectData) -> tuple[Update, str, Update]:
+        example: dict[str, str] = evt.value  # the example's {"text": ...} as `build_app` gave it
+        return BUSY, example["text"], BUSY_BUTTON
 
-    def ready(self) -> tuple[Any, Any]:
+    def ready(self) -> tuple[Update, Update]:
         """Step 4: the box and the Ask button take the next question."""
         return gr.update(interactive=True), gr.update(interactive=True)
 
-    def respond(self, question: str, turns: list[Turn], chosen: str | None = None) -> Iterator[tuple[Any, Any]]:
+    def respond(
+        self, question: str, turns: list[Turn], chosen: str | None = None
+    ) -> Iterator[tuple[list[dict[str, str]], list[Turn] | Update]]:
         """Step 2: stream the answer into (this turn's messages, turns); its trace follows (`trace`). Failures
         become a message in the chat and a warning, never a gr.Error, which would cover the whole conversation
         with an error overlay."""
@@ -99,7 +112,7 @@ class ChatHandlers:
         self.notify.warning(problem)
         yield shown + [{"role": "assistant", "content": render.error_message(problem)}], gr.skip()
 
-    def trace(self, turns: list[Turn] | None, trace_open: bool) -> Any:
+    def trace(self, turns: list[Turn] | None, trace_open: bool) -> str | Update:
         """Step 3: the last answer's trace, sent only while its panel is open (else rendered on opening)."""
         return self.show_trace(turns)[1] if trace_open else gr.skip()
 
@@ -119,10 +132,13 @@ class ChatHandlers:
             log.exception("answering failed (/chat)")
             raise gr.Error(GENERIC) from None
 
-    def show_source(self, target: list[Any]) -> str:
-        """The source pane for a clicked citation: [article id, sentence index]."""
+    def show_source(self, target: Sequence[object]) -> str:
+        """The source pane for a clicked citation: [article id, sentence index] (from the page's script)."""
         try:
-            article_id, index = str(target[0]), int(target[1])
+            index = target[1]
+            if not isinstance(index, int | float | str):
+                raise TypeError(f"a sentence index, not {type(index).__name__}")
+            article_id, index = str(target[0]), int(index)
             return render.source_view(self.bot.article(article_id), index)
         except AssistantError as exc:
             return render.source_error(say(exc))

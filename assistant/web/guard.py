@@ -32,7 +32,6 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse, PlainTextResponse
@@ -60,7 +59,7 @@ class LoginRequired:
 
     @staticmethod
     def may_pass(scope: Scope) -> bool:
-        server: Any = scope.get("app")
+        server: object = scope.get("app")  # Gradio's app: its login, if any, and the tokens of those signed in
         if getattr(server, "auth", None) is None:  # no login asked for
             return True
         path, method = scope.get("path", ""), scope.get("method", "GET")

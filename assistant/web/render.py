@@ -12,15 +12,14 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
-from assistant.records import MARKER, Answer, ArticleInfo, Citation, IngestReport, StoredArticle
+from assistant.records import MARKER, Answer, ArticleInfo, Citation, IngestReport, JSONObject, JSONValue, StoredArticle
 
 
-def esc(value: Any) -> str:
+def esc(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
@@ -177,7 +176,7 @@ def ingest_result(report: IngestReport, refused: Sequence[tuple[str, str]]) -> s
 
 
 # ---- trace
-def trace_view(trace: dict[str, Any]) -> str:
+def trace_view(trace: JSONObject) -> str:
     if not trace:
         return '<div class="aa-source-empty">Ask a question to see how its answer was found.</div>'
     parts = [f'<div class="aa-trace"><p><b>Standalone question:</b> {esc(trace.get("standalone_question", ""))}</p>']
@@ -186,7 +185,7 @@ def trace_view(trace: dict[str, Any]) -> str:
         f"<p><b>Backend:</b> {esc(trace.get('backend', ''))} · <b>Decision:</b> "
         f"{esc(_compact(decision))} · {esc(trace.get('latency_ms', '?'))} ms</p>"
     )
-    passages = trace.get("passages") or []
+    passages = _rows(trace.get("passages"))
     if passages:
         rows = "".join(
             f"<tr><td class='aa-num'>{esc(p.get('score'))}</td><td class='aa-num'>{esc(p.get('dense'))}</td>"
@@ -199,7 +198,7 @@ def trace_view(trace: dict[str, Any]) -> str:
             "<p><b>Retrieved passages</b></p><table class='aa-articles'><thead><tr><th>score</th>"
             f"<th>dense</th><th>bm25</th><th>passage</th></tr></thead>{rows}</table>"
         )
-    support = trace.get("support") or []
+    support = _rows(trace.get("support"))
     if support:
         rows = "".join(
             f"<tr><td>{esc(s.get('verdict'))}</td><td>{esc(s.get('cited'))}</td><td>{esc(s.get('sentence'))}</td></tr>"
@@ -216,15 +215,24 @@ def trace_view(trace: dict[str, Any]) -> str:
     return "".join(parts)
 
 
-def _compact(value: Any) -> str:
+def _rows(value: JSONValue | None) -> list[Mapping[str, JSONValue]]:
+    """A list of objects in a trace (its passages, ...): those objects; none when it has no such list."""
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return [row for row in value if isinstance(row, Mapping)]
+    return []
+
+
+def _compact(value: JSONValue | None) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{k} {v}" for k, v in value.items())
     return "" if value is None else str(value)
 
 
-def _range(value: Any) -> str:
+def _range(value: JSONValue | None) -> str:
     if isinstance(value, list | tuple) and len(value) == 2:
-        return f"{value[0] + 1}–{value[1] + 1}"
+        first, last = value
+        if isinstance(first, int | float) and isinstance(last, int | float):
+            return f"{first + 1}–{last + 1}"
     return str(value)
 
 

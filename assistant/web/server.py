@@ -10,7 +10,7 @@ import socket
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Literal, TypedDict, TypeVar
 
 import gradio as gr
 from starlette.middleware import Middleware
@@ -45,14 +45,35 @@ def upload_ceiling(settings: Settings) -> tuple[int, Callable[[int], str]]:
     return AT_ONCE * limit + FORM_BYTES, message
 
 
+class LaunchOptions(TypedDict):
+    """The arguments of `Blocks.launch` that `launch_options` sets (their types as Gradio declares them)."""
+
+    server_name: str
+    server_port: int
+    auth: tuple[str, str] | None
+    auth_message: str
+    max_file_size: None
+    app_kwargs: dict[str, object]
+    css: str
+    theme: gr.themes.ThemeClass
+    ssr_mode: bool
+    mcp_server: bool
+    show_error: bool
+    footer_links: list[Literal["api", "gradio", "settings", "runs"] | dict[str, str]]
+    run_history: bool
+
+
 def launch_options(
     settings: Settings, host: str | None = None, port: int | None = None, login_policy: LoginPolicy | None = None
-) -> dict[str, Any]:
+) -> LaunchOptions:
     """`Blocks.launch` arguments: 127.0.0.1 unless told otherwise; with ASSISTANT_AUTH, a login that every
     route but the login form asks for (`guard.LoginRequired`), with failed sign-ins slowed down
     (`guard.LoginThrottle`, by `login_policy`); no published route list. Gradio's own upload limit is not
     set: each file's is checked by `Assistant.upload`, and `guard.BodyLimit` bounds a request."""
-    auth = tuple(settings.auth.split(":", 1)) if settings.auth else None
+    auth: tuple[str, str] | None = None
+    if settings.auth:
+        user, _, password = settings.auth.partition(":")  # "user:password", both parts there (`Settings.validate`)
+        auth = (user, password)
     ceiling, too_large = upload_ceiling(settings)
     middleware = (
         [Middleware(LoginThrottle, policy=login_policy), Middleware(LoginRequired, message=AUTH_MESSAGE)]
@@ -145,17 +166,21 @@ def check_exposure(host: str, settings: Settings, allow_anonymous: bool = False)
 MCP_TOOLS = ("answer", "search_sentences", "list_articles", "add_article_by_url")  # `agents.AgentTools`
 
 
-def as_json(postprocess: Callable[[Any, str], Any]) -> Callable[[Any, str], Any]:
-    """Gradio's MCP server sends a tool's result as `str(value)`: for our dicts that is Python's repr. This sends
-    them as JSON, which an agent's program can parse (the text is the same to a model)."""
+Sent = TypeVar("Sent")
 
-    def send(data: Any, root_url: str) -> Any:
+
+def as_json(postprocess: Callable[[list[object], str], Sent]) -> Callable[[list[object], str], Sent]:
+    """Gradio's MCP server sends a tool's result as `str(value)`: for our dicts that is Python's repr. This sends
+    them as JSON, which an agent's program can parse (the text is the same to a model). `data`: the tool's
+    outputs, one a component."""
+
+    def send(data: list[object], root_url: str) -> Sent:
         return postprocess([json.dumps(d, ensure_ascii=False) if isinstance(d, dict) else d for d in data], root_url)
 
     return send
 
 
-def launch(demo: gr.Blocks, options: dict[str, Any]) -> str:
+def launch(demo: gr.Blocks, options: LaunchOptions) -> str:
     """Start the app without blocking (`Blocks.launch`), and return its local URL. With MCP on, Gradio's MCP
     server offers every public endpoint as a tool; only the agents' tools are kept (not `/chat`, whose flat text
     `answer` gives as data)."""
@@ -189,7 +214,7 @@ def serve(
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     for chatty in ("httpx", "mcp"):  # a line per request (the MCP server: per tool call)
         logging.getLogger(chatty).setLevel(logging.WARNING)
-    overrides: dict[str, Any] = {"index_dir": index_dir} if index_dir else {}
+    overrides: dict[str, str] = {"index_dir": index_dir} if index_dir else {}
     settings = Settings.from_env(None, **overrides, **({"mcp": True} if mcp else {}))
     host = host or "127.0.0.1"
     check_exposure(host, settings, allow_anonymous)

@@ -19,10 +19,13 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from assistant.errors import InputError
 from assistant.indexing.sources.addresses import same_site
+
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
 
 log = logging.getLogger(__name__)
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s*$", re.MULTILINE)
@@ -93,7 +96,7 @@ def read_page(html: str, url: str | None = None) -> Page:
     )
 
 
-def visible(html: str) -> Any:
+def visible(html: str) -> str | HtmlElement:
     """The page's markup without what a reader never sees (see the module's note), as a parsed tree; the markup
     unchanged when it cannot be parsed (trafilatura then reads it in its own way)."""
     try:
@@ -111,7 +114,7 @@ def visible(html: str) -> Any:
     return tree
 
 
-def _hidden(element: Any) -> bool:
+def _hidden(element: HtmlElement) -> bool:
     if element.tag.lower() in ("noscript", "template") or element.get("hidden") is not None:
         return True
     if (element.get("aria-hidden") or "").strip().lower() == "true":

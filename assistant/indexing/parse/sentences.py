@@ -19,11 +19,14 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING
 
 from assistant.indexing.parse.fragments import degenerate_runs
 from assistant.indexing.parse.pysbd_rules import abbreviations, is_initial, prepositive, simple_spans
 from assistant.records import Article, Sentence
+
+if TYPE_CHECKING:
+    import pysbd
 
 MAX_PIECE = 1000  # the most pysbd sees at once, and the longest sentence kept whole
 PYSBD_BUDGET = 20_000  # characters of a file pysbd may read (0.1 s at most); then a simpler rule decides ...
@@ -49,7 +52,7 @@ class PysbdBudget:
 
 
 @lru_cache(maxsize=1)
-def _segmenter() -> Any:
+def _segmenter() -> pysbd.Segmenter:
     import pysbd
 
     return pysbd.Segmenter(language="en", clean=False)

@@ -23,7 +23,6 @@ import ssl
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpcore
@@ -254,7 +253,7 @@ class _DeadlineStream(httpcore.NetworkStream):
         wait = self._deadline.cap(timeout, httpcore.ConnectTimeout)
         return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, wait), self._deadline)
 
-    def get_extra_info(self, info: str) -> Any:
+    def get_extra_info(self, info: str) -> object:  # whatever the wrapped stream says (the socket, ...)
         return self._stream.get_extra_info(info)
 
 
@@ -268,14 +267,14 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         port: int,
         timeout: float | None = None,
         local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.NetworkStream:
         wait = self._deadline.cap(timeout, httpcore.ConnectTimeout)
         stream = self._backend.connect_tcp(host, port, wait, local_address, socket_options)
         return _DeadlineStream(stream, self._deadline)
 
     def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+        self, path: str, timeout: float | None = None, socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None
     ) -> httpcore.NetworkStream:  # pragma: no cover - no unix sockets here
         wait = self._deadline.cap(timeout, httpcore.ConnectTimeout)
         return _DeadlineStream(self._backend.connect_unix_socket(path, wait, socket_options), self._deadline)

@@ -9,17 +9,26 @@ readers ignore them and the next write sweeps them away (`sweep`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TypedDict
 
 import numpy as np
+from chromadb.api.models.Collection import Collection
+from chromadb.api.types import Embedding, Metadata, Where
+from chromadb.base_types import LiteralValue, LogicalOperator, WhereOperator
 
 from assistant.indexing.chunk.work import Prepared
-from assistant.store import Store, chroma_errors, record_prefix
+from assistant.store import IndexState, Store, chroma_errors, metadatas, record_prefix
 
 PART = 5000  # records per Chroma call (an embedded Chroma takes at most 5,461)
 
 
-Rows = dict[str, list[Any]]  # ids, embeddings, documents, metadatas: the columns of one Chroma write
+class Rows(TypedDict):
+    """The columns of one Chroma write."""
+
+    ids: list[str]
+    embeddings: list[Embedding]
+    documents: list[str]
+    metadatas: list[Metadata]
 
 
 def write_batch(store: Store, batch: Sequence[Prepared], vectors: Sequence[np.ndarray], replaced: set[str]) -> None:
@@ -31,7 +40,7 @@ def write_batch(store: Store, batch: Sequence[Prepared], vectors: Sequence[np.nd
     for item, own in zip(batch, vectors, strict=True):
         article, digest = item.article, item.content_hash
         prefix = record_prefix(article.id, digest)
-        base = {"article_id": article.id, "content_hash": digest}
+        base: Metadata = {"article_id": article.id, "content_hash": digest}
         for s, vec in zip(item.sentences, own, strict=True):
             _append(
                 sentence_rows,
@@ -42,7 +51,7 @@ def write_batch(store: Store, batch: Sequence[Prepared], vectors: Sequence[np.nd
             )
         for c in item.chunks:
             vector = _unit(own[c.first_sentence : c.last_sentence + 1].mean(axis=0))
-            meta = {
+            meta: Metadata = {
                 **base,
                 "chunk_index": c.index,
                 "first_sentence": c.first_sentence,
@@ -73,14 +82,21 @@ def write_batch(store: Store, batch: Sequence[Prepared], vectors: Sequence[np.nd
         _upsert(store.articles, article_rows)  # from here on the new versions are current
         for item in batch:
             if item.article.id in replaced:
-                stale = {"$and": [{"article_id": item.article.id}, {"content_hash": {"$ne": item.content_hash}}]}
+                older: dict[WhereOperator | LogicalOperator, LiteralValue] = {"$ne": item.content_hash}
+                stale: Where = {"$and": [{"article_id": item.article.id}, {"content_hash": older}]}
                 store.chunks.delete(where=stale)
                 store.sentences.delete(where=stale)
 
 
-def _upsert(collection: Any, rows: Rows) -> None:
+def _upsert(collection: Collection, rows: Rows) -> None:
     for start in range(0, len(rows["ids"]), PART):
-        collection.upsert(**{key: values[start : start + PART] for key, values in rows.items()})
+        part = slice(start, start + PART)
+        collection.upsert(
+            ids=rows["ids"][part],
+            embeddings=rows["embeddings"][part],
+            documents=rows["documents"][part],
+            metadatas=rows["metadatas"][part],
+        )
 
 
 def delete_article(store: Store, article_id: str) -> None:
@@ -90,15 +106,14 @@ def delete_article(store: Store, article_id: str) -> None:
         store.sentences.delete(where={"article_id": article_id})
 
 
-def begin_write(store: Store, state: dict[str, Any] | None = None) -> int:
+def begin_write(store: Store, state: IndexState | None = None) -> int:
     """Mark the index dirty (a write in progress), after sweeping what an interrupted write left; the
     generation to pass on, plus one, to `store.set_state(..., dirty=False)` once the write is done."""
     state = state or store.state()
     if state["dirty"]:
         sweep(store)
     store.set_state(state["generation"], dirty=True)
-    generation: int = state["generation"]
-    return generation
+    return state["generation"]
 
 
 def update_sources(store: Store, sources: dict[str, str]) -> None:
@@ -107,7 +122,9 @@ def update_sources(store: Store, sources: dict[str, str]) -> None:
         return
     with chroma_errors(store.settings):
         got = store.articles.get(ids=list(sources), include=["metadatas"])
-        metas = [{**meta, "source": sources[i]} for i, meta in zip(got["ids"], got["metadatas"], strict=True)]
+        metas: list[Metadata] = [
+            {**meta, "source": sources[i]} for i, meta in zip(got["ids"], metadatas(got), strict=True)
+        ]
         if metas:
             store.articles.update(ids=got["ids"], metadatas=metas)
 
@@ -117,7 +134,7 @@ def sweep(store: Store) -> None:
     current = {i: info.content_hash for i, info in store.article_infos().items()}
     for collection in (store.chunks, store.sentences):
         orphans: list[str] = []
-        for ids, metas, _ in store.scan(collection, include=["metadatas"]):
+        for ids, metas in store.scan(collection):
             orphans.extend(
                 i
                 for i, m in zip(ids, metas, strict=True)
@@ -128,7 +145,7 @@ def sweep(store: Store) -> None:
                 collection.delete(ids=orphans[start : start + PART])
 
 
-def _append(rows: Rows, id_: str, vector: Any, document: str, metadata: dict[str, Any]) -> None:
+def _append(rows: Rows, id_: str, vector: Embedding, document: str, metadata: Metadata) -> None:
     rows["ids"].append(id_)
     rows["embeddings"].append(vector)
     rows["documents"].append(document)
