@@ -18,7 +18,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, NotRequired, TypedDict, TypeVar
+from typing import NotRequired, TypedDict, TypeVar
 from uuid import UUID
 
 import numpy as np
@@ -156,9 +156,7 @@ class Store:
         self.chunks = self._collection(f"{prefix}-chunks")
         self.sentences = self._collection(f"{prefix}-sentences")
 
-    # Any: a chromadb Collection; typed so, Chroma's `query` results (Optional lists, metadata values of a union
-    # type) need narrowing where answering/retrieval/retriever.py reads them (not done there yet)
-    def _collection(self, name: str) -> Any:
+    def _collection(self, name: str) -> Collection:
         col = self.client.get_or_create_collection(
             name,
             # chromadb's type also admits images; ours embeds text, which is all we give it

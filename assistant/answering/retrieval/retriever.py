@@ -23,7 +23,7 @@ from assistant.errors import IndexEmptyError
 from assistant.indexing.chunk.chunking import chunk_span, chunks_covering
 from assistant.records import ArticleInfo, Passage, Query, QuerySignals, Retrieval, ScoredSentence, Sentence
 from assistant.settings import Settings
-from assistant.store import Store, chroma_errors, record_prefix
+from assistant.store import Store, chroma_errors, meta_int, meta_text, record_prefix
 
 CANDIDATES = 24  # hits taken from each channel before fusion
 CONTEXT_WEIGHT = 0.3  # weight of the conversation context in the query vector
@@ -118,8 +118,8 @@ class Retriever:
         )
         candidates, dense_rank, lexical_rank = self._candidates(dense, lexical)
         sentence_hits = [
-            (m["article_id"], int(m["sentence_index"]))
-            for m in (sent_hits["metadatas"][0] if sent_hits["ids"] else [])
+            (meta_text(m, "article_id"), meta_int(m, "sentence_index"))
+            for m in ((sent_hits["metadatas"] or [[]])[0] if sent_hits["ids"] else [])
             if m
         ]
         result = self._fuse_and_rank(
