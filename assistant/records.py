@@ -335,6 +335,7 @@ class Asks(StrEnum):
     NUMBER = "a number"
     PERSON = "a person or organisation"
     PLACE = "a place"
+    NAME = "a name"  # "What were the names of the people killed?": a proper name, not "11 drug-traffickers"
 
 
 @dataclass(frozen=True)

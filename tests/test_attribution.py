@@ -708,3 +708,66 @@ def test_a_name_the_question_gives_may_stand_in_another_articles_sentence(embedd
     untied = [*shown[:1], replace(shown[1], sentence=Sentence("song", 4, 0, 13, "It was a hit."))]
     untied.append(replace(shown[2], title="Voices"))
     assert decided(embedder, question, "Sonic the Hedgehog", untied).rule == "question names missing"
+
+
+# ---- what the question asks for, seen on questions about the sample article no test had asked (issue 23)
+SAMPLE_LIKE = [
+    "This announcement comes on the heels of a U.S. military strike that killed 11 drug-traffickers in the "
+    "Caribbean Sea, though their identities remain undisclosed.",
+    "To aid Ecuador, the U.S. announced $13.5 million in security assistance and an additional $6 million "
+    "allocated for drone technology.",
+    "Approximately 70% of the world's cocaine now traverses through Ecuador on its way to major markets.",
+    "The implications may impact asylum seekers, raising concerns for those who have been coerced into "
+    "supporting the gangs.",
+]
+
+
+def test_a_count_answered_with_an_amount_of_money_or_a_share_is_refused(embedder):
+    """ "How many drones ...?" read "$6 million": the sentence holds drones, but no count of them."""
+    shown = sentences(0.8, 0.8, SAMPLE_LIKE)
+    d = decided(embedder, "How many drones will Ecuador buy?", "$6 million", shown)
+    assert not d.answered and d.rule == "counts something else" and "money" in d.reason
+    # a count of money, or of a share, is one
+    assert decided(embedder, "How many dollars went to drone technology?", "$6 million", shown).answered
+    # a count of things that the sentence counts stands
+    assert decided(embedder, "How many drug-traffickers were killed?", "11", shown).answered
+
+
+def test_the_population_is_a_count_of_people(embedder):
+    """ "What is the population of Ecuador?" read "70% of the world's cocaine ...": counts something else."""
+    shown = sentences(0.8, 0.8, SAMPLE_LIKE)
+    answer = "70% of the world's cocaine now traverses through Ecuador on its way to major markets."
+    d = decided(embedder, "What is the population of Ecuador?", answer, shown)
+    assert not d.answered and d.rule == "counts something else", d.reason
+    assert asks("What is the population of Ecuador?") is Asks.NUMBER
+
+
+def test_a_question_for_names_needs_a_name(embedder):
+    """ "What were the names of the 11 people killed?" read "11 drug-traffickers": a word for people, no name."""
+    shown = sentences(0.8, 0.8, SAMPLE_LIKE)
+    assert asks("What were the names of the 11 people killed?") is Asks.NAME
+    assert asks("Name the two gangs.") is Asks.NAME and asks("Who named the gangs?") is Asks.PERSON
+    d = decided(embedder, "What were the names of the 11 people killed?", "11 drug-traffickers", shown)
+    assert not d.answered and d.rule == "lacks what was asked" and "a name" in d.reason
+
+
+def test_those_who_answers_who(embedder):
+    shown = sentences(0.8, 0.8, SAMPLE_LIKE)
+    question = "Who could be affected by the classification when seeking asylum?"
+    d = decided(embedder, question, "Those who have been coerced into supporting the gangs.", shown)
+    assert d.rule != "lacks what was asked", d.reason
+
+
+def test_a_count_is_compared_with_what_its_number_counts_in_the_sentence(embedder):
+    """ "How many members does Los Lobos have?" read "Two" from "two of Ecuador's largest criminal gangs": the two
+    counts gangs, not members (which "organizations", elsewhere in the sentence, comes near)."""
+    gangs = [
+        "He announced the U.S. would designate two of Ecuador's largest criminal gangs, Los Lobos and Los "
+        "Choneros, as foreign terrorist organizations."
+    ]
+    d = decided(embedder, "How many members does Los Lobos have?", "Two", sentences(0.8, 0.8, gangs))
+    assert not d.answered and d.rule == "counts something else" and "members" in d.reason
+    assert decided(embedder, "How many gangs will the U.S. designate?", "Two", sentences(0.8, 0.8, gangs)).answered
+    army = ["In 1081 he led an army of 30,000 men in 300 ships landing on the southern shores of Albania."]
+    assert support.counted_by("30,000", army[0]) == ["men in"]
+    assert decided(embedder, "How many soldiers did he lead?", "30,000", sentences(0.8, 0.8, army)).answered

@@ -100,7 +100,8 @@ def attribute(
             lacking = _question_missing(query, shown, [i for c in out for i in c.sentences])
     if lacking and thresholds.question_names_other_articles:  # no sentence ties them: another article may hold them
         lacking = _question_missing(query, shown, [i for c in out for i in c.sentences], other_articles=True)
-    thing, near = _counted(query, shown, [i for c in out for i in c.sentences], embedder)
+    answer = " ".join(c.text for c in out)
+    thing, near = _counted(query, shown, [i for c in out for i in c.sentences], embedder, answer)
     return Attribution(out, tuple(names.whole_names(query.standalone, lacking)), thing, near)
 
 
@@ -335,23 +336,26 @@ _MOST_WORDS = 80  # a count question's thing is compared with at most this many 
 
 
 def _counted(
-    query: Query, shown: Sequence[ScoredSentence], cited: Sequence[int], embedder: Embedder | None
+    query: Query, shown: Sequence[ScoredSentence], cited: Sequence[int], embedder: Embedder | None, answer: str = ""
 ) -> tuple[str, float]:
     """What a "how many X" question counts, and how near the cited sentences come to it: 1.0 when X (a form of
     it) stands in them, else the best cosine of X with one of their words ("troops" for "soldiers"); 0.0 without
-    an embedder. ("", 1.0) when the question counts nothing or nothing is cited."""
+    an embedder. ("", 1.0) when the question counts nothing or nothing is cited. When the answer's number stands
+    in a cited sentence, X is compared with what that number counts there ("two of Ecuador's largest criminal
+    gangs": "members" is not "gangs"), not with any word of the sentence ("organizations")."""
     thing = support.counted(query.standalone)
     if not thing or not cited:
         return "", 1.0
     held: set[str] = set().union(*(_evidence(shown, i) for i in cited))
     if all(support.matches(t, held) for t in terms(thing)):
         return thing, 1.0
+    if support.money_or_share(f"1 {thing}") and support.money_or_share(answer):  # "How many dollars": "$6 million"
+        return thing, 1.0
+    counting = [phrase for i in cited for phrase in support.counted_by(answer, shown[i].sentence.text)]
+    texts = counting or [shown[i].sentence.text for i in cited]
     words = list(
         dict.fromkeys(
-            w
-            for i in cited
-            for w in re.findall(r"[A-Za-z][A-Za-z'-]{2,}", shown[i].sentence.text)
-            if w.lower() not in STOPWORDS
+            w for text in texts for w in re.findall(r"[A-Za-z][A-Za-z'-]{2,}", text) if w.lower() not in STOPWORDS
         )
     )[:_MOST_WORDS]
     if embedder is None or not words:

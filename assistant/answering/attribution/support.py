@@ -123,6 +123,14 @@ _CARDINALS = frozenset(
 _TOKEN = re.compile(r"[^\s,;:()]+(?:,\d{3})*")
 _ASKING = re.compile(r"\bhow\s+(?:many|much)\b|\bwhat\s+(?:number|amount|sum|percentage|share)\s+of\b", re.I)
 _COUNT = re.compile(r"\bhow\s+many\b([\w\s'-]*)", re.I)
+# "What is the population of Ecuador?" counts people as "how many people live in Ecuador?" does
+_POPULATION = re.compile(r"\bwhat\s+(?:is|was|are|were)\s+the\s+(population)\b", re.I)
+# an amount of money or a share: "$6 million", "70%", "6 million dollars", "12 percent"
+_MONEY_OR_SHARE = re.compile(
+    r"[$€£¥]\s*\d|\d\s*%|\d[\d.,]*(?:\s+(?:million|billion|thousand|trillion))?\s+"
+    r"(?:dollars?|euros?|pounds?|yen|yuan|rupees?|pesos?|francs?|percent|per\s+cent|percentage\s+points?)\b",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -189,7 +197,9 @@ def governed_amount(question: str, sentence: str, margin: int) -> tuple[Amount, 
 
 def counted(question: str) -> str:
     """What a "how many X" question counts: the last word of X ("How many French soldiers died?" -> "soldiers"),
-    "" when it names none ("How many were killed?")."""
+    "" when it names none ("How many were killed?"); "What is the population of X?" counts "population"."""
+    if population := _POPULATION.search(question):
+        return population.group(1).lower()
     match = _COUNT.search(question)
     if not match:
         return ""
@@ -198,4 +208,44 @@ def counted(question: str) -> str:
         if w.lower() in STOPWORDS:
             break
         words.append(w)
-    return words[-1] if words else ""
+    # the counted thing is the first plural after its adjectives ("French soldiers died" -> "soldiers"), not the
+    # verb that follows it ("died"); without a plural, the first word ("How many Ecuador gang ...")
+    plural = next((w for w in words if _plural(w)), None)
+    return plural or (words[0] if words else "")
+
+
+_IRREGULAR_PLURALS = frozenset("people men women children police feet teeth mice geese cattle staff crew".split())
+
+
+def _plural(word: str) -> bool:
+    w = word.lower()
+    return w in _IRREGULAR_PLURALS or (len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")))
+
+
+def money_or_share(answer: str) -> bool:
+    """The answer states an amount of money or a share ("$6 million", "70%"), which no count of things is."""
+    return bool(_MONEY_OR_SHARE.search(answer))
+
+
+_COUNTED_WORDS = 6  # what a number counts: the words after it, up to a punctuation mark, at most this many
+
+
+def counted_by(answer: str, sentence: str) -> list[str]:
+    """What each of the answer's numbers counts in `sentence`, where the sentence writes that number: the words
+    after it up to the next punctuation mark ("two of Ecuador's largest criminal gangs, ..." -> "of Ecuador's
+    largest criminal gangs"); empty when the answer states no number the sentence has."""
+    stated = {a.value for a in amounts(answer)}
+    out = []
+    at = 0
+    for a in amounts(sentence):
+        found = sentence.find(a.text, at)
+        if found < 0:
+            continue
+        at = found + len(a.text)
+        if a.value not in stated:
+            continue
+        rest = re.split(r"[,.;:!?()]|\s[—–-]\s", sentence[at:], maxsplit=1)[0].split()[:_COUNTED_WORDS]
+        rest = rest[: next((k for k, w in enumerate(rest) if _numeric(w)), len(rest))]  # up to the next amount
+        if rest:
+            out.append(" ".join(rest))
+    return out

@@ -8,7 +8,8 @@ In order, an answer is refused when:
    instruction planted in the article (claims that fail are dropped; when none is left, it is refused);
 3. it lacks what the question asks for: a time for "when", a number for "how many", a person or
    organisation for "who", a place for "where" (`question.kinds`); a "how many X" question whose answer's
-   sentences never mention X (nor a word near it in meaning) is refused too; and a model's number that is not
+   sentences never mention X (nor a word near it in meaning), or whose answer is an amount of money or a share
+   ("$6 million" for "How many drones ...?"), is refused too; and a model's number that is not
    the one the question's own terms govern in its sentence ("$10 million in total, including $4 million for
    drones" asked "how much for drones") is corrected to that one when the answer is that number, else refused;
 4. it only restates the question (not a yes/no answer);
@@ -82,6 +83,17 @@ def decide(
             "counts something else",
             f"the question counts {attribution.counted}, which the answer's sentences never mention "
             f"(nearest word {attribution.counted_similarity:.2f} < {thresholds.counted_similarity})",
+            (),
+        )
+    if (
+        attribution.counted
+        and support.money_or_share(answer)
+        and not support.money_or_share(f"1 {attribution.counted}")
+    ):
+        return Decided(
+            False,
+            "counts something else",
+            f"the question counts {attribution.counted}, and the answer is an amount of money or a share",
             (),
         )
     if asks is Asks.NUMBER and not extractive:

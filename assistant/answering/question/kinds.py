@@ -1,5 +1,5 @@
 """What a question asks for, and whether an answer has it: a time for "when", a number for "how many",
-a person or organisation for "who", a place for "where".
+a person or organisation for "who", a place for "where", a name for "what is the name of" / "name the".
 
 The decision step refuses an answer that lacks what its question asks for: a small model that does not
 find the date answers "When did the strike take place?" with a sentence about the strike. The checks are
@@ -31,13 +31,23 @@ _ASKS = [
         Asks.NUMBER,
         re.compile(
             r"^\s*(?:(?:and|so|but)\s+)?(?:how\s+(?:many|much|old|often|far|tall|high|big|large|long)\b|what\s+"
-            r"(?:percentage|percent|proportion|share|number|amount|sum|fraction|ratio|age|size|score)\b)",
+            r"(?:percentage|percent|proportion|share|number|amount|sum|fraction|ratio|age|size|score)\b"
+            r"|what\s+(?:is|was|are|were)\s+the\s+(?:population|number|total)\b)",
             re.I,
         ),
     ),
     (
         Asks.PERSON,
         re.compile(r"^\s*(?:(?:and|so|but)\s+)?(?:who|whom)\b(?!\s+(?:is|are|was|were)\s+(?:it|this)\b)", re.I),
+    ),
+    # "What were the names of the 11 people killed?", "Name the two gangs": names, which a word for people is not
+    (
+        Asks.NAME,
+        re.compile(
+            r"^\s*(?:(?:and|so|but)\s+)?(?:what\s+(?:is|was|are|were)\s+(?:the|their|his|her|its)\s+names?\b"
+            r"|(?:please\s+)?name\s+(?:the|all|both|every|each|\d+|two|three|four|five)\b)",
+            re.I,
+        ),
     ),
     (Asks.PLACE, re.compile(r"^\s*(?:(?:and|so|but)\s+)?where\b(?!\s+(?:is|are|was|were)\s+(?:it|this)\s+from)", re.I)),
 ]
@@ -79,7 +89,7 @@ _PEOPLE_WORDS = (
     "someone somebody anyone herself himself themselves both"
 )
 _PERSON_SUFFIX = re.compile(r"\b\w{3,}(?:ers?|ors?|ists?|ians?|ents?|ants?|ees?|ives?)\b", re.I)
-_PEOPLE = re.compile(rf"\b(?:{'|'.join(_PEOPLE_WORDS.split())})\b", re.I)
+_PEOPLE = re.compile(rf"\b(?:{'|'.join(_PEOPLE_WORDS.split())})\b|\b(?:those|anyone|whoever)\s+who\b", re.I)
 _PLACE_WORDS = (
     "home house houses hospital school schools city cities town towns village country countries state states "
     "capital church street road river sea ocean lake island islands building office room court prison jail "
@@ -118,4 +128,6 @@ def has(answer: str, kind: Asks) -> bool:
         return bool(_NUMBER.search(answer))
     if kind is Asks.PERSON:
         return _names(answer) or bool(_PEOPLE.search(answer) or _PERSON_SUFFIX.search(answer))
+    if kind is Asks.NAME:
+        return _names(answer)
     return _names(answer) or bool(_PLACE.search(answer))
