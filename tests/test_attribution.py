@@ -771,3 +771,21 @@ def test_a_count_is_compared_with_what_its_number_counts_in_the_sentence(embedde
     army = ["In 1081 he led an army of 30,000 men in 300 ships landing on the southern shores of Albania."]
     assert support.counted_by("30,000", army[0]) == ["men in"]
     assert decided(embedder, "How many soldiers did he lead?", "30,000", sentences(0.8, 0.8, army)).answered
+
+
+def test_a_claim_ending_with_an_abbreviation_keeps_its_dot_before_the_marker(embedder):
+    """ "With whose forces does Noboa want more military cooperation?" read "U.S.": shown as "U.S [1]." before."""
+    shown = sentences(0.8, 0.8, ["Noboa supports military cooperation with U.S. and European forces."])
+    attribution, _ = attributed(embedder, "With whose forces does Noboa want cooperation?", "U.S.", shown)
+    assert compose(attribution.claims, shown)[0] == "U.S. [1]"
+    said, _ = attributed(embedder, "Who does Noboa want to work with?", "European forces.", shown)
+    assert compose(said.claims, shown)[0] == "European forces [1]."
+
+
+def test_a_count_of_people_is_a_count_of_any_word_for_them(embedder):
+    """ "How many people were killed in the strike?" read "11" from "killed 11 drug-traffickers": people."""
+    shown = sentences(0.8, 0.8, SAMPLE_LIKE)
+    d = decided(embedder, "How many people were killed in the U.S. strike in the Caribbean?", "11", shown)
+    assert d.answered, d.reason
+    money = decided(embedder, "How many people received the assistance?", "$13.5 million", shown)
+    assert not money.answered and money.rule == "counts something else"

@@ -31,6 +31,7 @@ import numpy as np
 
 from assistant.answering import names
 from assistant.answering.attribution import support
+from assistant.answering.question import kinds
 from assistant.answering.retrieval.ranking import confidence
 from assistant.answering.terms import STOPWORDS, key_terms, name_forms, terms
 from assistant.answering.thresholds import DEFAULT, Thresholds
@@ -352,6 +353,8 @@ def _counted(
     if support.money_or_share(f"1 {thing}") and support.money_or_share(answer):  # "How many dollars": "$6 million"
         return thing, 1.0
     counting = [phrase for i in cited for phrase in support.counted_by(answer, shown[i].sentence.text)]
+    if thing.lower() in kinds.PEOPLE_COUNTED and any(kinds.names_people(phrase) for phrase in counting):
+        return thing, 1.0  # "How many people were killed?": "killed 11 drug-traffickers" counts people
     texts = counting or [shown[i].sentence.text for i in cited]
     words = list(
         dict.fromkeys(

@@ -8,6 +8,10 @@ from dataclasses import replace
 
 from assistant.records import Citation, Claim, ScoredSentence, SourceRef
 
+# a claim that ends with an abbreviation ("U.S.", "Inc.") keeps its dot: "U.S. [1]", not "U.S [1]."
+_ABBREVIATION_END = re.compile(
+    r"(?:^|[\s(])(?:[A-Za-z]\.){2,}$|\b(?:Inc|Jr|Sr|Co|Ltd|Corp|St|Mr|Mrs|Ms|Dr|Gen|Sen|Rep)\.$"
+)
 _FOOTNOTE = re.compile(r"\[(\s*\d+(?:\s*[,;–-]\s*\d+)*\s*)\]")
 NOT_FOUND = "The articles don't say: nothing in the indexed articles answers this question."
 
@@ -29,7 +33,8 @@ class Numbering:
 
     def text(self, claims: Sequence[Claim], verbatim: bool = False) -> str:
         """Each claim followed by the markers of its sentences: "Daniel Noboa [1]", "... in Ecuador [1]."; `verbatim`
-        claims (whole sentences) keep their own end: "... in Ecuador. [1]". Brackets in a claim's own words (an
+        claims (whole sentences), and claims that end with an abbreviation ("U.S. [1]"), keep their own end: "... in
+        Ecuador. [1]". Brackets in a claim's own words (an
         article's footnote "[1]" in a quoted sentence) are written "(1)", so the only `[n]` in the text are
         markers."""
         parts: list[str] = []
@@ -44,7 +49,7 @@ class Numbering:
                 mark = f"[{self.order[key]}]"
                 marks += mark if mark not in marks else ""
             words = _FOOTNOTE.sub(r"(\1)", " ".join(claim.text.split()))
-            if words and words[-1] in ".!?" and marks and not verbatim:
+            if words and words[-1] in ".!?" and marks and not verbatim and not _ABBREVIATION_END.search(words):
                 parts.append(f"{words[:-1].rstrip()} {marks}{words[-1]}")
             else:
                 parts.append(f"{words} {marks}".strip())

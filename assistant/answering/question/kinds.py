@@ -131,3 +131,11 @@ def has(answer: str, kind: Asks) -> bool:
     if kind is Asks.NAME:
         return _names(answer)
     return _names(answer) or bool(_PLACE.search(answer))
+
+
+PEOPLE_COUNTED = frozenset({"people", "persons", "individuals"})  # a count of people: of any word for them
+
+
+def names_people(text: str) -> bool:
+    """The text has a word for people ("drug-traffickers", "soldiers", "residents"), not only a name."""
+    return bool(_PEOPLE.search(text) or _PERSON_SUFFIX.search(text))

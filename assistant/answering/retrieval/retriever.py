@@ -74,6 +74,8 @@ class Retriever:
         self.lexical.refresh(self.store.state()["generation"])
         timings["lexical_refresh"] = time.perf_counter() - t0
         if self.lexical.size == 0:
+            if article_ids:  # an empty index holds none of the articles asked about
+                raise no_such_articles(list(article_ids))
             raise IndexEmptyError(
                 f"no articles are indexed yet in {self.store.location}: add some with `assistant ingest PATH` "
                 "or `assistant rebuild`, or upload them in the web chat"
