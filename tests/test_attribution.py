@@ -729,8 +729,9 @@ def test_a_count_answered_with_an_amount_of_money_or_a_share_is_refused(embedder
     assert not d.answered and d.rule == "counts something else" and "money" in d.reason
     # a count of money, or of a share, is one
     assert decided(embedder, "How many dollars went to drone technology?", "$6 million", shown).answered
-    # a count of things that the sentence counts stands
+    # a count of things that the sentence counts stands, beside an amount of money too
     assert decided(embedder, "How many drug-traffickers were killed?", "11", shown).answered
+    assert support.money_or_share("$6 million") and not support.money_or_share("30 soldiers and $5 million")
 
 
 def test_the_population_is_a_count_of_people(embedder):

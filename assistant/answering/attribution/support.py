@@ -126,8 +126,9 @@ _COUNT = re.compile(r"\bhow\s+many\b([\w\s'-]*)", re.I)
 # "What is the population of Ecuador?" counts people as "how many people live in Ecuador?" does
 _POPULATION = re.compile(r"\bwhat\s+(?:is|was|are|were)\s+the\s+(population)\b", re.I)
 # an amount of money or a share: "$6 million", "70%", "6 million dollars", "12 percent"
+_SCALE = r"(?:\s+(?:million|billion|thousand|trillion|bn|m)\b)?"
 _MONEY_OR_SHARE = re.compile(
-    r"[$€£¥]\s*\d|\d\s*%|\d[\d.,]*(?:\s+(?:million|billion|thousand|trillion))?\s+"
+    rf"(?:US)?[$€£¥]\s*\d[\d.,]*{_SCALE}|\d[\d.,]*\s*%|\d[\d.,]*{_SCALE}\s+"
     r"(?:dollars?|euros?|pounds?|yen|yuan|rupees?|pesos?|francs?|percent|per\s+cent|percentage\s+points?)\b",
     re.I,
 )
@@ -223,8 +224,11 @@ def _plural(word: str) -> bool:
 
 
 def money_or_share(answer: str) -> bool:
-    """The answer states an amount of money or a share ("$6 million", "70%"), which no count of things is."""
-    return bool(_MONEY_OR_SHARE.search(answer))
+    """Every amount the answer states is one of money or a share ("$6 million", "70%"), which no count of things
+    is; False when it states none, or a count beside them ("30 soldiers and $5 million")."""
+    if not _MONEY_OR_SHARE.search(answer):
+        return False
+    return not amounts(_MONEY_OR_SHARE.sub(" ", answer))
 
 
 _COUNTED_WORDS = 6  # what a number counts: the words after it, up to a punctuation mark, at most this many
