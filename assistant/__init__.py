@@ -16,7 +16,7 @@ from assistant.records import Answer, Citation, IngestReport, Rejection
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
-    from assistant.answering.question.condense import History
+    from assistant.inputs import History
 
 __all__ = ["Answer", "Assistant", "AssistantError", "Citation", "IngestReport", "Rejection", "Settings", "answer"]
 

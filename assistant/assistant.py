@@ -10,13 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.answering.build import build_flow
-from assistant.answering.question.condense import (
-    History,
-    check_article_ids,
-    check_question,
-    no_such_articles,
-    normalise_history,
-)
 from assistant.answering.question.model_condense import ModelCondenser
 from assistant.answering.retrieval.retriever import Retriever
 from assistant.answering.summary.summary import newest_first
@@ -27,6 +20,7 @@ from assistant.indexing.indexer import Indexer
 from assistant.indexing.pipeline import Progress
 from assistant.indexing.sources.files import max_bytes
 from assistant.indexing.uploads import add_uploads
+from assistant.inputs import History, check_article_ids, check_question, no_such_articles, normalise_history
 from assistant.records import (
     Answer,
     ArticleInfo,

@@ -4,7 +4,7 @@ and `AnswerRunnable` (a `Runnable`: {"question", "history", "article_ids"} -> `A
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -14,12 +14,9 @@ from langchain_core.runnables import Runnable, RunnableConfig
 from pydantic import ConfigDict
 
 from assistant.errors import InputError
+from assistant.inputs import History, check_article_ids, check_question, normalise_history
 from assistant.integrations import payloads
 from assistant.records import Answer, RankedSentence
-
-# earlier turns as the Assistant takes them (its `History`, in answering/question/condense.py, which this module may
-# not import): (question, answer) pairs, or role/content message dicts
-History = Sequence[Sequence[object] | Mapping[str, object]]
 
 
 class Answers(Protocol):
@@ -77,10 +74,10 @@ role/content message dicts, "article_ids": [str] | None} (each key may be left o
 
 
 def _request(value: object) -> tuple[str, History | None, Sequence[str] | None]:
-    """(question, history, article_ids) from a runnable's input: a dict with those keys, or the question alone. The
-    Assistant checks them (`Assistant.stream`); here only their kinds, refused as the Assistant refuses them."""
+    """(question, history, article_ids) from a runnable's input: a dict with those keys, or the question alone,
+    checked as the Assistant checks them (`assistant.inputs`), so a bad one is refused in the Assistant's words."""
     if isinstance(value, str):
-        return value, None, None
+        return check_question(value), None, None
     if not isinstance(value, dict):
         raise InputError(
             f'the runnable takes {{"question": ..., "history": [...], "article_ids": [...]}} or a question as a '
@@ -90,39 +87,8 @@ def _request(value: object) -> tuple[str, History | None, Sequence[str] | None]:
     if unknown:
         raise InputError(f"unknown key(s) {', '.join(map(repr, unknown))}: use question, history and article_ids")
     fields: dict[object, object] = value
-    return _question(fields.get("question", "")), _history(fields.get("history")), _ids(fields.get("article_ids"))
-
-
-def _question(value: object) -> str:
-    if not isinstance(value, str):
-        raise InputError("the question is empty; type a question about the articles")
-    return value
-
-
-def _history(value: object) -> History | None:
-    if not value:
-        return None  # no history
-    if isinstance(value, str | bytes) or not isinstance(value, Sequence):
-        raise InputError(
-            "history must be a list of (question, answer) pairs or of role/content messages, "
-            f"not {type(value).__name__}"
-        )
-    turns = [item for item in value if isinstance(item, Sequence | Mapping)]
-    if len(turns) != len(value):
-        raise InputError("history must be a list of (question, answer) pairs or of role/content messages")
-    return turns
-
-
-def _ids(value: object) -> Sequence[str] | None:
-    if value is None or isinstance(value, str):  # a bare string is one id
-        return value
-    wrong = InputError("article_ids must be a list of article ids (strings)")
-    if not isinstance(value, Sequence | set | frozenset):
-        raise wrong
-    ids = [a for a in value if isinstance(a, str)]
-    if len(ids) != len(value):
-        raise wrong
-    return ids
+    question = check_question(fields.get("question", ""))
+    return question, normalise_history(fields.get("history")) or None, check_article_ids(fields.get("article_ids"))
 
 
 class AnswerRunnable(Runnable[RunnableInput, str | Answer]):

@@ -15,12 +15,12 @@ import numpy as np
 from langchain_chroma import Chroma
 from langchain_core.documents import Document
 
-from assistant.answering.question.condense import no_such_articles
 from assistant.answering.retrieval import context, ranking
 from assistant.answering.retrieval.lexical import ChunkRef, LexicalIndex
 from assistant.answering.terms import terms
 from assistant.errors import IndexEmptyError
 from assistant.indexing.chunk.chunking import chunk_span, chunks_covering
+from assistant.inputs import no_such_articles
 from assistant.records import ArticleInfo, Passage, Query, QuerySignals, Retrieval, ScoredSentence, Sentence
 from assistant.settings import Settings
 from assistant.store import Store, chroma_errors, meta_int, meta_text, record_prefix

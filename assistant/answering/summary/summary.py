@@ -21,11 +21,11 @@ import numpy as np
 
 from assistant.answering.attribution.citing import Numbering
 from assistant.answering.base import pieces
-from assistant.answering.question.condense import no_such_articles
 from assistant.answering.question.intent import Intent
 from assistant.answering.summary import key_sentences
 from assistant.embeddings import Embedder
 from assistant.errors import IndexEmptyError
+from assistant.inputs import no_such_articles
 from assistant.records import (
     Answer,
     ArticleInfo,
