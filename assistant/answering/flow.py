@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from functools import partial
 
 from assistant.answering.attribution.attribute import attribute, attribute_extractive
 from assistant.answering.attribution.citing import NOT_FOUND, compose, with_sources
@@ -140,14 +141,7 @@ class AnswerFlow:
             check=check_ms,
         )
         yield from pieces(final.text)
-        trace = Trace(
-            question=question,
-            answerer=self.answerer,
-            backend=self.backend,
-            standalone_question=query.standalone,
-            context=query.context,
-            question_step=step,
-            article_ids=scope or [],
+        trace = self._trace(question, query, step, scope)(
             passages=retrieval.passage_hits(),
             sentences=retrieval.sentence_hits_for_trace(),
             shown=[sentence_hit(s) for s in shown],
@@ -182,14 +176,7 @@ class AnswerFlow:
                 continue
             summary_ms = _ms(t)
             citations, sources = with_sources(event.answer.citations, event.sources)
-            trace = Trace(
-                question=question,
-                answerer=self.answerer,
-                backend=self.backend,
-                standalone_question=query.standalone,
-                context=query.context,
-                question_step=step,
-                article_ids=scope or [],
+            trace = self._trace(question, query, step, scope)(
                 sentences=event.sentences,
                 prompt=event.prompt,
                 raw_model_output=event.reading.raw if event.reading else None,
@@ -205,6 +192,20 @@ class AnswerFlow:
             yield replace(event.answer, citations=citations, trace=trace)
             return
         raise AnswerMissingError("the answerer finished without an answer; this is a bug: please report it")
+
+    def _trace(self, question: str, query: Query, step: QuestionStep, scope: list[str] | None) -> partial[Trace]:
+        """The `Trace` constructor with what both paths (question, summary) record alike: the question as asked and
+        as read, who answered, the question step and the scope; each path gives the rest in its one call."""
+        return partial(
+            Trace,
+            question=question,
+            answerer=self.answerer,
+            backend=self.backend,
+            standalone_question=query.standalone,
+            context=query.context,
+            question_step=step,
+            article_ids=scope or [],
+        )
 
     def _read(
         self, query: Query, turns: list[Turn], retrieval: Retrieval, asks: Asks | None
