@@ -710,6 +710,28 @@ def test_a_name_the_question_gives_may_stand_in_another_articles_sentence(embedd
     assert decided(embedder, question, "Sonic the Hedgehog", untied).rule == "question names missing"
 
 
+def test_of_two_sentences_that_hold_the_answer_the_one_the_question_s_names_lead_to_is_cited(embedder):
+    """ "Sonic the Hedgehog" stands in two voice actors' articles; the actress's reads better, but only
+    the other's article is tied (by the singer's name) to the song the question names: it is cited, and the
+    question's name stands."""
+    texts = [
+        ("actress", 3, "Kate Higgins", 'She also voiced the hedgehog in "Sonic the Hedgehog".'),
+        ("singer", 1, "Jim Cummings", 'He is known for voicing Dr. Robotnik from "Sonic the Hedgehog".'),
+        ("song", 0, "A Rather Blustery Day", "A Rather Blustery Day is a song sung by Jim Cummings."),
+    ]
+    shown = [ScoredSentence(Sentence(a, i, 0, len(t), t), title, 1.0, 0.6, 0.5) for a, i, title, t in texts]
+    question = "This singer of A Rather Blustery Day also voiced what hedgehog?"
+    attribution, _ = attributed(embedder, question, "Sonic the Hedgehog", shown)
+    assert attribution.question_missing == () and ("singer", 1) in attribution.claims[0].cited
+    assert ("actress", 3) not in attribution.claims[0].cited
+    d = decided(embedder, question, "Sonic the Hedgehog", shown)
+    assert d.answered, d.reason
+    # without the tie, the first stays cited and the question's name is missing, as before
+    untied = [*shown[:2], replace(shown[2], sentence=Sentence("song", 0, 0, 34, "A Rather Blustery Day is a song."))]
+    attribution, _ = attributed(embedder, question, "Sonic the Hedgehog", untied)
+    assert "Rather Blustery Day" in attribution.question_missing
+
+
 # ---- what the question asks for, seen on questions about the sample article no test had asked (issue 23)
 SAMPLE_LIKE = [
     "This announcement comes on the heels of a U.S. military strike that killed 11 drug-traffickers in the "

@@ -12,7 +12,10 @@ stands. For each claim of the answer (a short answer is one claim):
    only calls "he", a second sentence is joined when it holds what is missing and is tied to the first by a
    clear reference: it is the sentence just before one that opens with a pronoun or "the <noun>", or the
    two share a name (a two-hop answer: the film's director, then where he was born).
-4. A claim that adds nothing to the question (a yes/no answer, or one that repeats the question) is tied
+4. When the cited sentences leave a name of the question missing and another sentence holds the claim as fully,
+   the one that leaves fewer of the question's names missing is cited instead (`_Context.recited`): the same
+   title voiced by two actors, only one of them the singer the question names.
+5. A claim that adds nothing to the question (a yes/no answer, or one that repeats the question) is tied
    to the sentence that best addresses the question; the decision step judges whether that is enough.
 
 An extractive reading needs no search: its claims are the sentences themselves.
@@ -24,7 +27,7 @@ relevance) and `decision.decide` applies the thresholds.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -85,6 +88,9 @@ def attribute(
     ctx = _Context(query, shown, embedder, claims, thresholds)
     out = tuple(ctx.claim(n, c) for n, c in enumerate(claims))
     lacking = _question_missing(query, shown, [i for c in out for i in c.sentences])
+    if lacking:  # another sentence that holds a claim as well may be the one the question's names lead to
+        out = ctx.recited(out, thresholds.question_names_other_articles)
+        lacking = _question_missing(query, shown, [i for c in out for i in c.sentences])
     if lacking and out and out[0].sentences:
         bridge = _bridge(query, shown, out[0].sentences, lacking, ctx.relevance, comparing=out[0].new_terms == 0)
         if bridge is not None:  # a two-hop answer: the sentence that ties the question to the answer's is cited too
@@ -134,6 +140,7 @@ class _Context:
         self.relevance = [max(own[i], own[b]) if b is not None else own[i] for i, b in enumerate(self.before)]
         asked = [f"{query.standalone} {c}" for c in claims]
         self.asked, self.sentences = _vectors(embedder, asked, shown)
+        self.rivals: dict[int, tuple[list[int], Callable[[int], Claim]]] = {}  # claim -> sentences as good, cite one
 
     def claim(self, n: int, text: str) -> Claim:
         claim_terms = list(dict.fromkeys(terms(text)))
@@ -174,6 +181,17 @@ class _Context:
         lacking = support.missing(stated, held[best]) or (
             support.missing(new, held[best]) if covers[best] < 1.0 else []
         )
+        if not lacking:  # the sentences that hold all of it as well, best first: `recited` may cite one of them
+            rivals = sorted(
+                (
+                    i
+                    for i in range(len(self.shown))
+                    if i != best and covers[i] >= covers[best] and not support.missing(stated, held[i])
+                ),
+                key=lambda i: -score[i],
+            )
+            how_other = "its words stand in this sentence too, which holds what the question names"
+            self.rivals[n] = (rivals, lambda i: self._claim(text, (i,), new, stated, fits, how_other, held))
         if lacking:
             second = self._joined(best, lacking)
             if second is not None:
@@ -181,6 +199,30 @@ class _Context:
             elif self.article_names and (lede := self._lede(best, lacking, named)) is not None:
                 chosen, how = (lede, best), "a name it takes from its article's first sentence, the rest from this one"
         return self._claim(text, chosen, new, stated, fits, how, held)
+
+    def recited(self, claims: tuple[Claim, ...], other_articles: bool) -> tuple[Claim, ...]:
+        """The claims, each cited instead by a sentence that holds it as fully (`rivals`) when that leaves fewer
+        of the question's names missing: "Sonic the Hedgehog" stands in two voice actors' articles, and only
+        the one whose article ties to "A Rather Blustery Day" answers "This singer of A Rather Blustery Day
+        also voiced what hedgehog?"."""
+        out = list(claims)
+
+        def missing(with_claims: list[Claim]) -> int:
+            cited = [i for c in with_claims for i in c.sentences]
+            return len(_question_missing(self.query, self.shown, cited, other_articles=other_articles))
+
+        for n in range(len(out)):
+            if n not in self.rivals:
+                continue
+            rivals, cite = self.rivals[n]
+            fewest = missing(out)
+            for i in rivals:
+                trial = [*out[:n], cite(i), *out[n + 1 :]]
+                if (count := missing(trial)) < fewest:
+                    out, fewest = trial, count
+                    if not count:
+                        break
+        return tuple(out)
 
     def _lede_names(self, i: int, named: set[str]) -> set[str]:
         """The claim's names that the first sentence of sentence `i`'s article holds (when that is shown)."""
