@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.answering.build import build_flow
-from assistant.answering.question.model_condense import ModelCondenser
+from assistant.answering.question.model_condense import condense_mode
 from assistant.answering.retrieval.retriever import Retriever
 from assistant.answering.summary.summary import newest_first
 from assistant.embeddings import CachedEmbedder, EmbeddingModel, build_embedder
@@ -139,7 +139,7 @@ class Assistant:
             answerer=info.answerer,
             answerer_reason=info.reason,
             backend=info.backend,
-            condense="model" if isinstance(self.condenser, ModelCondenser) else "conversation",
+            condense=condense_mode(self.condenser),
             thresholds=asdict(self.thresholds),
             embedding_model=info.embedding_model,
             embedding_dim=self.embedder.dimension,

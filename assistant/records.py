@@ -197,7 +197,7 @@ class Status:
     answerer: str
     answerer_reason: str
     backend: str
-    condense: str  # model | conversation
+    condense: str  # model | conversation | named
     thresholds: dict[str, float | int | bool]
     embedding_model: str
     embedding_dim: int

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"  # shipped inside the package
 SECRET_FIELDS = ("openai_api_key", "auth")
-CONDENSE_CHOICES = ("model", "conversation")
+CONDENSE_CHOICES = ("model", "conversation", "named")
 
 
 def _get(env: Mapping[str, str], name: str) -> str | None:
@@ -154,8 +154,9 @@ class Settings:
     allow_private_urls: bool = False  # fetch pages from loopback/private/link-local hosts (an intranet, tests)
     model_check: bool = False  # a model's answer is also checked by the model's own yes/no (ASSISTANT_MODEL_CHECK)
     mcp: bool = False  # the web server also serves MCP tools (`assistant serve --mcp`, ASSISTANT_MCP=1)
-    condense: str | None = None  # follow-ups: "model" (rewritten by the chat model) or "conversation" (read with
-    # the earlier turns, no extra call); None: "model" for OpenAI, "conversation" for the local model (measured)
+    condense: str | None = None  # follow-ups: "model" (rewritten by the chat model), "conversation" (read with
+    # the earlier turns, no extra call) or "named" (as "conversation", a pronoun replaced by the last turn's name);
+    # None: "model" for OpenAI, "conversation" for the local model (measured)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: str | float | bool | None) -> Settings:
@@ -222,7 +223,8 @@ class Settings:
         if self.condense not in (None, *CONDENSE_CHOICES):
             raise ConfigError(
                 f"ASSISTANT_CONDENSE={self.condense!r} is not understood; use 'model' (a chat model rewrites a "
-                "follow-up as a standalone question) or 'conversation' (it is read with the earlier turns), "
+                "follow-up as a standalone question), 'conversation' (it is read with the earlier turns) or 'named' "
+                "(read with the earlier turns, its pronoun replaced by the name the last turn is about), "
                 "or unset it for the default."
             )
         if self.auth is not None:

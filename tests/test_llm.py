@@ -224,6 +224,21 @@ def test_a_follow_up_is_read_with_the_conversation(llm_bot, server):
     assert ans.answered and "modify the constitution" in ans.citations[0].text
 
 
+def test_named_reads_the_follow_up_with_the_last_turn_s_name_and_the_conversation(llm_bot, server):
+    bot = llm_bot(condense="named")  # as "conversation", the pronoun replaced in code: no rewrite call
+    server.script(reply("He wants to modify the constitution to allow foreign military bases back."))
+    history = [("Who is Ecuador's president?", "Daniel Noboa [1]")]
+    ans = bot.answer("What does he want to change?", history=history)
+    assert_answer_contract(bot, ans)
+    (body,) = server.chat_requests
+    user = body["messages"][-1]["content"]
+    assert "Earlier conversation:\nUser: Who is Ecuador's president?" in user
+    assert "What does Daniel Noboa want to change?" in user
+    assert ans.trace.standalone_question == "What does Daniel Noboa want to change?"
+    assert ans.trace.question == "What does he want to change?" and bot.status().condense == "named"
+    assert ans.answered and "modify the constitution" in ans.citations[0].text
+
+
 def test_a_standalone_question_in_a_conversation_is_judged_as_read_with_it(llm_bot, server):
     """The reader gets the earlier turns with every question of a conversation, so the decision's bar is the
     conversation's (`conversation_discount`) even when the question step takes the question as standalone."""

@@ -70,7 +70,8 @@ def _build_openai(settings: Settings, choice: AnswererChoice) -> Answering:
         model=settings.chat_model,
         base_url=settings.openai_base_url,
         api_key=settings.openai_api_key,
-        condense=settings.condense != "conversation",
+        condense=settings.condense not in ("conversation", "named"),
+        name_subject=settings.condense == "named",
     )
     return condenser, reader, choice
 
@@ -88,6 +89,7 @@ def _build_local(settings: Settings, choice: AnswererChoice) -> Answering:
         api_key=None,
         backend=LOCAL_BACKEND,
         condense=settings.condense == "model",  # measured on CoQA: docs/evaluation.md, "Follow-ups"
+        name_subject=settings.condense == "named",
         wrap=wrap,
         connect=connect,  # checked before each request: started, reused, or replaced
         fallback_on=LOCAL_FALLBACK_ON,
@@ -158,11 +160,13 @@ def build_model_reading(
     api_key: str | None,
     backend: str | None = None,
     condense: bool = True,
+    name_subject: bool = False,
     wrap: Callable[[ChatClient, str | None], ChatClient] | None = None,
     connect: Callable[[], str] | None = None,
     fallback_on: tuple[type[AssistantError], ...] = OPENAI_FALLBACK_ON,
 ) -> tuple[Condenser, ModelReader]:
-    """`condense=False`: follow-ups are read with the conversation instead of a second model call.
+    """`condense=False`: follow-ups are read with the conversation instead of a second model call (`name_subject`:
+    with the pronoun replaced by the last turn's name, `condense.named_subject`).
     `wrap(client, url)`: what each client is used through (`LocalChat` for our own server).
     `connect` (our own server, see `ModelReader`) and `fallback_on` go to ModelReader; with `connect` the condenser
     connects through it too."""
@@ -194,7 +198,7 @@ def build_model_reading(
         connect=connect,
     )
     if not condense:
-        return OfflineCondenser(), reader
+        return OfflineCondenser(name_subject), reader
     condense_chat = (
         ConnectedChat(connect, lambda url: chat(url, False, CONDENSE_MAX_TOKENS, settings.max_retries))
         if connect is not None  # our own server: its address is known once it runs

@@ -71,8 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     s.add_argument(
         "--condense",
-        choices=["model", "conversation"],
-        help="follow-ups rewritten by the chat model, or read with the earlier turns (default: ASSISTANT_CONDENSE)",
+        choices=["model", "conversation", "named"],
+        help="follow-ups rewritten by the chat model, read with the earlier turns, or read with them and their "
+        "pronoun replaced by the last turn's name (default: ASSISTANT_CONDENSE)",
     )
     s.add_argument(
         "--half",

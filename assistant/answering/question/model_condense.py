@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.answering.question.condense import follow_up, offline_query
+from assistant.answering.question.condense import OfflineCondenser, follow_up, offline_query
 from assistant.llm.chat_model import ChatClient
 from assistant.llm.prompts import Prompt
 from assistant.providers import translate_provider_error
@@ -67,3 +67,10 @@ def clean_condensed(text: str) -> str:
         if line.lower().startswith(prefix):
             line = line[len(prefix) :].strip()
     return line.strip(" \"'“”")
+
+
+def condense_mode(condenser: object) -> str:
+    """How a condenser treats follow-ups, as ASSISTANT_CONDENSE names it (for the status)."""
+    if isinstance(condenser, ModelCondenser):
+        return "model"
+    return "named" if isinstance(condenser, OfflineCondenser) and condenser.name_subject else "conversation"
