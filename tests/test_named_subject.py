@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.answering.build import build_answering
 from assistant.answering.question.condense import OfflineCondenser, named_subject
+from assistant.settings import Settings
 
 
 @pytest.mark.parametrize(
@@ -55,3 +57,10 @@ def test_the_condenser_rewrites_only_when_asked_and_only_a_follow_up():
     # a question that stands on its own is asked as it is
     alone, _ = OfflineCondenser(name_subject=True).condense("Who is the president of Ecuador?", turns)
     assert alone.standalone == "Who is the president of Ecuador?"
+
+
+@pytest.mark.parametrize(("condense", "named"), [("named", True), ("conversation", False), (None, False)])
+def test_the_extractive_answerer_follows_the_setting_too(condense, named):
+    condenser, reader, choice = build_answering(Settings.from_env({}, answerer="extractive", condense=condense))
+    assert choice.name == "extractive" and reader is None
+    assert isinstance(condenser, OfflineCondenser) and condenser.name_subject is named

@@ -98,7 +98,7 @@ def _build_local(settings: Settings, choice: AnswererChoice) -> Answering:
 
 
 def _build_extractive(settings: Settings, choice: AnswererChoice) -> Answering:
-    return OfflineCondenser(), None, choice
+    return OfflineCondenser(name_subject=settings.condense == "named"), None, choice
 
 
 def build_answering(settings: Settings) -> Answering:
