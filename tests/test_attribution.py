@@ -803,6 +803,22 @@ def test_a_claim_ending_with_an_abbreviation_keeps_its_dot_before_the_marker(emb
     assert compose(attribution.claims, shown)[0] == "U.S. [1]"
     said, _ = attributed(embedder, "Who does Noboa want to work with?", "European forces.", shown)
     assert compose(said.claims, shown)[0] == "European forces [1]."
+    # the model's "U. S." is shown as the article writes it
+    spaced, _ = attributed(embedder, "With whom does Noboa want cooperation?", "U. S. and European forces", shown)
+    assert compose(spaced.claims, shown)[0] == "U.S. and European forces [1]"
+
+
+def test_a_quote_closing_the_answer_stays_with_it_and_the_marker_follows(embedder):
+    """ "What does he call his stance?" read "Daniel Noboa describes his stance as a 'war.'": the segmenter cut the
+    closing quote off as a claim of its own, shown as "… a 'war [1]. ' [1]" (probe 4)."""
+    shown = sentences(
+        0.8, 0.8, ["Noboa has a hardline stance against criminal organizations, which he describes as a 'war.'"]
+    )
+    answer = "Daniel Noboa describes his stance as a 'war.'"
+    assert text.claims(answer) == [answer]
+    attribution, _ = attributed(embedder, "What does Noboa call his stance?", answer, shown)
+    assert compose(attribution.claims, shown)[0] == "Daniel Noboa describes his stance as a 'war.' [1]"
+    assert text.claims('He said "No." Then he left.') == ['He said "No."', "Then he left."]
 
 
 def test_a_count_of_people_is_a_count_of_any_word_for_them(embedder):

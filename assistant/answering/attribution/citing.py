@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
+from assistant.answering.terms import collapse_abbreviations
 from assistant.records import Citation, Claim, ScoredSentence, SourceRef
 
 # a claim that ends with an abbreviation ("U.S.", "Inc.") keeps its dot: "U.S. [1]", not "U.S [1]."
@@ -32,7 +33,8 @@ class Numbering:
         self.citations: list[Citation] = []
 
     def text(self, claims: Sequence[Claim], verbatim: bool = False) -> str:
-        """Each claim followed by the markers of its sentences: "Daniel Noboa [1]", "... in Ecuador [1]."; `verbatim`
+        """Each claim followed by the markers of its sentences: "Daniel Noboa [1]", "... in Ecuador [1]." (a model's
+        "U. S." closed up to "U.S."); `verbatim`
         claims (whole sentences), and claims that end with an abbreviation ("U.S. [1]"), keep their own end: "... in
         Ecuador. [1]". Brackets in a claim's own words (an
         article's footnote "[1]" in a quoted sentence) are written "(1)", so the only `[n]` in the text are
@@ -49,6 +51,8 @@ class Numbering:
                 mark = f"[{self.order[key]}]"
                 marks += mark if mark not in marks else ""
             words = _FOOTNOTE.sub(r"(\1)", " ".join(claim.text.split()))
+            if not verbatim:  # the model's "U. S." is written as the articles write it; a quoted sentence stays as is
+                words = collapse_abbreviations(words)
             if words and words[-1] in ".!?" and marks and not verbatim and not _ABBREVIATION_END.search(words):
                 parts.append(f"{words[:-1].rstrip()} {marks}{words[-1]}")
             else:

@@ -123,10 +123,19 @@ def complete(raw: str) -> str:
 
 
 def claims(answer: str) -> list[str]:
-    """The answer's sentences (a short answer is one claim)."""
+    """The answer's sentences (a short answer is one claim). A piece with no letter or digit (the closing quote
+    the segmenter cuts off "… a 'war.'") belongs to the sentence before it."""
     if not answer:
         return []
-    return [piece.strip() for piece in _segmenter().segment(answer) if piece.strip(" .,;:")]
+    out: list[str] = []
+    for piece in (p.strip() for p in _segmenter().segment(answer)):
+        if not piece.strip(" .,;:"):
+            continue
+        if out and not any(ch.isalnum() for ch in piece):
+            out[-1] += piece
+        else:
+            out.append(piece)
+    return out
 
 
 def _one_line(text: str) -> str:
