@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.answering import build
 from assistant.answering.build import build_answering
 from assistant.answering.question.condense import OfflineCondenser, named_subject
+from assistant.errors import LocalModelError
 from assistant.settings import Settings
 
 
@@ -64,3 +66,12 @@ def test_the_extractive_answerer_follows_the_setting_too(condense, named):
     condenser, reader, choice = build_answering(Settings.from_env({}, answerer="extractive", condense=condense))
     assert choice.name == "extractive" and reader is None
     assert isinstance(condenser, OfflineCondenser) and condenser.name_subject is named
+
+
+def test_the_offline_fallback_of_a_missing_local_model_follows_the_setting_too(monkeypatch):
+    def missing(settings):
+        raise LocalModelError("the model file is missing")
+
+    monkeypatch.setattr(build, "connect_local", missing)
+    condenser, reader, _ = build_answering(Settings.from_env({}, answerer="local", condense="named"))
+    assert reader is None and isinstance(condenser, OfflineCondenser) and condenser.name_subject

@@ -71,7 +71,6 @@ def _build_openai(settings: Settings, choice: AnswererChoice) -> Answering:
         base_url=settings.openai_base_url,
         api_key=settings.openai_api_key,
         condense=settings.condense not in ("conversation", "named"),
-        name_subject=settings.condense == "named",
     )
     return condenser, reader, choice
 
@@ -80,7 +79,7 @@ def _build_local(settings: Settings, choice: AnswererChoice) -> Answering:
     try:
         wrap, connect = connect_local(settings)  # a handle on the machine's shared server (`llama_server`)
     except LocalModelError as exc:  # the model file is missing or wrong: say why, answer offline
-        return OfflineCondenser(), None, fall_back(choice, exc)
+        return offline_condenser(settings), None, fall_back(choice, exc)
     condenser, reader = build_model_reading(
         settings,
         name="local",
@@ -89,7 +88,6 @@ def _build_local(settings: Settings, choice: AnswererChoice) -> Answering:
         api_key=None,
         backend=LOCAL_BACKEND,
         condense=settings.condense == "model",  # measured on CoQA: docs/evaluation.md, "Follow-ups"
-        name_subject=settings.condense == "named",
         wrap=wrap,
         connect=connect,  # checked before each request: started, reused, or replaced
         fallback_on=LOCAL_FALLBACK_ON,
@@ -98,7 +96,13 @@ def _build_local(settings: Settings, choice: AnswererChoice) -> Answering:
 
 
 def _build_extractive(settings: Settings, choice: AnswererChoice) -> Answering:
-    return OfflineCondenser(name_subject=settings.condense == "named"), None, choice
+    return offline_condenser(settings), None, choice
+
+
+def offline_condenser(settings: Settings) -> OfflineCondenser:
+    """Follow-ups read with the earlier turns, no model call; with ASSISTANT_CONDENSE=named their pronoun replaced by
+    the last turn's name too."""
+    return OfflineCondenser(name_subject=settings.condense == "named")
 
 
 def build_answering(settings: Settings) -> Answering:
@@ -160,13 +164,12 @@ def build_model_reading(
     api_key: str | None,
     backend: str | None = None,
     condense: bool = True,
-    name_subject: bool = False,
     wrap: Callable[[ChatClient, str | None], ChatClient] | None = None,
     connect: Callable[[], str] | None = None,
     fallback_on: tuple[type[AssistantError], ...] = OPENAI_FALLBACK_ON,
 ) -> tuple[Condenser, ModelReader]:
-    """`condense=False`: follow-ups are read with the conversation instead of a second model call (`name_subject`:
-    with the pronoun replaced by the last turn's name, `condense.named_subject`).
+    """`condense=False`: follow-ups are read with the conversation instead of a second model call
+    (`offline_condenser`).
     `wrap(client, url)`: what each client is used through (`LocalChat` for our own server).
     `connect` (our own server, see `ModelReader`) and `fallback_on` go to ModelReader; with `connect` the condenser
     connects through it too."""
@@ -198,7 +201,7 @@ def build_model_reading(
         connect=connect,
     )
     if not condense:
-        return OfflineCondenser(name_subject), reader
+        return offline_condenser(settings), reader
     condense_chat = (
         ConnectedChat(connect, lambda url: chat(url, False, CONDENSE_MAX_TOKENS, settings.max_retries))
         if connect is not None  # our own server: its address is known once it runs
