@@ -36,6 +36,11 @@ def sentences(similarity: float = 0.5, coverage: float = 0.5, texts: list[str] =
     return out
 
 
+def titled(texts: list[tuple[str, int, str, str]]) -> list[ScoredSentence]:
+    """Sentences of several articles, each given as (article id, sentence index, article title, text)."""
+    return [ScoredSentence(Sentence(a, i, 0, len(t), t), title, 1.0, 0.6, 0.5) for a, i, title, t in texts]
+
+
 def attributed(embedder, question: str, answer: str, shown=None):
     shown = shown or sentences()
     return attribute(Query(question, question), text.claims(answer), shown, embedder), shown
@@ -697,7 +702,7 @@ def test_a_name_the_question_gives_may_stand_in_another_articles_sentence(embedd
         ("song", 4, "Song", "It was sung by Jim Cummings."),
         ("singer", 2, "Jim Cummings", "He also voiced Sonic the Hedgehog in the animated series."),
     ]
-    shown = [ScoredSentence(Sentence(a, i, 0, len(t), t), title, 1.0, 0.6, 0.5) for a, i, title, t in texts]
+    shown = titled(texts)
     question = "The singer of A Rather Blustery Day also voiced what hedgehog?"
     d = decided(embedder, question, "Sonic the Hedgehog", shown)
     assert d.answered and d.kept[0].cited == (("singer", 2),), d.reason
@@ -719,7 +724,7 @@ def test_of_two_sentences_that_hold_the_answer_the_one_the_question_s_names_lead
         ("singer", 1, "Jim Cummings", 'He is known for voicing Dr. Robotnik from "Sonic the Hedgehog".'),
         ("song", 0, "A Rather Blustery Day", "A Rather Blustery Day is a song sung by Jim Cummings."),
     ]
-    shown = [ScoredSentence(Sentence(a, i, 0, len(t), t), title, 1.0, 0.6, 0.5) for a, i, title, t in texts]
+    shown = titled(texts)
     question = "This singer of A Rather Blustery Day also voiced what hedgehog?"
     attribution, _ = attributed(embedder, question, "Sonic the Hedgehog", shown)
     assert attribution.question_missing == () and ("singer", 1) in attribution.claims[0].cited

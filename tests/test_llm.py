@@ -211,27 +211,27 @@ def test_brackets_the_model_copies_are_not_citations(llm_bot, server):
     assert ans.text == "$13.5 million [1]"
 
 
-def test_a_follow_up_is_read_with_the_conversation(llm_bot, server):
-    bot = llm_bot(condense="conversation")  # as with the local model: no rewrite call
+def _follow_up_about_noboa(llm_bot, server, condense: str):
+    """ "What does he want to change?" after "Who is Ecuador's president?" / "Daniel Noboa": the bot, its answer
+    and the one request's user message."""
+    bot = llm_bot(condense=condense)  # no rewrite call with either mode
     server.script(reply("He wants to modify the constitution to allow foreign military bases back."))
     history = [("Who is Ecuador's president?", "Daniel Noboa [1]")]
     ans = bot.answer("What does he want to change?", history=history)
     assert_answer_contract(bot, ans)
     (body,) = server.chat_requests
-    user = body["messages"][-1]["content"]
+    return bot, ans, body["messages"][-1]["content"]
+
+
+def test_a_follow_up_is_read_with_the_conversation(llm_bot, server):
+    _, ans, user = _follow_up_about_noboa(llm_bot, server, "conversation")  # as with the local model
     assert "Earlier conversation:\nUser: Who is Ecuador's president?\nAssistant: Daniel Noboa\n" in user
     assert ans.trace.context and ans.trace.question_step.follow_up and ans.trace.decision.follow_up
     assert ans.answered and "modify the constitution" in ans.citations[0].text
 
 
 def test_named_reads_the_follow_up_with_the_last_turn_s_name_and_the_conversation(llm_bot, server):
-    bot = llm_bot(condense="named")  # as "conversation", the pronoun replaced in code: no rewrite call
-    server.script(reply("He wants to modify the constitution to allow foreign military bases back."))
-    history = [("Who is Ecuador's president?", "Daniel Noboa [1]")]
-    ans = bot.answer("What does he want to change?", history=history)
-    assert_answer_contract(bot, ans)
-    (body,) = server.chat_requests
-    user = body["messages"][-1]["content"]
+    bot, ans, user = _follow_up_about_noboa(llm_bot, server, "named")  # the pronoun replaced in code
     assert "Earlier conversation:\nUser: Who is Ecuador's president?" in user
     assert "What does Daniel Noboa want to change?" in user
     assert ans.trace.standalone_question == "What does Daniel Noboa want to change?"
