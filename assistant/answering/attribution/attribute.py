@@ -392,7 +392,7 @@ def _counted(
     held: set[str] = set().union(*(_evidence(shown, i) for i in cited))
     if all(support.matches(t, held) for t in terms(thing)):
         return thing, 1.0
-    if support.money_or_share(f"1 {thing}") and support.money_or_share(answer):  # "How many dollars": "$6 million"
+    if support.counts_money_or_share(thing) and support.money_or_share(answer):  # "How many dollars": "$6 million"
         return thing, 1.0
     counting = [phrase for i in cited for phrase in support.counted_by(answer, shown[i].sentence.text)]
     if thing.lower() in kinds.PEOPLE_COUNTED and any(kinds.names_people(phrase) for phrase in counting):

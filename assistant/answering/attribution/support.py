@@ -231,6 +231,11 @@ def money_or_share(answer: str) -> bool:
     return not amounts(_MONEY_OR_SHARE.sub(" ", answer))
 
 
+def counts_money_or_share(thing: str) -> bool:
+    """A "how many X" question that counts money or a share ("dollars", "percent"): "$6 million" answers it."""
+    return money_or_share(f"1 {thing}")
+
+
 _COUNTED_WORDS = 6  # what a number counts: the words after it, up to a punctuation mark, at most this many
 
 

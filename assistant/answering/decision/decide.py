@@ -88,7 +88,7 @@ def decide(
     if (
         attribution.counted
         and support.money_or_share(answer)
-        and not support.money_or_share(f"1 {attribution.counted}")
+        and not support.counts_money_or_share(attribution.counted)
     ):
         return Decided(
             False,

@@ -127,7 +127,7 @@ def has(answer: str, kind: Asks) -> bool:
     if kind is Asks.NUMBER:
         return bool(_NUMBER.search(answer))
     if kind is Asks.PERSON:
-        return _names(answer) or bool(_PEOPLE.search(answer) or _PERSON_SUFFIX.search(answer))
+        return _names(answer) or names_people(answer)
     if kind is Asks.NAME:
         return _names(answer)
     return _names(answer) or bool(_PLACE.search(answer))
