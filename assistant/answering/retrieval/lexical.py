@@ -17,6 +17,7 @@ from uuid import UUID
 
 import numpy as np
 
+from assistant.answering.retrieval.links import TitleIndex
 from assistant.answering.terms import terms
 from assistant.store import Store
 
@@ -47,6 +48,7 @@ class Snapshot:
     refs: tuple[ChunkRef, ...]
     vocab: Mapping[str, int]
     df: Mapping[str, int]
+    titles: TitleIndex  # the articles by the names their titles are (`links.py`)
 
     @property
     def size(self) -> int:
@@ -73,7 +75,7 @@ class Snapshot:
         return [(self.refs[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
 
 
-EMPTY = Snapshot(None, None, (), {}, {})
+EMPTY = Snapshot(None, None, (), {}, {}, TitleIndex())
 
 
 class LexicalIndex:
@@ -118,7 +120,9 @@ class LexicalIndex:
 
         logging.getLogger("bm25s").setLevel(logging.WARNING)
 
-        current = {i: info.content_hash for i, info in self.store.article_infos().items()}
+        infos = self.store.article_infos()
+        current = {i: info.content_hash for i, info in infos.items()}
+        titles = TitleIndex((i, info.title) for i, info in infos.items())
         refs: list[ChunkRef] = []
         corpus: list[list[str]] = []
         for ids, metas, docs in self.store.scan_chunks():
@@ -142,10 +146,10 @@ class LexicalIndex:
             for tok in set(toks):
                 df[tok] = df.get(tok, 0) + 1
         if not refs:
-            return Snapshot(key, None, (), {}, df)
+            return Snapshot(key, None, (), {}, df, titles)
         bm25 = bm25s.BM25()
         bm25.index(_as_tokenized(corpus), show_progress=False)
-        return Snapshot(key, bm25, tuple(refs), MappingProxyType(dict(bm25.vocab_dict)), MappingProxyType(df))
+        return Snapshot(key, bm25, tuple(refs), MappingProxyType(dict(bm25.vocab_dict)), MappingProxyType(df), titles)
 
 
 def _as_tokenized(corpus: list[list[str]]) -> Tokenized:
