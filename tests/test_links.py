@@ -43,7 +43,7 @@ def test_headlines_and_titles_without_a_capital_are_no_names():
 def test_a_linked_article_is_shown_whole_after_the_first_whatever_its_rank():
     a, b, c = article("a", 3), article("b", 3), article("c", 2)
     hits = ranked(("a", 1, 1.0), ("c", 0, 0.4), ("a", 0, 0.3))  # b is not among the ranked sentences at all
-    assert shown(context.choose(hits, {"a": a, "b": b, "c": c}, around(a, b, c), linked="b")) == [
+    assert shown(context.choose(hits, {"a": a, "b": b, "c": c}, around(a, b, c), linked=["b"])) == [
         ("a", 0),
         ("a", 1),
         ("a", 2),
@@ -61,15 +61,22 @@ def test_a_linked_article_is_shown_whole_after_the_first_whatever_its_rank():
     ]
 
 
+def test_two_linked_articles_are_shown_best_first_after_the_first():
+    a, b, c, d = article("a", 2), article("b", 2), article("c", 2), article("d", 2)
+    hits = ranked(("a", 1, 1.0), ("d", 0, 0.4))
+    got = context.choose(hits, {"a": a, "b": b, "c": c, "d": d}, around(a, b, c, d), linked=["c", "b"])
+    assert shown(got) == [("a", 0), ("a", 1), ("c", 0), ("c", 1), ("b", 0), ("b", 1), ("d", 0)]
+
+
 def test_a_linked_article_needs_the_first_shown_whole_and_one_too_long_leaves_room_for_the_others():
     long_first, b = article("a", 80, words=20), article("b", 3)
     hits = ranked(("a", 7, 1.0), ("a", 3, 0.9))
     assert "b" not in {
-        a for a, _ in shown(context.choose(hits, {"a": long_first, "b": b}, around(long_first, b), linked="b"))
+        a for a, _ in shown(context.choose(hits, {"a": long_first, "b": b}, around(long_first, b), linked=["b"]))
     }
     a, big, c = article("a", 3), article("big", 70, words=10), article("c", 2)
     hits = ranked(("a", 1, 1.0), ("c", 0, 0.9))
-    assert shown(context.choose(hits, {"a": a, "big": big, "c": c}, around(a, big, c), linked="big")) == [
+    assert shown(context.choose(hits, {"a": a, "big": big, "c": c}, around(a, big, c), linked=["big"])) == [
         ("a", 0),
         ("a", 1),
         ("a", 2),

@@ -54,17 +54,18 @@ def choose(
     ranked: Sequence[ScoredSentence],
     whole: Mapping[str, Sequence[ScoredSentence]],
     around: Mapping[Key, ScoredSentence],
-    linked: str | None = None,
+    linked: Sequence[str] = (),
 ) -> list[ScoredSentence]:
     """`whole`: every sentence of the candidate articles (those short enough), in order; `around`: the
-    scored sentences of `window_keys`; `linked`: an article the question or the first article names by its
-    title (`links.py`; its sentences in `whole`), shown whole right after the first when that one is shown
-    whole and both fit, whatever its rank."""
+    scored sentences of `window_keys`; `linked`: articles the question or the first article names by their
+    titles (`links.py`; their sentences in `whole`), best first, each shown whole right after the first when
+    that one is shown whole and it fits, whatever its rank."""
     if not ranked:
         return []
     order = articles_in_order(ranked)
-    if linked is not None and linked != order[0]:
-        order = [order[0], linked, *(a for a in order[1:] if a != linked)]
+    linked = [a for a in linked if a != order[0]]
+    if linked:
+        order = [order[0], *linked, *(a for a in order[1:] if a not in linked)]
     best: dict[str, float] = {}
     for item in ranked:
         best.setdefault(item.sentence.article_id, item.score)
@@ -72,14 +73,14 @@ def choose(
     shown_whole: list[str] = []
     words = 0
     for article_id in order:
-        if article_id == linked and shown_whole == order[:1]:
+        if article_id in linked and shown_whole[:1] == order[:1]:
             pass  # the second hop: shown for the name that leads to it, not for its own rank
         elif article_id != order[0] and best.get(article_id, 0.0) < WHOLE_RATIO * best[order[0]]:
             continue
         sentences = whole.get(article_id)
         size = sum(len(s.sentence.text.split()) for s in sentences or ())
         if not sentences or words + size > WORDS:
-            if article_id == linked:
+            if article_id in linked:
                 continue  # the articles ranked after it may still fit
             break
         shown_whole.append(article_id)

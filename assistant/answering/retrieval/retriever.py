@@ -28,6 +28,7 @@ from assistant.store import Store, chroma_errors, meta_int, meta_text, record_pr
 CANDIDATES = 24  # hits taken from each channel before fusion
 CONTEXT_WEIGHT = 0.3  # weight of the conversation context in the query vector
 LINKED_CANDIDATES = 4  # articles named by title that are scored for the second hop, the first named first
+LINKED = 1  # of those, the ones shown (each whole, when it fits), best first; 2 measured on HotpotQA fit: a tie
 
 
 @dataclass
@@ -133,11 +134,11 @@ class Retriever:
         context, linked = self._context(result, wanted)
         timings["context"] = time.perf_counter() - t
         timings["total"] = time.perf_counter() - t0
-        if linked is not None:  # its record, for the citations' titles and pages
+        if linked:  # their records, for the citations' titles and pages
             result = replace(
                 result,
-                articles={**result.articles, linked.id: linked},
-                titles={**result.titles, linked.id: linked.title},
+                articles={**result.articles, **{a.id: a for a in linked}},
+                titles={**result.titles, **{a.id: a.title for a in linked}},
             )
         return replace(result, context=context, timings=timings)
 
@@ -227,12 +228,12 @@ class Retriever:
             query, passages, sentences, titles, signals=signals, sentence_hits=sentence_rrf, articles=records
         )
 
-    def _context(self, retrieval: Retrieval, scope: set[str] | None) -> tuple[list[ScoredSentence], ArticleInfo | None]:
+    def _context(self, retrieval: Retrieval, scope: set[str] | None) -> tuple[list[ScoredSentence], list[ArticleInfo]]:
         """What the reader is shown (`context.choose`), from the candidates gathered here and the article records
-        read with them (every ranked sentence's article is among those); and the record of the article shown for
-        the name that leads to it (`links.py`), when one is shown that retrieval had not found."""
+        read with them (every ranked sentence's article is among those); and the records of the articles shown for
+        the names that lead to them (`links.py`) that retrieval had not found."""
         if retrieval.signals is None or not retrieval.sentences:
-            return [], None
+            return [], []
         order = context.articles_in_order(retrieval.sentences)
         records = {a: retrieval.articles[a] for a in order if a in retrieval.articles}
         short = {a for a, r in records.items() if r.sentences <= context.WHOLE_MAX_SENTENCES}
@@ -246,12 +247,11 @@ class Retriever:
             a: [by_key[(a, i)] for i in range(records[a].sentences) if (a, i) in by_key] for a in order if a in short
         }
         linked = self._linked(retrieval, whole.get(order[0], []), set(order[:1]), scope)
-        if linked is None:
-            return context.choose(retrieval.sentences, whole, by_key), None
-        info, sentences = linked
-        whole[info.id] = sentences
-        found = info.id in retrieval.articles
-        return context.choose(retrieval.sentences, whole, by_key, linked=info.id), None if found else info
+        for info, sentences in linked:
+            whole[info.id] = sentences
+        shown = context.choose(retrieval.sentences, whole, by_key, linked=[info.id for info, _ in linked])
+        in_context = {s.sentence.article_id for s in shown}
+        return shown, [i for i, _ in linked if i.id in in_context and i.id not in retrieval.articles]
 
     def _linked(
         self,
@@ -259,32 +259,36 @@ class Retriever:
         first: list[ScoredSentence],
         shown: set[str],
         scope: set[str] | None,
-    ) -> tuple[ArticleInfo, list[ScoredSentence]] | None:
-        """The short article that the question or the first article (`first`: its sentences, when it is shown
-        whole) names by its title and that reads best as the question answered, with its sentences scored; None
-        when they name none (the index's titles are `links.TitleIndex`)."""
+    ) -> list[tuple[ArticleInfo, list[ScoredSentence]]]:
+        """The short articles that the question or the first article (`first`: its sentences, when it is shown
+        whole) names by their titles, at most `LINKED`, those that read best as the question answered first, each
+        with its sentences scored; none when they name none (the index's titles are `links.TitleIndex`)."""
         if not first or retrieval.signals is None:
-            return None
+            return []
         text = " ".join([retrieval.query.standalone, *(s.sentence.text for s in first)])
         named = [a for a in self.lexical.snapshot().titles.named_in(text) if a not in shown]
         named = [a for a in named if scope is None or a in scope][:LINKED_CANDIDATES]
         if not named:
-            return None
+            return []
         known = {a: retrieval.articles[a] for a in named if a in retrieval.articles}
         read = self.store.article_records([a for a in named if a not in known], with_text=False)
         infos = {**known, **{a: r.info for a, r in read.items()}}
         infos = {a: r for a, r in infos.items() if r.sentences <= context.WHOLE_MAX_SENTENCES}
         if not infos:
-            return None
+            return []
         keys = {(a, i) for a, r in infos.items() for i in range(r.sentences)}
         titles = {**retrieval.titles, **{a: r.title for a, r in infos.items()}}
         scored = self._score(
             retrieval.signals, keys, _support(retrieval.passages), retrieval.sentence_hits, infos, titles
         )
-        if not scored:
-            return None
-        best = max(scored, key=lambda s: s.score).sentence.article_id
-        return infos[best], sorted((s for s in scored if s.sentence.article_id == best), key=lambda s: s.sentence.index)
+        best: dict[str, float] = {}
+        for s in scored:
+            best[s.sentence.article_id] = max(best.get(s.sentence.article_id, s.score), s.score)
+        chosen = sorted(best, key=lambda a: -best[a])[:LINKED]
+        return [
+            (infos[a], sorted((s for s in scored if s.sentence.article_id == a), key=lambda s: s.sentence.index))
+            for a in chosen
+        ]
 
     # ---- sentence ranking
     def _rank_sentences(
