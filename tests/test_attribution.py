@@ -365,10 +365,16 @@ def two_articles() -> list[ScoredSentence]:
 
 
 def test_a_two_hop_answer_cites_the_sentence_that_ties_the_question_to_it(embedder):
-    """The answer stands in the author's article; the film the question names, in the film's: a shared name
-    (the director's) ties the two, and both are cited."""
+    """The answer stands in the author's article; the film the question names, in the film's: the film's sentence
+    names the author's article by its title, and both are cited; under another title a shared name (the
+    director's) ties the two the same way."""
     shown = two_articles()
     question = "The director of the film Big Stone Gap is based in what neighbourhood?"
+    attribution, _ = attributed(embedder, question, "Greenwich Village", shown)
+    (claim,) = attribution.claims
+    assert claim.cited == (("film", 0), ("author", 0)) and attribution.question_missing == ()
+    assert "names its article" in claim.how
+    shown[1] = replace(shown[1], title="Novelists of Virginia")
     attribution, _ = attributed(embedder, question, "Greenwich Village", shown)
     (claim,) = attribution.claims
     assert claim.cited == (("film", 0), ("author", 0)) and attribution.question_missing == ()
@@ -735,6 +741,26 @@ def test_of_two_sentences_that_hold_the_answer_the_one_the_question_s_names_lead
     untied = [*shown[:2], replace(shown[2], sentence=Sentence("song", 0, 0, 34, "A Rather Blustery Day is a song."))]
     attribution, _ = attributed(embedder, question, "Sonic the Hedgehog", untied)
     assert "Rather Blustery Day" in attribution.question_missing
+
+
+def test_an_answer_in_the_article_another_one_names_is_cited_with_the_sentence_that_names_it(embedder):
+    """The second hop: the year stands in the university's article, whose sentence says nothing of the team the
+    question is about; the team's sentence that names the university by its title is the way there, cited with it,
+    and it is what addresses the question."""
+    team = "The Harbour Rovers hockey team represented Kestrel University in the 2011 coastal league."
+    founded = "It was founded in 1838 as a school of medicine."
+    shown = [
+        ScoredSentence(Sentence("team", 0, 0, len(team), team), "Harbour Rovers", 1.0, 0.8, 0.9),
+        ScoredSentence(Sentence("uni", 1, 0, len(founded), founded), "Kestrel University", 0.2, 0.15, 0.1),
+    ]
+    question = "The Harbour Rovers hockey team of 2011 represented a university founded in what year?"
+    d = decided(embedder, question, "1838", shown)
+    assert d.answered and d.kept[0].cited == (("team", 0), ("uni", 1)), d.reason
+    # the same sentences, the university's article under another title: no sentence names it, and the year's
+    # sentence alone is refused (it names neither the team nor 2011)
+    other = [shown[0], replace(shown[1], title="A medical school")]
+    d = decided(embedder, question, "1838", other)
+    assert not d.answered and d.rule == "question names missing", d.reason
 
 
 # ---- what the question asks for, seen on questions about the sample article no test had asked (issue 23)

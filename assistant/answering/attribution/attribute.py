@@ -35,6 +35,7 @@ import numpy as np
 from assistant.answering import names
 from assistant.answering.attribution import support
 from assistant.answering.question import kinds
+from assistant.answering.retrieval.links import TitleIndex
 from assistant.answering.retrieval.ranking import confidence
 from assistant.answering.terms import STOPWORDS, key_terms, name_forms, terms
 from assistant.answering.thresholds import DEFAULT, Thresholds
@@ -91,19 +92,19 @@ def attribute(
     if lacking:  # another sentence that holds a claim as well may be the one the question's names lead to
         out = ctx.recited(out, thresholds.question_names_other_articles)
         lacking = _question_missing(query, shown, [i for c in out for i in c.sentences])
+    if out and out[0].sentences:
+        naming = _naming(shown, out[0].sentences, ctx.relevance)
+        if naming is not None and ctx.relevance[naming] > out[0].relevance:  # the second hop: cite the way there
+            joined = _join(
+                shown, out[0], naming, ctx.relevance, "the sentence of another article that names its article"
+            )
+            out = (joined, *out[1:])
+            lacking = _question_missing(query, shown, [i for c in out for i in c.sentences])
     if lacking and out and out[0].sentences:
         bridge = _bridge(query, shown, out[0].sentences, lacking, ctx.relevance, comparing=out[0].new_terms == 0)
         if bridge is not None:  # a two-hop answer: the sentence that ties the question to the answer's is cited too
-            first = out[0]
-            chosen = tuple(sorted({*first.sentences, bridge}))
-            joined = replace(
-                first,
-                sentences=chosen,
-                cited=_keys(shown, chosen),
-                relevance=max(first.relevance, ctx.relevance[bridge]),
-                how=f"{first.how}; joined by a shared name to the sentence that holds what the question names",
-            )
-            out = (joined, *out[1:])
+            how = "the sentence that holds what the question names, by a shared name"
+            out = (_join(shown, out[0], bridge, ctx.relevance, how), *out[1:])
             lacking = _question_missing(query, shown, [i for c in out for i in c.sentences])
     if lacking and thresholds.question_names_other_articles:  # no sentence ties them: another article may hold them
         lacking = _question_missing(query, shown, [i for c in out for i in c.sentences], other_articles=True)
@@ -329,6 +330,33 @@ def _bridge(
         if (about or shared) and (best is None or (held, relevance[j]) > (best[1], best[2])):
             best = (j, held, relevance[j])
     return best[0] if best else None
+
+
+def _join(shown: Sequence[ScoredSentence], claim: Claim, j: int, relevance: Sequence[float], how: str) -> Claim:
+    """`claim` cited with sentence `j` too (another article's, on the way to the answer), as relevant as the
+    better of the two."""
+    chosen = tuple(sorted({*claim.sentences, j}))
+    return replace(
+        claim,
+        sentences=chosen,
+        cited=_keys(shown, chosen),
+        relevance=max(claim.relevance, relevance[j]),
+        how=f"{claim.how}; joined to {how}",
+    )
+
+
+def _naming(shown: Sequence[ScoredSentence], cited: Sequence[int], relevance: Sequence[float]) -> int | None:
+    """The sentence of another article that names, by its title, the one article the `cited` sentences stand in
+    and that best addresses the question: the first hop of a two-hop answer ("The 2011–12 VCU Rams men's
+    basketball team represented Virginia Commonwealth University", for "VCU was founded in 1838"); None when
+    no shown sentence names it (`links.TitleIndex`: the title as a name, word for word)."""
+    own = {shown[i].sentence.article_id for i in cited}
+    if len(own) != 1:
+        return None
+    article = own.pop()
+    titled = TitleIndex([(article, shown[cited[0]].title)])
+    naming = [j for j, s in enumerate(shown) if s.sentence.article_id != article and titled.named_in(s.sentence.text)]
+    return max(naming, key=lambda j: relevance[j]) if naming else None
 
 
 def _keys(shown: Sequence[ScoredSentence], positions: Sequence[int]) -> tuple[tuple[str, int], ...]:
