@@ -246,7 +246,7 @@ class Retriever:
         whole = {
             a: [by_key[(a, i)] for i in range(records[a].sentences) if (a, i) in by_key] for a in order if a in short
         }
-        linked = self._linked(retrieval, whole.get(order[0], []), set(order[:1]), scope)
+        linked = self._linked(retrieval, whole.get(order[0], []), set(order[:1]), scope, support)
         for info, sentences in linked:
             whole[info.id] = sentences
         shown = context.choose(retrieval.sentences, whole, by_key, linked=[info.id for info, _ in linked])
@@ -259,6 +259,7 @@ class Retriever:
         first: list[ScoredSentence],
         shown: set[str],
         scope: set[str] | None,
+        support: dict[tuple[str, int], float],
     ) -> list[tuple[ArticleInfo, list[ScoredSentence]]]:
         """The short articles that the question or the first article (`first`: its sentences, when it is shown
         whole) names by their titles, at most `LINKED`, those that read best as the question answered first, each
@@ -278,9 +279,7 @@ class Retriever:
             return []
         keys = {(a, i) for a, r in infos.items() for i in range(r.sentences)}
         titles = {**retrieval.titles, **{a: r.title for a, r in infos.items()}}
-        scored = self._score(
-            retrieval.signals, keys, _support(retrieval.passages), retrieval.sentence_hits, infos, titles
-        )
+        scored = self._score(retrieval.signals, keys, support, retrieval.sentence_hits, infos, titles)
         best: dict[str, float] = {}
         for s in scored:
             best[s.sentence.article_id] = max(best.get(s.sentence.article_id, s.score), s.score)
