@@ -32,7 +32,7 @@ from assistant import Assistant, Settings  # noqa: E402
 from assistant.embeddings import OnnxMiniLM  # noqa: E402
 from assistant.indexing.parse.loaders import load_file  # noqa: E402
 from assistant.indexing.parse.sentences import split_sentences  # noqa: E402
-from benchmarks.common import write_section  # noqa: E402
+from benchmarks.common import OFFLINE, write_section  # noqa: E402
 
 
 def corpus_files(folder: Path) -> list[Path]:
@@ -51,7 +51,7 @@ def corpus_files(folder: Path) -> list[Path]:
 
 def child_ingest(index_dir: str, files: list[str]) -> None:
     """Runs in a child process: the full pipeline, timed, with its own peak RSS."""
-    settings = Settings.from_env(env={}, index_dir=index_dir)
+    settings = Settings.from_env(env=OFFLINE, index_dir=index_dir)
     t = time.perf_counter()
     bot = Assistant(settings=settings)
     load_s = time.perf_counter() - t
@@ -106,7 +106,7 @@ def main() -> None:
         "model_load_s": round(child["model_load_s"], 2),
     }
 
-    settings = Settings.from_env(env={}, index_dir=index_dir)
+    settings = Settings.from_env(env=OFFLINE, index_dir=index_dir)
     bot = Assistant(settings=settings, embedder=embedder)
     calls = embedder.calls
     t = time.perf_counter()

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT / "eval"
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import chroma_server, write_section  # noqa: E402
+from benchmarks.common import OFFLINE, chroma_server, write_section  # noqa: E402
 
 CITIES = [
     "Quito",
@@ -84,7 +84,7 @@ def child(mode: str, index: str, corpus: str) -> None:
     from assistant import Assistant, Settings
 
     overrides = {"chroma_url": index} if mode == "server" else {"index_dir": index}
-    bot = Assistant(settings=Settings.from_env(env={}, **overrides))
+    bot = Assistant(settings=Settings.from_env(env=OFFLINE, **overrides))
     t = time.perf_counter()
     report = bot.ingest([corpus])
     ingest_s = time.perf_counter() - t

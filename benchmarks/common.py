@@ -69,6 +69,11 @@ def chroma_server(path: Path, wait_s: float = 60) -> Iterator[tuple[str, subproc
         server.kill()
 
 
+# The offline answerer, whatever the machine has installed: these benchmarks time retrieval, attribution and the
+# decision (ms); the local model, when installed, would otherwise be the automatic choice (seconds per answer).
+OFFLINE = {"ASSISTANT_ANSWERER": "extractive"}
+
+
 def write_section(path: Path, name: str, body: str, title: str) -> None:
     """Replace the text between `<!-- name:start -->` and `<!-- name:end -->`, keeping the prose around it."""
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
