@@ -82,6 +82,24 @@ def test_a_follow_up_with_the_local_model(local_bot):
     assert any("$6 million allocated for drone technology" in c.text for c in ans.citations)
 
 
+def test_a_two_article_question_is_answered_from_the_article_the_first_names(local_bot, tmp_path_factory, embedder):
+    """The second hop with the model: the team's page names the arena, whose own page (which the question shares
+    almost no word with) says when it opened; both are cited, each under its title."""
+    from assistant import Assistant
+    from tests.test_links import ARENAS, DOME, TEAM
+
+    folder = tmp_path_factory.mktemp("wiki")
+    for n, text in enumerate([TEAM, DOME, *ARENAS]):
+        (folder / f"page{n}.md").write_text(text, "utf-8")
+    bot = Assistant(str(tmp_path_factory.mktemp("index")), settings=local_bot.settings, embedder=embedder)
+    assert bot.ingest([folder]).added == 6
+    ans = bot.answer("When did the arena where the Harbour Rovers played open?")
+    assert_answer_contract(bot, ans)
+    assert ans.answered and "1989" in ans.text, (ans.text, ans.trace.decision)
+    assert {c.title for c in ans.citations} == {"Harbour Rovers", "Kestrel Dome"}
+    assert any(c.text.startswith("It was opened in 1989") for c in ans.citations)
+
+
 @pytest.fixture(scope="module")
 def among_distractors(local_bot, tmp_path_factory, embedder):
     """The sample article among three synthetic ones, in an index of its own; the same local model server."""
