@@ -15,9 +15,10 @@ words are names: a news headline is a sentence and stands verbatim in no other a
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
+
+from assistant.answering.terms import plain
 
 MAX_WORDS = 8  # a longer title is a headline, not a name
 _WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
@@ -25,10 +26,8 @@ _QUALIFIER = re.compile(r"\s*\([^()]*\)\s*$")  # "Alien (film)": the bracket say
 
 
 def words(text: str) -> tuple[str, ...]:
-    """The words of `text`, capitals kept, accents and punctuation dropped."""
-    plain = unicodedata.normalize("NFKD", text)
-    plain = "".join(c for c in plain if not unicodedata.combining(c))
-    return tuple(_WORD.findall(plain))
+    """The words of `text`, capitals kept, accents (`terms.plain`) and punctuation dropped."""
+    return tuple(plain(w) for w in _WORD.findall(text))
 
 
 def title_key(title: str) -> tuple[str, ...] | None:
