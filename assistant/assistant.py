@@ -71,7 +71,8 @@ class Assistant:
 
     def warm_up(self) -> None:
         """Get the answerer ready before the first question: the local model's server is started and reads
-        the most recently added article (what a first question is most likely about) into its prompt cache.
+        the most recently added article (what a first question is most likely about) into its prompt cache; the
+        model check's server is started too.
         The web chat calls this in the background at start; a no-op for the extractive answerer."""
         if self.model_reader is None:
             return
@@ -85,6 +86,8 @@ class Assistant:
         except AssistantError as exc:  # the model still starts; the first question reads the article itself
             log.warning("no article to read ahead of the first question: %s", exc)
         self.model_reader.warm_up(shown)
+        if self.flow.model_check is not None:
+            self.flow.model_check.warm_up()
 
     # ---- indexing
     def ingest(self, paths: Iterable[str | Path] | str | Path, progress: Progress | None = None) -> IngestReport:

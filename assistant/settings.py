@@ -152,7 +152,9 @@ class Settings:
     model_cache: str | None = None  # directory of the joined local model; None: the user's cache dir
     model_keep_alive: float = KEEP_ALIVE_DEFAULT  # seconds the shared local model stays loaded when idle
     allow_private_urls: bool = False  # fetch pages from loopback/private/link-local hosts (an intranet, tests)
-    model_check: bool = False  # a model's answer is also checked by the model's own yes/no (ASSISTANT_MODEL_CHECK)
+    # a model's answer is also checked by the model's own yes-probability (ASSISTANT_MODEL_CHECK); None: on for the
+    # local model (its bar was fitted on the public sets' fit halves with it), off for other chat models (not measured)
+    model_check: bool | None = None
     mcp: bool = False  # the web server also serves MCP tools (`assistant serve --mcp`, ASSISTANT_MCP=1)
     condense: str | None = None  # follow-ups: "model" (rewritten by the chat model), "conversation" (read with
     # the earlier turns, no extra call) or "named" (as "conversation", a pronoun replaced by the last turn's name);
@@ -181,7 +183,7 @@ class Settings:
             model_keep_alive=parse_keep_alive(_get(env, "ASSISTANT_MODEL_KEEP_ALIVE")),
             allow_private_urls=_flag(env, "ASSISTANT_ALLOW_PRIVATE_URLS"),
             mcp=_flag(env, "ASSISTANT_MCP"),
-            model_check=_flag(env, "ASSISTANT_MODEL_CHECK"),
+            model_check=_flag(env, "ASSISTANT_MODEL_CHECK") if _get(env, "ASSISTANT_MODEL_CHECK") is not None else None,
             condense=_get(env, "ASSISTANT_CONDENSE"),
         )
         settings = _replaced(settings, overrides) if overrides else settings

@@ -17,14 +17,14 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from assistant.llm.chat_model import Chunk, Message
+from assistant.llm.chat_model import Chunk, Message, Scored
 
-Reply = str | BaseException | Callable[[list[Message]], str]
+Reply = str | Scored | BaseException | Callable[[list[Message]], str]
 
 
 @dataclass(frozen=True)
 class Call:
-    how: str  # "invoke" or "stream"
+    how: str  # "invoke", "scored" or "stream"
     messages: list[Message]
     bound: dict[str, int]  # what `bind` set (max_tokens, seed), {} when nothing
 
@@ -46,7 +46,7 @@ class FakeChat:
         self.replies.extend(replies)
         return self
 
-    def _next(self, how: str, sent: Sequence[Message]) -> str:
+    def _next(self, how: str, sent: Sequence[Message], raw: bool = False) -> str | Scored:
         messages = list(sent)
         self.calls.append(Call(how, messages, dict(self.bound)))
         if not self.replies:
@@ -57,13 +57,20 @@ class FakeChat:
         reply = self.replies.popleft()
         if isinstance(reply, BaseException):
             raise reply
+        if isinstance(reply, Scored) and not raw:
+            return reply.text
         return reply(messages) if callable(reply) else reply
 
     def invoke(self, messages: Sequence[Message]) -> str:
-        return self._next("invoke", messages)
+        return str(self._next("invoke", messages))
+
+    def scored(self, messages: Sequence[Message], top: int) -> Scored:
+        """The scripted reply; a `Scored` reply is given as it is (its alternatives), a text with none."""
+        reply = self._next("scored", messages, raw=True)
+        return reply if isinstance(reply, Scored) else Scored(str(reply))
 
     def stream(self, messages: Sequence[Message]) -> Iterator[Chunk]:
-        text = self._next("stream", messages)
+        text = str(self._next("stream", messages))
         words = text.split(" ")
         for start in range(0, len(words), self.chunk_words):
             piece = " ".join(words[start : start + self.chunk_words])

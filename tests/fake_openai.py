@@ -17,6 +17,7 @@ makes more calls than it scripted fails loudly instead of hanging.
 from __future__ import annotations
 
 import json
+import math
 import re
 import socket
 import threading
@@ -41,10 +42,16 @@ class Behaviour:
     stall: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
     error_type: str = "server_error"
+    alternatives: tuple[tuple[str, float], ...] = ()  # the first token's, sent when the request asks for logprobs
 
 
 def reply(content: Content) -> Behaviour:
     return Behaviour(content=content)
+
+
+def scored(content: str, alternatives: dict[str, float]) -> Behaviour:
+    """A reply whose first token's alternatives (token -> probability) come back as `logprobs` when asked for."""
+    return Behaviour(content=content, alternatives=tuple((t, math.log(p)) for t, p in alternatives.items()))
 
 
 def fail(status: int, message: str | None = None, error_type: str | None = None) -> Behaviour:
@@ -182,7 +189,7 @@ def _handler(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             elif body.get("stream"):
                 self._stream(body, content, behaviour)
             else:
-                self._json(200, _completion(body, content))
+                self._json(200, _completion(body, content, behaviour.alternatives))
 
         def _not_found(self) -> None:
             self._json(404, {"error": {"message": f"no route {self.path}", "type": "invalid_request_error"}})
@@ -243,13 +250,19 @@ def _usage(body: dict[str, Any], content: str) -> dict[str, int]:
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
 
-def _completion(body: dict[str, Any], content: str) -> dict[str, Any]:
+def _completion(body: dict[str, Any], content: str, alternatives: tuple[tuple[str, float], ...] = ()) -> dict[str, Any]:
+    choice: dict[str, Any] = {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
+    if body.get("logprobs") and alternatives:  # OpenAI's shape (llama.cpp's server gives the same)
+        asked = alternatives[: int(body.get("top_logprobs") or 0)]
+        top = [{"token": t, "logprob": lp, "bytes": None} for t, lp in asked]
+        first = {"token": alternatives[0][0], "logprob": alternatives[0][1], "bytes": None, "top_logprobs": top}
+        choice["logprobs"] = {"content": [first]}
     return {
         "id": "chatcmpl-fake",
         "object": "chat.completion",
         "created": int(time.time()),
         "model": body.get("model", "fake"),
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+        "choices": [choice],
         "usage": _usage(body, content),
     }
 

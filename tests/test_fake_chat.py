@@ -3,13 +3,17 @@ check, streaming and reconnecting, without an HTTP server (those paths are teste
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
+from assistant.answering.decision.decide import Decided
 from assistant.answering.decision.model_check import ModelCheck
 from assistant.answering.question.model_condense import ModelCondenser
 from assistant.errors import ModelTimeoutError, ModelUnavailableError
-from assistant.llm.chat_model import ConnectedChat, build_chat_model, limited, stream_text
+from assistant.llm.chat_model import ConnectedChat, Scored, build_chat_model, limited, stream_text
 from assistant.llm.prompts import Prompts
+from assistant.records import Claim, Query, ScoredSentence, Sentence
 from assistant.settings import Settings
 from tests.fake_chat import FakeChat
 
@@ -59,16 +63,39 @@ def test_a_question_without_history_or_that_stands_alone_calls_no_model():
 
 
 @pytest.mark.parametrize(
-    ("reply", "verdict"),
-    [("Yes.", True), ("**no** - it does not", False), ("maybe", None), (ModelTimeoutError("slow"), None)],
+    ("reply", "p"),
+    [
+        ("Yes.", 1.0),
+        ("**no** - it does not", 0.0),
+        ("maybe", None),
+        (ModelTimeoutError("slow"), None),
+        (Scored("No", (("No", math.log(0.6)), ("Yes", math.log(0.3)), (" yes", math.log(0.1)))), 0.4),
+        (Scored("Maybe", (("Maybe", math.log(0.9)), ("no", math.log(0.1)))), 0.0),
+        (Scored("Yes", (("Sure", -0.1),)), 1.0),  # neither among the alternatives: the reply's word
+    ],
 )
-def test_the_model_check_reads_yes_or_no_and_a_failure_is_no_verdict(reply, verdict):
+def test_the_model_check_weighs_yes_against_no_and_a_failure_is_no_verdict(reply, p):
     chat = FakeChat(reply)
     pair = (PROMPTS.load("check_system"), PROMPTS.load("check_user", required={"sentence", "question", "answer"}))
-    check = ModelCheck(chat, pair)
-    assert check.says("How much?", "The U.S. gave $13.5 million.", "$13.5 million") is verdict
+    check = ModelCheck(chat, pair, bar=0.5)
+    got = check.yes("How much?", "The U.S. gave $13.5 million.", "$13.5 million")
+    assert got == (None if p is None else pytest.approx(p))
     [call] = chat.calls
-    assert "The U.S. gave $13.5 million." in call.text() and call.messages[0][0] == "system"
+    assert call.how == "scored" and "The U.S. gave $13.5 million." in call.text() and call.messages[0][0] == "system"
+
+
+def test_the_model_check_refuses_below_its_bar_and_only_below_it():
+    pair = (PROMPTS.load("check_system"), PROMPTS.load("check_user", required={"sentence", "question", "answer"}))
+    sentence = ScoredSentence(Sentence("a", 0, 0, 29, "The U.S. gave $13.5 million."), "Aid", 0.9, 0.8, 1.0)
+    claim = Claim("$13.5 million", (0,), (("a", 0),), 1.0, (), 2, 0.9, 0.8, "its sentence holds it")
+    decided = Decided(True, "answered", "1 sentence holds it", (claim,), 0.9, 0.55)
+    query = Query("How much did the U.S. give?", "How much did the U.S. give?")
+    yes_at = lambda p: Scored("Yes", (("Yes", math.log(p)), ("No", math.log(1 - p))))  # noqa: E731
+    kept, said = ModelCheck(FakeChat(yes_at(0.31)), pair, bar=0.3).review(decided, query, [sentence])
+    assert kept is decided and said == "yes-probability 0.31 (bar 0.3)"
+    refused, said = ModelCheck(FakeChat(yes_at(0.29)), pair, bar=0.3).review(decided, query, [sentence])
+    assert not refused.answered and refused.kept == () and refused.rule == "the model check says no"
+    assert "probability 0.29, under the bar of 0.3" in refused.reason
 
 
 def test_a_stream_that_stops_without_finishing_is_an_error_not_a_short_answer():

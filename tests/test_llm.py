@@ -28,6 +28,7 @@ from tests.fake_openai import (
     hang_up,
     prompt_text,
     reply,
+    scored,
     slow,
 )
 
@@ -315,26 +316,37 @@ def test_stream_yields_deltas_then_the_answer(llm_bot, server):
 # ---- the model check (ASSISTANT_MODEL_CHECK=1)
 def test_the_model_check_refuses_what_the_model_says_its_sentence_does_not_say(llm_bot, server):
     bot = llm_bot(model_check=True)
-    server.script(reply("Daniel Noboa"), reply("No"))
+    server.script(reply("Daniel Noboa"), scored("No", {"No": 0.7, "Yes": 0.2, "yes": 0.05}))
     ans = bot.answer("Who is the president of Ecuador?")
     assert_answer_contract(bot, ans)
     assert decided(ans) == ("refused", "the model check says no") and not ans.citations
+    assert "probability 0.26, under the bar" in ans.trace.decision.reason  # 0.25 / (0.25 + 0.7)
     read, check = server.chat_requests
     assert check["max_tokens"] == 2 and check["messages"][0]["content"].startswith("You check whether a sentence")
+    assert check["logprobs"] is True and check["top_logprobs"] == 20
     asked = check["messages"][-1]["content"]
     assert NOBOA in asked and "Who is the president of Ecuador?" in asked and '"Daniel Noboa"' in asked
-    assert "model check: no" in ans.trace.notes and ans.trace.timings_ms.check is not None
+    assert any(n.startswith("model check: yes-probability 0.26") for n in ans.trace.notes)
+    assert ans.trace.timings_ms.check is not None
 
 
-@pytest.mark.parametrize("verdict", ["Yes.", "maybe", None])
-def test_the_model_check_only_ever_refuses(llm_bot, server, verdict):
-    """A yes, a reply that is neither, or a failed check leave the word rules' decision as it was."""
+@pytest.mark.parametrize(
+    ("verdict", "said"),
+    [
+        (scored("No", {"No": 0.45, "Yes": 0.55}), "yes-probability 0.55"),  # at or over the bar: it stands
+        (reply("Yes."), "yes-probability 1.00"),  # a server without log-probabilities: its word
+        (reply("maybe"), "no verdict"),
+        (fail(500, "boom"), "no verdict"),
+    ],
+)
+def test_the_model_check_only_ever_refuses(llm_bot, server, verdict, said):
+    """A yes-probability at the bar or over, a yes, a reply that is neither, or a failed check leave the word rules'
+    decision as it was."""
     bot = llm_bot(model_check=True)
-    server.script(reply("Daniel Noboa"), reply(verdict) if verdict else fail(500, "boom"))
+    server.script(reply("Daniel Noboa"), verdict)
     ans = bot.answer("Who is the president of Ecuador?")
     assert ans.answered and ans.text == "Daniel Noboa [1]"
-    said = "yes" if verdict == "Yes." else "no verdict"
-    assert f"model check: {said}" in ans.trace.notes
+    assert any(n.startswith(f"model check: {said}") for n in ans.trace.notes)
 
 
 def test_without_the_setting_no_check_is_asked(llm_bot, server):

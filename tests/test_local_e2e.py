@@ -18,8 +18,8 @@ import pytest
 
 from assistant import Answer
 from assistant.llm.choice import choose_answerer
-from assistant.llm.local.llama_server import local_server
-from assistant.llm.local.runtime import process_alive
+from assistant.llm.local.llama_server import check_server, local_server
+from assistant.llm.local.runtime import command_line, process_alive
 from tests.conftest import SAMPLE_ID
 from tests.contract import assert_answer_contract
 
@@ -52,6 +52,29 @@ def test_a_short_answer_is_cited_to_the_sentence_that_holds_it(local_bot):
     assert ans.answered and ans.trace.answerer == "local" and ans.trace.decision.method == "model"
     assert "Noboa" in ans.text and len(ans.text) < 80, ans.text  # a short answer, not a copied sentence
     assert [c.sentence_index for c in ans.citations] == [13]  # "... Ecuadorian President Daniel Noboa's ..."
+
+
+def test_the_model_check_weighs_the_answer_on_a_server_of_its_own(local_bot):
+    """On by default with the local model: asked of its own llama.cpp server (log-probabilities on), the answer
+    server untouched; a right answer's yes-probability is over the bar and above a wrong one's for the same
+    sentence."""
+    ans = local_bot.answer("Who is the president of Ecuador?")
+    check = local_bot.flow.model_check
+    assert check is not None and ans.answered, ans.trace.decision
+    said = [n for n in ans.trace.notes if n.startswith("model check: yes-probability")]
+    assert said and ans.trace.timings_ms.check is not None, ans.trace.notes
+    answers, checks = local_server(local_bot.settings).files.read(), check_server(local_bot.settings).files.read()
+    assert answers is not None and checks is not None and answers.pid != checks.pid
+    assert _after(command_line(checks.pid), "--logits_all") == "True"
+    assert _after(command_line(answers.pid), "--logits_all") == "False"
+    sentence = local_bot.article(SAMPLE_ID).sentences[13].text  # "... Ecuadorian President Daniel Noboa's ..."
+    right = check.yes("Who is the president of Ecuador?", sentence, "Daniel Noboa")
+    wrong = check.yes("Who is the president of Ecuador?", sentence, "Marco Rubio")
+    assert right is not None and wrong is not None and right >= check.bar and wrong < right, (right, wrong)
+
+
+def _after(args: list[str] | None, flag: str) -> str | None:
+    return args[args.index(flag) + 1] if args and flag in args else None
 
 
 def test_a_cited_answer_from_the_local_model(local_bot):

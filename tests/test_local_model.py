@@ -612,9 +612,52 @@ def test_model_status_and_stop_with_nothing_running(tmp_path, monkeypatch, capsy
     assert main(["model", "status"]) == 0
     out = capsys.readouterr().out
     assert "local model server: not running" in out and str(tmp_path / "cache") in out
+    assert "model check server: not running" in out
     assert main(["model", "stop"]) == 0
-    assert "not running" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "the local model server is not running" in out and "the model check server is not running" in out
     assert not (tmp_path / "cache" / local_model.QWEN_CODER_1_5B.filename).exists()  # looked, joined nothing
+
+
+def test_the_model_check_has_a_server_of_its_own_with_log_probabilities(tmp_path, monkeypatch):
+    """The check's server: the same model file, its own record, lock and activity (a slot), `logits_all` on (what
+    log-probabilities need) and a short context; the answer server keeps `logits_all` off."""
+    monkeypatch.setenv("ASSISTANT_MODEL_CACHE", str(tmp_path / "cache"))
+    settings = Settings.from_env()
+    answers = llama_server.local_server(settings, join=False)
+    check = llama_server.check_server(settings, join=False)
+    assert check.config.model_path == answers.config.model_path
+    mine = {check.files.record, check.files.lock, check.files.activity, check.files.in_flight_dir}
+    theirs = {answers.files.record, answers.files.lock, answers.files.activity, answers.files.in_flight_dir}
+    assert not mine & theirs and check.files.record.name.endswith(".gguf.check.json")
+    assert check.config.log_path != answers.config.log_path
+    args, answer_args = check.config.arguments(1234), answers.config.arguments(1234)
+    after = lambda a, flag: a[a.index(flag) + 1]  # noqa: E731
+    assert after(args, "--logits_all") == "True" and after(answer_args, "--logits_all") == "False"
+    assert after(args, "--n_ctx") == str(llama_server.CHECK_CONTEXT) and after(answer_args, "--n_ctx") == "4096"
+
+
+@pytest.mark.parametrize(
+    ("env", "answerer", "on"),
+    [
+        ({}, "local", True),  # the default: on for the local model, whose bar was fitted on it
+        ({}, "openai", False),  # ... off for another chat model (not measured)
+        ({"ASSISTANT_MODEL_CHECK": "0"}, "local", False),
+        ({"ASSISTANT_MODEL_CHECK": "1"}, "openai", True),
+        ({"ASSISTANT_MODEL_CHECK": "1"}, "extractive", False),  # verbatim sentences are never checked
+    ],
+)
+def test_the_model_check_is_on_by_default_for_the_local_model_only(tmp_path, monkeypatch, env, answerer, on):
+    from assistant.answering.build import build_model_check, build_thresholds
+    from assistant.llm.choice import AnswererChoice
+
+    monkeypatch.setenv("ASSISTANT_MODEL_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(llama_server, "ensure_model_file", lambda cache, spec=None: cache / "m.gguf")
+    settings = Settings.from_env(env={**env, "OPENAI_API_KEY": "sk-test"})
+    check = build_model_check(settings, AnswererChoice(answerer, "test"), build_thresholds(settings))
+    assert (check is not None) == on
+    if check is not None:
+        assert check.bar == build_thresholds(settings).model_check_bar
 
 
 @pytest.mark.localmodel

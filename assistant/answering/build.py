@@ -24,7 +24,7 @@ from assistant.llm.backends import (
     LOCAL_FALLBACK_ON,
     OPENAI_FALLBACK_ON,
     connect_local,
-    local_client,
+    local_check_client,
     local_streaming,
     openai_client,
 )
@@ -143,16 +143,18 @@ def chat_client(settings: Settings, choice: AnswererChoice, max_tokens: int) -> 
     return BACKENDS[choice.name].chat(settings, max_tokens)
 
 
-def build_model_check(settings: Settings, choice: AnswererChoice) -> ModelCheck | None:
-    """The model check (`ASSISTANT_MODEL_CHECK=1`) on the chosen chat model; None when it is off or there is no
-    chat model (the extractive reader's answers are verbatim sentences, never checked)."""
-    if not settings.model_check or choice.name not in ("openai", "local"):
+def build_model_check(settings: Settings, choice: AnswererChoice, thresholds: Thresholds) -> ModelCheck | None:
+    """The model check (`ASSISTANT_MODEL_CHECK`; unset: on for the local model only) on the chosen chat model (the
+    local model's: on its check server); None when it is off or there is no chat model (the extractive reader's
+    answers are verbatim sentences, never checked)."""
+    on = settings.model_check if settings.model_check is not None else choice.name == "local"
+    if not on or choice.name not in ("openai", "local"):
         return None
     prompts = Prompts(settings.prompts_dir)
     pair = (prompts.load("check_system"), prompts.load("check_user", required={"sentence", "question", "answer"}))
     if choice.name == "openai":
-        return ModelCheck(openai_client(settings, False, CHECK_MAX_TOKENS), pair)
-    return ModelCheck(local_client(settings, CHECK_MAX_TOKENS), pair)
+        return ModelCheck(openai_client(settings, False, CHECK_MAX_TOKENS), pair, thresholds.model_check_bar)
+    return ModelCheck(local_check_client(settings, CHECK_MAX_TOKENS), pair, thresholds.model_check_bar)
 
 
 def build_model_reading(
@@ -250,5 +252,5 @@ def build_flow(
         choice,
         thresholds,
         summarizer,
-        model_check=build_model_check(settings, choice) if model_reader is not None else None,
+        model_check=build_model_check(settings, choice, thresholds) if model_reader is not None else None,
     )

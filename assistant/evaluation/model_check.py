@@ -9,9 +9,9 @@ A reading is right when the question is answerable and the reading contains a go
 (an unanswerable question answered, or a wrong answer). The word rules' scores on the same readings: the
 decision's confidence, and its verdict (answered = 1, refused = 0).
 
-Log-probabilities need llama.cpp's `logits_all`, which the shared server runs without (it would hold a row of
-152,000 logits per token of context: 2.5 GB at 4,096 tokens). So the check starts a server of its own for the
-measurement, with `logits_all` and a 1,024-token context, in a runtime folder of its own.
+Log-probabilities need llama.cpp's `logits_all`, which the answer server runs without (it would hold a row of
+152,000 logits per token of context: 2.5 GB at 4,096 tokens). So the measurement starts a check server as the
+product's (`llama_server.check_server`: `logits_all`, a 1,024-token context) in a runtime folder of its own.
 
 Run: python -m assistant.evaluation.model_check TRACES DATASET.jsonl [--out FILE] [--limit N]
 """
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import tempfile
 import time
 import urllib.request
@@ -28,11 +27,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TypedDict
 
+from assistant.answering.decision.model_check import yes_probability as decision_yes_probability
 from assistant.evaluation.metrics import contains_answer
 from assistant.evaluation.rows import read_rows, read_traces
 from assistant.llm.prompts import Prompts
-
-CHECK_CONTEXT = 1024  # tokens: a sentence, a question and an answer fit many times over
 
 
 class TopLogprob(TypedDict, total=False):
@@ -89,15 +87,10 @@ def roc_auc(scores: Sequence[float], labels: Sequence[bool]) -> float | None:
 
 
 def yes_probability(top_logprobs: Sequence[TopLogprob]) -> float:
-    """P(yes) / (P(yes) + P(no)) from the first token's alternatives ("Yes", " yes", "YES" all count);
-    0.5 when neither is among them."""
-    yes = no = 0.0
-    for alt in top_logprobs:
-        word = str(alt.get("token", "")).strip().lower()
-        if word in ("yes", "no"):
-            p = math.exp(float(alt.get("logprob", -1e9)))
-            yes, no = (yes + p, no) if word == "yes" else (yes, no + p)
-    return yes / (yes + no) if yes + no > 0 else 0.5
+    """P(yes) / (P(yes) + P(no)) from the first token's alternatives, as the decision's check reads them
+    (`decision.model_check.yes_probability`); 0.5 when neither is among them."""
+    p = decision_yes_probability((str(alt.get("token", "")), float(alt.get("logprob", -1e9))) for alt in top_logprobs)
+    return 0.5 if p is None else p
 
 
 def items(traces: Path, dataset: Path) -> list[CheckItem]:
@@ -140,7 +133,7 @@ class Checker:
     """A llama.cpp server of the bundled model with log-probabilities, for the measurement only."""
 
     def __init__(self, state_dir: Path, prompts_dir: str) -> None:
-        from assistant.llm.local.llama_server import LlamaServer, ServerConfig
+        from assistant.llm.local.llama_server import CHECK_CONTEXT, CHECK_SLOT, LlamaServer, ServerConfig
         from assistant.llm.local.local_model import QWEN_CODER_1_5B, cache_dir_for, ensure_model_file, verify_model
 
         model = ensure_model_file(cache_dir_for(None))
@@ -149,7 +142,8 @@ class Checker:
                 model_path=model,
                 log_path=state_dir / "check-server.log",
                 n_ctx=CHECK_CONTEXT,
-                extra_args=("--logits_all", "True"),  # the last of a repeated option wins
+                logits_all=True,
+                slot=CHECK_SLOT,
                 state_dir=state_dir,
                 verify=lambda path: verify_model(path, QWEN_CODER_1_5B),
                 expected_sha256=QWEN_CODER_1_5B.sha256,

@@ -34,7 +34,7 @@ from assistant.answering.summary.key_sentences import central, summary_size, usa
 from assistant.embeddings import OnnxMiniLM
 from assistant.evaluation.rows import DocRow, read_docs
 from assistant.indexing.parse.sentences import split_sentences
-from assistant.llm.chat_model import ChatClient, Chunk, Message
+from assistant.llm.chat_model import ChatClient, Chunk, Message, Scored
 from assistant.records import Answer, Article, SummaryStep
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -139,6 +139,9 @@ class _Memo:
         """The one-token request before each summary request: sent just before a request that is not memoised."""
         self.pending.append((self.chat, messages))
         return ""
+
+    def scored(self, messages: Sequence[Message], top: int) -> Scored:
+        return self.chat.scored(messages, top)  # not memoised: summaries never ask for alternatives
 
     def stream(self, messages: Sequence[Message]) -> Iterator[Chunk]:
         key = self._key(messages)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from assistant.errors import AssistantError, LocalModelError, ModelTimeoutError, ModelUnavailableError
 from assistant.llm.chat_model import ChatClient, ConnectedChat, build_chat_model
-from assistant.llm.local.llama_server import MODEL_ALIAS, LlamaServer, local_server
+from assistant.llm.local.llama_server import MODEL_ALIAS, LlamaServer, check_server, local_server
 from assistant.llm.local.local_chat import LocalChat
 from assistant.settings import Settings
 
@@ -74,9 +74,14 @@ def local_streaming(settings: Settings, max_tokens: int) -> Callable[[], tuple[C
     return ConnectedChat(server.ensure_running, build).connected
 
 
-def local_client(settings: Settings, max_tokens: int) -> ChatClient:
-    """The local model's client for one whole reply (not streamed), connected before each call."""
-    server = local_server(settings)
+def local_check_client(settings: Settings, max_tokens: int) -> ChatClient:
+    """The client of the model check's own server of the local model (`llama_server.check_server`: log-probabilities,
+    and the answer server's cache left to the answers), connected before each call."""
+    return _whole_replies(settings, check_server(settings), max_tokens)
+
+
+def _whole_replies(settings: Settings, server: LlamaServer, max_tokens: int) -> ChatClient:
+    """A client of `server` for one whole reply (not streamed), connected before each call."""
     wrap = _local_wrapper(settings, server)
 
     def connected(url: str) -> ChatClient:

@@ -48,11 +48,23 @@ class Chunk:
     finished: bool = False
 
 
+@dataclass(frozen=True)
+class Scored:
+    """A reply's text and its first token's most likely alternatives, each with its log-probability (empty when the
+    server gives none: an OpenAI-compatible server need not)."""
+
+    text: str
+    alternatives: tuple[tuple[str, float], ...] = ()
+
+
 class ChatClient(Protocol):
-    """What answering needs of a chat model: invoke it on messages for the text of one reply, or stream the reply's
-    chunks; `bind` gives the same model with a request option set (None: as it was)."""
+    """What answering needs of a chat model: invoke it on messages for the text of one reply (`scored`: with its
+    first token's alternatives), or stream the reply's chunks; `bind` gives the same model with a request option set
+    (None: as it was)."""
 
     def invoke(self, messages: Sequence[Message]) -> str: ...
+
+    def scored(self, messages: Sequence[Message], top: int) -> Scored: ...
 
     def stream(self, messages: Sequence[Message]) -> Iterator[Chunk]: ...
 
@@ -73,6 +85,17 @@ class LangChainChat:
 
     def invoke(self, messages: Sequence[Message]) -> str:
         return content(self.runnable.invoke(messages))
+
+    def scored(self, messages: Sequence[Message], top: int) -> Scored:
+        message = self.model.bind(**self.options, logprobs=True, top_logprobs=top).invoke(messages)
+        logprobs = (message.response_metadata or {}).get("logprobs") or {}
+        first = (logprobs.get("content") or [{}])[0] or {}
+        alternatives = tuple(
+            (str(alt.get("token", "")), float(alt["logprob"]))
+            for alt in first.get("top_logprobs") or []
+            if isinstance(alt, dict) and isinstance(alt.get("logprob"), int | float)
+        )
+        return Scored(content(message), alternatives)
 
     def stream(self, messages: Sequence[Message]) -> Iterator[Chunk]:
         for chunk in self.runnable.stream(messages):
@@ -139,6 +162,9 @@ class ConnectedChat:
 
     def invoke(self, messages: Sequence[Message]) -> str:
         return self.connected()[0].invoke(messages)
+
+    def scored(self, messages: Sequence[Message], top: int) -> Scored:
+        return self.connected()[0].scored(messages, top)
 
     def stream(self, messages: Sequence[Message]) -> Iterator[Chunk]:
         return self.connected()[0].stream(messages)

@@ -138,6 +138,8 @@ class ServerConfig:
     n_batch: int = 512  # measured faster than 128 for prompt processing (1.1-1.6x, interleaved runs)
     prompt_cache: bool = False  # --cache: keep earlier prompts' states (see CACHE_MIN_FREE_BYTES for its cost)
     cache_bytes: int = 64 * 1024 * 1024  # counts KV state only (~29 KB per token): about two answer prompts
+    logits_all: bool = False  # a row of logits per token of context: what log-probabilities need (the check server)
+    slot: str = ""  # a second server of the same model file, with its own record ("check": the model check's)
     extra_args: tuple[str, ...] = ()
     start_timeout: float = 120.0
     min_free_bytes: int = MIN_FREE_BYTES  # below this the server is not started
@@ -171,7 +173,7 @@ class ServerConfig:
             "--n_threads_batch",
             threads,
             "--logits_all",
-            "False",
+            str(self.logits_all),
             "--use_mlock",
             "False",
             "--interrupt_requests",
@@ -223,7 +225,7 @@ class LlamaServer:
 
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
-        self.files = RuntimeFiles.beside(config.state_dir or config.log_path.parent, config.model_path)
+        self.files = RuntimeFiles.beside(config.state_dir or config.log_path.parent, config.model_path, config.slot)
         self._process: subprocess.Popen[bytes] | None = None  # the server, when this process started it
         self._record: RuntimeRecord | None = None  # the server in use (ours or adopted)
         self._lock = threading.Lock()
@@ -543,12 +545,7 @@ def local_server(settings: Settings, spec: ModelSpec = QWEN_CODER_1_5B, *, join:
 
     Raises LocalModelError when the model is missing; the caller falls back to extractive. The file's sha256 is
     checked before every start of the server (a wrong copy is joined again from the parts, or refused)."""
-    cache_dir = cache_dir_for(settings.model_cache)
-    if join:  # ours alone (made 0o700 when missing); only looking makes nothing, and checks what is there
-        private_dir(cache_dir, "the model cache folder", follow=True)
-    else:
-        check_private(cache_dir, "the model cache folder", follow=True)
-    model_path = ensure_model_file(cache_dir, spec) if join else cache_dir / spec.filename
+    cache_dir, model_path = _model_file(settings, spec, join)
     return LlamaServer(
         ServerConfig(
             model_path=model_path,
@@ -558,3 +555,45 @@ def local_server(settings: Settings, spec: ModelSpec = QWEN_CODER_1_5B, *, join:
             expected_sha256=spec.sha256,
         )
     )
+
+
+CHECK_SLOT = "check"
+CHECK_CONTEXT = 1024  # tokens: the check's prompt (a few sentences, a question, an answer) fits many times over
+CHECK_MIN_FREE_BYTES = 1_900_000_000  # measured: 1.1 GB of the mapped model file + 0.75 GB of its own
+
+
+def check_server(settings: Settings, spec: ModelSpec = QWEN_CODER_1_5B, *, join: bool = True) -> LlamaServer:
+    """A handle on the model check's own server of the same model file (`ASSISTANT_MODEL_CHECK`), shared by every
+    process as the answer server is, with a record of its own (slot "check").
+
+    Why a second server: the check needs log-probabilities, which llama.cpp gives only with `logits_all` (a row of
+    152,000 logits per token of context: 0.6 GB at the check's 1,024 tokens, 2.5 GB at the answer server's 4,096);
+    and llama.cpp keeps one prompt's state, so a check asked of the answer server makes it read the next question's
+    article text again from the start (measured: the slowest answers 10-15 s instead of 3 s). The model file's pages
+    are shared by the two processes; the check server adds about 0.75 GB of its own."""
+    cache_dir, model_path = _model_file(settings, spec, join)
+    return LlamaServer(
+        ServerConfig(
+            model_path=model_path,
+            log_path=cache_dir / "llama-check-server.log",
+            n_ctx=CHECK_CONTEXT,
+            logits_all=True,
+            slot=CHECK_SLOT,
+            min_free_bytes=CHECK_MIN_FREE_BYTES,
+            cache_min_free_bytes=CHECK_MIN_FREE_BYTES,
+            keep_alive=settings.model_keep_alive,
+            verify=lambda path: verify_model(path, spec),
+            expected_sha256=spec.sha256,
+        )
+    )
+
+
+def _model_file(settings: Settings, spec: ModelSpec, join: bool) -> tuple[Path, Path]:
+    """The model cache folder and the model file in it (joined and checked on first use unless `join` is False:
+    then nothing is made, and what is there is checked)."""
+    cache_dir = cache_dir_for(settings.model_cache)
+    if join:  # ours alone (made 0o700 when missing); only looking makes nothing, and checks what is there
+        private_dir(cache_dir, "the model cache folder", follow=True)
+    else:
+        check_private(cache_dir, "the model cache folder", follow=True)
+    return cache_dir, ensure_model_file(cache_dir, spec) if join else cache_dir / spec.filename

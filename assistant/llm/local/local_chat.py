@@ -23,7 +23,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from assistant.errors import AssistantError, ModelTimeoutError, ModelUnavailableError
-from assistant.llm.chat_model import ChatClient, Chunk, Message
+from assistant.llm.chat_model import ChatClient, Chunk, Message, Scored
 from assistant.llm.local.runtime import InFlight, RuntimeFiles
 from assistant.providers import translate_provider_error
 
@@ -44,6 +44,13 @@ class LocalChat:
         with self.files.in_flight() as request:
             try:
                 return self.chat.invoke(messages)
+            except Exception as exc:
+                raise self.failure(exc, request, None) from exc
+
+    def scored(self, messages: Sequence[Message], top: int) -> Scored:
+        with self.files.in_flight() as request:
+            try:
+                return self.chat.scored(messages, top)
             except Exception as exc:
                 raise self.failure(exc, request, None) from exc
 

@@ -9,6 +9,7 @@ Beside the model cache, `runtime/` holds, per model file:
     <model>.inflight/  ... and never while a request is in flight: one marker file per request, named by the pid
                        of the process that sent it (a marker whose process is gone does not count). The markers
                        also say whether the model was busy with another request of ours when one times out.
+    <model>.check.*    the same four for the model check's own server of the same file (`llama_server.check_server`)
 
 A record is never trusted blindly: the pid must be alive, run by this user, and be a llama.cpp server of ours on
 the recorded port and model file (its command line says so), and the server must respond.
@@ -125,8 +126,10 @@ class RuntimeFiles:
     cache_dir: Path | None = None  # the folder holding the model and `runtime/`: checked, never made here
 
     @classmethod
-    def beside(cls, state_dir: Path, model_path: Path) -> RuntimeFiles:
-        base = Path(state_dir) / "runtime" / Path(model_path).name
+    def beside(cls, state_dir: Path, model_path: Path, slot: str = "") -> RuntimeFiles:
+        """The files of the model file's server; `slot` names a second server of the same file that keeps its own
+        record, lock and activity (the model check's: "<model>.check.json", ...)."""
+        base = Path(state_dir) / "runtime" / (Path(model_path).name + (f".{slot}" if slot else ""))
         return cls(
             base.with_name(base.name + ".json"),
             base.with_name(base.name + ".lock"),
