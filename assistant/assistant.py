@@ -143,6 +143,7 @@ class Assistant:
             answerer_reason=info.reason,
             backend=info.backend,
             condense=condense_mode(self.condenser),
+            model_check=self.flow.model_check is not None,
             thresholds=asdict(self.thresholds),
             embedding_model=info.embedding_model,
             embedding_dim=self.embedder.dimension,

@@ -198,6 +198,7 @@ class Status:
     answerer_reason: str
     backend: str
     condense: str  # model | conversation | named
+    model_check: bool  # a model's answer is also weighed by the model's yes-probability (ASSISTANT_MODEL_CHECK)
     thresholds: dict[str, float | int | bool]
     embedding_model: str
     embedding_dim: int
@@ -209,7 +210,8 @@ class Status:
 
     def to_dict(self) -> dict[str, object]:
         """For JSON, as `assistant status --json` writes it."""
-        fields = ("settings", "answerer", "answerer_reason", "backend", "condense", "thresholds", "embedding_model")
+        fields = ("settings", "answerer", "answerer_reason", "backend", "condense", "model_check", "thresholds")
+        fields += ("embedding_model",)
         more = ("embedding_dim", "index", "articles", "chunks", "sentences")
         return {**{k: getattr(self, k) for k in fields + more}, "health": self.health.to_dict()}
 

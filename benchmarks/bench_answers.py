@@ -52,11 +52,20 @@ def ask(bot: Assistant, n: int, question: str) -> tuple[int, str, float, float, 
 
 
 def table(rows: list[tuple[int, str, float, float, Answer]]) -> list[str]:
-    """A markdown table: each question's time to the first words and to the whole answer, and how it was answered."""
-    return ["| question | first words | whole | answered | how |", "|---|---|---|---|---|"] + [
-        f"| {q} | {f:.2f} s | {t:.2f} s | {'yes' if a.answered else 'no'} | {a.trace.decision.method} |"
+    """A markdown table: each question's time to the first words and to the whole answer, how it was answered,
+    and the model check's time and verdict (when it was asked)."""
+    head = ["| question | first words | whole | answered | how | model check |", "|---|---|---|---|---|---|"]
+    return head + [
+        f"| {q} | {f:.2f} s | {t:.2f} s | {'yes' if a.answered else 'no'} | {a.trace.decision.method} | {checked(a)} |"
         for _, q, f, t, a in rows
     ]
+
+
+def checked(answer: Answer) -> str:
+    """The model check's time and what it said ("–" when it was not asked)."""
+    said = next((n.removeprefix("model check: ") for n in answer.trace.notes if n.startswith("model check: ")), None)
+    ms = answer.trace.timings_ms.check
+    return "–" if said is None else f"{said}{f', {ms / 1000:.2f} s' if ms is not None else ''}"
 
 
 def main() -> int:
@@ -76,7 +85,9 @@ def main() -> int:
         *(
             [
                 f"Start (`Assistant.warm_up`, which the web chat runs in the background while the page loads: the "
-                f"model server starts and reads the newest article up to the question): {warm_up_s:.2f} s.",
+                f"model server starts and reads the newest article up to the question; the model check's server "
+                f"starts too when the check is on): {warm_up_s:.2f} s. Model check: "
+                f"{'on' if bot.flow.model_check is not None else 'off'}.",
                 "",
             ]
             if bot.model_reader is not None
