@@ -40,7 +40,7 @@ def model_command(action: str, settings: Settings) -> int:
     for n, (name, server) in enumerate(servers):
         status = runtime_status(server)
         if n and not status.running and status.record is None:
-            print(f"{name}: not running (it starts for ASSISTANT_MODEL_CHECK=1)")
+            print(f"{name}: not running (it starts for the first checked answer; ASSISTANT_MODEL_CHECK=0: never)")
             continue
         _print_status(name, server, status)
     print(f"  keep-alive for new starts: {_duration(settings.model_keep_alive) if settings.model_keep_alive else '0'}")
