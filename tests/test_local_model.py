@@ -723,12 +723,24 @@ def local_bot_at(tmp_path, monkeypatch, embedder):
     with open(cache / local_model.QWEN_CODER_1_5B.filename, "wb") as f:  # sparse: the size is all choosing looks at
         f.truncate(local_model.QWEN_CODER_1_5B.size)
 
-    def make(url: str | None, request_timeout: float = 60.0, **config) -> tuple[Assistant, PointedServer]:
+    def make(
+        url: str | None, request_timeout: float = 60.0, check_url: str | None = None, **config
+    ) -> tuple[Assistant, PointedServer]:
+        """`check_url`: the model check on, its server at that address (else the check is off: these tests are
+        about the answer server)."""
         model = cache / local_model.QWEN_CODER_1_5B.filename
         server = PointedServer(ServerConfig(model_path=model, log_path=cache / "llama-server.log", **config), url)
         monkeypatch.setattr(backends, "local_server", lambda settings, *args, **kwargs: server)
+        check = PointedServer(
+            ServerConfig(model_path=model, log_path=cache / "check.log", slot=llama_server.CHECK_SLOT), check_url
+        )
+        monkeypatch.setattr(backends, "check_server", lambda settings, *args, **kwargs: check)
         settings = Settings.from_env(
-            env={"ASSISTANT_ANSWERER": "local", "ASSISTANT_MODEL_CACHE": str(cache)},
+            env={
+                "ASSISTANT_ANSWERER": "local",
+                "ASSISTANT_MODEL_CACHE": str(cache),
+                "ASSISTANT_MODEL_CHECK": "1" if check_url else "0",
+            },
             index_dir=str(tmp_path / "index"),
             request_timeout=request_timeout,
         )
@@ -884,6 +896,20 @@ def test_the_warm_up_reads_ahead_through_the_local_client(local_bot_at):
         (body,) = fake.chat_requests
     assert body["max_tokens"] == 1 and body["stream"] and "Ecuador" in body["messages"][-1]["content"]
     assert not bot_in_flight(bot)
+
+
+def test_a_model_check_whose_server_is_gone_leaves_the_answer_as_the_word_rules_made_it(local_bot_at):
+    """The check's own server killed (nothing listens at its address): the answer stands, its trace says the check
+    gave no verdict; the warm-up's start of the check server fails quietly too."""
+    from tests.fake_openai import FakeOpenAI, reply
+
+    dead = f"http://127.0.0.1:{llama_server.free_port()}/v1"
+    with FakeOpenAI(model="local") as fake:
+        bot, _ = local_bot_at(fake.url, check_url=dead)
+        fake.script(reply("x"), reply("Daniel Noboa"))
+        bot.warm_up()
+        ans = bot.answer("Who is the president of Ecuador?")
+    assert ans.answered and ans.text == "Daniel Noboa [1]" and "model check: no verdict" in ans.trace.notes
 
 
 def test_an_in_flight_marker_counts_only_while_its_request_lasts(tmp_path):
