@@ -211,8 +211,7 @@ class Status:
     def to_dict(self) -> dict[str, object]:
         """For JSON, as `assistant status --json` writes it."""
         fields = ("settings", "answerer", "answerer_reason", "backend", "condense", "model_check", "thresholds")
-        fields += ("embedding_model",)
-        more = ("embedding_dim", "index", "articles", "chunks", "sentences")
+        more = ("embedding_model", "embedding_dim", "index", "articles", "chunks", "sentences")
         return {**{k: getattr(self, k) for k in fields + more}, "health": self.health.to_dict()}
 
 
