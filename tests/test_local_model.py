@@ -898,6 +898,7 @@ def test_the_warm_up_reads_ahead_through_the_local_client(local_bot_at):
     assert not bot_in_flight(bot)
 
 
+@pytest.mark.localmodel  # needs llama-cpp-python installed (the slow lane's set-up), not a model
 def test_a_model_check_whose_server_is_gone_leaves_the_answer_as_the_word_rules_made_it(local_bot_at):
     """The check's own server killed (nothing listens at its address): the answer stands, its trace says the check
     gave no verdict; the warm-up's start of the check server fails quietly too."""
