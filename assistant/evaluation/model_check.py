@@ -24,6 +24,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TypedDict
 
@@ -31,6 +32,7 @@ from assistant.answering.decision.model_check import yes_probability as decision
 from assistant.evaluation.metrics import contains_answer
 from assistant.evaluation.rows import read_rows, read_traces
 from assistant.llm.prompts import Prompts
+from assistant.settings import Settings
 
 
 class TopLogprob(TypedDict, total=False):
@@ -130,26 +132,16 @@ def items(traces: Path, dataset: Path) -> list[CheckItem]:
 
 
 class Checker:
-    """A llama.cpp server of the bundled model with log-probabilities, for the measurement only."""
+    """The product's check server (`llama_server.check_server`) with its runtime files in `state_dir` and stopped
+    with the measurement, for the measurement only."""
 
-    def __init__(self, state_dir: Path, prompts_dir: str) -> None:
-        from assistant.llm.local.llama_server import CHECK_CONTEXT, CHECK_SLOT, LlamaServer, ServerConfig
-        from assistant.llm.local.local_model import QWEN_CODER_1_5B, cache_dir_for, ensure_model_file, verify_model
+    def __init__(self, state_dir: Path, settings: Settings) -> None:
+        from assistant.llm.local.llama_server import LlamaServer, check_server
 
-        model = ensure_model_file(cache_dir_for(None))
-        self.server = LlamaServer(
-            ServerConfig(
-                model_path=model,
-                log_path=state_dir / "check-server.log",
-                n_ctx=CHECK_CONTEXT,
-                logits_all=True,
-                slot=CHECK_SLOT,
-                state_dir=state_dir,
-                verify=lambda path: verify_model(path, QWEN_CODER_1_5B),
-                expected_sha256=QWEN_CODER_1_5B.sha256,
-            )
-        )
-        prompts = Prompts(prompts_dir)
+        product = check_server(settings)
+        config = replace(product.config, log_path=state_dir / "check-server.log", state_dir=state_dir, keep_alive=0)
+        self.server = LlamaServer(config)
+        prompts = Prompts(settings.prompts_dir)
         self.system = prompts.load("check_system").render()
         self.user = prompts.load("check_user", required={"sentence", "question", "answer"})
 
@@ -210,10 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     todo = items(args.traces, args.dataset)[: args.limit]
     checked: list[Checked] = []
-    from assistant.settings import Settings
-
-    prompts_dir = Settings.from_env().prompts_dir
-    with tempfile.TemporaryDirectory() as state, Checker(Path(state), prompts_dir) as checker:
+    with tempfile.TemporaryDirectory() as state, Checker(Path(state), Settings.from_env()) as checker:
         for item in todo:
             t = time.perf_counter()
             p = checker.ask(item["sentence"], item["question"], item["reading"])

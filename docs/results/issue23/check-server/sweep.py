@@ -28,7 +28,7 @@ opener = gzip.open if str(traces).endswith(".gz") else open
 lines = [json.loads(l) for l in opener(traces, "rt", encoding="utf-8") if l.strip()]
 recs = []
 import tempfile
-with tempfile.TemporaryDirectory() as st, Checker(Path(st), settings.prompts_dir) as checker:
+with tempfile.TemporaryDirectory() as st, Checker(Path(st), settings) as checker:
     for line in lines:
         row, trace = rows.get(line["id"]), line.get("trace") or {}
         if row is None:

@@ -24,7 +24,7 @@ titles = {str(d["doc_id"]): str(d.get("title", "")) for d in read_docs(docs)} if
 system = open(Path(settings.prompts_dir) / "plain_system.txt").read().strip()
 lines = [json.loads(l) for l in gzip.open(traces, "rt", encoding="utf-8") if l.strip()]
 recs = []
-with tempfile.TemporaryDirectory() as st, Checker(Path(st), settings.prompts_dir) as checker:
+with tempfile.TemporaryDirectory() as st, Checker(Path(st), settings) as checker:
     for line in lines:
         row, trace = rows.get(line["id"]), line.get("trace") or {}
         if row is None:
