@@ -498,6 +498,9 @@ class Attribution:
     question_missing: tuple[str, ...] = ()  # names and numbers of the question the cited sentences' reach lacks
     counted: str = ""  # what a "how many X" question counts (X), when it asks one
     counted_similarity: float = 1.0  # how near a word of the cited sentences comes to it (1.0: it stands there)
+    # names of the question that the sentences holding the answer itself do not reach, when a claim is stitched
+    # from one sentence naming what the question asks about and another holding the answer (`attribute`)
+    answer_apart: tuple[str, ...] = ()
 
 
 @dataclass

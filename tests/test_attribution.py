@@ -4,6 +4,7 @@ holds it, and each rule that refuses. Real embedder; sentences built by hand."""
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +17,8 @@ from assistant.answering.reading import text
 from assistant.answering.reading.extractive_reader import ExtractiveReader
 from assistant.answering.terms import key_terms, terms
 from assistant.answering.thresholds import Thresholds
-from assistant.records import Asks, Query, ScoredSentence, Sentence
+from assistant.indexing.parse.sentences import split_sentences
+from assistant.records import Article, Asks, Query, ScoredSentence, Sentence
 
 ARTICLE = [
     "Secretary of State Marco Rubio visited Ecuador on Thursday.",
@@ -253,6 +255,27 @@ def test_refused_when_the_question_names_what_the_sentence_never_mentions(embedd
         thresholds=Thresholds(question_names=False),
     )
     assert off.answered  # the rule alone refused it
+
+
+def test_refused_when_the_answer_stands_in_a_sentence_apart_from_what_the_question_asks_about(embedder):
+    """ "Who leads Tren de Aragua?" read "Tren de Aragua is led by Venezuelan military aircraft" on the sample
+    article (the local model, asked as a new user would): cited to the sentence about the aircraft and to the one
+    naming the gang, four sentences apart. The claim stitched from the two is refused."""
+    from tests.conftest import SAMPLE_DIR
+
+    article = next(Path(SAMPLE_DIR).glob("*.txt")).read_text(encoding="utf-8")
+    split = split_sentences(Article("a", "Ecuador gangs terrorist designation", article, "sample"))
+    # each sentence's cosine and coverage with the question, as retrieval gave them in that answer's trace
+    cosine = [0.12, 0.25, 0.33, 0.12, 0.12, 0.19, 0.19, 0.14, 0.42, 0.04, 0.16, 0.21, 0.18, 0.33, 0.18, 0.25, 0.13]
+    assert len(split) == len(cosine)
+    shown = [ScoredSentence(s, "Ecuador", 1.0, cosine[s.index], 0.57 if s.index == 8 else 0.0) for s in split]
+    question, answer = "Who leads Tren de Aragua?", "Tren de Aragua is led by Venezuelan military aircraft."
+    d = decided(embedder, question, answer, shown)
+    assert not d.answered and d.rule == "answer apart from the question" and "Tren de Aragua" in d.reason, d
+    off = decided(embedder, question, answer, shown, thresholds=Thresholds(answer_apart=False))
+    assert off.answered and len(off.kept[0].sentences) == 2  # the rule alone refused it
+    right = decided(embedder, "Which Venezuelan gang was targeted by a military operation?", "Tren de Aragua", shown)
+    assert right.answered  # an answer in the sentence that names what the question asks about stands
 
 
 def test_refused_when_the_sentence_does_not_address_the_question(embedder):

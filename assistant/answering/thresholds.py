@@ -42,6 +42,9 @@ class Thresholds:
     # a model's answer: a name the question gives may stand in a shown sentence of another article than the
     # cited ones (the model read both: two hops); fit half: HotpotQA +3 right answers of 50, SQuAD -1 refusal of 53
     question_names_other_articles: bool = True
+    # a model's claim cited to two sentences of one article, one naming what the question asks about and another
+    # (not next to it) holding the answer, is refused when the answer's own sentence never reaches those names
+    answer_apart: bool = True
     # ---- the extractive reader's own number: a second sentence is read beside the best one only when it addresses
     # the question this well (`ranking.confidence`). Its own field, not the decision's `extractive_relevance` (the
     # same 0.80 by default): ASSISTANT_REFUSAL_THRESHOLD moves the decision's bar, not what the reader reads.

@@ -110,7 +110,39 @@ def attribute(
         lacking = _question_missing(query, shown, [i for c in out for i in c.sentences], other_articles=True)
     answer = " ".join(c.text for c in out)
     thing, near = _counted(query, shown, [i for c in out for i in c.sentences], embedder, answer)
-    return Attribution(out, tuple(names.whole_names(query.standalone, lacking)), thing, near)
+    apart = _answer_apart(query, shown, out) if not lacking else []
+    return Attribution(
+        out,
+        tuple(names.whole_names(query.standalone, lacking)),
+        thing,
+        near,
+        tuple(names.whole_names(query.standalone, apart)),
+    )
+
+
+def _answer_apart(query: Query, shown: Sequence[ScoredSentence], claims: Sequence[Claim]) -> list[str]:
+    """Names of the question that the sentence holding most of the answer does not reach (`_question_missing`), for
+    a claim stitched from sentences of one article: one that names what the question asks about, another (not next
+    to it) that holds the answer ("Who leads Tren de Aragua?" read "Venezuelan military aircraft", cited to the
+    sentence about the aircraft and to the one naming the gang). Empty when every claim's answer stands with them."""
+    question_terms = set(terms(query.standalone))
+    for claim in claims:
+        if len(claim.sentences) < 2 or len({shown[i].sentence.article_id for i in claim.sentences}) > 1:
+            continue
+        new = {
+            t
+            for t in terms(claim.text)
+            if t not in support.ANSWER_WORDS and not support.matches(t, question_terms, loose=False)
+        }
+        held = {i: len(new & set(terms(shown[i].sentence.text))) for i in claim.sentences}
+        most = max(held.values(), default=0)
+        holders = [i for i, n in held.items() if n == most]  # the sentence(s) that hold most of the answer
+        if not most or len(holders) == len(claim.sentences):
+            continue
+        missing = _question_missing(query, shown, holders)
+        if missing:
+            return missing
+    return []
 
 
 class _Context:

@@ -14,7 +14,9 @@ In order, an answer is refused when:
    drones" asked "how much for drones") is corrected to that one when the answer is that number, else refused;
 4. it only restates the question (not a yes/no answer);
 5. the question names someone or something (a name or number) that its sentences, their titles, the
-   sentence before each and the conversation never mention;
+   sentence before each and the conversation never mention; or a model's claim is stitched from two sentences of
+   one article, and the one that holds most of the answer is not within reach of those names ("Who leads Tren de
+   Aragua?" read "Venezuelan military aircraft", from the sentence about the aircraft and the one naming the gang);
 6. its sentence(s) do not address the question: their confidence (cosine with the question + a weight x the
    share of its terms, as the extractive reader weighs it) is under the bar (lower for a model's answer,
    whose reading is evidence too, and lower again for a follow-up, which leans on the conversation, or for a
@@ -110,6 +112,14 @@ def decide(
             False,
             "question names missing",
             f"the question names {names}, which the answer's sentences never mention",
+            (),
+        )
+    if thresholds.answer_apart and attribution.answer_apart:
+        names = ", ".join(attribution.answer_apart)
+        return Decided(
+            False,
+            "answer apart from the question",
+            f"the sentence that holds the answer never mentions {names}, which only another cited sentence names",
             (),
         )
     relevance = max(c.relevance for c in kept)
