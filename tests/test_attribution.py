@@ -278,6 +278,23 @@ def test_refused_when_the_answer_stands_in_a_sentence_apart_from_what_the_questi
     assert right.answered  # an answer in the sentence that names what the question asks about stands
 
 
+def test_a_claim_naming_what_its_sentence_calls_these_groups_joins_the_sentence_that_names_them(embedder):
+    """ "What would the U.S. freeze under the new classification?" read "The U.S. would freeze the assets of those
+    connected to Los Lobos and Los Choneros." (probe 6): the sentence says "these groups"; the best-scoring
+    sentence named the gangs but not the assets, and was tied to none that held the rest. The runner-up, the one
+    about the assets, is joined to the sentence naming the gangs (they share "Ecuadorian"): answered, both cited."""
+    from tests.conftest import SAMPLE_DIR
+
+    article = next(Path(SAMPLE_DIR).glob("*.txt")).read_text(encoding="utf-8")
+    split = split_sentences(Article("a", "Ecuador gangs terrorist designation", article, "sample"))
+    shown = [ScoredSentence(s, "Ecuador gangs terrorist designation", 1.0, 0.6, 0.5) for s in split]  # alike: no cue
+    question = "What would the U.S. freeze under the new classification?"
+    d = decided(
+        embedder, question, "The U.S. would freeze the assets of those connected to Los Lobos and Los Choneros.", shown
+    )
+    assert d.answered and d.kept[0].sentences == (13, 15), d  # "The designation of Los Lobos ...", "... these groups"
+
+
 def test_refused_when_the_sentence_does_not_address_the_question(embedder):
     d = decided(embedder, "Who is the president of Ecuador?", "Daniel Noboa", sentences(0.1, 0.1))
     assert not d.answered and d.rule == "does not address the question" and d.threshold == 0.55

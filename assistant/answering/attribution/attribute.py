@@ -231,7 +231,25 @@ class _Context:
                 chosen, how = tuple(sorted((best, second))), "its words stand in two sentences tied by a reference"
             elif self.article_names and (lede := self._lede(best, lacking, named)) is not None:
                 chosen, how = (lede, best), "a name it takes from its article's first sentence, the rest from this one"
+            elif (pair := self._joined_runner_up(best, score, new, stated, held)) is not None:
+                chosen, how = pair, "its words stand in two sentences tied by a reference"
         return self._claim(text, chosen, new, stated, fits, how, held)
+
+    def _joined_runner_up(
+        self, best: int, score: list[float], new: list[str], stated: list[str], held: list[set[str]]
+    ) -> tuple[int, int] | None:
+        """When the best sentence lacks part of the claim and no sentence ties to it, the sentence that holds as much
+        of the claim, joined to one tied to it that holds the rest ("... freeze the assets of those connected to these
+        groups" and the sentence that names the groups, sharing a name the question does not give)."""
+        for i in sorted(range(len(self.shown)), key=lambda i: -score[i]):
+            if i == best or support.share(new, held[i]) < support.share(new, held[best]):
+                continue
+            lacking = support.missing(stated, held[i]) or support.missing(new, held[i])
+            second = self._joined(i, lacking) if lacking else None
+            if second is not None:
+                return (min(i, second), max(i, second))
+            break  # only the runner-up: farther sentences address the question less
+        return None
 
     def recited(self, claims: tuple[Claim, ...], other_articles: bool) -> tuple[Claim, ...]:
         """The claims, each cited instead by a sentence that holds it as fully (`rivals`) when that leaves fewer
