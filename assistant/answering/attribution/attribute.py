@@ -120,20 +120,30 @@ def attribute(
     )
 
 
+def _question_terms(query: Query) -> set[str]:
+    """The question's terms and its names' forms: what a claim's words are told apart from."""
+    return set(terms(query.standalone)) | name_forms(query.standalone)
+
+
+def _new_terms(text: str, question_terms: set[str]) -> list[str]:
+    """The terms a claim adds to the question, in order, once each (not an answer word such as "yes")."""
+    return [
+        t
+        for t in dict.fromkeys(terms(text))
+        if t not in support.ANSWER_WORDS and not support.matches(t, question_terms, loose=False)
+    ]
+
+
 def _answer_apart(query: Query, shown: Sequence[ScoredSentence], claims: Sequence[Claim]) -> list[str]:
     """Names of the question that the sentence holding most of the answer does not reach (`_question_missing`), for
     a claim stitched from sentences of one article: one that names what the question asks about, another (not next
     to it) that holds the answer ("Who leads Tren de Aragua?" read "Venezuelan military aircraft", cited to the
     sentence about the aircraft and to the one naming the gang). Empty when every claim's answer stands with them."""
-    question_terms = set(terms(query.standalone))
+    asked = _question_terms(query)
     for claim in claims:
         if len(claim.sentences) < 2 or len({shown[i].sentence.article_id for i in claim.sentences}) > 1:
             continue
-        new = {
-            t
-            for t in terms(claim.text)
-            if t not in support.ANSWER_WORDS and not support.matches(t, question_terms, loose=False)
-        }
+        new = set(_new_terms(claim.text, asked))
         held = {i: len(new & set(terms(shown[i].sentence.text))) for i in claim.sentences}
         most = max(held.values(), default=0)
         holders = [i for i, n in held.items() if n == most]  # the sentence(s) that hold most of the answer
@@ -157,7 +167,7 @@ class _Context:
         self.query, self.shown, self.short_words = query, shown, thresholds.short_answer_words
         self.article_names = thresholds.article_names
         self.follow_up = bool(query.context)
-        self.question_terms = set(terms(query.standalone)) | name_forms(query.standalone)
+        self.question_terms = _question_terms(query)
         self.question_names = key_terms(query.standalone)
         self.sentence_terms = [_evidence(shown, i) for i in range(len(shown))]
         own = [confidence(s, self.follow_up, thresholds) for s in shown]
@@ -176,12 +186,7 @@ class _Context:
         self.rivals: dict[int, tuple[list[int], Callable[[int], Claim]]] = {}  # claim -> sentences as good, cite one
 
     def claim(self, n: int, text: str) -> Claim:
-        claim_terms = list(dict.fromkeys(terms(text)))
-        new = [
-            t
-            for t in claim_terms
-            if t not in support.ANSWER_WORDS and not support.matches(t, self.question_terms, loose=False)
-        ]
+        new = _new_terms(text, self.question_terms)
         stated = [
             t
             for t in support.claim_terms(text, self.short_words)
