@@ -144,6 +144,7 @@ class Assistant:
             backend=info.backend,
             condense=condense_mode(self.condenser),
             model_check=self.flow.model_check is not None,
+            read_again=self.flow.read_again is not None,
             thresholds=asdict(self.thresholds),
             embedding_model=info.embedding_model,
             embedding_dim=self.embedder.dimension,

@@ -199,6 +199,7 @@ class Status:
     backend: str
     condense: str  # model | conversation | named
     model_check: bool  # a model's answer is also weighed by the model's yes-probability (ASSISTANT_MODEL_CHECK)
+    read_again: bool  # a model's answer is refused when the reader, asked again, does not say it (ASSISTANT_READ_AGAIN)
     thresholds: dict[str, float | int | bool]
     embedding_model: str
     embedding_dim: int
@@ -210,7 +211,16 @@ class Status:
 
     def to_dict(self) -> dict[str, object]:
         """For JSON, as `assistant status --json` writes it."""
-        fields = ("settings", "answerer", "answerer_reason", "backend", "condense", "model_check", "thresholds")
+        fields = (
+            "settings",
+            "answerer",
+            "answerer_reason",
+            "backend",
+            "condense",
+            "model_check",
+            "read_again",
+            "thresholds",
+        )
         more = ("embedding_model", "embedding_dim", "index", "articles", "chunks", "sentences")
         return {**{k: getattr(self, k) for k in fields + more}, "health": self.health.to_dict()}
 
@@ -557,6 +567,7 @@ class Timings:
     read: float | None = None
     attribute: float | None = None
     check: float | None = None  # the chat model's yes/no on a model's answer
+    again: float | None = None  # the reader asked again (`decision.agreement`)
     summary: float | None = None  # the summary path, in place of retrieval, reading and attribution
 
     def as_dict(self) -> dict[str, float]:

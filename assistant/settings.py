@@ -155,6 +155,9 @@ class Settings:
     # a model's answer is also checked by the model's own yes-probability (ASSISTANT_MODEL_CHECK); None: on for the
     # local model (its bar was fitted on the public sets' fit halves with it), off for other chat models (not measured)
     model_check: bool | None = None
+    # a model's answer is also refused when the reader, asked again (sampled), does not say it again
+    # (ASSISTANT_READ_AGAIN); None: on for the local model (its bar was fitted with it), off for other chat models
+    read_again: bool | None = None
     mcp: bool = False  # the web server also serves MCP tools (`assistant serve --mcp`, ASSISTANT_MCP=1)
     condense: str | None = None  # follow-ups: "model" (rewritten by the chat model), "conversation" (read with
     # the earlier turns, no extra call) or "named" (as "conversation", a pronoun replaced by the last turn's name);
@@ -185,6 +188,7 @@ class Settings:
             mcp=_flag(env, "ASSISTANT_MCP"),
             model_check=_flag(env, "ASSISTANT_MODEL_CHECK") if _get(env, "ASSISTANT_MODEL_CHECK") is not None else None,
             condense=_get(env, "ASSISTANT_CONDENSE"),
+            read_again=_flag(env, "ASSISTANT_READ_AGAIN") if _get(env, "ASSISTANT_READ_AGAIN") is not None else None,
         )
         settings = _replaced(settings, overrides) if overrides else settings
         settings.validate()

@@ -26,7 +26,7 @@ Reply = str | Scored | BaseException | Callable[[list[Message]], str]
 class Call:
     how: str  # "invoke", "scored" or "stream"
     messages: list[Message]
-    bound: dict[str, int]  # what `bind` set (max_tokens, seed), {} when nothing
+    bound: dict[str, float]  # what `bind` set (max_tokens, seed, temperature), {} when nothing
 
     def text(self) -> str:
         """Every message's text, one after another (for asserting on the prompt)."""
@@ -39,7 +39,7 @@ class FakeChat:
         without saying it finished (as when the connection drops)."""
         self.replies: deque[Reply] = deque(replies)
         self.calls: list[Call] = []
-        self.bound: dict[str, int] = {}
+        self.bound: dict[str, float] = {}
         self.chunk_words, self.finish = chunk_words, finish
 
     def script(self, *replies: Reply) -> FakeChat:
@@ -78,8 +78,10 @@ class FakeChat:
         if self.finish:
             yield Chunk("", finished=True)
 
-    def bind(self, *, max_tokens: int | None = None, seed: int | None = None) -> FakeChat:
+    def bind(
+        self, *, max_tokens: int | None = None, seed: int | None = None, temperature: float | None = None
+    ) -> FakeChat:
         """The same model, its calls recorded with what was bound (one fake, one script)."""
-        options = {"max_tokens": max_tokens, "seed": seed}
+        options = {"max_tokens": max_tokens, "seed": seed, "temperature": temperature}
         self.bound.update({name: value for name, value in options.items() if value is not None})
         return self

@@ -41,6 +41,7 @@ def test_rebuild_ask_and_status(env, capsys):
     status = json.loads(capsys.readouterr().out)
     assert status["articles"] == 1 and status["embedding_model"] == "all-MiniLM-L6-v2-onnx-int8"
     assert status["backend"] == "offline extractive" and status["model_check"] is False  # verbatim: never checked
+    assert status["read_again"] is False  # nor sampled
 
 
 def test_ingest_reports_rejections_with_exit_code_4(env, capsys):

@@ -370,6 +370,42 @@ def test_a_follow_up_read_with_the_conversation_is_not_checked(llm_bot, server):
     assert len(server.chat_requests) == 1 and "model check: not asked" in " ".join(ans.trace.notes)
 
 
+# ---- the reader asked again (ASSISTANT_READ_AGAIN=1)
+def test_the_reader_asked_again_refuses_an_answer_it_does_not_give_again(llm_bot, server):
+    bot = llm_bot(read_again=True)
+    server.script(reply("Daniel Noboa"), reply("Guillermo Lasso"), reply("Rafael Correa"), reply("Lenin Moreno"))
+    ans = bot.answer("Who is the president of Ecuador?")
+    assert_answer_contract(bot, ans)
+    assert decided(ans) == ("refused", "the reader disagrees with itself") and not ans.citations
+    read, *again = server.chat_requests
+    assert read.get("temperature", 0) == 0 and [(r["temperature"], r["seed"]) for r in again] == [
+        (0.8, 1000),
+        (0.8, 1001),
+        (0.8, 1002),
+    ]
+    assert all(r["messages"] == read["messages"] for r in again)  # the same prompt: read from the server's cache
+    assert "read again: agreement 0.00 over 3 of 4 new readings (bar 0.5)" in ans.trace.notes
+    assert ans.trace.timings_ms.again is not None
+
+
+def test_an_answer_the_reader_gives_again_stands(llm_bot, server):
+    bot = llm_bot(read_again=True, model_check=True)
+    server.script(
+        reply("Daniel Noboa"), scored("Yes", {"Yes": 0.9, "No": 0.1}), reply("Daniel Noboa"), reply("Daniel Noboa.")
+    )
+    ans = bot.answer("Who is the president of Ecuador?")
+    assert ans.answered and ans.text == "Daniel Noboa [1]" and len(server.chat_requests) == 4
+    notes = " | ".join(ans.trace.notes)
+    assert "model check: yes-probability 0.90" in notes and "read again: agreement 1.00 over 2 of 4" in notes
+
+
+def test_an_answer_the_model_check_refuses_is_not_asked_again(llm_bot, server):
+    bot = llm_bot(read_again=True, model_check=True)
+    server.script(reply("Daniel Noboa"), scored("No", {"No": 0.9, "Yes": 0.1}))
+    ans = bot.answer("Who is the president of Ecuador?")
+    assert decided(ans) == ("refused", "the model check says no") and len(server.chat_requests) == 2
+
+
 # ---- provider errors and fallbacks
 @pytest.mark.parametrize(
     ("behaviour", "error", "words"),

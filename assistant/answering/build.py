@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from assistant.answering.base import Condenser, Summarizer
+from assistant.answering.decision.agreement import ReadAgain
 from assistant.answering.decision.model_check import CHECK_MAX_TOKENS, ModelCheck
 from assistant.answering.flow import AnswerFlow
 from assistant.answering.question.condense import OfflineCondenser
@@ -157,6 +158,13 @@ def build_model_check(settings: Settings, choice: AnswererChoice, thresholds: Th
     return ModelCheck(local_check_client(settings, CHECK_MAX_TOKENS), pair, thresholds.model_check_bar)
 
 
+def build_read_again(settings: Settings, choice: AnswererChoice, thresholds: Thresholds) -> ReadAgain | None:
+    """The reader asked again (`ASSISTANT_READ_AGAIN`; unset: on for the local model only, whose agreement bar was
+    fitted; other chat models would be billed for it and were not measured). None when it is off."""
+    on = settings.read_again if settings.read_again is not None else choice.name == "local"
+    return ReadAgain(thresholds.agreement_bar) if on and choice.name in ("openai", "local") else None
+
+
 def build_model_reading(
     settings: Settings,
     *,
@@ -253,4 +261,5 @@ def build_flow(
         thresholds,
         summarizer,
         model_check=build_model_check(settings, choice, thresholds) if model_reader is not None else None,
+        read_again=build_read_again(settings, choice, thresholds) if model_reader is not None else None,
     )

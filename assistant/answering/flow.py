@@ -16,6 +16,7 @@ from functools import partial
 from assistant.answering.attribution.attribute import attribute, attribute_extractive
 from assistant.answering.attribution.citing import NOT_FOUND, compose, with_sources
 from assistant.answering.base import Condenser, Summarizer, pieces
+from assistant.answering.decision.agreement import ReadAgain
 from assistant.answering.decision.decide import Decided, decide
 from assistant.answering.decision.model_check import ModelCheck
 from assistant.answering.question import intent as whole_article
@@ -58,6 +59,7 @@ class AnswerFlow:
     summarizer: Summarizer
     extractive_reader: ExtractiveReader = ExtractiveReader()
     model_check: ModelCheck | None = None  # the chat model's yes/no on a model's answer the word rules let through
+    read_again: ReadAgain | None = None  # the reader asked again: does it say the same?
 
     @property
     def answerer(self) -> str:
@@ -107,6 +109,16 @@ class AnswerFlow:
                 decided, said = self.model_check.review(decided, query, shown)
                 notes.append(f"model check: {said}")
                 check_ms = _ms(t)
+        again_ms = None
+        if self.read_again is not None and self.model_reader is not None and not extractive and decided.answered:
+            t, reader = time.perf_counter(), self.model_reader
+
+            def reread(temperature: float, seed: int) -> str:
+                return reader.again(query, turns, shown, temperature=temperature, seed=seed)
+
+            decided, said = self.read_again.review(decided, query.standalone, reading.answer, reread)
+            notes.append(f"read again: {said}")
+            again_ms = _ms(t)
         method = "model"
         if extractive:
             method = "extractive fallback" if self.model_reader is not None else "extractive"
@@ -139,6 +151,7 @@ class AnswerFlow:
             read=read_ms,
             attribute=attribute_ms,
             check=check_ms,
+            again=again_ms,
         )
         yield from pieces(final.text)
         trace = self._trace(question, query, step, scope)(

@@ -122,14 +122,16 @@ class _Memo:
     """A chat client that asks the model once per distinct request (messages and options) and replays the chunks."""
 
     chat: ChatClient
-    options: dict[str, int | None] = field(default_factory=dict)
+    options: dict[str, float | None] = field(default_factory=dict)
     seen: dict[str, list[Chunk]] = field(default_factory=dict)
     asked: list[int] = field(default_factory=lambda: [0])
     pending: list[tuple[ChatClient, Messages]] = field(default_factory=list)  # shared by the bound copies
 
-    def bind(self, *, max_tokens: int | None = None, seed: int | None = None) -> _Memo:
-        options = {**self.options, "max_tokens": max_tokens, "seed": seed}
-        bound = self.chat.bind(max_tokens=max_tokens, seed=seed)
+    def bind(
+        self, *, max_tokens: int | None = None, seed: int | None = None, temperature: float | None = None
+    ) -> _Memo:
+        options = {**self.options, "max_tokens": max_tokens, "seed": seed, "temperature": temperature}
+        bound = self.chat.bind(max_tokens=max_tokens, seed=seed, temperature=temperature)
         return _Memo(bound, options, self.seen, self.asked, self.pending)
 
     def _key(self, messages: Messages) -> str:

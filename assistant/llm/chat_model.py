@@ -1,6 +1,7 @@
 """The chat model client (OpenAI, the local llama.cpp server, any OpenAI-compatible server), built in one place
 and streamed through `langchain_openai`, used through our own narrow contract (`ChatClient`): messages as
-(role, text) pairs, a reply's text, a stream of `Chunk`s, the request options it may bind."""
+(role, text) pairs, a reply's text, a stream of `Chunk`s, the request options it may bind (a token limit, a seed, a
+temperature: 0 unless bound)."""
 
 from __future__ import annotations
 
@@ -68,7 +69,9 @@ class ChatClient(Protocol):
 
     def stream(self, messages: Sequence[Message]) -> Iterator[Chunk]: ...
 
-    def bind(self, *, max_tokens: int | None = None, seed: int | None = None) -> ChatClient: ...
+    def bind(
+        self, *, max_tokens: int | None = None, seed: int | None = None, temperature: float | None = None
+    ) -> ChatClient: ...
 
 
 class LangChainChat:
@@ -101,7 +104,9 @@ class LangChainChat:
         for chunk in self.runnable.stream(messages):
             yield Chunk(content(chunk), bool((chunk.response_metadata or {}).get("finish_reason")))
 
-    def bind(self, *, max_tokens: int | None = None, seed: int | None = None) -> LangChainChat:
+    def bind(
+        self, *, max_tokens: int | None = None, seed: int | None = None, temperature: float | None = None
+    ) -> LangChainChat:
         options = dict(self.options)
         if max_tokens is not None:
             options["max_completion_tokens"] = max_tokens
@@ -109,6 +114,8 @@ class LangChainChat:
                 options["extra_body"] = {"max_tokens": max_tokens}
         if seed is not None:
             options["seed"] = seed
+        if temperature is not None:
+            options["temperature"] = temperature
         return LangChainChat(self.model, options)
 
 
@@ -169,9 +176,13 @@ class ConnectedChat:
     def stream(self, messages: Sequence[Message]) -> Iterator[Chunk]:
         return self.connected()[0].stream(messages)
 
-    def bind(self, *, max_tokens: int | None = None, seed: int | None = None) -> ConnectedChat:
+    def bind(
+        self, *, max_tokens: int | None = None, seed: int | None = None, temperature: float | None = None
+    ) -> ConnectedChat:
         build = self.build
-        return ConnectedChat(self.connect, lambda url: build(url).bind(max_tokens=max_tokens, seed=seed))
+        return ConnectedChat(
+            self.connect, lambda url: build(url).bind(max_tokens=max_tokens, seed=seed, temperature=temperature)
+        )
 
 
 def limited(chat: ChatClient, max_tokens: int) -> ChatClient:

@@ -85,6 +85,14 @@ class ModelReader:
             seconds=time.perf_counter() - started,
         )
 
+    def again(
+        self, query: Query, turns: Sequence[Turn], shown: Sequence[ScoredSentence], *, temperature: float, seed: int
+    ) -> str:
+        """The model's answer to the same prompt once more, sampled at `temperature` with `seed` (a server of our own
+        reads the prompt from its cache: only the answer's tokens cost). Raises what the call raised."""
+        bound = self._client().bind(temperature=temperature, seed=seed)
+        return text.clean(bound.invoke(self.messages(query, turns, shown)))
+
     def warm_up(self, shown: Sequence[ScoredSentence] = ()) -> None:
         """Start the model server now (the web chat does this at start), so the first question does not wait.
 

@@ -35,10 +35,11 @@ class LocalChat:
     def __init__(self, chat: ChatClient, files: RuntimeFiles, where: str, timeout: float, log_path: Path | None = None):
         self.chat, self.files, self.where, self.timeout, self.log_path = chat, files, where, timeout, log_path
 
-    def bind(self, *, max_tokens: int | None = None, seed: int | None = None) -> LocalChat:
-        return LocalChat(
-            self.chat.bind(max_tokens=max_tokens, seed=seed), self.files, self.where, self.timeout, self.log_path
-        )
+    def bind(
+        self, *, max_tokens: int | None = None, seed: int | None = None, temperature: float | None = None
+    ) -> LocalChat:
+        bound = self.chat.bind(max_tokens=max_tokens, seed=seed, temperature=temperature)
+        return LocalChat(bound, self.files, self.where, self.timeout, self.log_path)
 
     def invoke(self, messages: Sequence[Message]) -> str:
         with self.files.in_flight() as request:
