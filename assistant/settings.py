@@ -156,8 +156,9 @@ class Settings:
     # local model (its bar was fitted on the public sets' fit halves with it), off for other chat models (not measured)
     model_check: bool | None = None
     # a model's answer is also refused when the reader, asked again (sampled), does not say it again
-    # (ASSISTANT_READ_AGAIN); None: on for the local model (its bar was fitted with it), off for other chat models
-    read_again: bool | None = None
+    # (ASSISTANT_READ_AGAIN=1; off by default: on the report halves and a held-out probe it gained no right outcome
+    # for its time, docs/evaluation.md "The reader asked again")
+    read_again: bool = False
     mcp: bool = False  # the web server also serves MCP tools (`assistant serve --mcp`, ASSISTANT_MCP=1)
     condense: str | None = None  # follow-ups: "model" (rewritten by the chat model), "conversation" (read with
     # the earlier turns, no extra call) or "named" (as "conversation", a pronoun replaced by the last turn's name);
@@ -188,7 +189,7 @@ class Settings:
             mcp=_flag(env, "ASSISTANT_MCP"),
             model_check=_flag(env, "ASSISTANT_MODEL_CHECK") if _get(env, "ASSISTANT_MODEL_CHECK") is not None else None,
             condense=_get(env, "ASSISTANT_CONDENSE"),
-            read_again=_flag(env, "ASSISTANT_READ_AGAIN") if _get(env, "ASSISTANT_READ_AGAIN") is not None else None,
+            read_again=_flag(env, "ASSISTANT_READ_AGAIN"),
         )
         settings = _replaced(settings, overrides) if overrides else settings
         settings.validate()

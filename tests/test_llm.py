@@ -406,6 +406,15 @@ def test_an_answer_the_model_check_refuses_is_not_asked_again(llm_bot, server):
     assert decided(ans) == ("refused", "the model check says no") and len(server.chat_requests) == 2
 
 
+def test_a_follow_up_read_with_the_conversation_is_not_asked_again(llm_bot, server):
+    bot = llm_bot(read_again=True, condense="conversation")
+    server.script(reply("Daniel Noboa"))
+    history = [("Who backs the designation of the gangs?", "Ecuadorian President Daniel Noboa [1]")]
+    ans = bot.answer("What is his name?", history=history)
+    assert ans.answered and len(server.chat_requests) == 1
+    assert "read again: not asked (a follow-up read with the conversation)" in ans.trace.notes
+
+
 # ---- provider errors and fallbacks
 @pytest.mark.parametrize(
     ("behaviour", "error", "words"),

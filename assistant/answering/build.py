@@ -159,10 +159,10 @@ def build_model_check(settings: Settings, choice: AnswererChoice, thresholds: Th
 
 
 def build_read_again(settings: Settings, choice: AnswererChoice, thresholds: Thresholds) -> ReadAgain | None:
-    """The reader asked again (`ASSISTANT_READ_AGAIN`; unset: on for the local model only, whose agreement bar was
-    fitted; other chat models would be billed for it and were not measured). None when it is off."""
-    on = settings.read_again if settings.read_again is not None else choice.name == "local"
-    return ReadAgain(thresholds.agreement_bar) if on and choice.name in ("openai", "local") else None
+    """The reader asked again (`ASSISTANT_READ_AGAIN=1`, off by default; its bar was fitted with the local model) on
+    a model reader; None when it is off or the extractive reader answers (its sentences are not sampled)."""
+    on = settings.read_again and choice.name in ("openai", "local")
+    return ReadAgain(thresholds.agreement_bar) if on else None
 
 
 def build_model_reading(

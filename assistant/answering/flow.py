@@ -111,14 +111,17 @@ class AnswerFlow:
                 check_ms = _ms(t)
         again_ms = None
         if self.read_again is not None and self.model_reader is not None and not extractive and decided.answered:
-            t, reader = time.perf_counter(), self.model_reader
+            if query.context:  # fitted on questions asked on their own: on CoQA's follow-ups it refused right answers
+                notes.append("read again: not asked (a follow-up read with the conversation)")
+            else:
+                t, reader = time.perf_counter(), self.model_reader
 
-            def reread(temperature: float, seed: int) -> str:
-                return reader.again(query, turns, shown, temperature=temperature, seed=seed)
+                def reread(temperature: float, seed: int) -> str:
+                    return reader.again(query, turns, shown, temperature=temperature, seed=seed)
 
-            decided, said = self.read_again.review(decided, query.standalone, reading.answer, reread)
-            notes.append(f"read again: {said}")
-            again_ms = _ms(t)
+                decided, said = self.read_again.review(decided, query.standalone, reading.answer, reread)
+                notes.append(f"read again: {said}")
+                again_ms = _ms(t)
         method = "model"
         if extractive:
             method = "extractive fallback" if self.model_reader is not None else "extractive"

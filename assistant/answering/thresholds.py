@@ -64,8 +64,10 @@ class Thresholds:
     # answers and refusals of unanswerable questions over the three sets (+3 refusals, -1 wrong answer, no right
     # answer lost); 0.5 (the greedy "no") -3 right answers, 0.6 -14
     model_check_bar: float = 0.30
-    # ---- the reader asked again (ASSISTANT_READ_AGAIN, `decision.agreement`): a model's answer is refused when
-    # four new readings of its prompt (temperature 0.8) hold on average less than this share of its own terms
+    # ---- the reader asked again (ASSISTANT_READ_AGAIN, `decision.agreement`): a model's answer to a question asked on
+    # its own is refused when four new readings of its prompt (temperature 0.8) hold on average less than this share
+    # of its own terms. Fit halves, the local model, after the check: 0.50 gives the most right outcomes (120 -> 122:
+    # +3 refusals, -1 gold answer; wrong answers 72 -> 67); asked of follow-ups too, 121; 0.60, 119
     agreement_bar: float = 0.50
 
 

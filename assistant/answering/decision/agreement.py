@@ -1,7 +1,9 @@
-"""The reader asked again: after the word rules (and the model check) let a model's answer through, the reader is
-given the same prompt a few more times, sampled at a temperature, and the answer is refused when those readings do
-not say what it says: a model that reads the answer in the text gives it again; one that makes an answer up for a
-question the text does not answer ("Who founded Los Choneros?" read "a group of criminals") gives another each time.
+"""The reader asked again: after the word rules (and the model check) let a model's answer to a question asked on its
+own through (a follow-up read with the conversation is not asked again: on CoQA's follow-ups new readings varied
+about right answers as much as about wrong ones), the reader is given the same prompt a few more times, sampled at a
+temperature, and the answer is refused when those readings do not say what it says: a model that reads the answer in
+the text gives it again; one that makes an answer up for a question the text does not answer ("Who founded Los
+Choneros?" read "a group of criminals") gives another each time.
 
 Agreement is the share of the answer's own terms (its words that are not the question's) that a new reading holds,
 averaged over the new readings (1.0 when the answer adds no term to the question: a yes or no, a restatement). The

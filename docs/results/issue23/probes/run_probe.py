@@ -20,7 +20,8 @@ with tempfile.TemporaryDirectory() as tmp:
         rows.append(dict(q=q, expect=expect, ok=ok, answered=a.answered, text=a.text, seconds=round(dt, 2),
                          reading=(tr.reading.answer if tr and tr.reading else None),
                          rule=(tr.decision.rule if tr else None), reason=(tr.decision.reason if tr else None),
-                         check=next((n for n in (tr.notes if tr else []) if n.startswith('model check')), None)))
+                         check=next((n for n in (tr.notes if tr else []) if n.startswith('model check')), None),
+                         again=next((n for n in (tr.notes if tr else []) if n.startswith('read again')), None)))
         print(('OK  ' if ok else 'BAD ') + q, '->', a.text[:150].replace('\n', ' '), '|', rows[-1]['reason'], flush=True)
         return a
     for q, e in qs['single']: ask(q, None, e)

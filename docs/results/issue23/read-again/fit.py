@@ -7,6 +7,7 @@ from pathlib import Path
 D = Path(__file__).resolve().parent
 from assistant.answering.decision.agreement import agreement_with
 half = sys.argv[1] if len(sys.argv) > 1 else "fit"
+ONLY_ALONE = "--alone" in sys.argv  # the reader asked again only for a question asked on its own
 sets = [s for s in ("squad", "coqa", "hotpot")]
 data = {}
 for s in sets:
@@ -24,7 +25,7 @@ def figs(W, bar, check=0.30):
     def kept(r):
         if not r["answered"]: return False
         if r.get("pA") is not None and r["pA"] < check: return False
-        if r["agree"] is not None and r["agree"] < bar: return False
+        if r["agree"] is not None and r["agree"] < bar and not (ONLY_ALONE and r.get("followup")): return False
         return True
     c = sum(1 for r in ans if kept(r) and r["contains"]); ref = sum(1 for r in un if not kept(r)); a = sum(1 for r in ans if kept(r))
     w = sum(1 for r in ans if kept(r) and not r["contains"]) + sum(1 for r in un if kept(r))
