@@ -3,8 +3,10 @@ and to the whole checked answer, for questions asked one after another as a pers
 
     python -m benchmarks.bench_answers                       # the answerer the environment selects
     ASSISTANT_ANSWERER=local python -m benchmarks.bench_answers
+    ASSISTANT_ANSWERER=local ASSISTANT_READ_AGAIN=1 python -m benchmarks.bench_answers
 
-Writes the `answers-<answerer>` section of docs/benchmarks.md.
+Writes the `answers-<answerer>` section of docs/benchmarks.md (`answers-<answerer>-read-again` with the reader
+asked again).
 """
 
 from __future__ import annotations
@@ -53,19 +55,22 @@ def ask(bot: Assistant, n: int, question: str) -> tuple[int, str, float, float, 
 
 def table(rows: list[tuple[int, str, float, float, Answer]]) -> list[str]:
     """A markdown table: each question's time to the first words and to the whole answer, how it was answered,
-    and the model check's time and verdict (when it was asked)."""
-    head = ["| question | first words | whole | answered | how | model check |", "|---|---|---|---|---|---|"]
+    and what the model check and the reader asked again said, with their time (when they were asked)."""
+    head = [
+        "| question | first words | whole | answered | how | model check | read again |",
+        "|---|---|---|---|---|---|---|",
+    ]
     return head + [
-        f"| {q} | {f:.2f} s | {t:.2f} s | {'yes' if a.answered else 'no'} | {a.trace.decision.method} | {checked(a)} |"
+        f"| {q} | {f:.2f} s | {t:.2f} s | {'yes' if a.answered else 'no'} | {a.trace.decision.method} "
+        f"| {said(a, 'model check', a.trace.timings_ms.check)} | {said(a, 'read again', a.trace.timings_ms.again)} |"
         for _, q, f, t, a in rows
     ]
 
 
-def checked(answer: Answer) -> str:
-    """The model check's time and what it said ("–" when it was not asked)."""
-    said = next((n.removeprefix("model check: ") for n in answer.trace.notes if n.startswith("model check: ")), None)
-    ms = answer.trace.timings_ms.check
-    return "–" if said is None else f"{said}{f', {ms / 1000:.2f} s' if ms is not None else ''}"
+def said(answer: Answer, step: str, ms: float | None) -> str:
+    """What a step after the decision said ("model check", "read again") and its time; "–" when it was not asked."""
+    note = next((n.removeprefix(f"{step}: ") for n in answer.trace.notes if n.startswith(f"{step}: ")), None)
+    return "–" if note is None else f"{note}{f', {ms / 1000:.2f} s' if ms is not None else ''}"
 
 
 def main() -> int:
@@ -87,7 +92,8 @@ def main() -> int:
                 f"Start (`Assistant.warm_up`, which the web chat runs in the background while the page loads: the "
                 f"model server starts and reads the newest article up to the question; the model check's server "
                 f"starts too when the check is on): {warm_up_s:.2f} s. Model check: "
-                f"{'on' if bot.flow.model_check is not None else 'off'}.",
+                f"{'on' if bot.flow.model_check is not None else 'off'}; reader asked again: "
+                f"{'on' if bot.flow.read_again is not None else 'off'}.",
                 "",
             ]
             if bot.model_reader is not None
@@ -108,7 +114,8 @@ def main() -> int:
         "",
         *table(whole),
     ]
-    write_section(ROOT / "docs" / "benchmarks.md", f"answers-{bot.answerer_name}", "\n".join(body) + "\n", "Benchmarks")
+    section = f"answers-{bot.answerer_name}{'-read-again' if bot.flow.read_again is not None else ''}"
+    write_section(ROOT / "docs" / "benchmarks.md", section, "\n".join(body) + "\n", "Benchmarks")
     return 0
 
 
