@@ -362,12 +362,15 @@ def test_an_answer_the_word_rules_refuse_is_not_checked(llm_bot, server):
     assert decided(ans) == ("refused", "not in the text") and len(server.chat_requests) == 1
 
 
-def test_a_follow_up_read_with_the_conversation_is_not_checked(llm_bot, server):
-    bot = llm_bot(model_check=True, condense="conversation")
+@pytest.mark.parametrize(("setting", "step"), [("model_check", "model check"), ("read_again", "read again")])
+def test_a_follow_up_read_with_the_conversation_is_not_checked_nor_asked_again(llm_bot, server, setting, step):
+    """Both were fitted on questions asked on their own; a follow-up's reading leans on the conversation."""
+    bot = llm_bot(**{setting: True}, condense="conversation")
     server.script(reply("Daniel Noboa"))
     history = [("Who backs the designation of the gangs?", "Ecuadorian President Daniel Noboa [1]")]
-    ans = bot.answer("What is his title?", history=history)
-    assert len(server.chat_requests) == 1 and "model check: not asked" in " ".join(ans.trace.notes)
+    ans = bot.answer("What is his name?", history=history)
+    assert ans.answered and len(server.chat_requests) == 1
+    assert f"{step}: not asked (a follow-up read with the conversation)" in ans.trace.notes
 
 
 # ---- the reader asked again (ASSISTANT_READ_AGAIN=1)
@@ -404,15 +407,6 @@ def test_an_answer_the_model_check_refuses_is_not_asked_again(llm_bot, server):
     server.script(reply("Daniel Noboa"), scored("No", {"No": 0.9, "Yes": 0.1}))
     ans = bot.answer("Who is the president of Ecuador?")
     assert decided(ans) == ("refused", "the model check says no") and len(server.chat_requests) == 2
-
-
-def test_a_follow_up_read_with_the_conversation_is_not_asked_again(llm_bot, server):
-    bot = llm_bot(read_again=True, condense="conversation")
-    server.script(reply("Daniel Noboa"))
-    history = [("Who backs the designation of the gangs?", "Ecuadorian President Daniel Noboa [1]")]
-    ans = bot.answer("What is his name?", history=history)
-    assert ans.answered and len(server.chat_requests) == 1
-    assert "read again: not asked (a follow-up read with the conversation)" in ans.trace.notes
 
 
 # ---- provider errors and fallbacks
