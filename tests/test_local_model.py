@@ -745,10 +745,7 @@ def local_bot_at(tmp_path, monkeypatch, embedder):
         f.truncate(local_model.QWEN_CODER_1_5B.size)
 
     def make(
-        url: str | None,
-        request_timeout: float = 60.0,
-        check_url: str | None = None,
-        **config,
+        url: str | None, request_timeout: float = 60.0, check_url: str | None = None, **config
     ) -> tuple[Assistant, PointedServer]:
         """`check_url`: the model check on, its server at that address (else the check is off: these tests are
         about the answer server)."""
