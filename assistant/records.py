@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import Enum, StrEnum
 from typing import NamedTuple, TypeAlias, TypedDict, TypeVar
 
@@ -211,18 +211,8 @@ class Status:
 
     def to_dict(self) -> dict[str, object]:
         """For JSON, as `assistant status --json` writes it."""
-        fields = (
-            "settings",
-            "answerer",
-            "answerer_reason",
-            "backend",
-            "condense",
-            "model_check",
-            "read_again",
-            "thresholds",
-        )
-        more = ("embedding_model", "embedding_dim", "index", "articles", "chunks", "sentences")
-        return {**{k: getattr(self, k) for k in fields + more}, "health": self.health.to_dict()}
+        out = {f.name: getattr(self, f.name) for f in fields(self)}  # in the order they are declared
+        return {**out, "health": self.health.to_dict()}
 
 
 @dataclass(frozen=True)

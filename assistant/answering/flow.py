@@ -9,7 +9,7 @@ scope before handing them over).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from functools import partial
 
@@ -100,28 +100,24 @@ class AnswerFlow:
         extractive = reading.reader == "extractive"
         conversation = bool(turns) and not extractive  # the model reader has the earlier turns in its prompt
         attribution, decided = judge(query, reading, shown, self.checker, self.thresholds, step.asks, conversation)
-        attribute_ms, check_ms = _ms(t), None
-        if self.model_check is not None and not extractive and decided.answered:
-            if query.context:  # the check reads the question alone: one that leans on the conversation is not
-                notes.append("model check: not asked (a follow-up read with the conversation)")
-            else:
-                t = time.perf_counter()
-                decided, said = self.model_check.review(decided, query, shown)
-                notes.append(f"model check: {said}")
-                check_ms = _ms(t)
-        again_ms = None
-        if self.read_again is not None and self.model_reader is not None and not extractive and decided.answered:
-            if query.context:  # fitted on questions asked on their own: on CoQA's follow-ups it refused right answers
-                notes.append("read again: not asked (a follow-up read with the conversation)")
-            else:
-                t, reader = time.perf_counter(), self.model_reader
+        attribute_ms, check_ms, again_ms = _ms(t), None, None
+        follow_up = bool(query.context)
+        if (check := self.model_check) is not None and not extractive:
+            decided, check_ms = _reviewed(
+                "model check", decided, follow_up, notes, lambda d: check.review(d, query, shown)
+            )
+        if (again := self.read_again) is not None and (reader := self.model_reader) is not None and not extractive:
 
-                def reread(temperature: float, seed: int) -> str:
-                    return reader.again(query, turns, shown, temperature=temperature, seed=seed)
+            def reread(temperature: float, seed: int) -> str:
+                return reader.again(query, turns, shown, temperature=temperature, seed=seed)
 
-                decided, said = self.read_again.review(decided, query.standalone, reading.answer, reread)
-                notes.append(f"read again: {said}")
-                again_ms = _ms(t)
+            decided, again_ms = _reviewed(
+                "read again",
+                decided,
+                follow_up,
+                notes,
+                lambda d: again.review(d, query.standalone, reading.answer, reread),
+            )
         method = "model"
         if extractive:
             method = "extractive fallback" if self.model_reader is not None else "extractive"
@@ -270,6 +266,24 @@ def judge(
         conversation=conversation,
     )
     return attribution, decided
+
+
+def _reviewed(
+    step: str, decided: Decided, follow_up: bool, notes: list[str], review: Callable[[Decided], tuple[Decided, str]]
+) -> tuple[Decided, float | None]:
+    """A step after the decision that can only refuse (the model check, the reader asked again): the decision after
+    it and its time, what it said noted as "<step>: ...". Asked only of an answer, and not of a follow-up read with the
+    conversation: both were fitted on questions asked on their own (the check reads the question alone; asked again,
+    CoQA's follow-ups refused right answers)."""
+    if not decided.answered:
+        return decided, None
+    if follow_up:
+        notes.append(f"{step}: not asked (a follow-up read with the conversation)")
+        return decided, None
+    started = time.perf_counter()
+    decided, said = review(decided)
+    notes.append(f"{step}: {said}")
+    return decided, _ms(started)
 
 
 def _ms(since: float) -> float:
