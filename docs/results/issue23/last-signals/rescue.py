@@ -1,0 +1,49 @@
+"""For every recorded reading of a question asked on its own that a soft word rule refused (question names missing,
+does not address the question, answer apart): the model check's yes-probability for the claims that stand, to see
+whether a high one could overturn the refusal. Run: python rescue.py TRACES.jsonl eval/SET.jsonl OUT.json"""
+import gzip, json, sys, time, tempfile
+from pathlib import Path
+from assistant.answering.flow import judge
+from assistant.answering.question import kinds
+from assistant.answering.attribution.citing import compose
+from assistant.answering.build import build_thresholds
+from assistant.answering.decision.decide import _stands
+from assistant.embeddings import CachedEmbedder, OnnxMiniLM
+from assistant.evaluation.metrics import contains_answer
+from assistant.evaluation.model_check import Checker
+from assistant.evaluation.replay import _shown
+from assistant.evaluation.rows import read_docs, read_rows
+from assistant.records import Query, Reading
+from assistant.settings import Settings
+SOFT = {"question names missing", "does not address the question", "answer apart from the question"}
+traces, dataset, out = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+settings = Settings.from_env(); thr = build_thresholds(settings); emb = CachedEmbedder(OnnxMiniLM())
+rows = {r["id"]: r for r in read_rows(dataset)}
+docs = dataset.with_name(dataset.name.replace(".jsonl", "") + ".docs.jsonl")
+titles = {str(d["doc_id"]): str(d.get("title", "")) for d in read_docs(docs)} if docs.is_file() else {}
+lines = [json.loads(l) for l in open(traces, encoding="utf-8") if l.strip()]
+recs = []
+with tempfile.TemporaryDirectory() as st, Checker(Path(st), settings) as checker:
+    for line in lines:
+        row, trace = rows.get(line["id"]), line.get("trace") or {}
+        if row is None: continue
+        reading = trace.get("reading") or {}
+        if reading.get("reader") in (None, "extractive", "model summary") or reading.get("failure"): continue
+        q = trace["question"]
+        query = Query(question=q, standalone=trace.get("standalone_question") or q, context=trace.get("context") or "")
+        shown = _shown(trace, titles)
+        rd = Reading(str(reading["reader"]), str(reading.get("answer") or ""), refused=bool(reading.get("refused")))
+        asks = kinds.asks(query.question) or kinds.asks(query.standalone)
+        conv = "\nEarlier conversation:\n" in str(trace.get("prompt") or "")
+        att, d = judge(query, rd, shown, emb, thr, asks, conv)
+        if d.answered or d.rule not in SOFT or query.context: continue
+        kept = tuple(c for c in att.claims if _stands(c, shown, thr.coverage) is None)
+        if not kept: continue
+        gold = row.get("answers") or []
+        text = compose(kept, shown, verbatim=False)[0]
+        answer = " ".join(c.text for c in kept)
+        p = checker.ask(" ".join(shown[i].sentence.text for i in kept[0].sentences), query.standalone, answer)
+        rec = {"id": row["id"], "q": query.standalone, "answerable": bool(row.get("answerable", True)), "rule": d.rule,
+               "contains": contains_answer(text, gold), "p": p, "answer": answer}
+        recs.append(rec); print(rec["rule"], round(p or -1, 3), rec["answerable"], rec["contains"], answer[:50], flush=True)
+out.write_text(json.dumps(recs, indent=0))
