@@ -1,6 +1,8 @@
 """For every recorded reading of a question asked on its own that a soft word rule refused (question names missing,
 does not address the question, answer apart): the model check's yes-probability for the claims that stand, to see
-whether a high one could overturn the refusal. Run: python rescue.py TRACES.jsonl eval/SET.jsonl OUT.json"""
+whether a high one could overturn the refusal. Run: python rescue.py TRACES.jsonl eval/SET.jsonl OUT.json
+TRACES: a recorded run, decompressed: ../<set>-local-<half>.traces.jsonl.gz (HotpotQA:
+../second-hop/hotpotqa_dev100-local-<half>.traces.jsonl.gz)."""
 import gzip, json, sys, time, tempfile
 from pathlib import Path
 from assistant.answering.flow import judge

@@ -2,7 +2,9 @@
 with logits_all (port 8391), its generated tokens' log-probabilities recorded.
 The server: python -m llama_cpp.server --model <the gguf> --model_alias local --host 127.0.0.1 --port 8391
 --n_ctx 4096 --n_batch 512 --n_threads 2 --n_threads_batch 2 --logits_all True.
-Run: python tokens.py TRACES.jsonl OUT.json"""
+Run: python tokens.py TRACES.jsonl OUT.json
+TRACES: a recorded run, decompressed: ../<set>-local-<half>.traces.jsonl.gz (HotpotQA:
+../second-hop/hotpotqa_dev100-local-<half>.traces.jsonl.gz)."""
 import json, math, re, sys, time, urllib.request
 traces, out = sys.argv[1], sys.argv[2]
 def messages(prompt):
