@@ -16,9 +16,10 @@ import argparse
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal, TypedDict
+from typing import Literal, NamedTuple, TypedDict
 
 from assistant.answering.attribution.citing import compose
+from assistant.answering.decision.decide import Decided
 from assistant.answering.flow import judge
 from assistant.answering.question import kinds
 from assistant.answering.reading import text as read_text
@@ -26,7 +27,7 @@ from assistant.answering.thresholds import Thresholds
 from assistant.embeddings import CachedEmbedder, Embedder
 from assistant.evaluation.metrics import contains_answer
 from assistant.evaluation.rows import Figures, RecordedTrace, read_docs, read_rows, read_traces
-from assistant.records import Query, Reading, ScoredSentence, Sentence
+from assistant.records import Attribution, Query, Reading, ScoredSentence, Sentence
 
 
 class Replayed(TypedDict):
@@ -90,11 +91,26 @@ def _shown(trace: RecordedTrace, titles: dict[str, str]) -> list[ScoredSentence]
     return out
 
 
-def replay_one(
-    trace: RecordedTrace, checker: Embedder, thresholds: Thresholds, titles: dict[str, str]
-) -> Replayed | None:
-    """The decision on one recorded model reading, made again: answered, rule, text. None when the trace holds no
-    model reading to replay (an extractive answer, a fallback, a whole-article summary)."""
+class Rejudged(NamedTuple):
+    """A recorded model reading judged again: the question as retrieval read it, the shown sentences, the reading,
+    and what attribution and the decision make of it now (for scripts that measure more than `replay_one` keeps)."""
+
+    query: Query
+    shown: list[ScoredSentence]
+    reading: Reading
+    attribution: Attribution
+    decided: Decided
+
+
+def titles_of(dataset: Path) -> dict[str, str]:
+    """The titles of a set's documents (its `.docs.jsonl` beside it), by document id; empty when it has none."""
+    docs = dataset.with_name(dataset.name.replace(".jsonl", "") + ".docs.jsonl")
+    return {str(d["doc_id"]): str(d.get("title", "")) for d in read_docs(docs)} if docs.is_file() else {}
+
+
+def rejudge(trace: RecordedTrace, checker: Embedder, thresholds: Thresholds, titles: dict[str, str]) -> Rejudged | None:
+    """Attribution and the decision made again on one recorded model reading. None when the trace holds no model
+    reading to replay (an extractive answer, a fallback, a whole-article summary)."""
     reading = trace.get("reading") or {}
     if reading.get("reader") in (None, "extractive", "model summary") or reading.get("failure"):
         return None
@@ -106,8 +122,19 @@ def replay_one(
     recorded = Reading(str(reading["reader"]), str(reading.get("answer") or ""), refused=bool(reading.get("refused")))
     asks = kinds.asks(query.question) or kinds.asks(query.standalone)  # as the question step finds it
     conversation = "\nEarlier conversation:\n" in str(trace.get("prompt") or "")  # the reader had the turns
-    _, decided = judge(query, recorded, shown, checker, thresholds, asks, conversation)
-    text = compose(decided.kept, shown, verbatim=False)[0] if decided.answered else ""
+    attribution, decided = judge(query, recorded, shown, checker, thresholds, asks, conversation)
+    return Rejudged(query, shown, recorded, attribution, decided)
+
+
+def replay_one(
+    trace: RecordedTrace, checker: Embedder, thresholds: Thresholds, titles: dict[str, str]
+) -> Replayed | None:
+    """The decision on one recorded model reading, made again: answered, rule, text (None: no model reading)."""
+    again = rejudge(trace, checker, thresholds, titles)
+    if again is None:
+        return None
+    decided = again.decided
+    text = compose(decided.kept, again.shown, verbatim=False)[0] if decided.answered else ""
     return {"answered": decided.answered, "rule": decided.rule, "text": text, "confidence": decided.confidence}
 
 
@@ -115,8 +142,7 @@ def replay(traces: Path, dataset: Path, checker: Embedder, thresholds: Threshold
     """Every model reading of `traces` decided again; the figures before (as recorded) and after, side by side."""
     thresholds = thresholds or Thresholds()
     rows = {r["id"]: r for r in read_rows(dataset)}
-    docs = dataset.with_name(dataset.name.replace(".jsonl", "") + ".docs.jsonl")
-    titles = {str(d["doc_id"]): str(d.get("title", "")) for d in read_docs(docs)} if docs.is_file() else {}
+    titles = titles_of(dataset)
     records: list[ReplayRecord] = []
     for line in read_traces(traces):
         row, trace = rows.get(line["id"]), line.get("trace") or {}

@@ -5,16 +5,13 @@ question asked on its own, as the product checks) the model check's yes-probabil
 Run: python sweep.py TRACES.jsonl.gz eval/SET.jsonl OUT.json (ASSISTANT_PROMPTS_DIR: another check prompt)."""
 import gzip, json, sys, time
 from pathlib import Path
-from assistant.answering.flow import judge
-from assistant.answering.question import kinds
 from assistant.answering.attribution.citing import compose
 from assistant.answering.build import build_thresholds
 from assistant.embeddings import CachedEmbedder, OnnxMiniLM
 from assistant.evaluation.metrics import contains_answer
 from assistant.evaluation.model_check import Checker
-from assistant.evaluation.replay import _shown
-from assistant.evaluation.rows import read_docs, read_rows
-from assistant.records import Query, Reading
+from assistant.evaluation.replay import rejudge, titles_of
+from assistant.evaluation.rows import read_rows
 from assistant.settings import Settings
 
 traces, dataset, out = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
@@ -22,8 +19,7 @@ settings = Settings.from_env()
 thr = build_thresholds(settings)
 emb = CachedEmbedder(OnnxMiniLM())
 rows = {r["id"]: r for r in read_rows(dataset)}
-docs = dataset.with_name(dataset.name.replace(".jsonl", "") + ".docs.jsonl")
-titles = {str(d["doc_id"]): str(d.get("title", "")) for d in read_docs(docs)} if docs.is_file() else {}
+titles = titles_of(dataset)
 opener = gzip.open if str(traces).endswith(".gz") else open
 lines = [json.loads(l) for l in opener(traces, "rt", encoding="utf-8") if l.strip()]
 recs = []
@@ -33,16 +29,10 @@ with tempfile.TemporaryDirectory() as st, Checker(Path(st), settings) as checker
         row, trace = rows.get(line["id"]), line.get("trace") or {}
         if row is None:
             continue
-        reading = trace.get("reading") or {}
-        if reading.get("reader") in (None, "extractive", "model summary") or reading.get("failure"):
+        judged = rejudge(trace, emb, thr, titles)
+        if judged is None:
             continue
-        q = trace["question"]
-        query = Query(question=q, standalone=trace.get("standalone_question") or q, context=trace.get("context") or "")
-        shown = _shown(trace, titles)
-        rd = Reading(str(reading["reader"]), str(reading.get("answer") or ""), refused=bool(reading.get("refused")))
-        asks = kinds.asks(query.question) or kinds.asks(query.standalone)
-        conv = "\nEarlier conversation:\n" in str(trace.get("prompt") or "")
-        _, d = judge(query, rd, shown, emb, thr, asks, conv)
+        query, shown, rd, _, d = judged
         gold = row.get("answers") or []
         text = compose(d.kept, shown, verbatim=False)[0] if d.answered else ""
         rec = {"id": row["id"], "q": query.standalone, "answerable": bool(row.get("answerable", True)),

@@ -2,16 +2,13 @@
 with only the answer's first claim's sentences as the text; records whether it refuses (NOT_IN_TEXT) and its reply."""
 import gzip, json, sys, time, tempfile, urllib.request
 from pathlib import Path
-from assistant.answering.flow import judge
-from assistant.answering.question import kinds
 from assistant.answering.reading import text as read_text
 from assistant.answering.build import build_thresholds
 from assistant.embeddings import CachedEmbedder, OnnxMiniLM
 from assistant.evaluation.metrics import contains_answer
 from assistant.evaluation.model_check import Checker
-from assistant.evaluation.replay import _shown
-from assistant.evaluation.rows import read_docs, read_rows
-from assistant.records import Query, Reading
+from assistant.evaluation.replay import rejudge, titles_of
+from assistant.evaluation.rows import read_rows
 from assistant.settings import Settings
 
 traces, dataset, out = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
@@ -19,8 +16,7 @@ settings = Settings.from_env()
 thr = build_thresholds(settings)
 emb = CachedEmbedder(OnnxMiniLM())
 rows = {r["id"]: r for r in read_rows(dataset)}
-docs = dataset.with_name(dataset.name.replace(".jsonl", "") + ".docs.jsonl")
-titles = {str(d["doc_id"]): str(d.get("title", "")) for d in read_docs(docs)} if docs.is_file() else {}
+titles = titles_of(dataset)
 system = open(Path(settings.prompts_dir) / "plain_system.txt").read().strip()
 lines = [json.loads(l) for l in gzip.open(traces, "rt", encoding="utf-8") if l.strip()]
 recs = []
@@ -29,18 +25,12 @@ with tempfile.TemporaryDirectory() as st, Checker(Path(st), settings) as checker
         row, trace = rows.get(line["id"]), line.get("trace") or {}
         if row is None:
             continue
-        reading = trace.get("reading") or {}
-        if reading.get("reader") in (None, "extractive", "model summary") or reading.get("failure"):
+        judged = rejudge(trace, emb, thr, titles)
+        if judged is None:
             continue
-        q = trace["question"]
-        query = Query(question=q, standalone=trace.get("standalone_question") or q, context=trace.get("context") or "")
+        query, shown, rd, _, d = judged
         if query.context:
             continue
-        shown = _shown(trace, titles)
-        rd = Reading(str(reading["reader"]), str(reading.get("answer") or ""), refused=bool(reading.get("refused")))
-        asks = kinds.asks(query.question) or kinds.asks(query.standalone)
-        conv = "\nEarlier conversation:\n" in str(trace.get("prompt") or "")
-        _, d = judge(query, rd, shown, emb, thr, asks, conv)
         if not (d.answered and d.kept):
             continue
         gold = row.get("answers") or []

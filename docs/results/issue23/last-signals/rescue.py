@@ -5,39 +5,30 @@ TRACES: a recorded run, decompressed: ../<set>-local-<half>.traces.jsonl.gz (Hot
 ../second-hop/hotpotqa_dev100-local-<half>.traces.jsonl.gz)."""
 import gzip, json, sys, time, tempfile
 from pathlib import Path
-from assistant.answering.flow import judge
-from assistant.answering.question import kinds
 from assistant.answering.attribution.citing import compose
 from assistant.answering.build import build_thresholds
 from assistant.answering.decision.decide import _stands
 from assistant.embeddings import CachedEmbedder, OnnxMiniLM
 from assistant.evaluation.metrics import contains_answer
 from assistant.evaluation.model_check import Checker
-from assistant.evaluation.replay import _shown
-from assistant.evaluation.rows import read_docs, read_rows
-from assistant.records import Query, Reading
+from assistant.evaluation.replay import rejudge, titles_of
+from assistant.evaluation.rows import read_rows
 from assistant.settings import Settings
 SOFT = {"question names missing", "does not address the question", "answer apart from the question"}
 traces, dataset, out = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
 settings = Settings.from_env(); thr = build_thresholds(settings); emb = CachedEmbedder(OnnxMiniLM())
 rows = {r["id"]: r for r in read_rows(dataset)}
-docs = dataset.with_name(dataset.name.replace(".jsonl", "") + ".docs.jsonl")
-titles = {str(d["doc_id"]): str(d.get("title", "")) for d in read_docs(docs)} if docs.is_file() else {}
+titles = titles_of(dataset)
 lines = [json.loads(l) for l in open(traces, encoding="utf-8") if l.strip()]
 recs = []
 with tempfile.TemporaryDirectory() as st, Checker(Path(st), settings) as checker:
     for line in lines:
         row, trace = rows.get(line["id"]), line.get("trace") or {}
         if row is None: continue
-        reading = trace.get("reading") or {}
-        if reading.get("reader") in (None, "extractive", "model summary") or reading.get("failure"): continue
-        q = trace["question"]
-        query = Query(question=q, standalone=trace.get("standalone_question") or q, context=trace.get("context") or "")
-        shown = _shown(trace, titles)
-        rd = Reading(str(reading["reader"]), str(reading.get("answer") or ""), refused=bool(reading.get("refused")))
-        asks = kinds.asks(query.question) or kinds.asks(query.standalone)
-        conv = "\nEarlier conversation:\n" in str(trace.get("prompt") or "")
-        att, d = judge(query, rd, shown, emb, thr, asks, conv)
+        judged = rejudge(trace, emb, thr, titles)
+        if judged is None:
+            continue
+        query, shown, rd, att, d = judged
         if d.answered or d.rule not in SOFT or query.context: continue
         kept = tuple(c for c in att.claims if _stands(c, shown, thr.coverage) is None)
         if not kept: continue

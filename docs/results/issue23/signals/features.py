@@ -4,17 +4,14 @@ the weakest question term's nearest word in the sentence and its neighbours, len
 Run: python features.py TRACES.jsonl eval/SET.jsonl check-server/SET-HALF.json.gz words-SET-HALF.json"""
 import gzip, json, sys
 from pathlib import Path
-from assistant.answering.flow import judge
-from assistant.answering.question import kinds
 from assistant.answering.attribution.citing import compose
 from assistant.answering.build import build_thresholds
 from assistant.answering.terms import terms, STOPWORDS
 from assistant.answering.attribution import support
 from assistant.embeddings import CachedEmbedder, OnnxMiniLM
 from assistant.evaluation.metrics import contains_answer
-from assistant.evaluation.replay import _shown
-from assistant.evaluation.rows import read_docs, read_rows
-from assistant.records import Query, Reading
+from assistant.evaluation.replay import rejudge, titles_of
+from assistant.evaluation.rows import read_rows
 from assistant.settings import Settings
 import numpy as np
 
@@ -23,8 +20,7 @@ settings = Settings.from_env()
 thr = build_thresholds(settings)
 emb = CachedEmbedder(OnnxMiniLM())
 rows = {r["id"]: r for r in read_rows(dataset)}
-docs = dataset.with_name(dataset.name.replace(".jsonl", "") + ".docs.jsonl")
-titles = {str(d["doc_id"]): str(d.get("title", "")) for d in read_docs(docs)} if docs.is_file() else {}
+titles = titles_of(dataset)
 sw = {r["id"]: r for r in json.loads(gzip.open(sweep, "rt").read())}
 opener = gzip.open if str(traces).endswith(".gz") else open
 lines = [json.loads(l) for l in opener(traces, "rt", encoding="utf-8") if l.strip()]
@@ -34,15 +30,10 @@ def cos(a, b):
 for line in lines:
     row, trace = rows.get(line["id"]), line.get("trace") or {}
     if row is None: continue
-    reading = trace.get("reading") or {}
-    if reading.get("reader") in (None, "extractive", "model summary") or reading.get("failure"): continue
-    q = trace["question"]
-    query = Query(question=q, standalone=trace.get("standalone_question") or q, context=trace.get("context") or "")
-    shown = _shown(trace, titles)
-    rd = Reading(str(reading["reader"]), str(reading.get("answer") or ""), refused=bool(reading.get("refused")))
-    asks = kinds.asks(query.question) or kinds.asks(query.standalone)
-    conv = "\nEarlier conversation:\n" in str(trace.get("prompt") or "")
-    att, d = judge(query, rd, shown, emb, thr, asks, conv)
+    judged = rejudge(trace, emb, thr, titles)
+    if judged is None:
+        continue
+    query, shown, rd, att, d = judged
     if not d.answered: continue
     gold = row.get("answers") or []
     text = compose(d.kept, shown, verbatim=False)[0]
