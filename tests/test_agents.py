@@ -204,7 +204,7 @@ def test_mcp_add_article_by_url_indexes_a_page_and_refuses_what_ingest_refuses(s
     assert _data(picture)["added"] == 0 and len(rejected) == 1 and "image/png" in rejected[0]["reason"]
     assert local_file.isError and "https://" in local_file.content[0].text
     got = _data(asked)
-    assert got["answered"] and "2.4 million euros" in got["citations"][0]["text"]
+    assert got["answered"] and "2.4 million euros" in got["citations"][0]["text"], got
     _verbatim(bot, got["citations"][0])
 
 
