@@ -7,14 +7,14 @@ is replayed once with the result: the same readings, judged by the new rules, no
 readings are replayed (an extractive answer, or the extractive fallback after a model failure, is taken as it
 was); the shown sentences, the question as retrieval read it and the conversation come from the trace.
 
-Run: python -m assistant.evaluation.replay TRACES DATASET.jsonl [--out FILE]
+Run: python -m assistant.evaluation.replay TRACES DATASET.jsonl [--out FILE] (TRACES may be gzip-compressed: .gz)
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Literal, NamedTuple, TypedDict
 
@@ -26,7 +26,7 @@ from assistant.answering.reading import text as read_text
 from assistant.answering.thresholds import Thresholds
 from assistant.embeddings import CachedEmbedder, Embedder
 from assistant.evaluation.metrics import contains_answer
-from assistant.evaluation.rows import Figures, RecordedTrace, read_docs, read_rows, read_traces
+from assistant.evaluation.rows import EvalRow, Figures, RecordedLine, RecordedTrace, read_docs, read_rows, read_traces
 from assistant.records import Attribution, Query, Reading, ScoredSentence, Sentence
 
 
@@ -93,7 +93,7 @@ def _shown(trace: RecordedTrace, titles: dict[str, str]) -> list[ScoredSentence]
 
 class Rejudged(NamedTuple):
     """A recorded model reading judged again: the question as retrieval read it, the shown sentences, the reading,
-    and what attribution and the decision make of it now (for scripts that measure more than `replay_one` keeps)."""
+    and what attribution and the decision make of it now (for scripts that measure more than `replay` keeps)."""
 
     query: Query
     shown: list[ScoredSentence]
@@ -126,13 +126,24 @@ def rejudge(trace: RecordedTrace, checker: Embedder, thresholds: Thresholds, tit
     return Rejudged(query, shown, recorded, attribution, decided)
 
 
-def replay_one(
-    trace: RecordedTrace, checker: Embedder, thresholds: Thresholds, titles: dict[str, str]
-) -> Replayed | None:
-    """The decision on one recorded model reading, made again: answered, rule, text (None: no model reading)."""
-    again = rejudge(trace, checker, thresholds, titles)
-    if again is None:
-        return None
+def rejudged(
+    traces: Path, dataset: Path, checker: Embedder, thresholds: Thresholds
+) -> Iterator[tuple[RecordedLine, EvalRow, Rejudged]]:
+    """Each recorded model reading of `traces` whose question `dataset` holds, judged again (`rejudge`), with its
+    recorded line and the question's row."""
+    rows = {r["id"]: r for r in read_rows(dataset)}
+    titles = titles_of(dataset)
+    for line in read_traces(traces):
+        row = rows.get(line["id"])
+        if row is None:
+            continue
+        again = rejudge(line.get("trace") or {}, checker, thresholds, titles)
+        if again is not None:
+            yield line, row, again
+
+
+def _replayed(again: Rejudged) -> Replayed:
+    """What `replay` keeps of a reading judged again: answered, rule, the answer's text, confidence."""
     decided = again.decided
     text = compose(decided.kept, again.shown, verbatim=False)[0] if decided.answered else ""
     return {"answered": decided.answered, "rule": decided.rule, "text": text, "confidence": decided.confidence}
@@ -140,17 +151,9 @@ def replay_one(
 
 def replay(traces: Path, dataset: Path, checker: Embedder, thresholds: Thresholds | None = None) -> ReplayResult:
     """Every model reading of `traces` decided again; the figures before (as recorded) and after, side by side."""
-    thresholds = thresholds or Thresholds()
-    rows = {r["id"]: r for r in read_rows(dataset)}
-    titles = titles_of(dataset)
     records: list[ReplayRecord] = []
-    for line in read_traces(traces):
-        row, trace = rows.get(line["id"]), line.get("trace") or {}
-        if row is None:
-            continue
-        again = replay_one(trace, checker, thresholds, titles)
-        if again is None:
-            continue
+    for line, row, judged in rejudged(traces, dataset, checker, thresholds or Thresholds()):
+        trace, again = line.get("trace") or {}, _replayed(judged)
         gold = row.get("answers") or []
         before = trace.get("decision") or {}
         plain: _Plain | None = None

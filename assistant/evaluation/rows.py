@@ -7,6 +7,7 @@ nothing (a key read with a default is NotRequired; a row's other keys are there,
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -47,7 +48,9 @@ class DocRow(TypedDict):
 
 
 def _lines(path: Path) -> list[str]:
-    return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    """The non-blank lines of a JSONL file, gzip-compressed when its name ends in .gz (the recorded runs in docs/)."""
+    text = gzip.decompress(path.read_bytes()).decode("utf-8") if path.suffix == ".gz" else path.read_text("utf-8")
+    return [line for line in text.splitlines() if line.strip()]
 
 
 def read_rows(path: Path) -> list[EvalRow]:

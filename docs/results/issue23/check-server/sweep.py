@@ -3,35 +3,24 @@ question asked on its own, as the product checks) the model check's yes-probabil
 (logits_all) with (A) the first kept claim's sentences, as the product asks, and (B) every kept claim's sentences.
 
 Run: python sweep.py TRACES.jsonl.gz eval/SET.jsonl OUT.json (ASSISTANT_PROMPTS_DIR: another check prompt)."""
-import gzip, json, sys, time
+import json, sys, time
 from pathlib import Path
 from assistant.answering.attribution.citing import compose
 from assistant.answering.build import build_thresholds
 from assistant.embeddings import CachedEmbedder, OnnxMiniLM
 from assistant.evaluation.metrics import contains_answer
 from assistant.evaluation.model_check import Checker
-from assistant.evaluation.replay import rejudge, titles_of
-from assistant.evaluation.rows import read_rows
+from assistant.evaluation.replay import rejudged
 from assistant.settings import Settings
 
 traces, dataset, out = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
 settings = Settings.from_env()
 thr = build_thresholds(settings)
 emb = CachedEmbedder(OnnxMiniLM())
-rows = {r["id"]: r for r in read_rows(dataset)}
-titles = titles_of(dataset)
-opener = gzip.open if str(traces).endswith(".gz") else open
-lines = [json.loads(l) for l in opener(traces, "rt", encoding="utf-8") if l.strip()]
 recs = []
 import tempfile
 with tempfile.TemporaryDirectory() as st, Checker(Path(st), settings) as checker:
-    for line in lines:
-        row, trace = rows.get(line["id"]), line.get("trace") or {}
-        if row is None:
-            continue
-        judged = rejudge(trace, emb, thr, titles)
-        if judged is None:
-            continue
+    for line, row, judged in rejudged(traces, dataset, emb, thr):
         query, shown, rd, _, d = judged
         gold = row.get("answers") or []
         text = compose(d.kept, shown, verbatim=False)[0] if d.answered else ""

@@ -1,33 +1,23 @@
 """Generative check (measured, not adopted: docs/evaluation.md): for each answer the word rules let through (question asked on its own), the plain recipe asked
 with only the answer's first claim's sentences as the text; records whether it refuses (NOT_IN_TEXT) and its reply."""
-import gzip, json, sys, time, tempfile, urllib.request
+import json, sys, time, tempfile, urllib.request
 from pathlib import Path
 from assistant.answering.reading import text as read_text
 from assistant.answering.build import build_thresholds
 from assistant.embeddings import CachedEmbedder, OnnxMiniLM
 from assistant.evaluation.metrics import contains_answer
 from assistant.evaluation.model_check import Checker
-from assistant.evaluation.replay import rejudge, titles_of
-from assistant.evaluation.rows import read_rows
+from assistant.evaluation.replay import rejudged
 from assistant.settings import Settings
 
 traces, dataset, out = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
 settings = Settings.from_env()
 thr = build_thresholds(settings)
 emb = CachedEmbedder(OnnxMiniLM())
-rows = {r["id"]: r for r in read_rows(dataset)}
-titles = titles_of(dataset)
 system = open(Path(settings.prompts_dir) / "plain_system.txt").read().strip()
-lines = [json.loads(l) for l in gzip.open(traces, "rt", encoding="utf-8") if l.strip()]
 recs = []
 with tempfile.TemporaryDirectory() as st, Checker(Path(st), settings) as checker:
-    for line in lines:
-        row, trace = rows.get(line["id"]), line.get("trace") or {}
-        if row is None:
-            continue
-        judged = rejudge(trace, emb, thr, titles)
-        if judged is None:
-            continue
+    for line, row, judged in rejudged(traces, dataset, emb, thr):
         query, shown, rd, _, d = judged
         if query.context:
             continue

@@ -1,9 +1,9 @@
 """For every recorded reading of a question asked on its own that a soft word rule refused (question names missing,
 does not address the question, answer apart): the model check's yes-probability for the claims that stand, to see
 whether a high one could overturn the refusal. Run: python rescue.py TRACES.jsonl eval/SET.jsonl OUT.json
-TRACES: a recorded run, decompressed: ../<set>-local-<half>.traces.jsonl.gz (HotpotQA:
+TRACES: a recorded run: ../<set>-local-<half>.traces.jsonl.gz (HotpotQA:
 ../second-hop/hotpotqa_dev100-local-<half>.traces.jsonl.gz)."""
-import gzip, json, sys, time, tempfile
+import json, sys, tempfile
 from pathlib import Path
 from assistant.answering.attribution.citing import compose
 from assistant.answering.build import build_thresholds
@@ -11,23 +11,14 @@ from assistant.answering.decision.decide import _stands
 from assistant.embeddings import CachedEmbedder, OnnxMiniLM
 from assistant.evaluation.metrics import contains_answer
 from assistant.evaluation.model_check import Checker
-from assistant.evaluation.replay import rejudge, titles_of
-from assistant.evaluation.rows import read_rows
+from assistant.evaluation.replay import rejudged
 from assistant.settings import Settings
 SOFT = {"question names missing", "does not address the question", "answer apart from the question"}
 traces, dataset, out = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
 settings = Settings.from_env(); thr = build_thresholds(settings); emb = CachedEmbedder(OnnxMiniLM())
-rows = {r["id"]: r for r in read_rows(dataset)}
-titles = titles_of(dataset)
-lines = [json.loads(l) for l in open(traces, encoding="utf-8") if l.strip()]
 recs = []
 with tempfile.TemporaryDirectory() as st, Checker(Path(st), settings) as checker:
-    for line in lines:
-        row, trace = rows.get(line["id"]), line.get("trace") or {}
-        if row is None: continue
-        judged = rejudge(trace, emb, thr, titles)
-        if judged is None:
-            continue
+    for line, row, judged in rejudged(traces, dataset, emb, thr):
         query, shown, rd, att, d = judged
         if d.answered or d.rule not in SOFT or query.context: continue
         kept = tuple(c for c in att.claims if _stands(c, shown, thr.coverage) is None)

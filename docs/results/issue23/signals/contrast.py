@@ -4,7 +4,7 @@ check's yes-probability for the answer (pA), for up to three other names or numb
 for "N/A" (p_na), asked of a check server as the product's. `check-server/sweep.py` with those questions added.
 
 Run: python contrast.py TRACES.jsonl(.gz) eval/SET.jsonl OUT.json; then analyse_contrast.py in OUT's folder."""
-import gzip, json, re, sys, time
+import json, re, sys
 from assistant.answering.names import runs
 NUM = re.compile(r'\$?\d[\d,.]*(?:\s(?:million|billion|percent))?')
 from pathlib import Path
@@ -13,28 +13,17 @@ from assistant.answering.build import build_thresholds
 from assistant.embeddings import CachedEmbedder, OnnxMiniLM
 from assistant.evaluation.metrics import contains_answer
 from assistant.evaluation.model_check import Checker
-from assistant.evaluation.replay import rejudge, titles_of
-from assistant.evaluation.rows import read_rows
+from assistant.evaluation.replay import rejudged
 from assistant.settings import Settings
 
 traces, dataset, out = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
 settings = Settings.from_env()
 thr = build_thresholds(settings)
 emb = CachedEmbedder(OnnxMiniLM())
-rows = {r["id"]: r for r in read_rows(dataset)}
-titles = titles_of(dataset)
-opener = gzip.open if str(traces).endswith(".gz") else open
-lines = [json.loads(l) for l in opener(traces, "rt", encoding="utf-8") if l.strip()]
 recs = []
 import tempfile
 with tempfile.TemporaryDirectory() as st, Checker(Path(st), settings) as checker:
-    for line in lines:
-        row, trace = rows.get(line["id"]), line.get("trace") or {}
-        if row is None:
-            continue
-        judged = rejudge(trace, emb, thr, titles)
-        if judged is None:
-            continue
+    for line, row, judged in rejudged(traces, dataset, emb, thr):
         query, shown, rd, _, d = judged
         gold = row.get("answers") or []
         text = compose(d.kept, shown, verbatim=False)[0] if d.answered else ""

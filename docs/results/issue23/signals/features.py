@@ -6,12 +6,11 @@ import gzip, json, sys
 from pathlib import Path
 from assistant.answering.attribution.citing import compose
 from assistant.answering.build import build_thresholds
-from assistant.answering.terms import terms, STOPWORDS
+from assistant.answering.terms import terms
 from assistant.answering.attribution import support
 from assistant.embeddings import CachedEmbedder, OnnxMiniLM
 from assistant.evaluation.metrics import contains_answer
-from assistant.evaluation.replay import rejudge, titles_of
-from assistant.evaluation.rows import read_rows
+from assistant.evaluation.replay import rejudged
 from assistant.settings import Settings
 import numpy as np
 
@@ -19,20 +18,11 @@ traces, dataset, sweep, out = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.arg
 settings = Settings.from_env()
 thr = build_thresholds(settings)
 emb = CachedEmbedder(OnnxMiniLM())
-rows = {r["id"]: r for r in read_rows(dataset)}
-titles = titles_of(dataset)
 sw = {r["id"]: r for r in json.loads(gzip.open(sweep, "rt").read())}
-opener = gzip.open if str(traces).endswith(".gz") else open
-lines = [json.loads(l) for l in opener(traces, "rt", encoding="utf-8") if l.strip()]
 recs = []
 def cos(a, b):
     return float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b)))
-for line in lines:
-    row, trace = rows.get(line["id"]), line.get("trace") or {}
-    if row is None: continue
-    judged = rejudge(trace, emb, thr, titles)
-    if judged is None:
-        continue
+for line, row, judged in rejudged(traces, dataset, emb, thr):
     query, shown, rd, att, d = judged
     if not d.answered: continue
     gold = row.get("answers") or []
