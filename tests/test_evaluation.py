@@ -3,6 +3,7 @@ the extractive one, from the typed trace."""
 
 from __future__ import annotations
 
+import gzip
 import json
 
 import pytest
@@ -403,3 +404,6 @@ def test_replaying_recorded_readings_with_the_same_rules_decides_as_the_run_did(
     assert again["after"] == again["before"] and again["after"]["answer_contains"] == 1.0
     strict = replay(traces, dataset, checker, with_(bot.thresholds, model_relevance=5.0))  # no answer passes
     assert strict["after"]["answered_answerable"] == 0.0 and strict["before"]["answered_answerable"] == 1.0
+    packed = tmp_path / "traces.jsonl.gz"  # the recorded runs in docs/ are kept compressed
+    packed.write_bytes(gzip.compress(traces.read_bytes()))
+    assert replay(packed, dataset, checker, bot.thresholds)["records"] == again["records"]
