@@ -899,3 +899,11 @@ def test_a_count_of_people_is_a_count_of_any_word_for_them(embedder):
     assert d.answered, d.reason
     money = decided(embedder, "How many people received the assistance?", "$13.5 million", shown)
     assert not money.answered and money.rule == "counts something else"
+
+
+def test_the_question_s_missing_names_come_in_the_question_s_order_in_every_process(embedder):
+    """The reason names what is missing: the same text whatever the process's string hashing (PYTHONHASHSEED)."""
+    question = "Which gang did Venezuela and Ecuador designate in 1990 and 1980?"
+    attribution, _ = attributed(embedder, question, "Los Choneros")
+    missing = attribution.question_missing
+    assert len(missing) >= 3 and list(missing) == sorted(missing, key=question.find)

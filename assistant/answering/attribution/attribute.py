@@ -447,7 +447,10 @@ def _question_missing(
         for j, other in enumerate(shown):
             if other.sentence.article_id == s.sentence.article_id and abs(other.sentence.index - s.sentence.index) == 1:
                 reach |= _evidence(shown, j)
-    return support.missing(needed, reach | names.acronyms_held(query.standalone, reach))
+    # in the question's order (a set's own order changes with each process's string hashing, and so would the reason)
+    asked = query.standalone
+    ordered = sorted(needed, key=lambda t: (asked.find(t) if t in asked else len(asked), t))
+    return support.missing(ordered, reach | names.acronyms_held(asked, reach))
 
 
 def _evidence(shown: Sequence[ScoredSentence], i: int) -> set[str]:
